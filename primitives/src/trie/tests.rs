@@ -1,0 +1,151 @@
+use std::collections::{BTreeMap, HashMap};
+
+use keccak_hasher::KeccakHasher;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+
+/// Reference root from parity's `triehash`, computed from scratch.
+fn reference_root(map: &BTreeMap<Vec<u8>, Vec<u8>>) -> H256 {
+    let r = triehash::trie_root::<KeccakHasher, _, _, _>(map.iter());
+    H256::from_slice(r.as_ref())
+}
+
+#[test]
+fn ethereum_trietest_vector() {
+    // ethereum/tests TrieTests "puppy": do, horse, doge, dog.
+    let store = EmptyStore;
+    let mut trie = Trie::new(&store, EMPTY_ROOT);
+    for (k, v) in [
+        ("do", "verb"),
+        ("horse", "stallion"),
+        ("doge", "coin"),
+        ("dog", "puppy"),
+    ] {
+        trie.insert(k.as_bytes(), v.as_bytes().to_vec()).unwrap();
+    }
+    let (root, _) = trie.commit();
+    assert_eq!(
+        format!("{root:?}"),
+        "0x5991bb8c6514148a29db676a14ac506cd2cd5775ace63c30a4fe457715e9ac84"
+    );
+}
+
+#[test]
+fn empty_trie_root() {
+    let store = EmptyStore;
+    let mut trie = Trie::new(&store, EMPTY_ROOT);
+    assert_eq!(trie.commit().0, EMPTY_ROOT);
+    assert_eq!(ordered_trie_root(Vec::<Vec<u8>>::new()), EMPTY_ROOT);
+}
+
+/// Random inserts, updates and removals across several commits, each root
+/// checked against triehash and every key read back through the store.
+#[test]
+fn incremental_matches_reference() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut root = EMPTY_ROOT;
+    for round in 0..60 {
+        let mut trie = Trie::new(&store, root);
+        for _ in 0..rng.random_range(1..40) {
+            // Short keys from a small alphabet force shared prefixes,
+            // extensions and values in branches.
+            let len = rng.random_range(0..if round % 2 == 0 { 4 } else { 33 });
+            let key: Vec<u8> = (0..len).map(|_| rng.random_range(0..4u8) * 0x11).collect();
+            if rng.random_bool(0.3) {
+                trie.remove(&key).unwrap();
+                model.remove(&key);
+            } else {
+                let vlen = rng.random_range(1..70);
+                let value: Vec<u8> = (0..vlen).map(|_| rng.random()).collect();
+                trie.insert(&key, value.clone()).unwrap();
+                model.insert(key, value);
+            }
+        }
+        let (new_root, nodes) = trie.commit();
+        assert_eq!(new_root, reference_root(&model), "round {round}");
+        store.extend(nodes);
+        root = new_root;
+        let trie = Trie::new(&store, root);
+        for (k, v) in &model {
+            assert_eq!(trie.get(k).unwrap().as_ref(), Some(v));
+        }
+        assert_eq!(trie.get(b"not-a-key-in-the-alphabet").unwrap(), None);
+    }
+}
+
+#[test]
+fn removing_everything_gives_the_empty_root() {
+    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
+    let keys: Vec<Vec<u8>> = (0..200u32)
+        .map(|i| keccak256(i.to_be_bytes()).0.to_vec())
+        .collect();
+    let mut trie = Trie::new(&store, EMPTY_ROOT);
+    for k in &keys {
+        trie.insert(k, vec![1; 40]).unwrap();
+    }
+    let (root, nodes) = trie.commit();
+    store.extend(nodes);
+    let mut trie = Trie::new(&store, root);
+    for k in &keys {
+        assert!(trie.remove(k).unwrap());
+    }
+    assert!(!trie.remove(&keys[0]).unwrap());
+    assert_eq!(trie.commit().0, EMPTY_ROOT);
+}
+
+/// An update touching one key writes only the nodes on its path.
+#[test]
+fn commit_writes_only_the_touched_path() {
+    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
+    let mut trie = Trie::new(&store, EMPTY_ROOT);
+    for i in 0..10_000u32 {
+        trie.insert(keccak256(i.to_be_bytes()).as_bytes(), vec![7; 70])
+            .unwrap();
+    }
+    let (root, nodes) = trie.commit();
+    assert!(nodes.len() > 10_000);
+    store.extend(nodes);
+    let mut trie = Trie::new(&store, root);
+    trie.insert(keccak256(5u32.to_be_bytes()).as_bytes(), vec![8; 70])
+        .unwrap();
+    let (_, nodes) = trie.commit();
+    assert!(nodes.len() <= 6, "wrote {} nodes", nodes.len());
+}
+
+#[test]
+fn ordered_root_matches_reference() {
+    let values: Vec<Vec<u8>> = (0..300u32)
+        .map(|i| vec![i as u8; (i % 50 + 1) as usize])
+        .collect();
+    let expected = triehash::ordered_trie_root::<KeccakHasher, _>(values.iter());
+    assert_eq!(
+        ordered_trie_root(&values),
+        H256::from_slice(expected.as_ref())
+    );
+}
+
+#[test]
+fn proofs_walk_to_the_key() {
+    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
+    let mut trie = Trie::new(&store, EMPTY_ROOT);
+    for i in 0..500u32 {
+        trie.insert(keccak256(i.to_be_bytes()).as_bytes(), vec![3; 40])
+            .unwrap();
+    }
+    let (root, nodes) = trie.commit();
+    store.extend(nodes);
+    let trie = Trie::new(&store, root);
+    let proof = trie
+        .proof(keccak256(7u32.to_be_bytes()).as_bytes())
+        .unwrap();
+    assert_eq!(keccak256(&proof[0]), root);
+    for pair in proof.windows(2) {
+        // Each node references the next by hash.
+        let h = keccak256(&pair[1]);
+        assert!(pair[0].windows(32).any(|w| w == h.as_bytes()));
+    }
+    assert!(proof.len() >= 2);
+}
