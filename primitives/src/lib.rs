@@ -22,7 +22,7 @@ pub use header::Header;
 pub use primitive_types::{H160, H256, U256};
 pub use receipt::{Log, Receipt};
 pub use signature::{PrivateKey, Signature, SignatureError};
-pub use transaction::{SignedTransaction, Transaction, TxError, TxType};
+pub use transaction::{RecoveredTx, SignedTransaction, Transaction, TxError, TxType};
 
 /// A 20-byte account address.
 pub type Address = H160;

@@ -317,6 +317,25 @@ impl SignedTransaction {
     }
 }
 
+/// A signed transaction together with its recovered sender, so the costly
+/// recovery happens once: at admission, or when loading a stored block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredTx {
+    pub tx: SignedTransaction,
+    pub sender: H160,
+}
+
+impl RecoveredTx {
+    pub fn recover(tx: SignedTransaction) -> Result<Self, TxError> {
+        let sender = tx.recover_sender()?;
+        Ok(Self { tx, sender })
+    }
+
+    pub fn hash(&self) -> H256 {
+        self.tx.hash()
+    }
+}
+
 fn single_item(bytes: &[u8]) -> Result<Rlp<'_>, TxError> {
     let rlp = Rlp::new(bytes);
     let info = rlp.payload_info()?;

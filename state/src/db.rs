@@ -1,0 +1,588 @@
+//! Opening, initialising and checking the database, and consistent reads.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use orac_primitives::trie::{EmptyStore, Trie};
+use orac_primitives::{Address, EMPTY_ROOT, H256, Header, Log, SignedTransaction, U256, keccak256};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+
+use crate::codec::{BlockBody, StoredReceipt, TxLocation, decode_receipts};
+use crate::reader::{HistoricalState, LatestState, decode_account};
+use crate::tables::*;
+use crate::{BlockWriter, StateError, StateReader};
+
+#[derive(Clone, Debug)]
+pub struct DbConfig {
+    /// redb page cache in bytes.
+    pub cache_size: usize,
+    /// Verify every page checksum when opening (slower start, catches disk
+    /// damage before anything is served).
+    pub check_integrity_on_open: bool,
+    /// Rebuild the state root from the flat tables at start-up when the state
+    /// holds at most this many accounts; larger states only get the cheap checks.
+    pub full_state_check_limit: u64,
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            cache_size: 256 << 20,
+            check_integrity_on_open: true,
+            full_state_check_limit: 1_000_000,
+        }
+    }
+}
+
+/// Number and hash of the head block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadPointer {
+    pub number: u64,
+    pub hash: H256,
+}
+
+impl HeadPointer {
+    pub(crate) fn encode(&self) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..8].copy_from_slice(&self.number.to_be_bytes());
+        out[8..].copy_from_slice(self.hash.as_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        if bytes.len() != 40 {
+            return Err(StateError::corrupt("meta", "head pointer must be 40 bytes"));
+        }
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&bytes[..8]);
+        Ok(Self {
+            number: u64::from_be_bytes(n),
+            hash: H256::from_slice(&bytes[8..]),
+        })
+    }
+}
+
+pub(crate) fn read_head<T: ReadableTable<&'static str, &'static [u8]>>(
+    meta: &T,
+) -> Result<HeadPointer, StateError> {
+    match meta.get(META_HEAD)? {
+        Some(v) => HeadPointer::decode(v.value()),
+        None => Err(StateError::Inconsistent("no head block recorded".into())),
+    }
+}
+
+pub(crate) fn read_meta_u64<T: ReadableTable<&'static str, &'static [u8]>>(
+    meta: &T,
+    key: &str,
+) -> Result<u64, StateError> {
+    match meta.get(key)? {
+        Some(v) => {
+            let b: [u8; 8] = v
+                .value()
+                .try_into()
+                .map_err(|_| StateError::corrupt("meta", format!("{key} must be 8 bytes")))?;
+            Ok(u64::from_be_bytes(b))
+        }
+        None => Ok(0),
+    }
+}
+
+/// A log with the position facts `eth_getLogs` reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLog {
+    pub log: Log,
+    pub block_number: u64,
+    pub block_hash: H256,
+    pub tx_hash: H256,
+    pub tx_index: u32,
+    /// Position among all logs of the block.
+    pub log_index: u32,
+}
+
+/// A log filter over an inclusive block range. `topics[i] == None` matches
+/// anything at position i; `Some(list)` matches any of the list.
+#[derive(Clone, Debug, Default)]
+pub struct LogQuery {
+    pub from: u64,
+    pub to: u64,
+    pub addresses: Vec<Address>,
+    pub topics: Vec<Option<Vec<H256>>>,
+}
+
+impl LogQuery {
+    pub fn matches(&self, log: &Log) -> bool {
+        if !self.addresses.is_empty() && !self.addresses.contains(&log.address) {
+            return false;
+        }
+        for (i, want) in self.topics.iter().enumerate() {
+            if let Some(options) = want {
+                match log.topics.get(i) {
+                    Some(t) if options.contains(t) => {}
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The chain database. Cheap to share: all methods take `&self`; redb
+/// serialises writers and gives readers consistent snapshots.
+pub struct Db {
+    inner: Database,
+}
+
+impl Db {
+    /// Opens (or creates) the database file. redb repairs an interrupted
+    /// commit by falling back to the last complete one.
+    pub fn open(path: &Path, config: &DbConfig) -> Result<Self, StateError> {
+        let mut builder = Database::builder();
+        builder.set_cache_size(config.cache_size);
+        builder.set_check_integrity_on_open(config.check_integrity_on_open);
+        let inner = builder.create(path)?;
+        let db = Self { inner };
+        // Create every table so readers never meet a missing one.
+        let txn = db.inner.begin_write()?;
+        {
+            txn.open_table(META)?;
+            txn.open_table(HEADERS)?;
+            txn.open_table(BLOCK_HASH)?;
+            txn.open_table(BODIES)?;
+            txn.open_table(RECEIPTS)?;
+            txn.open_table(TX_LOOKUP)?;
+            txn.open_table(LOG_INDEX)?;
+            txn.open_table(ACCOUNTS)?;
+            txn.open_table(STORAGE)?;
+            txn.open_table(CODE)?;
+            txn.open_table(TRIE_NODES)?;
+            txn.open_table(STATE_DIFFS)?;
+            txn.open_table(POOL)?;
+        }
+        txn.commit()?;
+        Ok(db)
+    }
+
+    pub fn is_initialized(&self) -> Result<bool, StateError> {
+        let txn = self.inner.begin_read()?;
+        Ok(txn.open_table(META)?.get(META_HEAD)?.is_some())
+    }
+
+    pub fn writer(&self) -> Result<BlockWriter, StateError> {
+        Ok(BlockWriter::new(self.inner.begin_write()?))
+    }
+
+    pub fn snapshot(&self) -> Result<Snapshot, StateError> {
+        Ok(Snapshot {
+            txn: self.inner.begin_read()?,
+        })
+    }
+
+    /// Writes the genesis block: `changes` for the allocations, then the
+    /// header built by `make_header` from the resulting state root.
+    pub fn init_genesis(
+        &self,
+        chain_id: u64,
+        changes: &crate::StateChanges,
+        make_header: impl FnOnce(H256) -> Header,
+    ) -> Result<Header, StateError> {
+        let mut w = self.writer()?;
+        let root = w.apply_state(changes, (0, 0))?;
+        let header = make_header(root);
+        let hash = w.put_block(&header, &BlockBody::default(), &[])?;
+        {
+            let mut meta = w.txn().open_table(META)?;
+            meta.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes()[..])?;
+            meta.insert(META_CHAIN_ID, &chain_id.to_be_bytes()[..])?;
+            meta.insert(META_GENESIS, hash.as_bytes())?;
+        }
+        w.commit()?;
+        Ok(header)
+    }
+
+    /// Start-up consistency check. Refuses, with the reason, a database that
+    /// is from another chain or schema, or whose head, block links or state
+    /// do not agree.
+    pub fn check(&self, genesis_hash: H256, config: &DbConfig) -> Result<HeadPointer, StateError> {
+        let snap = self.snapshot()?;
+        let meta = snap.txn.open_table(META)?;
+        let schema = read_meta_u64(&meta, META_SCHEMA)?;
+        if schema != SCHEMA_VERSION {
+            return Err(StateError::Inconsistent(format!(
+                "database schema version {schema}, this orac reads version {SCHEMA_VERSION}"
+            )));
+        }
+        let stored_genesis = meta
+            .get(META_GENESIS)?
+            .map(|v| H256::from_slice(v.value()))
+            .ok_or_else(|| StateError::Inconsistent("no genesis hash recorded".into()))?;
+        if stored_genesis != genesis_hash {
+            return Err(StateError::Inconsistent(format!(
+                "database holds a different chain (genesis {stored_genesis:?}, chain spec gives {genesis_hash:?})"
+            )));
+        }
+        let head = read_head(&meta)?;
+        let header = snap.header(head.number)?.ok_or_else(|| {
+            StateError::Inconsistent(format!("head block {} is missing", head.number))
+        })?;
+        if header.hash() != head.hash {
+            return Err(StateError::Inconsistent(format!(
+                "head block {} hashes to {:?}, head pointer says {:?}",
+                head.number,
+                header.hash(),
+                head.hash
+            )));
+        }
+        // The recent chain must link up and have its bodies and receipts.
+        let mut child = header.clone();
+        for n in (head.number.saturating_sub(64)..head.number).rev() {
+            let parent = snap
+                .header(n)?
+                .ok_or_else(|| StateError::Inconsistent(format!("block {n} is missing")))?;
+            if child.parent_hash != parent.hash() {
+                return Err(StateError::Inconsistent(format!(
+                    "block {} does not link to block {n}",
+                    child.number
+                )));
+            }
+            child = parent;
+        }
+        for n in head.number.saturating_sub(64)..=head.number {
+            let body = snap.body(n)?;
+            let receipts = snap.receipts(n)?;
+            if body.is_none() || receipts.is_none() {
+                return Err(StateError::Inconsistent(format!(
+                    "block {n} lost its body or receipts"
+                )));
+            }
+        }
+        let state_root = snap.state_root()?;
+        let patches = read_meta_u64(&meta, META_PATCHES)?;
+        if patches == 0 && state_root != header.state_root {
+            return Err(StateError::Inconsistent(format!(
+                "state root {state_root:?} differs from head block's {:?}",
+                header.state_root
+            )));
+        }
+        let accounts = snap.txn.open_table(ACCOUNTS)?;
+        if accounts.len()? <= config.full_state_check_limit {
+            let rebuilt = snap.rebuild_state_root()?;
+            if rebuilt != state_root {
+                return Err(StateError::Inconsistent(format!(
+                    "account tables give state root {rebuilt:?}, recorded root is {state_root:?}"
+                )));
+            }
+        }
+        // The recorded root itself must resolve in the node table.
+        snap.state_at(state_root)?.account(&Address::zero())?;
+        Ok(head)
+    }
+}
+
+/// One consistent read view of the database.
+pub struct Snapshot {
+    txn: ReadTransaction,
+}
+
+impl Snapshot {
+    pub fn head(&self) -> Result<HeadPointer, StateError> {
+        read_head(&self.txn.open_table(META)?)
+    }
+
+    pub fn chain_id(&self) -> Result<u64, StateError> {
+        read_meta_u64(&self.txn.open_table(META)?, META_CHAIN_ID)
+    }
+
+    pub fn time_offset(&self) -> Result<i64, StateError> {
+        Ok(read_meta_u64(&self.txn.open_table(META)?, META_TIME_OFFSET)? as i64)
+    }
+
+    /// Patches applied on top of the head block (dev mode).
+    pub fn patches(&self) -> Result<u32, StateError> {
+        Ok(read_meta_u64(&self.txn.open_table(META)?, META_PATCHES)? as u32)
+    }
+
+    /// Root of the current state (the head's, plus any dev patches).
+    pub fn state_root(&self) -> Result<H256, StateError> {
+        let meta = self.txn.open_table(META)?;
+        Ok(match meta.get(META_STATE_ROOT)? {
+            Some(v) => H256::from_slice(v.value()),
+            None => EMPTY_ROOT,
+        })
+    }
+
+    pub fn latest_state(&self) -> Result<LatestState, StateError> {
+        LatestState::open(&self.txn)
+    }
+
+    pub fn state_at(&self, root: H256) -> Result<HistoricalState, StateError> {
+        HistoricalState::open(&self.txn, root)
+    }
+
+    pub fn header(&self, number: u64) -> Result<Option<Header>, StateError> {
+        match self.txn.open_table(HEADERS)?.get(number)? {
+            Some(v) => Ok(Some(
+                rlp::decode(v.value()).map_err(|e| StateError::corrupt("headers", e))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub fn block_number(&self, hash: &H256) -> Result<Option<u64>, StateError> {
+        Ok(self
+            .txn
+            .open_table(BLOCK_HASH)?
+            .get(hash.as_bytes())?
+            .map(|v| v.value()))
+    }
+
+    pub fn body(&self, number: u64) -> Result<Option<BlockBody>, StateError> {
+        match self.txn.open_table(BODIES)?.get(number)? {
+            Some(v) => Ok(Some(BlockBody::decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StateError> {
+        match self.txn.open_table(RECEIPTS)?.get(number)? {
+            Some(v) => Ok(Some(decode_receipts(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tx_location(&self, hash: &H256) -> Result<Option<TxLocation>, StateError> {
+        match self.txn.open_table(TX_LOOKUP)?.get(hash.as_bytes())? {
+            Some(v) => Ok(Some(TxLocation::decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Transactions journaled as accepted but not yet mined.
+    pub fn pool_transactions(&self) -> Result<Vec<SignedTransaction>, StateError> {
+        let table = self.txn.open_table(POOL)?;
+        let mut out = Vec::new();
+        for item in table.iter()? {
+            let (_, v) = item?;
+            match SignedTransaction::decode(v.value()) {
+                Ok(tx) => out.push(tx),
+                Err(e) => tracing::warn!("dropping undecodable pool journal entry: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Logs matching `query`, at most `limit` of them (error beyond).
+    pub fn logs(&self, query: &LogQuery, limit: usize) -> Result<Vec<StoredLog>, StateError> {
+        let mut out = Vec::new();
+        for n in self.candidate_blocks(query)? {
+            let (Some(header), Some(body), Some(receipts)) =
+                (self.header(n)?, self.body(n)?, self.receipts(n)?)
+            else {
+                continue;
+            };
+            let block_hash = header.hash();
+            let mut log_index = 0u32;
+            for (i, r) in receipts.iter().enumerate() {
+                for log in &r.receipt.logs {
+                    if query.matches(log) {
+                        if out.len() == limit {
+                            return Err(StateError::Invalid(format!(
+                                "query returned more than {limit} results"
+                            )));
+                        }
+                        out.push(StoredLog {
+                            log: log.clone(),
+                            block_number: n,
+                            block_hash,
+                            tx_hash: body
+                                .transactions
+                                .get(i)
+                                .map(|t| t.hash())
+                                .unwrap_or_default(),
+                            tx_index: i as u32,
+                            log_index,
+                        });
+                    }
+                    log_index += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Blocks that may hold matching logs: from the index when the query
+    /// names addresses or topics, else every block in range that has logs.
+    fn candidate_blocks(&self, q: &LogQuery) -> Result<BTreeSet<u64>, StateError> {
+        let index = self.txn.open_table(LOG_INDEX)?;
+        let scan = |tag: u8, value: &[u8], set: &mut BTreeSet<u64>| -> Result<(), StateError> {
+            let lo = log_index_key(tag, value, q.from);
+            let hi = log_index_key(tag, value, q.to);
+            for item in index.range(&lo[..]..=&hi[..])? {
+                let (k, _) = item?;
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&k.value()[33..41]);
+                set.insert(u64::from_be_bytes(b));
+            }
+            Ok(())
+        };
+        let mut constrained: Option<BTreeSet<u64>> = None;
+        if !q.addresses.is_empty() {
+            let mut set = BTreeSet::new();
+            for a in &q.addresses {
+                scan(LOG_TAG_ADDRESS, a.as_bytes(), &mut set)?;
+            }
+            constrained = Some(set);
+        }
+        for (pos, want) in q.topics.iter().enumerate().take(4) {
+            if let Some(options) = want {
+                let mut set = BTreeSet::new();
+                for t in options {
+                    scan(pos as u8, t.as_bytes(), &mut set)?;
+                }
+                constrained = Some(match constrained {
+                    Some(c) => c.intersection(&set).copied().collect(),
+                    None => set,
+                });
+            }
+        }
+        if let Some(c) = constrained {
+            return Ok(c);
+        }
+        // No constraint: walk headers, skipping blocks whose bloom is empty.
+        let headers = self.txn.open_table(HEADERS)?;
+        let mut set = BTreeSet::new();
+        for item in headers.range(q.from..=q.to)? {
+            let (k, v) = item?;
+            let header: Header =
+                rlp::decode(v.value()).map_err(|e| StateError::corrupt("headers", e))?;
+            if header.logs_bloom != orac_primitives::Bloom::default() {
+                set.insert(k.value());
+            }
+        }
+        Ok(set)
+    }
+
+    /// Recomputes the state root from the flat account and storage tables.
+    fn rebuild_state_root(&self) -> Result<H256, StateError> {
+        let accounts = self.txn.open_table(ACCOUNTS)?;
+        let storage = self.txn.open_table(STORAGE)?;
+        let store = EmptyStore;
+        let mut account_trie = Trie::new(&store, EMPTY_ROOT);
+        let mut slots = storage.iter()?.peekable();
+        for item in accounts.iter()? {
+            let (k, v) = item?;
+            let address = k.value().to_vec();
+            let account = decode_account(v.value())?;
+            let mut storage_trie = Trie::new(&store, EMPTY_ROOT);
+            while let Some(Ok((sk, _))) = slots.peek() {
+                if sk.value()[..20] < address[..] {
+                    return Err(StateError::Inconsistent(format!(
+                        "storage of 0x{} has no account",
+                        hex_str(&sk.value()[..20])
+                    )));
+                }
+                if sk.value()[..20] != address[..] {
+                    break;
+                }
+                let Some(Ok((sk, sv))) = slots.next() else {
+                    break;
+                };
+                let value = U256::from_big_endian(sv.value());
+                storage_trie.insert(
+                    keccak256(&sk.value()[20..]).as_bytes(),
+                    rlp::encode(&value).to_vec(),
+                )?;
+            }
+            let root = storage_trie.commit().0;
+            if root != account.storage_root {
+                return Err(StateError::Inconsistent(format!(
+                    "storage of 0x{} gives root {root:?}, its account says {:?}",
+                    hex_str(&address),
+                    account.storage_root
+                )));
+            }
+            account_trie.insert(keccak256(&address).as_bytes(), v.value().to_vec())?;
+        }
+        Ok(account_trie.commit().0)
+    }
+}
+
+fn hex_str(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orac_primitives::{Account, Bytes};
+
+    fn genesis_header(root: H256) -> Header {
+        Header {
+            parent_hash: H256::zero(),
+            ommers_hash: orac_primitives::EMPTY_LIST_HASH,
+            beneficiary: Address::zero(),
+            state_root: root,
+            transactions_root: EMPTY_ROOT,
+            receipts_root: EMPTY_ROOT,
+            logs_bloom: Default::default(),
+            difficulty: U256::zero(),
+            number: 0,
+            gas_limit: 30_000_000,
+            gas_used: 0,
+            timestamp: 0,
+            extra_data: Bytes::new(),
+            mix_hash: H256::zero(),
+            nonce: [0; 8],
+            base_fee_per_gas: U256::one(),
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Db, H256) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("c.redb"), &DbConfig::default()).unwrap();
+        let mut changes = crate::StateChanges::default();
+        changes.accounts.insert(
+            Address::repeat_byte(3),
+            Some(Account {
+                balance: U256::from(5),
+                ..Default::default()
+            }),
+        );
+        let genesis = db.init_genesis(1, &changes, genesis_header).unwrap();
+        db.check(genesis.hash(), &DbConfig::default()).unwrap();
+        (dir, db, genesis.hash())
+    }
+
+    #[test]
+    fn balance_edited_behind_the_trie_is_caught() {
+        let (_dir, db, genesis) = setup();
+        let txn = db.inner.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(ACCOUNTS).unwrap();
+            let forged = Account {
+                balance: U256::from(6),
+                ..Default::default()
+            };
+            t.insert(
+                Address::repeat_byte(3).as_bytes(),
+                &rlp::encode(&forged)[..],
+            )
+            .unwrap();
+        }
+        txn.commit().unwrap();
+        let err = db.check(genesis, &DbConfig::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("account tables give state root"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_head_block_is_caught() {
+        let (_dir, db, genesis) = setup();
+        let txn = db.inner.begin_write().unwrap();
+        txn.open_table(HEADERS).unwrap().remove(0).unwrap();
+        txn.commit().unwrap();
+        let err = db.check(genesis, &DbConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("head block 0 is missing"), "{err}");
+    }
+}

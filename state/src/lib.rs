@@ -1,0 +1,24 @@
+//! Durable chain state for orac.
+//!
+//! * [`Db`] owns the redb file: accounts, storage, code, trie nodes, blocks,
+//!   receipts, the transaction and log indexes, and the pending-pool journal.
+//! * [`Overlay`] is the journaled in-memory view execution runs on, with
+//!   nested checkpoints; it reads through a [`StateReader`].
+//! * [`BlockWriter`] turns an overlay's [`StateChanges`] plus a block into one
+//!   atomic redb transaction, updating the Merkle Patricia state root
+//!   incrementally (work grows with the keys touched, not the state size).
+
+mod codec;
+mod db;
+mod error;
+mod overlay;
+mod reader;
+mod tables;
+mod writer;
+
+pub use codec::{BlockBody, StoredReceipt, TxLocation};
+pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StoredLog};
+pub use error::StateError;
+pub use overlay::{Checkpoint, Overlay, StateChanges};
+pub use reader::{HistoricalState, LatestState, StateReader};
+pub use writer::{BlockWriter, GenesisAlloc};

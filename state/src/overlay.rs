@@ -1,0 +1,386 @@
+//! The journaled in-memory state execution runs on.
+//!
+//! Every write records what it overwrote; a [`Checkpoint`] is a position in
+//! that journal, and reverting to it undoes everything after, including logs.
+//! Checkpoints nest freely, which is what contract messages need: a failed
+//! inner call reverts to its own checkpoint and leaves the caller's effects.
+
+use std::collections::{BTreeMap, HashMap};
+
+use orac_primitives::{Account, Address, Bytes, EMPTY_CODE_HASH, H256, Log, U256, keccak256};
+
+use crate::{StateError, StateReader};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Checkpoint {
+    journal: usize,
+    logs: usize,
+}
+
+enum Entry {
+    Account {
+        address: Address,
+        prev: Option<Account>,
+    },
+    Storage {
+        address: Address,
+        slot: H256,
+        prev: H256,
+    },
+}
+
+struct Tracked<T> {
+    original: T,
+    current: T,
+}
+
+/// Everything a block changed, ready to be committed.
+#[derive(Clone, Debug, Default)]
+pub struct StateChanges {
+    /// New account records; `None` deletes. Storage roots are recomputed at
+    /// commit, so whatever this carries in `storage_root` is ignored.
+    pub accounts: BTreeMap<Address, Option<Account>>,
+    pub storage: BTreeMap<Address, BTreeMap<H256, H256>>,
+    pub code: BTreeMap<H256, Bytes>,
+}
+
+impl StateChanges {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.storage.is_empty() && self.code.is_empty()
+    }
+}
+
+pub struct Overlay<'r, R: StateReader + ?Sized> {
+    base: &'r R,
+    accounts: HashMap<Address, Tracked<Option<Account>>>,
+    storage: HashMap<(Address, H256), Tracked<H256>>,
+    code: HashMap<H256, Bytes>,
+    journal: Vec<Entry>,
+    logs: Vec<Log>,
+}
+
+impl<'r, R: StateReader + ?Sized> Overlay<'r, R> {
+    pub fn new(base: &'r R) -> Self {
+        Self {
+            base,
+            accounts: HashMap::new(),
+            storage: HashMap::new(),
+            code: HashMap::new(),
+            journal: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    fn load_account(
+        &mut self,
+        address: &Address,
+    ) -> Result<&mut Tracked<Option<Account>>, StateError> {
+        if !self.accounts.contains_key(address) {
+            let original = self.base.account(address)?;
+            self.accounts.insert(
+                *address,
+                Tracked {
+                    current: original.clone(),
+                    original,
+                },
+            );
+        }
+        // Just inserted if it was missing.
+        Ok(self.accounts.get_mut(address).expect("present"))
+    }
+
+    pub fn account(&mut self, address: &Address) -> Result<Option<Account>, StateError> {
+        Ok(self.load_account(address)?.current.clone())
+    }
+
+    pub fn balance(&mut self, address: &Address) -> Result<U256, StateError> {
+        Ok(self
+            .account(address)?
+            .map(|a| a.balance)
+            .unwrap_or_default())
+    }
+
+    pub fn nonce(&mut self, address: &Address) -> Result<u64, StateError> {
+        Ok(self.account(address)?.map(|a| a.nonce).unwrap_or_default())
+    }
+
+    pub fn set_account(
+        &mut self,
+        address: &Address,
+        account: Option<Account>,
+    ) -> Result<(), StateError> {
+        let entry = self.load_account(address)?;
+        let prev = std::mem::replace(&mut entry.current, account);
+        self.journal.push(Entry::Account {
+            address: *address,
+            prev,
+        });
+        Ok(())
+    }
+
+    /// Applies `f` to the account, creating it if absent.
+    pub fn update_account(
+        &mut self,
+        address: &Address,
+        f: impl FnOnce(&mut Account),
+    ) -> Result<(), StateError> {
+        let mut account = self.account(address)?.unwrap_or_default();
+        f(&mut account);
+        self.set_account(address, Some(account))
+    }
+
+    pub fn add_balance(&mut self, address: &Address, amount: U256) -> Result<(), StateError> {
+        let mut account = self.account(address)?.unwrap_or_default();
+        account.balance = account
+            .balance
+            .checked_add(amount)
+            .ok_or_else(|| StateError::Invalid("balance overflow".into()))?;
+        self.set_account(address, Some(account))
+    }
+
+    /// Debits `amount`; `Ok(false)` (and no change) if the balance is short.
+    pub fn sub_balance(&mut self, address: &Address, amount: U256) -> Result<bool, StateError> {
+        let mut account = self.account(address)?.unwrap_or_default();
+        match account.balance.checked_sub(amount) {
+            Some(b) => {
+                account.balance = b;
+                self.set_account(address, Some(account))?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Moves value between accounts; `Ok(false)` if `from` cannot pay.
+    pub fn transfer(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: U256,
+    ) -> Result<bool, StateError> {
+        if !self.sub_balance(from, amount)? {
+            return Ok(false);
+        }
+        self.add_balance(to, amount)?;
+        Ok(true)
+    }
+
+    pub fn storage(&mut self, address: &Address, slot: &H256) -> Result<H256, StateError> {
+        Ok(self.load_slot(address, slot)?.current)
+    }
+
+    /// The slot's value when this overlay started (for refund rules).
+    pub fn original_storage(&mut self, address: &Address, slot: &H256) -> Result<H256, StateError> {
+        Ok(self.load_slot(address, slot)?.original)
+    }
+
+    fn load_slot(
+        &mut self,
+        address: &Address,
+        slot: &H256,
+    ) -> Result<&mut Tracked<H256>, StateError> {
+        let key = (*address, *slot);
+        if !self.storage.contains_key(&key) {
+            let original = self.base.storage(address, slot)?;
+            self.storage.insert(
+                key,
+                Tracked {
+                    original,
+                    current: original,
+                },
+            );
+        }
+        Ok(self.storage.get_mut(&key).expect("present"))
+    }
+
+    pub fn set_storage(
+        &mut self,
+        address: &Address,
+        slot: &H256,
+        value: H256,
+    ) -> Result<(), StateError> {
+        let entry = self.load_slot(address, slot)?;
+        let prev = std::mem::replace(&mut entry.current, value);
+        self.journal.push(Entry::Storage {
+            address: *address,
+            slot: *slot,
+            prev,
+        });
+        Ok(())
+    }
+
+    pub fn code(&mut self, address: &Address) -> Result<Bytes, StateError> {
+        let Some(account) = self.account(address)? else {
+            return Ok(Bytes::new());
+        };
+        self.code_by_hash(&account.code_hash)
+    }
+
+    pub fn code_by_hash(&self, hash: &H256) -> Result<Bytes, StateError> {
+        if *hash == EMPTY_CODE_HASH {
+            return Ok(Bytes::new());
+        }
+        match self.code.get(hash) {
+            Some(c) => Ok(c.clone()),
+            None => self.base.code(hash),
+        }
+    }
+
+    /// Installs code on an account. Code is content-addressed, so keeping it
+    /// after a revert is harmless: only the account's code hash is journaled.
+    pub fn set_code(&mut self, address: &Address, code: Bytes) -> Result<(), StateError> {
+        let hash = keccak256(&code);
+        self.code.entry(hash).or_insert(code);
+        self.update_account(address, |a| a.code_hash = hash)
+    }
+
+    pub fn add_log(&mut self, log: Log) {
+        self.logs.push(log);
+    }
+
+    pub fn logs(&self) -> &[Log] {
+        &self.logs
+    }
+
+    /// Takes the logs emitted since `from` (a transaction's own logs).
+    pub fn logs_since(&self, from: Checkpoint) -> Vec<Log> {
+        self.logs[from.logs..].to_vec()
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            journal: self.journal.len(),
+            logs: self.logs.len(),
+        }
+    }
+
+    /// Undoes every change and log made since `cp`.
+    pub fn revert_to(&mut self, cp: Checkpoint) {
+        while self.journal.len() > cp.journal {
+            match self.journal.pop() {
+                Some(Entry::Account { address, prev }) => {
+                    if let Some(t) = self.accounts.get_mut(&address) {
+                        t.current = prev;
+                    }
+                }
+                Some(Entry::Storage {
+                    address,
+                    slot,
+                    prev,
+                }) => {
+                    if let Some(t) = self.storage.get_mut(&(address, slot)) {
+                        t.current = prev;
+                    }
+                }
+                None => break,
+            }
+        }
+        self.logs.truncate(cp.logs);
+    }
+
+    /// The net effect of everything not reverted.
+    pub fn into_changes(mut self) -> Result<StateChanges, StateError> {
+        let mut changes = StateChanges::default();
+        for ((address, slot), t) in &self.storage {
+            if t.current != t.original {
+                changes
+                    .storage
+                    .entry(*address)
+                    .or_default()
+                    .insert(*slot, t.current);
+            }
+        }
+        // A storage change must reach the account's storage root even if
+        // nothing else about the account changed, so load such accounts.
+        let storage_owners: Vec<Address> = changes.storage.keys().copied().collect();
+        for address in &storage_owners {
+            self.load_account(address)?;
+        }
+        for (address, t) in &self.accounts {
+            // EIP-161: accounts left empty are deleted.
+            let value = t.current.clone().filter(|a| !a.is_empty());
+            if value != t.original || changes.storage.contains_key(address) {
+                changes.accounts.insert(*address, value);
+            }
+        }
+        let used: std::collections::HashSet<H256> = changes
+            .accounts
+            .values()
+            .flatten()
+            .map(|a| a.code_hash)
+            .collect();
+        changes.code = self
+            .code
+            .into_iter()
+            .filter(|(h, _)| used.contains(h))
+            .collect();
+        Ok(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Empty;
+    impl StateReader for Empty {
+        fn account(&self, _: &Address) -> Result<Option<Account>, StateError> {
+            Ok(None)
+        }
+        fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
+            Ok(H256::zero())
+        }
+        fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+            Ok(Bytes::new())
+        }
+    }
+
+    #[test]
+    fn nested_checkpoints_revert_only_their_own_effects() {
+        let base = Empty;
+        let mut o = Overlay::new(&base);
+        let a = Address::repeat_byte(1);
+        let b = Address::repeat_byte(2);
+        o.add_balance(&a, U256::from(100)).unwrap();
+        let outer = o.checkpoint();
+        assert!(o.transfer(&a, &b, U256::from(30)).unwrap());
+        o.add_log(Log {
+            address: a,
+            topics: vec![],
+            data: Bytes::new(),
+        });
+        let inner = o.checkpoint();
+        o.set_storage(&b, &H256::repeat_byte(9), H256::repeat_byte(1))
+            .unwrap();
+        assert!(o.transfer(&b, &a, U256::from(10)).unwrap());
+        o.revert_to(inner);
+        assert_eq!(o.balance(&a).unwrap(), U256::from(70));
+        assert_eq!(o.storage(&b, &H256::repeat_byte(9)).unwrap(), H256::zero());
+        assert_eq!(o.logs().len(), 1);
+        assert!(!o.transfer(&b, &a, U256::from(31)).unwrap());
+        o.revert_to(outer);
+        assert_eq!(o.balance(&b).unwrap(), U256::zero());
+        assert!(o.logs().is_empty());
+        let changes = o.into_changes().unwrap();
+        assert_eq!(changes.accounts.len(), 1);
+        assert_eq!(
+            changes.accounts[&a].as_ref().unwrap().balance,
+            U256::from(100)
+        );
+        // b was touched but ended as it began: not a change.
+        assert!(!changes.accounts.contains_key(&b));
+        assert!(changes.storage.is_empty());
+    }
+
+    #[test]
+    fn emptied_accounts_are_deleted() {
+        let base = Empty;
+        let mut o = Overlay::new(&base);
+        let a = Address::repeat_byte(1);
+        o.add_balance(&a, U256::zero()).unwrap();
+        o.update_account(&a, |acct| acct.nonce = 0).unwrap();
+        let changes = o.into_changes().unwrap();
+        // Created empty and left empty: no net change at all.
+        assert!(changes.accounts.is_empty());
+    }
+}

@@ -1,0 +1,157 @@
+//! Reading account state: the flat tables for the head, the trie for history.
+
+use orac_primitives::trie::{NodeStore, Trie, TrieError};
+use orac_primitives::{Account, Address, Bytes, EMPTY_CODE_HASH, H256, U256, keccak256};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
+
+use crate::StateError;
+use crate::tables::{ACCOUNTS, CODE, STORAGE, TRIE_NODES, storage_key};
+
+/// The seam between execution and storage: everything the executor (and,
+/// later, the VM) may ask of the state it starts from.
+pub trait StateReader {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateError>;
+    /// A storage slot; zero when unset.
+    fn storage(&self, address: &Address, slot: &H256) -> Result<H256, StateError>;
+    fn code(&self, code_hash: &H256) -> Result<Bytes, StateError>;
+}
+
+/// Trie nodes read from any redb table view (read or write transaction).
+pub(crate) struct TableNodes<'a, T>(pub &'a T);
+
+impl<T: ReadableTable<&'static [u8], &'static [u8]>> NodeStore for TableNodes<'_, T> {
+    fn node(&self, hash: &H256) -> Result<Option<Vec<u8>>, TrieError> {
+        self.0
+            .get(hash.as_bytes())
+            .map(|v| v.map(|g| g.value().to_vec()))
+            .map_err(|e| TrieError::Store(e.to_string()))
+    }
+}
+
+pub(crate) fn decode_account(bytes: &[u8]) -> Result<Account, StateError> {
+    rlp::decode(bytes).map_err(|e| StateError::corrupt("accounts", e))
+}
+
+pub(crate) fn read_code<T: ReadableTable<&'static [u8], &'static [u8]>>(
+    table: &T,
+    hash: &H256,
+) -> Result<Bytes, StateError> {
+    if *hash == EMPTY_CODE_HASH {
+        return Ok(Bytes::new());
+    }
+    match table.get(hash.as_bytes()).map_err(redb::Error::from)? {
+        Some(v) => Ok(Bytes(v.value().to_vec())),
+        None => Err(StateError::corrupt(
+            "code",
+            format!("missing code {hash:?}"),
+        )),
+    }
+}
+
+/// The state after the head block (plus any dev-mode patches), read from
+/// the flat tables of one consistent redb snapshot.
+pub struct LatestState {
+    accounts: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    storage: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    code: ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl LatestState {
+    pub(crate) fn open(txn: &ReadTransaction) -> Result<Self, StateError> {
+        Ok(Self {
+            accounts: txn.open_table(ACCOUNTS)?,
+            storage: txn.open_table(STORAGE)?,
+            code: txn.open_table(CODE)?,
+        })
+    }
+}
+
+impl StateReader for LatestState {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
+        match self.accounts.get(address.as_bytes())? {
+            Some(v) => Ok(Some(decode_account(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &H256) -> Result<H256, StateError> {
+        let key = storage_key(address.as_bytes(), slot.as_bytes());
+        match self.storage.get(&key[..])? {
+            Some(v) => Ok(H256::from_slice(v.value())),
+            None => Ok(H256::zero()),
+        }
+    }
+
+    fn code(&self, code_hash: &H256) -> Result<Bytes, StateError> {
+        read_code(&self.code, code_hash)
+    }
+}
+
+/// Trie nodes from root to leaf, each as its RLP.
+pub type Proof = Vec<Vec<u8>>;
+
+/// The state at any past block, read through the trie at that block's
+/// state root (nodes are never pruned).
+pub struct HistoricalState {
+    root: H256,
+    nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    code: ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl HistoricalState {
+    pub(crate) fn open(txn: &ReadTransaction, root: H256) -> Result<Self, StateError> {
+        Ok(Self {
+            root,
+            nodes: txn.open_table(TRIE_NODES)?,
+            code: txn.open_table(CODE)?,
+        })
+    }
+
+    /// EIP-1186 proofs: the account proof and one proof per storage key.
+    pub fn proof(
+        &self,
+        address: &Address,
+        slots: &[H256],
+    ) -> Result<(Proof, Vec<Proof>), StateError> {
+        let store = TableNodes(&self.nodes);
+        let account_proof = Trie::new(&store, self.root).proof(keccak256(address).as_bytes())?;
+        let storage_root = self
+            .account(address)?
+            .map(|a| a.storage_root)
+            .unwrap_or(orac_primitives::EMPTY_ROOT);
+        let storage_trie = Trie::new(&store, storage_root);
+        let storage_proofs = slots
+            .iter()
+            .map(|s| storage_trie.proof(keccak256(s).as_bytes()))
+            .collect::<Result<_, _>>()?;
+        Ok((account_proof, storage_proofs))
+    }
+}
+
+impl StateReader for HistoricalState {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
+        let store = TableNodes(&self.nodes);
+        match Trie::new(&store, self.root).get(keccak256(address).as_bytes())? {
+            Some(raw) => Ok(Some(decode_account(&raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &H256) -> Result<H256, StateError> {
+        let Some(account) = self.account(address)? else {
+            return Ok(H256::zero());
+        };
+        let store = TableNodes(&self.nodes);
+        match Trie::new(&store, account.storage_root).get(keccak256(slot).as_bytes())? {
+            Some(raw) => {
+                let v: U256 = rlp::decode(&raw).map_err(|e| StateError::corrupt("trie", e))?;
+                Ok(H256(v.to_big_endian()))
+            }
+            None => Ok(H256::zero()),
+        }
+    }
+
+    fn code(&self, code_hash: &H256) -> Result<Bytes, StateError> {
+        read_code(&self.code, code_hash)
+    }
+}

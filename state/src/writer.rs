@@ -1,0 +1,356 @@
+//! The single write path: one redb transaction per block (or per dev-mode
+//! state patch), holding the state changes, the trie nodes, the block, its
+//! indexes, the pool journal and the head pointer. Either all of it lands or
+//! none of it does.
+
+use std::collections::BTreeMap;
+
+use orac_primitives::trie::Trie;
+use orac_primitives::{
+    Account, Address, Bytes, EMPTY_ROOT, H256, Header, SignedTransaction, U256, keccak256,
+};
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use crate::codec::{BlockBody, ReverseDiff, StoredReceipt, TxLocation, encode_receipts};
+use crate::db::{HeadPointer, read_meta_u64};
+use crate::reader::{TableNodes, decode_account};
+use crate::tables::*;
+use crate::{StateChanges, StateError};
+
+/// Accounts of a chain spec's genesis block.
+pub type GenesisAlloc = BTreeMap<Address, (U256, u64, Bytes, BTreeMap<H256, H256>)>;
+
+pub struct BlockWriter {
+    txn: WriteTransaction,
+}
+
+type BytesTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
+
+impl BlockWriter {
+    pub(crate) fn new(txn: WriteTransaction) -> Self {
+        Self { txn }
+    }
+
+    /// The state root of the current (uncommitted) state.
+    pub fn state_root(&self) -> Result<H256, StateError> {
+        let meta = self.txn.open_table(META)?;
+        Ok(match meta.get(META_STATE_ROOT)? {
+            Some(v) => H256::from_slice(v.value()),
+            None => EMPTY_ROOT,
+        })
+    }
+
+    /// Applies `changes` to the flat tables and the tries, records what they
+    /// overwrote under `diff_key`, and returns the new state root.
+    pub fn apply_state(
+        &mut self,
+        changes: &StateChanges,
+        diff_key: (u64, u32),
+    ) -> Result<H256, StateError> {
+        let old_root = self.state_root()?;
+        let mut diff = ReverseDiff {
+            state_root: old_root,
+            ..Default::default()
+        };
+        let mut accounts = self.txn.open_table(ACCOUNTS)?;
+        let mut storage = self.txn.open_table(STORAGE)?;
+        let mut nodes = self.txn.open_table(TRIE_NODES)?;
+        let mut code = self.txn.open_table(CODE)?;
+
+        for (hash, bytes) in &changes.code {
+            code.insert(hash.as_bytes(), &bytes[..])?;
+        }
+
+        // Storage first: each touched account gets a new storage root.
+        let mut storage_roots: BTreeMap<Address, H256> = BTreeMap::new();
+        for (address, slots) in &changes.storage {
+            let old_account = get_account(&accounts, address)?;
+            let root = old_account.map(|a| a.storage_root).unwrap_or(EMPTY_ROOT);
+            let (new_root, new_nodes) = {
+                let store = TableNodes(&nodes);
+                let mut trie = Trie::new(&store, root);
+                for (slot, value) in slots {
+                    let key = keccak256(slot);
+                    if value.is_zero() {
+                        trie.remove(key.as_bytes())?;
+                    } else {
+                        let v = U256::from_big_endian(value.as_bytes());
+                        trie.insert(key.as_bytes(), rlp::encode(&v).to_vec())?;
+                    }
+                }
+                trie.commit()
+            };
+            put_nodes(&mut nodes, new_nodes)?;
+            storage_roots.insert(*address, new_root);
+            for (slot, value) in slots {
+                let key = storage_key(address.as_bytes(), slot.as_bytes());
+                let old = match storage.get(&key[..])? {
+                    Some(v) => H256::from_slice(v.value()),
+                    None => H256::zero(),
+                };
+                diff.storage.push((*address, *slot, old));
+                if value.is_zero() {
+                    storage.remove(&key[..])?;
+                } else {
+                    storage.insert(&key[..], value.as_bytes())?;
+                }
+            }
+        }
+
+        // Then the accounts, in the account trie and the flat table.
+        let mut pending = Vec::with_capacity(changes.accounts.len());
+        for (address, new) in &changes.accounts {
+            let old = get_account(&accounts, address)?;
+            let new = new.clone().map(|mut a| {
+                a.storage_root = storage_roots
+                    .get(address)
+                    .copied()
+                    .or(old.as_ref().map(|o| o.storage_root))
+                    .unwrap_or(EMPTY_ROOT);
+                a
+            });
+            diff.accounts.push((*address, old));
+            pending.push((*address, new));
+        }
+        let (new_root, new_nodes) = {
+            let store = TableNodes(&nodes);
+            let mut trie = Trie::new(&store, old_root);
+            for (address, new) in &pending {
+                let key = keccak256(address);
+                match new {
+                    Some(a) => trie.insert(key.as_bytes(), rlp::encode(a).to_vec())?,
+                    None => {
+                        trie.remove(key.as_bytes())?;
+                    }
+                }
+            }
+            trie.commit()
+        };
+        put_nodes(&mut nodes, new_nodes)?;
+        for (address, new) in &pending {
+            match new {
+                Some(a) => {
+                    accounts.insert(address.as_bytes(), &rlp::encode(a)[..])?;
+                }
+                None => {
+                    accounts.remove(address.as_bytes())?;
+                }
+            }
+        }
+
+        let mut meta = self.txn.open_table(META)?;
+        meta.insert(META_STATE_ROOT, new_root.as_bytes())?;
+        let mut diffs = self.txn.open_table(STATE_DIFFS)?;
+        diffs.insert(diff_key, &diff.encode()[..])?;
+        Ok(new_root)
+    }
+
+    /// Writes a sealed block and its indexes and makes it the head.
+    pub fn put_block(
+        &mut self,
+        header: &Header,
+        body: &BlockBody,
+        receipts: &[StoredReceipt],
+    ) -> Result<H256, StateError> {
+        let hash = header.hash();
+        let n = header.number;
+        self.txn
+            .open_table(HEADERS)?
+            .insert(n, &rlp::encode(header)[..])?;
+        self.txn
+            .open_table(BLOCK_HASH)?
+            .insert(hash.as_bytes(), n)?;
+        self.txn.open_table(BODIES)?.insert(n, &body.encode()[..])?;
+        self.txn
+            .open_table(RECEIPTS)?
+            .insert(n, &encode_receipts(receipts)[..])?;
+        {
+            let mut lookup = self.txn.open_table(TX_LOOKUP)?;
+            let mut pool = self.txn.open_table(POOL)?;
+            for (i, tx) in body.transactions.iter().enumerate() {
+                let loc = TxLocation {
+                    block: n,
+                    index: i as u32,
+                };
+                lookup.insert(tx.hash().as_bytes(), &loc.encode()[..])?;
+                pool.remove(tx.hash().as_bytes())?;
+            }
+        }
+        {
+            let mut index = self.txn.open_table(LOG_INDEX)?;
+            for r in receipts {
+                for log in &r.receipt.logs {
+                    index.insert(
+                        &log_index_key(LOG_TAG_ADDRESS, log.address.as_bytes(), n)[..],
+                        (),
+                    )?;
+                    for (pos, topic) in log.topics.iter().enumerate() {
+                        index.insert(&log_index_key(pos as u8, topic.as_bytes(), n)[..], ())?;
+                    }
+                }
+            }
+        }
+        let mut meta = self.txn.open_table(META)?;
+        meta.insert(META_HEAD, &HeadPointer { number: n, hash }.encode()[..])?;
+        meta.insert(META_PATCHES, &0u64.to_be_bytes()[..])?;
+        Ok(hash)
+    }
+
+    /// Applies a dev-mode state patch (anvil_setBalance and friends) on top of
+    /// the head, undoable by `evm_revert` like a block.
+    pub fn apply_patch(&mut self, changes: &StateChanges) -> Result<H256, StateError> {
+        let (head, patches) = {
+            let meta = self.txn.open_table(META)?;
+            let head = crate::db::read_head(&meta)?;
+            (head, read_meta_u64(&meta, META_PATCHES)?)
+        };
+        let seq = patches + 1;
+        let seq32 =
+            u32::try_from(seq).map_err(|_| StateError::Invalid("too many patches".into()))?;
+        let root = self.apply_state(changes, (head.number, seq32))?;
+        self.txn
+            .open_table(META)?
+            .insert(META_PATCHES, &seq.to_be_bytes()[..])?;
+        Ok(root)
+    }
+
+    /// Journals an accepted transaction so it survives a restart.
+    pub fn pool_insert(&mut self, tx: &SignedTransaction) -> Result<(), StateError> {
+        self.txn
+            .open_table(POOL)?
+            .insert(tx.hash().as_bytes(), tx.encoded())?;
+        Ok(())
+    }
+
+    pub fn pool_remove(&mut self, hash: &H256) -> Result<(), StateError> {
+        self.txn.open_table(POOL)?.remove(hash.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn set_time_offset(&mut self, offset: i64) -> Result<(), StateError> {
+        self.txn
+            .open_table(META)?
+            .insert(META_TIME_OFFSET, &offset.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    /// Undoes every block and patch after (`block`, `patches`) and deletes
+    /// those blocks: the chain is as it was at that point.
+    pub fn rewind_to(
+        &mut self,
+        block: u64,
+        patches: u32,
+    ) -> Result<Vec<SignedTransaction>, StateError> {
+        let mut dropped_txs = Vec::new();
+        let diffs_to_undo: Vec<((u64, u32), ReverseDiff)> = {
+            let table = self.txn.open_table(STATE_DIFFS)?;
+            let mut out = Vec::new();
+            for item in table.range((block, patches + 1)..)? {
+                let (k, v) = item?;
+                out.push((k.value(), ReverseDiff::decode(v.value())?));
+            }
+            out
+        };
+        {
+            let mut accounts = self.txn.open_table(ACCOUNTS)?;
+            let mut storage = self.txn.open_table(STORAGE)?;
+            let mut meta = self.txn.open_table(META)?;
+            let mut diffs = self.txn.open_table(STATE_DIFFS)?;
+            for (key, diff) in diffs_to_undo.iter().rev() {
+                for (address, old) in &diff.accounts {
+                    match old {
+                        Some(a) => accounts.insert(address.as_bytes(), &rlp::encode(a)[..])?,
+                        None => accounts.remove(address.as_bytes())?,
+                    };
+                }
+                for (address, slot, old) in &diff.storage {
+                    let k = storage_key(address.as_bytes(), slot.as_bytes());
+                    if old.is_zero() {
+                        storage.remove(&k[..])?;
+                    } else {
+                        storage.insert(&k[..], old.as_bytes())?;
+                    }
+                }
+                meta.insert(META_STATE_ROOT, diff.state_root.as_bytes())?;
+                diffs.remove(*key)?;
+            }
+        }
+        let head = {
+            let meta = self.txn.open_table(META)?;
+            crate::db::read_head(&meta)?
+        };
+        let mut new_head = head;
+        {
+            let mut headers = self.txn.open_table(HEADERS)?;
+            let mut hashes = self.txn.open_table(BLOCK_HASH)?;
+            let mut bodies = self.txn.open_table(BODIES)?;
+            let mut receipts = self.txn.open_table(RECEIPTS)?;
+            let mut lookup = self.txn.open_table(TX_LOOKUP)?;
+            let mut index = self.txn.open_table(LOG_INDEX)?;
+            for n in (block + 1..=head.number).rev() {
+                if let Some(raw) = headers.remove(n)? {
+                    let header: Header =
+                        rlp::decode(raw.value()).map_err(|e| StateError::corrupt("headers", e))?;
+                    hashes.remove(header.hash().as_bytes())?;
+                }
+                if let Some(raw) = bodies.remove(n)? {
+                    for tx in BlockBody::decode(raw.value())?.transactions {
+                        lookup.remove(tx.hash().as_bytes())?;
+                        dropped_txs.push(tx.tx);
+                    }
+                }
+                if let Some(raw) = receipts.remove(n)? {
+                    for r in crate::codec::decode_receipts(raw.value())? {
+                        for log in &r.receipt.logs {
+                            index.remove(
+                                &log_index_key(LOG_TAG_ADDRESS, log.address.as_bytes(), n)[..],
+                            )?;
+                            for (pos, topic) in log.topics.iter().enumerate() {
+                                index.remove(&log_index_key(pos as u8, topic.as_bytes(), n)[..])?;
+                            }
+                        }
+                    }
+                }
+            }
+            if block < head.number {
+                let raw = headers
+                    .get(block)?
+                    .ok_or_else(|| StateError::Invalid(format!("unknown block {block}")))?;
+                let header: Header =
+                    rlp::decode(raw.value()).map_err(|e| StateError::corrupt("headers", e))?;
+                new_head = HeadPointer {
+                    number: block,
+                    hash: header.hash(),
+                };
+            }
+        }
+        let mut meta = self.txn.open_table(META)?;
+        meta.insert(META_HEAD, &new_head.encode()[..])?;
+        meta.insert(META_PATCHES, &(patches as u64).to_be_bytes()[..])?;
+        Ok(dropped_txs)
+    }
+
+    pub(crate) fn txn(&self) -> &WriteTransaction {
+        &self.txn
+    }
+
+    /// Makes everything in this writer durable (fsync) in one step.
+    pub fn commit(self) -> Result<(), StateError> {
+        self.txn.commit()?;
+        Ok(())
+    }
+}
+
+fn get_account(table: &BytesTable<'_>, address: &Address) -> Result<Option<Account>, StateError> {
+    match table.get(address.as_bytes())? {
+        Some(v) => Ok(Some(decode_account(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn put_nodes(table: &mut BytesTable<'_>, nodes: Vec<(H256, Vec<u8>)>) -> Result<(), StateError> {
+    for (hash, raw) in nodes {
+        table.insert(hash.as_bytes(), &raw[..])?;
+    }
+    Ok(())
+}
