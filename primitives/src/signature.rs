@@ -22,7 +22,7 @@ const SECP256K1_N: U256 = U256([
     0xffffffffffffffff,
 ]);
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
     /// r or s is zero, not below the group order, or s is in the upper half.
     #[error("invalid transaction v, r, s values")]

@@ -49,7 +49,7 @@ impl TryFrom<u8> for TxType {
 }
 
 /// Why a transaction could not be decoded or recovered.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum TxError {
     #[error("rlp: {0}")]
     Rlp(String),

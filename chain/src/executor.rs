@@ -1,0 +1,317 @@
+//! Transaction execution under the STARTGAS/GASPRICE rules.
+//!
+//! For each transaction: check it, buy `gas_limit × effective price` from the
+//! sender, charge intrinsic gas, run the message, refund the unused gas, pay
+//! `gas_used × tip` to the coinbase and burn `gas_used × base_fee` (the
+//! EIP-1559 rule for every transaction type; see docs/gas.md). Balances plus
+//! burned fees are conserved exactly.
+
+use orac_primitives::transaction::{MAX_TX_SIZE, TX_BASE_GAS};
+use orac_primitives::{Address, Bytes, H256, Log, RecoveredTx, SignedTransaction, TxType, U256};
+use orac_state::{Overlay, StateError, StateReader};
+
+use crate::error::InvalidTx;
+
+/// The block a transaction runs in.
+#[derive(Clone, Debug)]
+pub struct BlockEnv {
+    pub number: u64,
+    pub timestamp: u64,
+    pub coinbase: Address,
+    pub base_fee: U256,
+    pub gas_limit: u64,
+    pub chain_id: u64,
+    pub prev_randao: H256,
+}
+
+/// What running a message produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutcome {
+    pub success: bool,
+    pub gas_used: u64,
+    /// Return data, or revert data when `success` is false.
+    pub output: Bytes,
+    pub logs: Vec<Log>,
+    pub contract_address: Option<Address>,
+    /// Why execution failed, when it did not merely revert with data.
+    pub error: Option<String>,
+}
+
+/// Checks that depend only on the transaction and the chain's fixed rules:
+/// done once, at admission.
+pub fn check_static(
+    tx: &SignedTransaction,
+    chain_id: u64,
+    block_gas_limit: u64,
+) -> Result<(), InvalidTx> {
+    let t = &tx.tx;
+    if tx.encoded().len() > MAX_TX_SIZE {
+        return Err(InvalidTx::Decode(orac_primitives::TxError::Oversized(
+            tx.encoded().len(),
+        )));
+    }
+    match t.chain_id {
+        None => return Err(InvalidTx::Unprotected),
+        Some(id) if id != chain_id => {
+            return Err(InvalidTx::WrongChainId {
+                have: id,
+                want: chain_id,
+            });
+        }
+        _ => {}
+    }
+    tx.signature
+        .validate()
+        .map_err(orac_primitives::TxError::from)?;
+    if t.gas_limit > block_gas_limit {
+        return Err(InvalidTx::GasLimitTooHigh {
+            gas: t.gas_limit,
+            limit: block_gas_limit,
+        });
+    }
+    let intrinsic = t.intrinsic_gas();
+    if t.gas_limit < intrinsic {
+        return Err(InvalidTx::IntrinsicGasTooLow {
+            have: t.gas_limit,
+            want: intrinsic,
+        });
+    }
+    if t.to.is_none() {
+        return Err(InvalidTx::CreateUnsupported);
+    }
+    if t.nonce == u64::MAX {
+        return Err(InvalidTx::NonceMax);
+    }
+    Ok(())
+}
+
+/// Fee checks against a base fee; the sender is only for the message.
+pub fn check_fees(tx: &RecoveredTx, base_fee: U256) -> Result<(), InvalidTx> {
+    let t = &tx.tx.tx;
+    if t.tx_type == TxType::DynamicFee && t.max_priority_fee_per_gas > t.max_fee_per_gas {
+        return Err(InvalidTx::TipAboveFeeCap {
+            address: tx.sender,
+            tip: t.max_priority_fee_per_gas,
+            cap: t.max_fee_per_gas,
+        });
+    }
+    if t.max_fee_per_gas < base_fee {
+        return Err(InvalidTx::FeeCapTooLow {
+            address: tx.sender,
+            cap: t.max_fee_per_gas,
+            base: base_fee,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that the sender can pay for the transaction at all.
+pub fn check_balance(tx: &RecoveredTx, balance: U256) -> Result<(), InvalidTx> {
+    let want = tx.tx.tx.max_cost().unwrap_or(U256::MAX);
+    if balance < want {
+        return Err(InvalidTx::InsufficientFunds {
+            address: tx.sender,
+            have: balance,
+            want,
+        });
+    }
+    Ok(())
+}
+
+/// Errors from executing a transaction in a block: either the transaction
+/// cannot be included (no state change happened) or the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidTx),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Executes a transaction on `state`. On `Err(Invalid)` the state is
+/// untouched; otherwise the transaction is included (even if it failed) and
+/// the sender paid for the gas it used.
+pub fn execute_transaction<R: StateReader + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    env: &BlockEnv,
+    tx: &RecoveredTx,
+) -> Result<ExecOutcome, ExecError> {
+    let t = &tx.tx.tx;
+    let sender = tx.sender;
+    check_fees(tx, env.base_fee)?;
+    let nonce = state.nonce(&sender)?;
+    if t.nonce < nonce {
+        return Err(InvalidTx::NonceTooLow {
+            address: sender,
+            tx: t.nonce,
+            state: nonce,
+        }
+        .into());
+    }
+    if t.nonce > nonce {
+        return Err(InvalidTx::NonceTooHigh {
+            address: sender,
+            tx: t.nonce,
+            state: nonce,
+        }
+        .into());
+    }
+    check_balance(tx, state.balance(&sender)?)?;
+
+    // Buy all the gas up front at the effective price.
+    let price = t.effective_gas_price(env.base_fee);
+    let prepaid = price * U256::from(t.gas_limit);
+    if !state.sub_balance(&sender, prepaid)? {
+        // check_balance covered the fee cap, which is at least the price.
+        return Err(StateError::Invalid("gas purchase failed after balance check".into()).into());
+    }
+    state.update_account(&sender, |a| a.nonce += 1)?;
+
+    let intrinsic = t.intrinsic_gas();
+    let gas_left = t.gas_limit - intrinsic;
+    let mut outcome = run_message(state, &sender, t.to, t.value, &t.input, gas_left)?;
+    outcome.gas_used += intrinsic;
+
+    // Refund what was not used; the tip goes to the producer, the base fee
+    // part is burned by not being credited to anyone.
+    let refund = price * U256::from(t.gas_limit - outcome.gas_used);
+    state.add_balance(&sender, refund)?;
+    let tip = t.effective_tip(env.base_fee) * U256::from(outcome.gas_used);
+    if !tip.is_zero() {
+        state.add_balance(&env.coinbase, tip)?;
+    }
+    Ok(outcome)
+}
+
+/// Runs a message: moves `value` and, once the VM exists, runs code. A
+/// failure reverts exactly the message's own effects.
+fn run_message<R: StateReader + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    from: &Address,
+    to: Option<Address>,
+    value: U256,
+    _input: &[u8],
+    gas: u64,
+) -> Result<ExecOutcome, StateError> {
+    let checkpoint = state.checkpoint();
+    let log_start = checkpoint;
+    let Some(to) = to else {
+        return Ok(ExecOutcome {
+            success: false,
+            gas_used: gas,
+            error: Some(InvalidTx::CreateUnsupported.to_string()),
+            ..Default::default()
+        });
+    };
+    if state.account(&to)?.is_some_and(|a| a.has_code()) {
+        return Ok(ExecOutcome {
+            success: false,
+            gas_used: gas,
+            error: Some(
+                "contract calls are not supported yet: this orac build has no WASM VM".into(),
+            ),
+            ..Default::default()
+        });
+    }
+    if !state.transfer(from, &to, value)? {
+        state.revert_to(checkpoint);
+        return Ok(ExecOutcome {
+            success: false,
+            gas_used: 0,
+            error: Some("insufficient balance for transfer".into()),
+            ..Default::default()
+        });
+    }
+    Ok(ExecOutcome {
+        success: true,
+        gas_used: 0,
+        logs: state.logs_since(log_start),
+        ..Default::default()
+    })
+}
+
+/// A message for `eth_call` / `eth_estimateGas`.
+#[derive(Clone, Debug, Default)]
+pub struct CallRequest {
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub gas: Option<u64>,
+    pub gas_price: Option<U256>,
+    pub max_fee_per_gas: Option<U256>,
+    pub max_priority_fee_per_gas: Option<U256>,
+    pub value: Option<U256>,
+    pub input: Bytes,
+    pub nonce: Option<u64>,
+}
+
+/// Why a call could not run at all (as opposed to running and failing).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidTx),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Runs a call without committing anything. Gas is only paid for when the
+/// request names a price, as geth does, so a bare `eth_call` needs no funds.
+pub fn simulate_call<R: StateReader + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    env: &BlockEnv,
+    req: &CallRequest,
+    gas: u64,
+) -> Result<ExecOutcome, CallError> {
+    let from = req.from.unwrap_or_default();
+    let intrinsic = intrinsic_gas_of(req);
+    if gas < intrinsic {
+        return Err(InvalidTx::IntrinsicGasTooLow {
+            have: gas,
+            want: intrinsic,
+        }
+        .into());
+    }
+    let price = match (req.gas_price, req.max_fee_per_gas) {
+        (Some(p), _) => p,
+        (None, Some(cap)) => {
+            cap.min(env.base_fee + req.max_priority_fee_per_gas.unwrap_or_default())
+        }
+        (None, None) => U256::zero(),
+    };
+    let value = req.value.unwrap_or_default();
+    let fee = price.checked_mul(U256::from(gas)).unwrap_or(U256::MAX);
+    let balance = state.balance(&from)?;
+    let want = fee.saturating_add(value);
+    if balance < want {
+        return Err(InvalidTx::InsufficientFunds {
+            address: from,
+            have: balance,
+            want,
+        }
+        .into());
+    }
+    state.sub_balance(&from, fee)?;
+    let mut outcome = run_message(state, &from, req.to, value, &req.input, gas - intrinsic)?;
+    outcome.gas_used += intrinsic;
+    Ok(outcome)
+}
+
+/// Intrinsic gas of a call request, priced like a transaction.
+pub fn intrinsic_gas_of(req: &CallRequest) -> u64 {
+    let tx = orac_primitives::Transaction {
+        tx_type: TxType::DynamicFee,
+        chain_id: None,
+        nonce: 0,
+        max_priority_fee_per_gas: U256::zero(),
+        max_fee_per_gas: U256::zero(),
+        gas_limit: 0,
+        to: req.to,
+        value: U256::zero(),
+        input: req.input.clone(),
+        access_list: Vec::new(),
+    };
+    tx.intrinsic_gas().max(TX_BASE_GAS)
+}
+
+#[cfg(test)]
+#[path = "executor_tests.rs"]
+mod tests;

@@ -1,0 +1,211 @@
+use std::collections::HashMap;
+
+use orac_primitives::{Account, PrivateKey, Transaction};
+use rand::{Rng, SeedableRng};
+
+use super::*;
+
+/// An in-memory starting state.
+struct MemState(HashMap<Address, Account>);
+
+impl StateReader for MemState {
+    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
+        Ok(self.0.get(a).cloned())
+    }
+    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
+        Ok(H256::zero())
+    }
+    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
+fn env(base_fee: u64) -> BlockEnv {
+    BlockEnv {
+        number: 1,
+        timestamp: 1,
+        coinbase: Address::repeat_byte(0xcc),
+        base_fee: U256::from(base_fee),
+        gas_limit: 30_000_000,
+        chain_id: 1,
+        prev_randao: H256::zero(),
+    }
+}
+
+fn transfer(
+    key: &PrivateKey,
+    nonce: u64,
+    tx_type: TxType,
+    to: Address,
+    value: u64,
+    tip: u64,
+    cap: u64,
+) -> RecoveredTx {
+    let tx = Transaction {
+        tx_type,
+        chain_id: Some(1),
+        nonce,
+        max_priority_fee_per_gas: U256::from(if tx_type == TxType::DynamicFee {
+            tip
+        } else {
+            cap
+        }),
+        max_fee_per_gas: U256::from(cap),
+        gas_limit: 30_000,
+        to: Some(to),
+        value: U256::from(value),
+        input: Bytes(vec![0, 1]),
+        access_list: vec![],
+    }
+    .sign(key);
+    RecoveredTx {
+        sender: key.address(),
+        tx,
+    }
+}
+
+#[test]
+fn gas_is_bought_refunded_paid_and_burned() {
+    let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
+    let to = Address::repeat_byte(2);
+    let base = MemState(HashMap::from([(
+        key.address(),
+        Account {
+            balance: U256::from(10_000_000u64),
+            ..Default::default()
+        },
+    )]));
+    let mut o = Overlay::new(&base);
+    let e = env(10);
+    // Type 2: tip 3 under cap 50 → price 13.
+    let out = execute_transaction(
+        &mut o,
+        &e,
+        &transfer(&key, 0, TxType::DynamicFee, to, 1000, 3, 50),
+    )
+    .unwrap();
+    assert!(out.success);
+    let gas = 21_000 + 4 + 16;
+    assert_eq!(out.gas_used, gas);
+    assert_eq!(o.balance(&to).unwrap(), U256::from(1000));
+    assert_eq!(o.balance(&e.coinbase).unwrap(), U256::from(3 * gas));
+    assert_eq!(
+        o.balance(&key.address()).unwrap(),
+        U256::from(10_000_000 - 1000 - 13 * gas)
+    );
+    assert_eq!(o.nonce(&key.address()).unwrap(), 1);
+}
+
+#[test]
+fn invalid_transactions_change_nothing() {
+    let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
+    let to = Address::repeat_byte(2);
+    let base = MemState(HashMap::from([(
+        key.address(),
+        Account {
+            nonce: 5,
+            balance: U256::from(1_000_000u64),
+            ..Default::default()
+        },
+    )]));
+    let mut o = Overlay::new(&base);
+    let e = env(10);
+    let cases = [
+        (
+            transfer(&key, 4, TxType::DynamicFee, to, 1, 1, 20),
+            "nonce too low",
+        ),
+        (
+            transfer(&key, 6, TxType::DynamicFee, to, 1, 1, 20),
+            "nonce too high",
+        ),
+        (
+            transfer(&key, 5, TxType::DynamicFee, to, 1, 1, 9),
+            "max fee per gas less than block base fee",
+        ),
+        (
+            transfer(&key, 5, TxType::DynamicFee, to, 1, 30, 20),
+            "max priority fee per gas higher",
+        ),
+        (
+            transfer(&key, 5, TxType::Legacy, to, 1, 0, 100),
+            "insufficient funds for gas * price + value",
+        ),
+    ];
+    for (tx, msg) in cases {
+        let err = execute_transaction(&mut o, &e, &tx).unwrap_err();
+        assert!(err.to_string().contains(msg), "{err} vs {msg}");
+    }
+    assert!(o.into_changes().unwrap().is_empty());
+}
+
+/// Random blocks of random transfers of every type: the sum of all balances
+/// plus the burned base fees never changes.
+#[test]
+fn balances_plus_burned_fees_are_conserved() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let keys: Vec<PrivateKey> = (1..=6u8)
+        .map(|i| PrivateKey::from_bytes(&[i; 32]).unwrap())
+        .collect();
+    let mut accounts: HashMap<Address, Account> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.address(),
+                Account {
+                    balance: U256::from(rng.random_range(1_000_000..5_000_000u64)),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let total = |m: &HashMap<Address, Account>| m.values().fold(U256::zero(), |s, a| s + a.balance);
+    let initial = total(&accounts);
+    let mut burned = U256::zero();
+    let mut nonces = vec![0u64; keys.len()];
+    for block in 0..20 {
+        let base = MemState(accounts.clone());
+        let mut o = Overlay::new(&base);
+        let e = env(rng.random_range(1..30));
+        for _ in 0..15 {
+            let i = rng.random_range(0..keys.len());
+            let to = if rng.random_bool(0.2) {
+                Address::repeat_byte(0xee)
+            } else {
+                keys[rng.random_range(0..keys.len())].address()
+            };
+            let tx_type =
+                [TxType::Legacy, TxType::AccessList, TxType::DynamicFee][rng.random_range(0..3)];
+            let tx = transfer(
+                &keys[i],
+                nonces[i],
+                tx_type,
+                to,
+                rng.random_range(0..200_000),
+                rng.random_range(0..10),
+                rng.random_range(25..60),
+            );
+            match execute_transaction(&mut o, &e, &tx) {
+                Ok(out) => {
+                    nonces[i] += 1;
+                    burned += e.base_fee * U256::from(out.gas_used);
+                }
+                Err(ExecError::Invalid(_)) => {}
+                Err(other) => panic!("{other}"),
+            }
+        }
+        let changes = o.into_changes().unwrap();
+        for (a, acct) in changes.accounts {
+            match acct {
+                Some(acct) => {
+                    accounts.insert(a, acct);
+                }
+                None => {
+                    accounts.remove(&a);
+                }
+            }
+        }
+        assert_eq!(total(&accounts) + burned, initial, "block {block}");
+    }
+    assert!(!burned.is_zero());
+}

@@ -1,0 +1,23 @@
+//! orac's chain logic, between the database (`orac-state`) and the RPC
+//! server (`orac-rpc`).
+//!
+//! * [`spec`]: the JSON chain spec and the built-in `--dev` spec.
+//! * [`executor`]: STARTGAS/GASPRICE rules: validation, gas purchase,
+//!   intrinsic gas, refunds, fee payment and burning.
+//! * [`pool`]: the mempool (per-sender nonce queues, replacement, limits).
+//! * [`producer`]: the one writer thread: block building, group commit.
+//! * [`Chain`]: the shared handle the RPC server talks to.
+
+pub mod basefee;
+//mod chain;
+pub mod dev;
+pub mod error;
+pub mod executor;
+pub mod pool;
+//mod producer;
+pub mod spec;
+
+//pub use chain::{BlockTag, Chain, ChainConfig, ChainEvent, MiningMode};
+pub use error::{ChainError, InvalidTx};
+pub use executor::{BlockEnv, CallRequest, ExecOutcome};
+pub use spec::ChainSpec;

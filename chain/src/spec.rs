@@ -1,0 +1,262 @@
+//! The chain spec: everything that defines a chain's genesis and fixed
+//! parameters. JSON, in the spirit of geth's genesis files:
+//!
+//! ```json
+//! {
+//!   "chainId": 31337,
+//!   "gasLimit": 30000000,
+//!   "baseFeePerGas": "1000000000",
+//!   "minBaseFeePerGas": "1000000000",
+//!   "timestamp": 0,
+//!   "coinbase": "0x0000000000000000000000000000000000000000",
+//!   "extraData": "0x",
+//!   "alloc": {
+//!     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266": { "balance": "10000000000000000000000" }
+//!   }
+//! }
+//! ```
+//!
+//! Numbers may be JSON numbers, decimal strings or `0x` hex strings.
+
+use std::collections::BTreeMap;
+
+use orac_primitives::{
+    Account, Address, Bytes, EMPTY_LIST_HASH, EMPTY_ROOT, H256, Header, U256, keccak256,
+};
+use orac_state::StateChanges;
+use serde::{Deserialize, Deserializer};
+
+use crate::dev::{DEV_MNEMONIC, derive_keys};
+
+pub const DEV_CHAIN_ID: u64 = 31_337;
+pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
+pub const GWEI: u64 = 1_000_000_000;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChainSpec {
+    #[serde(deserialize_with = "de_u64")]
+    pub chain_id: u64,
+    #[serde(default = "default_gas_limit", deserialize_with = "de_u64")]
+    pub gas_limit: u64,
+    #[serde(default = "default_base_fee", deserialize_with = "de_u256")]
+    pub base_fee_per_gas: U256,
+    /// Floor under the EIP-1559 base fee; defaults to 1 wei.
+    #[serde(default = "one", deserialize_with = "de_u256")]
+    pub min_base_fee_per_gas: U256,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub timestamp: u64,
+    /// Who receives priority fees (the block producer).
+    #[serde(default)]
+    pub coinbase: Address,
+    #[serde(default)]
+    pub extra_data: Bytes,
+    #[serde(default)]
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisAccount {
+    #[serde(default, deserialize_with = "de_u256")]
+    pub balance: U256,
+    #[serde(default, deserialize_with = "de_u64")]
+    pub nonce: u64,
+    #[serde(default)]
+    pub code: Bytes,
+    #[serde(default)]
+    pub storage: BTreeMap<H256, H256>,
+}
+
+fn default_gas_limit() -> u64 {
+    DEFAULT_GAS_LIMIT
+}
+fn default_base_fee() -> U256 {
+    U256::from(GWEI)
+}
+fn one() -> U256 {
+    U256::one()
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumOrString {
+    Num(u64),
+    Str(String),
+}
+
+fn parse_u256(s: &str) -> Result<U256, String> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        U256::from_str_radix(hex, 16).map_err(|e| format!("bad hex number {s:?}: {e}"))
+    } else {
+        U256::from_dec_str(s).map_err(|e| format!("bad number {s:?}: {e:?}"))
+    }
+}
+
+fn de_u256<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+    match NumOrString::deserialize(d)? {
+        NumOrString::Num(n) => Ok(U256::from(n)),
+        NumOrString::Str(s) => parse_u256(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumOrString::deserialize(d)? {
+        NumOrString::Num(n) => Ok(n),
+        NumOrString::Str(s) => {
+            let v = parse_u256(&s).map_err(serde::de::Error::custom)?;
+            if v > U256::from(u64::MAX) {
+                return Err(serde::de::Error::custom(format!(
+                    "{s} does not fit in 64 bits"
+                )));
+            }
+            Ok(v.as_u64())
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read chain spec {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid chain spec: {0}")]
+    Parse(#[from] serde_json::Error),
+    #[error("invalid chain spec: {0}")]
+    Invalid(String),
+}
+
+impl ChainSpec {
+    pub fn from_file(path: &std::path::Path) -> Result<Self, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let spec: ChainSpec = serde_json::from_str(&text)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.chain_id == 0 {
+            return Err(SpecError::Invalid("chainId must not be 0".into()));
+        }
+        if self.gas_limit < 21_000 {
+            return Err(SpecError::Invalid("gasLimit must be at least 21000".into()));
+        }
+        if self.base_fee_per_gas.is_zero() || self.min_base_fee_per_gas.is_zero() {
+            return Err(SpecError::Invalid("base fees must be non-zero".into()));
+        }
+        if self.extra_data.len() > 32 {
+            return Err(SpecError::Invalid(
+                "extraData is limited to 32 bytes".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The built-in `--dev` chain: chain id 31337 and the ten standard test
+    /// accounts with 10,000 ETH each.
+    pub fn dev() -> Self {
+        let ether = U256::from(10u64).pow(U256::from(18));
+        let alloc = derive_keys(DEV_MNEMONIC, 10)
+            .expect("the built-in mnemonic is valid")
+            .into_iter()
+            .map(|k| {
+                (
+                    k.address(),
+                    GenesisAccount {
+                        balance: ether * U256::from(10_000u64),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        Self {
+            chain_id: DEV_CHAIN_ID,
+            gas_limit: DEFAULT_GAS_LIMIT,
+            base_fee_per_gas: U256::from(GWEI),
+            min_base_fee_per_gas: U256::from(GWEI),
+            timestamp: 0,
+            coinbase: Address::zero(),
+            extra_data: Bytes::new(),
+            alloc,
+        }
+    }
+
+    /// Genesis allocations as state changes.
+    pub fn genesis_changes(&self) -> StateChanges {
+        let mut changes = StateChanges::default();
+        for (address, acct) in &self.alloc {
+            let code_hash = keccak256(&acct.code);
+            if !acct.code.is_empty() {
+                changes.code.insert(code_hash, acct.code.clone());
+            }
+            let account = Account {
+                nonce: acct.nonce,
+                balance: acct.balance,
+                storage_root: EMPTY_ROOT,
+                code_hash,
+            };
+            if !acct.storage.is_empty() {
+                changes.storage.insert(*address, acct.storage.clone());
+            }
+            changes
+                .accounts
+                .insert(*address, (!account.is_empty()).then_some(account));
+        }
+        changes
+    }
+
+    pub fn genesis_header(&self, state_root: H256) -> Header {
+        Header {
+            parent_hash: H256::zero(),
+            ommers_hash: EMPTY_LIST_HASH,
+            beneficiary: self.coinbase,
+            state_root,
+            transactions_root: EMPTY_ROOT,
+            receipts_root: EMPTY_ROOT,
+            logs_bloom: Default::default(),
+            difficulty: U256::zero(),
+            number: 0,
+            gas_limit: self.gas_limit,
+            gas_used: 0,
+            timestamp: self.timestamp,
+            extra_data: self.extra_data.clone(),
+            mix_hash: H256::zero(),
+            nonce: [0; 8],
+            base_fee_per_gas: self.base_fee_per_gas,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers_in_every_form() {
+        let spec: ChainSpec = serde_json::from_str(
+            r#"{"chainId": "0x539", "gasLimit": "30000000", "baseFeePerGas": 7,
+                "alloc": {"0x00000000000000000000000000000000000000aa": {"balance": "0x10"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.chain_id, 1337);
+        assert_eq!(spec.gas_limit, 30_000_000);
+        assert_eq!(spec.base_fee_per_gas, U256::from(7));
+        assert_eq!(spec.alloc.values().next().unwrap().balance, U256::from(16));
+        let err = serde_json::from_str::<ChainSpec>(r#"{"chainId": 1, "gasLimt": 5}"#).unwrap_err();
+        assert!(err.to_string().contains("gasLimt"), "{err}");
+    }
+
+    #[test]
+    fn dev_spec_has_the_standard_accounts() {
+        let spec = ChainSpec::dev();
+        assert_eq!(spec.chain_id, 31337);
+        assert_eq!(spec.alloc.len(), 10);
+        spec.validate().unwrap();
+    }
+}
