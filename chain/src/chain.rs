@@ -1,0 +1,590 @@
+//! The shared chain handle: what the RPC server calls.
+//!
+//! Reads go straight to consistent database snapshots. Every write (blocks,
+//! pool journal, dev-mode patches, reverts) goes through the single producer
+//! thread, so writes never race and each commit can carry many of them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use orac_primitives::{
+    Address, Bytes, H256, Header, PrivateKey, RecoveredTx, SignedTransaction, U256,
+};
+use orac_state::{
+    Db, DbConfig, HeadPointer, HistoricalState, LatestState, Overlay, Snapshot, StateReader,
+};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::basefee::next_base_fee;
+use crate::block::next_env;
+use crate::error::{ChainError, InvalidTx};
+use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
+use crate::pool::{Pool, PoolConfig};
+use crate::producer::{self, Command, Patch};
+use crate::spec::ChainSpec;
+
+/// Most gas an `eth_call` may use (geth's default RPC gas cap).
+pub const RPC_GAS_CAP: u64 = 50_000_000;
+
+/// When blocks are sealed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MiningMode {
+    /// As soon as transactions arrive, everything pending in one block.
+    Instant,
+    /// Every interval, whatever is pending.
+    Interval(Duration),
+}
+
+pub struct ChainConfig {
+    pub datadir: PathBuf,
+    pub spec: ChainSpec,
+    pub mining: MiningMode,
+    pub pool: PoolConfig,
+    pub db: DbConfig,
+    /// Keys the node signs with for `eth_sendTransaction`.
+    pub dev_keys: Vec<PrivateKey>,
+}
+
+/// Something subscribers hear about.
+#[derive(Clone, Debug)]
+pub enum ChainEvent {
+    /// A block became the head.
+    NewBlock { number: u64, hash: H256 },
+    /// The chain was rewound (evm_revert) to this block.
+    Rewound { number: u64 },
+}
+
+/// A block selector as JSON-RPC names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockTag {
+    Latest,
+    Earliest,
+    Pending,
+    Safe,
+    Finalized,
+    Number(u64),
+    Hash(H256),
+}
+
+/// Pool plus the bookkeeping the producer needs to make admissions durable.
+pub(crate) struct PoolState {
+    pub pool: Pool,
+    /// Admitted since the last commit: to journal (or mine) next.
+    pub fresh: Vec<H256>,
+    /// Journaled but since replaced, evicted or dropped: to unjournal.
+    pub stale: Vec<H256>,
+    /// Callers waiting for their transaction to become durable.
+    pub waiters: HashMap<H256, oneshot::Sender<Result<(), ChainError>>>,
+}
+
+/// What the producer and the handle share.
+pub(crate) struct Shared {
+    pub db: Db,
+    pub spec: ChainSpec,
+    pub pool: Mutex<PoolState>,
+    /// The head header, updated after each commit.
+    pub head: RwLock<Header>,
+    pub events: broadcast::Sender<ChainEvent>,
+}
+
+impl Shared {
+    /// The base fee the next block will have.
+    pub fn next_base_fee(&self) -> U256 {
+        let head = self.head.read();
+        next_base_fee(
+            head.base_fee_per_gas,
+            head.gas_used,
+            head.gas_limit,
+            self.spec.min_base_fee_per_gas,
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SnapshotPoint {
+    block: u64,
+    patches: u32,
+    time_offset: i64,
+}
+
+pub struct Chain {
+    shared: Arc<Shared>,
+    commands: mpsc::Sender<Command>,
+    producer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    dev_keys: BTreeMap<Address, PrivateKey>,
+    snapshots: Mutex<(u64, BTreeMap<u64, SnapshotPoint>)>,
+    genesis_hash: H256,
+    mining: MiningMode,
+}
+
+/// The state a read runs against.
+pub enum StateView {
+    Latest(LatestState),
+    Historical(HistoricalState),
+}
+
+impl StateReader for StateView {
+    fn account(
+        &self,
+        a: &Address,
+    ) -> Result<Option<orac_primitives::Account>, orac_state::StateError> {
+        match self {
+            StateView::Latest(s) => s.account(a),
+            StateView::Historical(s) => s.account(a),
+        }
+    }
+    fn storage(&self, a: &Address, slot: &H256) -> Result<H256, orac_state::StateError> {
+        match self {
+            StateView::Latest(s) => s.storage(a, slot),
+            StateView::Historical(s) => s.storage(a, slot),
+        }
+    }
+    fn code(&self, h: &H256) -> Result<Bytes, orac_state::StateError> {
+        match self {
+            StateView::Latest(s) => s.code(h),
+            StateView::Historical(s) => s.code(h),
+        }
+    }
+}
+
+impl Chain {
+    /// Opens (or creates) the chain in `config.datadir`, checks the database,
+    /// reloads the journaled pool and starts the producer.
+    pub fn open(config: ChainConfig) -> Result<Arc<Chain>, ChainError> {
+        config
+            .spec
+            .validate()
+            .map_err(|e| ChainError::Request(e.to_string()))?;
+        std::fs::create_dir_all(&config.datadir).map_err(|e| {
+            ChainError::Request(format!(
+                "cannot create data directory {}: {e}",
+                config.datadir.display()
+            ))
+        })?;
+        let path = config.datadir.join("chain.redb");
+        // redb's debug builds assert on some corruptions; a damaged file
+        // must become a refusal to start, never a crash with a backtrace.
+        let spec = config.spec.clone();
+        let db_config = config.db.clone();
+        let opened = std::panic::catch_unwind(move || -> Result<(Db, Header), ChainError> {
+            let db = Db::open(&path, &db_config)?;
+            let genesis = spec.genesis_header(crate::spec::genesis_state_root(&spec));
+            if !db.is_initialized()? {
+                let written = db.init_genesis(spec.chain_id, &spec.genesis_changes(), |root| {
+                    spec.genesis_header(root)
+                })?;
+                debug_assert_eq!(written.hash(), genesis.hash());
+            }
+            let head = db.check(genesis.hash(), &db_config)?;
+            let header = db
+                .snapshot()?
+                .header(head.number)?
+                .ok_or_else(|| ChainError::Request("head header vanished".into()))?;
+            Ok((db, header))
+        });
+        let (db, head) = match opened {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(ChainError::Request(
+                    "the database is damaged (its pages fail their checks); refusing to start"
+                        .into(),
+                ));
+            }
+        };
+        let genesis_hash = config
+            .spec
+            .genesis_header(crate::spec::genesis_state_root(&config.spec))
+            .hash();
+        let (events, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            db,
+            spec: config.spec,
+            pool: Mutex::new(PoolState {
+                pool: Pool::new(config.pool),
+                fresh: Vec::new(),
+                stale: Vec::new(),
+                waiters: HashMap::new(),
+            }),
+            head: RwLock::new(head),
+            events,
+        });
+        reload_pool(&shared)?;
+        let (tx, rx) = mpsc::channel();
+        let handle = producer::spawn(shared.clone(), rx, config.mining)?;
+        let chain = Arc::new(Chain {
+            shared,
+            commands: tx,
+            producer: Mutex::new(Some(handle)),
+            dev_keys: config
+                .dev_keys
+                .into_iter()
+                .map(|k| (k.address(), k))
+                .collect(),
+            snapshots: Mutex::new((1, BTreeMap::new())),
+            genesis_hash,
+            mining: config.mining,
+        });
+        // Anything reloaded from the journal may be minable now.
+        let _ = chain.commands.send(Command::Wake);
+        Ok(chain)
+    }
+
+    pub fn spec(&self) -> &ChainSpec {
+        &self.shared.spec
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.shared.spec.chain_id
+    }
+
+    pub fn genesis_hash(&self) -> H256 {
+        self.genesis_hash
+    }
+
+    pub fn mining_mode(&self) -> MiningMode {
+        self.mining
+    }
+
+    pub fn head(&self) -> Header {
+        self.shared.head.read().clone()
+    }
+
+    pub fn next_base_fee(&self) -> U256 {
+        self.shared.next_base_fee()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
+        self.shared.events.subscribe()
+    }
+
+    pub fn dev_accounts(&self) -> Vec<Address> {
+        self.dev_keys.keys().copied().collect()
+    }
+
+    pub fn dev_key(&self, address: &Address) -> Option<&PrivateKey> {
+        self.dev_keys.get(address)
+    }
+
+    pub fn snapshot(&self) -> Result<Snapshot, ChainError> {
+        Ok(self.shared.db.snapshot()?)
+    }
+
+    /// Resolves a tag to a block number that exists, or `None`.
+    pub fn resolve(&self, snap: &Snapshot, tag: BlockTag) -> Result<Option<u64>, ChainError> {
+        let head = snap.head()?.number;
+        Ok(match tag {
+            BlockTag::Latest | BlockTag::Pending | BlockTag::Safe | BlockTag::Finalized => {
+                Some(head)
+            }
+            BlockTag::Earliest => Some(0),
+            BlockTag::Number(n) => (n <= head).then_some(n),
+            BlockTag::Hash(h) => snap.block_number(&h)?,
+        })
+    }
+
+    /// The state after block `tag`: the flat tables for the head, the trie
+    /// for earlier blocks.
+    pub fn state_at(
+        &self,
+        snap: &Snapshot,
+        tag: BlockTag,
+    ) -> Result<Option<StateView>, ChainError> {
+        let Some(n) = self.resolve(snap, tag)? else {
+            return Ok(None);
+        };
+        let head = snap.head()?;
+        if n == head.number {
+            return Ok(Some(StateView::Latest(snap.latest_state()?)));
+        }
+        let header = snap
+            .header(n)?
+            .ok_or_else(|| ChainError::Request(format!("block {n} not found")))?;
+        Ok(Some(StateView::Historical(
+            snap.state_at(header.state_root)?,
+        )))
+    }
+
+    /// The nonce for the sender's next transaction, counting the pool.
+    pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
+        let snap = self.snapshot()?;
+        let state_nonce = snap
+            .latest_state()?
+            .account(address)?
+            .map(|a| a.nonce)
+            .unwrap_or(0);
+        Ok(self
+            .shared
+            .pool
+            .lock()
+            .pool
+            .pending_nonce(address, state_nonce))
+    }
+
+    pub fn pool_transaction(&self, hash: &H256) -> Option<Arc<RecoveredTx>> {
+        self.shared.pool.lock().pool.get(hash)
+    }
+
+    pub fn pool_content(&self) -> (Vec<Arc<RecoveredTx>>, Vec<Arc<RecoveredTx>>) {
+        self.shared.pool.lock().pool.content()
+    }
+
+    /// Decodes, checks and admits a raw transaction, and returns its hash
+    /// once it is durable: mined (instant mode) or journaled (interval mode).
+    pub async fn submit_raw(&self, raw: Vec<u8>) -> Result<H256, ChainError> {
+        let tx = tokio::task::spawn_blocking(move || -> Result<RecoveredTx, InvalidTx> {
+            let tx = SignedTransaction::decode(&raw)?;
+            Ok(RecoveredTx::recover(tx)?)
+        })
+        .await
+        .map_err(|_| ChainError::Shutdown)??;
+        self.submit(tx).await
+    }
+
+    /// Admits a transaction whose sender is already known.
+    pub async fn submit(&self, tx: RecoveredTx) -> Result<H256, ChainError> {
+        let hash = tx.hash();
+        let spec = &self.shared.spec;
+        executor::check_static(&tx.tx, spec.chain_id, spec.gas_limit)?;
+        let base_fee = self.shared.next_base_fee();
+        executor::check_fees(&tx, base_fee)?;
+        let (nonce, balance) = {
+            let snap = self.snapshot()?;
+            let acct = snap
+                .latest_state()?
+                .account(&tx.sender)?
+                .unwrap_or_default();
+            (acct.nonce, acct.balance)
+        };
+        executor::check_balance(&tx, balance)?;
+        let done = {
+            let mut ps = self.shared.pool.lock();
+            let admitted = ps.pool.add(tx, nonce)?;
+            ps.stale.extend(admitted.replaced);
+            ps.stale.extend(admitted.evicted);
+            if let Some(w) = admitted.evicted.and_then(|h| ps.waiters.remove(&h)) {
+                let _ = w.send(Err(InvalidTx::PoolFull.into()));
+            }
+            ps.fresh.push(hash);
+            let (done_tx, done_rx) = oneshot::channel();
+            ps.waiters.insert(hash, done_tx);
+            done_rx
+        };
+        self.commands
+            .send(Command::Wake)
+            .map_err(|_| ChainError::Shutdown)?;
+        match done.await {
+            Ok(Ok(())) => Ok(hash),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ChainError::Shutdown),
+        }
+    }
+
+    /// The environment a call at `tag` runs in: the block after it, as a
+    /// transaction sent now would see.
+    pub fn call_env(&self, snap: &Snapshot, tag: BlockTag) -> Result<Option<BlockEnv>, ChainError> {
+        let Some(n) = self.resolve(snap, tag)? else {
+            return Ok(None);
+        };
+        let header = snap
+            .header(n)?
+            .ok_or_else(|| ChainError::Request(format!("block {n} not found")))?;
+        let now = unix_now().max(header.timestamp);
+        Ok(Some(next_env(&self.shared.spec, &header, now)))
+    }
+
+    /// Runs `req` against the state at `tag` without committing anything.
+    pub fn call(&self, req: &CallRequest, tag: BlockTag) -> Result<ExecOutcome, ChainError> {
+        let snap = self.snapshot()?;
+        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
+        else {
+            return Err(ChainError::Request("header not found".into()));
+        };
+        let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
+        let mut overlay = Overlay::new(&state);
+        executor::simulate_call(&mut overlay, &env, req, gas).map_err(call_error)
+    }
+
+    /// The least gas with which `req` succeeds, by binary search (geth's
+    /// method); an error if it fails even with the maximum.
+    pub fn estimate_gas(&self, req: &CallRequest, tag: BlockTag) -> Result<u64, ChainError> {
+        let snap = self.snapshot()?;
+        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
+        else {
+            return Err(ChainError::Request("header not found".into()));
+        };
+        let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
+            let mut overlay = Overlay::new(&state);
+            executor::simulate_call(&mut overlay, &env, req, gas).map_err(call_error)
+        };
+        let mut hi = req.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
+        let top = run(hi)?;
+        if !top.success {
+            return Err(ChainError::Request(
+                top.error.unwrap_or_else(|| "execution reverted".into()),
+            ));
+        }
+        let mut lo = executor::intrinsic_gas_of(req).saturating_sub(1);
+        // Most calls need no more than they used; try that first.
+        if top.gas_used > lo && top.gas_used < hi && run(top.gas_used)?.success {
+            hi = top.gas_used;
+        }
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            match run(mid) {
+                Ok(o) if o.success => hi = mid,
+                Ok(_) => lo = mid,
+                Err(ChainError::Invalid(InvalidTx::IntrinsicGasTooLow { .. })) => lo = mid,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(hi)
+    }
+
+    async fn request<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Command,
+    ) -> Result<T, ChainError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .map_err(|_| ChainError::Shutdown)?;
+        rx.await.map_err(|_| ChainError::Shutdown)?
+    }
+
+    /// Seals `blocks` blocks now (evm_mine / anvil_mine), the first at
+    /// `timestamp` if given.
+    pub async fn mine(&self, blocks: u64, timestamp: Option<u64>) -> Result<(), ChainError> {
+        self.request(|reply| Command::Mine {
+            blocks,
+            timestamp,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn patch(&self, address: Address, patch: Patch) -> Result<(), ChainError> {
+        self.request(|reply| Command::Patch {
+            address,
+            patch,
+            reply,
+        })
+        .await
+    }
+
+    /// Shifts every later block timestamp by `seconds`; returns the new
+    /// total offset.
+    pub async fn increase_time(&self, seconds: i64) -> Result<i64, ChainError> {
+        self.request(|reply| Command::IncreaseTime { seconds, reply })
+            .await
+    }
+
+    pub async fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
+        let head = self.head();
+        if timestamp < head.timestamp {
+            return Err(ChainError::Request(format!(
+                "timestamp {timestamp} is before the head block's {}",
+                head.timestamp
+            )));
+        }
+        self.request(|reply| Command::NextTimestamp { timestamp, reply })
+            .await
+    }
+
+    /// Records the current head (evm_snapshot) and returns its id.
+    pub fn take_snapshot(&self) -> Result<u64, ChainError> {
+        let snap = self.snapshot()?;
+        let point = SnapshotPoint {
+            block: snap.head()?.number,
+            patches: snap.patches()?,
+            time_offset: snap.time_offset()?,
+        };
+        let mut s = self.snapshots.lock();
+        let id = s.0;
+        s.0 += 1;
+        s.1.insert(id, point);
+        Ok(id)
+    }
+
+    /// Rewinds to snapshot `id` (evm_revert). As in hardhat and anvil, the
+    /// snapshot and every later one are used up. `false` if unknown.
+    pub async fn revert_to_snapshot(&self, id: u64) -> Result<bool, ChainError> {
+        let point = {
+            let mut s = self.snapshots.lock();
+            let Some(point) = s.1.get(&id).copied() else {
+                return Ok(false);
+            };
+            s.1.retain(|k, _| *k < id);
+            point
+        };
+        self.request(|reply| Command::Rewind {
+            block: point.block,
+            patches: point.patches,
+            time_offset: point.time_offset,
+            reply,
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Stops the producer after it finishes what it is doing.
+    pub fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(h) = self.producer.lock().take() {
+            let _ = h.join();
+        }
+    }
+
+    pub fn head_pointer(&self) -> Result<HeadPointer, ChainError> {
+        Ok(self.snapshot()?.head()?)
+    }
+}
+
+fn call_error(e: CallError) -> ChainError {
+    match e {
+        CallError::Invalid(i) => ChainError::Invalid(i),
+        CallError::State(s) => ChainError::State(s),
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Re-admits the journaled pool after a restart, re-validating each entry.
+fn reload_pool(shared: &Shared) -> Result<(), ChainError> {
+    let snap = shared.db.snapshot()?;
+    let state = snap.latest_state()?;
+    let mut txs = Vec::new();
+    for tx in snap.pool_transactions()? {
+        match RecoveredTx::recover(tx) {
+            Ok(t) => txs.push(t),
+            Err(e) => tracing::warn!("dropping journaled transaction: {e}"),
+        }
+    }
+    // Oldest nonces first so each sender's run rebuilds in order.
+    txs.sort_by_key(|t| (t.sender, t.tx.tx.nonce));
+    let mut ps = shared.pool.lock();
+    let mut kept = 0;
+    for tx in txs {
+        let hash = tx.hash();
+        let nonce = state.account(&tx.sender)?.map(|a| a.nonce).unwrap_or(0);
+        match ps.pool.add(tx, nonce) {
+            Ok(_) => kept += 1,
+            Err(e) => {
+                tracing::info!("journaled transaction {hash:?} no longer valid: {e}");
+                ps.stale.push(hash);
+            }
+        }
+    }
+    if kept > 0 {
+        tracing::info!("reloaded {kept} pending transactions from the pool journal");
+    }
+    Ok(())
+}

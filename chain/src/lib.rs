@@ -9,15 +9,17 @@
 //! * [`Chain`]: the shared handle the RPC server talks to.
 
 pub mod basefee;
-//mod chain;
+mod block;
+mod chain;
 pub mod dev;
 pub mod error;
 pub mod executor;
 pub mod pool;
-//mod producer;
+mod producer;
 pub mod spec;
 
-//pub use chain::{BlockTag, Chain, ChainConfig, ChainEvent, MiningMode};
+pub use chain::{BlockTag, Chain, ChainConfig, ChainEvent, MiningMode, RPC_GAS_CAP, StateView};
 pub use error::{ChainError, InvalidTx};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
+pub use producer::Patch;
 pub use spec::ChainSpec;

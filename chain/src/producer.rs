@@ -1,0 +1,448 @@
+//! The producer: the one thread that writes.
+//!
+//! It wakes when transactions are admitted or a command arrives, takes
+//! everything waiting, and makes it durable in ONE database commit — a block
+//! in instant mode (group commit: under load each block carries everything
+//! that arrived while the previous one was being written), or a pool-journal
+//! entry in interval mode, where blocks are sealed on the timer. Only after
+//! that commit are submitters answered, so an acknowledged transaction
+//! survives `kill -9`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Instant;
+
+use orac_primitives::{Address, Bytes, H256, U256};
+use orac_state::{Overlay, StateError};
+use tokio::sync::oneshot;
+
+use crate::block::{build, next_env};
+use crate::chain::{ChainEvent, MiningMode, Shared, unix_now};
+use crate::error::ChainError;
+
+/// A dev-mode state edit (anvil_set*).
+#[derive(Clone, Debug)]
+pub enum Patch {
+    Balance(U256),
+    Nonce(u64),
+    Code(Bytes),
+    Storage(H256, H256),
+}
+
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, ChainError>>;
+
+pub(crate) enum Command {
+    /// Transactions were admitted.
+    Wake,
+    Mine {
+        blocks: u64,
+        timestamp: Option<u64>,
+        reply: Reply<()>,
+    },
+    Patch {
+        address: Address,
+        patch: Patch,
+        reply: Reply<()>,
+    },
+    IncreaseTime {
+        seconds: i64,
+        reply: Reply<i64>,
+    },
+    NextTimestamp {
+        timestamp: u64,
+        reply: Reply<()>,
+    },
+    Rewind {
+        block: u64,
+        patches: u32,
+        time_offset: i64,
+        reply: Reply<()>,
+    },
+    Shutdown,
+}
+
+/// Safety bound on back-to-back blocks sealed in one wake-up.
+const MAX_BLOCKS_PER_WAKE: usize = 10_000;
+
+struct Producer {
+    shared: Arc<Shared>,
+    mode: MiningMode,
+    time_offset: i64,
+    next_timestamp: Option<u64>,
+}
+
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    rx: Receiver<Command>,
+    mode: MiningMode,
+) -> Result<std::thread::JoinHandle<()>, ChainError> {
+    let time_offset = shared.db.snapshot()?.time_offset()?;
+    let mut producer = Producer {
+        shared,
+        mode,
+        time_offset,
+        next_timestamp: None,
+    };
+    std::thread::Builder::new()
+        .name("orac-producer".into())
+        .spawn(move || producer.run(rx))
+        .map_err(|e| ChainError::Request(format!("cannot start the block producer: {e}")))
+}
+
+impl Producer {
+    fn run(&mut self, rx: Receiver<Command>) {
+        let mut next_seal = match self.mode {
+            MiningMode::Interval(d) => Some(Instant::now() + d),
+            MiningMode::Instant => None,
+        };
+        loop {
+            let first = match next_seal {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+            };
+            let mut commands = Vec::new();
+            let mut timer = false;
+            match first {
+                Ok(c) => commands.push(c),
+                Err(RecvTimeoutError::Timeout) => timer = true,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            commands.extend(rx.try_iter());
+            let mut wake = false;
+            let mut stop = false;
+            for cmd in commands {
+                match cmd {
+                    Command::Wake => wake = true,
+                    Command::Shutdown => stop = true,
+                    other => self.handle(other),
+                }
+            }
+            if let (MiningMode::Interval(d), Some(at)) = (self.mode, next_seal)
+                && (timer || Instant::now() >= at)
+            {
+                timer = true;
+                next_seal = Some(Instant::now() + d);
+            }
+            let result = if timer || (wake && self.mode == MiningMode::Instant) {
+                self.seal_pending(self.mode == MiningMode::Instant)
+            } else if wake {
+                self.journal()
+            } else {
+                Ok(())
+            };
+            if let Err(e) = result {
+                tracing::error!("block production failed: {e}");
+                self.fail_waiters(&e);
+            }
+            if stop {
+                tracing::info!("block producer stopped");
+                return;
+            }
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Mine {
+                blocks,
+                timestamp,
+                reply,
+            } => {
+                let mut result = Ok(());
+                for i in 0..blocks {
+                    if i == 0 && timestamp.is_some() {
+                        self.next_timestamp = timestamp;
+                    }
+                    if let Err(e) = self.seal_one(true) {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::Patch {
+                address,
+                patch,
+                reply,
+            } => {
+                let _ = reply.send(self.patch(address, patch));
+            }
+            Command::IncreaseTime { seconds, reply } => {
+                self.time_offset = self.time_offset.saturating_add(seconds);
+                let offset = self.time_offset;
+                let r = self
+                    .shared
+                    .db
+                    .writer()
+                    .and_then(|mut w| {
+                        w.set_time_offset(offset)?;
+                        w.commit()
+                    })
+                    .map(|_| offset)
+                    .map_err(ChainError::from);
+                let _ = reply.send(r);
+            }
+            Command::NextTimestamp { timestamp, reply } => {
+                self.next_timestamp = Some(timestamp);
+                let _ = reply.send(Ok(()));
+            }
+            Command::Rewind {
+                block,
+                patches,
+                time_offset,
+                reply,
+            } => {
+                let _ = reply.send(self.rewind(block, patches, time_offset));
+            }
+            Command::Wake | Command::Shutdown => {}
+        }
+    }
+
+    fn timestamp(&mut self, parent: u64) -> u64 {
+        if let Some(ts) = self.next_timestamp.take() {
+            return ts.max(parent);
+        }
+        let now = (unix_now() as i64).saturating_add(self.time_offset).max(0) as u64;
+        now.max(parent)
+    }
+
+    /// Seals blocks until nothing ready is left (instant mode) or once
+    /// (interval mode).
+    fn seal_pending(&mut self, until_empty: bool) -> Result<(), ChainError> {
+        for _ in 0..MAX_BLOCKS_PER_WAKE {
+            let included = self.seal_one(false)?;
+            if !until_empty {
+                return Ok(());
+            }
+            let base_fee = self.shared.next_base_fee();
+            let floor = self.shared.spec.min_base_fee_per_gas;
+            let (more_ready, underpriced) = {
+                let ps = self.shared.pool.lock();
+                (
+                    !ps.pool
+                        .ready(base_fee, self.shared.spec.gas_limit)
+                        .is_empty(),
+                    ps.pool.has_underpriced_ready(base_fee),
+                )
+            };
+            // Keep going while blocks make progress; empty blocks are worth
+            // sealing only while they lower the base fee toward a waiting
+            // transaction's fee cap.
+            let progress = included > 0 && more_ready;
+            let lowering = underpriced && base_fee > floor;
+            if !progress && !lowering {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds, commits and announces one block with whatever is ready.
+    /// Returns how many transactions it included. Empty blocks are sealed
+    /// only when `force` (evm_mine) or when lowering the base fee.
+    fn seal_one(&mut self, force: bool) -> Result<usize, ChainError> {
+        let shared = self.shared.clone();
+        let parent = shared.head.read().clone();
+        let timestamp = self.timestamp(parent.timestamp);
+        let env = next_env(&shared.spec, &parent, timestamp);
+        let (candidates, fresh, stale) = {
+            let mut ps = shared.pool.lock();
+            let candidates = ps.pool.ready(env.base_fee, env.gas_limit);
+            let fresh = std::mem::take(&mut ps.fresh);
+            let stale = std::mem::take(&mut ps.stale);
+            (candidates, fresh, stale)
+        };
+        let has_underpriced = shared.pool.lock().pool.has_underpriced_ready(env.base_fee);
+        if candidates.is_empty() && !force && !has_underpriced {
+            self.journal_these(fresh, stale)?;
+            return Ok(0);
+        }
+        let snap = shared.db.snapshot()?;
+        let state = snap.latest_state()?;
+        let built = build(&state, env, parent.hash(), &candidates)?;
+        drop(state);
+        drop(snap);
+
+        let included: HashSet<H256> = built.body.transactions.iter().map(|t| t.hash()).collect();
+        let dropped: HashSet<H256> = built.dropped.iter().map(|(h, _)| *h).collect();
+        let mut w = shared.db.writer()?;
+        let state_root = w.apply_state(&built.changes, (built.env.number, 0))?;
+        let header = built.header(state_root, &shared.spec.extra_data);
+        let hash = w.put_block(&header, &built.body, &built.receipts)?;
+        {
+            let ps = shared.pool.lock();
+            for h in fresh
+                .iter()
+                .filter(|h| !included.contains(h) && !dropped.contains(h))
+            {
+                if let Some(tx) = ps.pool.get(h) {
+                    w.pool_insert(&tx.tx)?;
+                }
+            }
+        }
+        for h in stale.iter().chain(dropped.iter()) {
+            w.pool_remove(h)?;
+        }
+        if let Err(e) = w.commit() {
+            // Nothing landed: put the bookkeeping back for the next attempt.
+            let mut ps = shared.pool.lock();
+            ps.fresh.extend(fresh);
+            ps.stale.extend(stale);
+            return Err(e.into());
+        }
+
+        // Durable. Update the pool, answer submitters, announce the block.
+        let new_nonces: Vec<(Address, u64)> = built
+            .changes
+            .accounts
+            .iter()
+            .map(|(a, acct)| (*a, acct.as_ref().map(|x| x.nonce).unwrap_or(0)))
+            .collect();
+        {
+            let mut ps = shared.pool.lock();
+            for h in &included {
+                ps.pool.remove(h);
+            }
+            for (h, _) in &built.dropped {
+                ps.pool.remove(h);
+            }
+            let gone = ps.pool.set_state_nonces(new_nonces);
+            ps.stale
+                .extend(gone.iter().copied().filter(|h| !included.contains(h)));
+            for (h, reason) in &built.dropped {
+                if let Some(w) = ps.waiters.remove(h) {
+                    let _ = w.send(Err(reason.clone().into()));
+                }
+            }
+            for h in &fresh {
+                if let Some(w) = ps.waiters.remove(h) {
+                    let _ = w.send(Ok(()));
+                }
+            }
+        }
+        *shared.head.write() = header.clone();
+        tracing::debug!(
+            number = header.number,
+            txs = included.len(),
+            gas_used = header.gas_used,
+            "sealed block {hash:?}"
+        );
+        let _ = shared.events.send(ChainEvent::NewBlock {
+            number: header.number,
+            hash,
+        });
+        Ok(included.len())
+    }
+
+    /// Interval mode between blocks: make new admissions durable now.
+    fn journal(&mut self) -> Result<(), ChainError> {
+        let (fresh, stale) = {
+            let mut ps = self.shared.pool.lock();
+            (std::mem::take(&mut ps.fresh), std::mem::take(&mut ps.stale))
+        };
+        self.journal_these(fresh, stale)
+    }
+
+    fn journal_these(&mut self, fresh: Vec<H256>, stale: Vec<H256>) -> Result<(), ChainError> {
+        if fresh.is_empty() && stale.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.shared.db.writer()?;
+        {
+            let ps = self.shared.pool.lock();
+            for h in &fresh {
+                if let Some(tx) = ps.pool.get(h) {
+                    w.pool_insert(&tx.tx)?;
+                }
+            }
+        }
+        for h in &stale {
+            w.pool_remove(h)?;
+        }
+        w.commit()?;
+        let mut ps = self.shared.pool.lock();
+        for h in &fresh {
+            if let Some(w) = ps.waiters.remove(h) {
+                let _ = w.send(Ok(()));
+            }
+        }
+        Ok(())
+    }
+
+    fn patch(&mut self, address: Address, patch: Patch) -> Result<(), ChainError> {
+        let snap = self.shared.db.snapshot()?;
+        let state = snap.latest_state()?;
+        let mut overlay = Overlay::new(&state);
+        match patch {
+            Patch::Balance(b) => overlay.update_account(&address, |a| a.balance = b)?,
+            Patch::Nonce(n) => overlay.update_account(&address, |a| a.nonce = n)?,
+            Patch::Code(c) => overlay.set_code(&address, c)?,
+            Patch::Storage(slot, value) => {
+                // The account must exist to hold storage.
+                overlay.update_account(&address, |_| {})?;
+                overlay.set_storage(&address, &slot, value)?
+            }
+        }
+        let changes = overlay.into_changes()?;
+        drop(state);
+        drop(snap);
+        let mut w = self.shared.db.writer()?;
+        w.apply_patch(&changes)?;
+        w.commit()?;
+        let nonces: Vec<(Address, u64)> = changes
+            .accounts
+            .iter()
+            .map(|(a, acct)| (*a, acct.as_ref().map(|x| x.nonce).unwrap_or(0)))
+            .collect();
+        let mut ps = self.shared.pool.lock();
+        let gone = ps.pool.set_state_nonces(nonces);
+        ps.stale.extend(gone);
+        Ok(())
+    }
+
+    fn rewind(&mut self, block: u64, patches: u32, time_offset: i64) -> Result<(), ChainError> {
+        let mut w = self.shared.db.writer()?;
+        w.rewind_to(block, patches)?;
+        w.set_time_offset(time_offset)?;
+        w.commit()?;
+        self.time_offset = time_offset;
+        let snap = self.shared.db.snapshot()?;
+        let head = snap.head()?;
+        let header = snap
+            .header(head.number)?
+            .ok_or_else(|| StateError::Inconsistent("head header missing after rewind".into()))?;
+        *self.shared.head.write() = header;
+        // Nonces went back: re-read them for everyone in the pool.
+        let state = snap.latest_state()?;
+        let mut ps = self.shared.pool.lock();
+        let mut nonces = Vec::new();
+        for sender in ps.pool.senders() {
+            let n = orac_state::StateReader::account(&state, &sender)?
+                .map(|a| a.nonce)
+                .unwrap_or(0);
+            nonces.push((sender, n));
+        }
+        let gone = ps.pool.set_state_nonces(nonces);
+        ps.stale.extend(gone);
+        drop(ps);
+        let _ = self.shared.events.send(ChainEvent::Rewound {
+            number: head.number,
+        });
+        Ok(())
+    }
+
+    /// After a failed commit, nobody waiting may be told "durable".
+    fn fail_waiters(&mut self, e: &ChainError) {
+        let mut ps = self.shared.pool.lock();
+        tracing::warn!("failing {} waiting submitters: {e}", ps.waiters.len());
+        let fresh: Vec<H256> = ps.fresh.clone();
+        for h in fresh {
+            if let Some(w) = ps.waiters.remove(&h) {
+                let _ = w.send(Err(ChainError::Request(format!(
+                    "transaction accepted but could not be made durable: {e}"
+                ))));
+            }
+        }
+    }
+}

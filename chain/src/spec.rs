@@ -233,6 +233,36 @@ impl ChainSpec {
     }
 }
 
+/// The genesis state root, computed in memory (to recognise the chain a
+/// database holds without writing anything).
+pub fn genesis_state_root(spec: &ChainSpec) -> H256 {
+    use orac_primitives::trie::{EmptyStore, Trie};
+    let store = EmptyStore;
+    let mut accounts = Trie::new(&store, EMPTY_ROOT);
+    let changes = spec.genesis_changes();
+    for (address, account) in &changes.accounts {
+        let Some(mut account) = account.clone() else {
+            continue;
+        };
+        if let Some(slots) = changes.storage.get(address) {
+            let mut st = Trie::new(&store, EMPTY_ROOT);
+            for (slot, value) in slots.iter().filter(|(_, v)| !v.is_zero()) {
+                let v = U256::from_big_endian(value.as_bytes());
+                st.insert(keccak256(slot).as_bytes(), rlp::encode(&v).to_vec())
+                    .expect("in-memory trie");
+            }
+            account.storage_root = st.commit().0;
+        }
+        accounts
+            .insert(
+                keccak256(address).as_bytes(),
+                rlp::encode(&account).to_vec(),
+            )
+            .expect("in-memory trie");
+    }
+    accounts.commit().0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

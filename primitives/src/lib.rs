@@ -17,7 +17,7 @@ pub mod trie;
 pub use account::Account;
 pub use bloom::Bloom;
 pub use bytes::Bytes;
-pub use hash::{EMPTY_CODE_HASH, EMPTY_LIST_HASH, EMPTY_ROOT, keccak256};
+pub use hash::{EMPTY_CODE_HASH, EMPTY_LIST_HASH, EMPTY_ROOT, keccak256, keccak256_concat};
 pub use header::Header;
 pub use primitive_types::{H160, H256, U256};
 pub use receipt::{Log, Receipt};
