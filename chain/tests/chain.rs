@@ -251,7 +251,7 @@ async fn concurrent_load_is_group_committed_and_fully_mined() {
     let to = Address::repeat_byte(0x77);
     let per_sender = 150u64;
     let mut handles = Vec::new();
-    for key in k.iter().cloned() {
+    for key in k.clone() {
         let chain = chain.clone();
         handles.push(tokio::spawn(async move {
             // Nonces sent out of order, all at once.

@@ -1,0 +1,256 @@
+//! Reading blocks, transactions, receipts, logs, state and proofs.
+
+use orac_chain::{BlockTag, Chain};
+use orac_primitives::{Address, H256, U256};
+use orac_state::{LogQuery, Snapshot, StateReader};
+use serde_json::{Value, json};
+
+use crate::error::RpcError;
+use crate::params::FilterJson;
+use crate::types::{Quantity, RpcBlock, RpcLog, RpcTransaction, TxPosition, block_receipts};
+
+/// Most logs one query returns (clients split the range when they see the
+/// "more than N results" error).
+pub const MAX_LOGS: usize = 10_000;
+/// Widest block range one eth_getLogs may scan without an address or topic.
+pub const MAX_LOG_RANGE: u64 = 100_000;
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(RpcError::internal)
+}
+
+pub fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let Some(n) = chain.resolve(&snap, tag)? else {
+        return Ok(Value::Null);
+    };
+    let (Some(header), Some(body)) = (snap.header(n)?, snap.body(n)?) else {
+        return Ok(Value::Null);
+    };
+    to_value(RpcBlock::new(&header, &body.transactions, full))
+}
+
+pub fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let Some(n) = chain.resolve(&snap, tag)? else {
+        return Ok(Value::Null);
+    };
+    match snap.body(n)? {
+        Some(b) => to_value(Quantity(b.transactions.len() as u64)),
+        None => Ok(Value::Null),
+    }
+}
+
+pub fn transaction_by_hash(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    if let Some(loc) = snap.tx_location(&hash)? {
+        return tx_at(&snap, loc.block, loc.index as usize);
+    }
+    match chain.pool_transaction(&hash) {
+        Some(tx) => to_value(RpcTransaction::new(&tx, None)),
+        None => Ok(Value::Null),
+    }
+}
+
+pub fn transaction_by_block_and_index(
+    chain: &Chain,
+    tag: BlockTag,
+    index: u64,
+) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    match chain.resolve(&snap, tag)? {
+        Some(n) => tx_at(&snap, n, index as usize),
+        None => Ok(Value::Null),
+    }
+}
+
+fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Value, RpcError> {
+    let (Some(header), Some(body)) = (snap.header(block)?, snap.body(block)?) else {
+        return Ok(Value::Null);
+    };
+    let Some(tx) = body.transactions.get(index) else {
+        return Ok(Value::Null);
+    };
+    let pos = TxPosition {
+        block_hash: header.hash(),
+        block_number: block,
+        index: index as u64,
+        base_fee: header.base_fee_per_gas,
+    };
+    to_value(RpcTransaction::new(tx, Some(pos)))
+}
+
+pub fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let Some(loc) = snap.tx_location(&hash)? else {
+        return Ok(Value::Null);
+    };
+    let (Some(header), Some(body), Some(receipts)) = (
+        snap.header(loc.block)?,
+        snap.body(loc.block)?,
+        snap.receipts(loc.block)?,
+    ) else {
+        return Ok(Value::Null);
+    };
+    let mut all = block_receipts(&header, &body.transactions, &receipts);
+    if (loc.index as usize) >= all.len() {
+        return Ok(Value::Null);
+    }
+    to_value(all.swap_remove(loc.index as usize))
+}
+
+pub fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let Some(n) = chain.resolve(&snap, tag)? else {
+        return Ok(Value::Null);
+    };
+    let (Some(header), Some(body), Some(receipts)) =
+        (snap.header(n)?, snap.body(n)?, snap.receipts(n)?)
+    else {
+        return Ok(Value::Null);
+    };
+    to_value(block_receipts(&header, &body.transactions, &receipts))
+}
+
+/// Turns a filter object into a concrete query against the current head.
+pub fn log_query(chain: &Chain, snap: &Snapshot, f: &FilterJson) -> Result<LogQuery, RpcError> {
+    let head = snap.head()?.number;
+    let (from, to) = if let Some(hash) = f.block_hash {
+        if f.from_block.is_some() || f.to_block.is_some() {
+            return Err(RpcError::invalid_params(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other",
+            ));
+        }
+        let n = snap
+            .block_number(&hash)?
+            .ok_or_else(|| RpcError::server("unknown block"))?;
+        (n, n)
+    } else {
+        let resolve = |id: Option<crate::params::BlockId>| -> Result<u64, RpcError> {
+            match id.map(|b| b.0) {
+                None => Ok(head),
+                Some(BlockTag::Number(n)) => Ok(n.min(head)),
+                Some(tag) => chain
+                    .resolve(snap, tag)?
+                    .ok_or_else(|| RpcError::server("unknown block")),
+            }
+        };
+        (resolve(f.from_block)?, resolve(f.to_block)?)
+    };
+    if from > to {
+        return Err(RpcError::invalid_params("invalid block range params"));
+    }
+    let query = LogQuery {
+        from,
+        to,
+        addresses: f.addresses(),
+        topics: f.topics()?,
+    };
+    let constrained = !query.addresses.is_empty() || query.topics.iter().any(|t| t.is_some());
+    if !constrained && to - from > MAX_LOG_RANGE {
+        return Err(RpcError::new(
+            crate::error::LIMIT_EXCEEDED,
+            format!(
+                "block range too large: at most {MAX_LOG_RANGE} blocks without an address or topic filter"
+            ),
+        ));
+    }
+    Ok(query)
+}
+
+pub fn logs(chain: &Chain, f: &FilterJson) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let q = log_query(chain, &snap, f)?;
+    let logs = snap.logs(&q, MAX_LOGS)?;
+    to_value(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
+}
+
+fn state(chain: &Chain, snap: &Snapshot, tag: BlockTag) -> Result<orac_chain::StateView, RpcError> {
+    chain
+        .state_at(snap, tag)?
+        .ok_or_else(|| RpcError::server("header not found"))
+}
+
+pub fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let b = state(chain, &snap, tag)?
+        .account(&address)?
+        .map(|a| a.balance)
+        .unwrap_or_default();
+    to_value(b)
+}
+
+pub fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+    if tag == BlockTag::Pending {
+        return to_value(Quantity(chain.pending_nonce(&address)?));
+    }
+    let snap = chain.snapshot()?;
+    let n = state(chain, &snap, tag)?
+        .account(&address)?
+        .map(|a| a.nonce)
+        .unwrap_or_default();
+    to_value(Quantity(n))
+}
+
+pub fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let st = state(chain, &snap, tag)?;
+    let code = match st.account(&address)? {
+        Some(a) => st.code(&a.code_hash)?,
+        None => Default::default(),
+    };
+    to_value(code)
+}
+
+pub fn storage_at(
+    chain: &Chain,
+    address: Address,
+    slot: H256,
+    tag: BlockTag,
+) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    to_value(state(chain, &snap, tag)?.storage(&address, &slot)?)
+}
+
+/// EIP-1186 `eth_getProof`.
+pub fn proof(
+    chain: &Chain,
+    address: Address,
+    slots: Vec<H256>,
+    tag: BlockTag,
+) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    let n = chain
+        .resolve(&snap, tag)?
+        .ok_or_else(|| RpcError::server("header not found"))?;
+    let head = snap.head()?;
+    let root = if n == head.number {
+        snap.state_root()?
+    } else {
+        snap.header(n)?
+            .ok_or_else(|| RpcError::server("header not found"))?
+            .state_root
+    };
+    let st = snap.state_at(root)?;
+    let (account_proof, storage_proofs) = st.proof(&address, &slots)?;
+    let account = st.account(&address)?.unwrap_or_default();
+    let hex = |p: &Vec<Vec<u8>>| {
+        p.iter()
+            .map(|n| format!("0x{}", hex::encode(n)))
+            .collect::<Vec<_>>()
+    };
+    let mut storage = Vec::new();
+    for (slot, p) in slots.iter().zip(&storage_proofs) {
+        let value = U256::from_big_endian(st.storage(&address, slot)?.as_bytes());
+        storage.push(json!({ "key": slot, "value": value, "proof": hex(p) }));
+    }
+    Ok(json!({
+        "address": address,
+        "accountProof": hex(&account_proof),
+        "balance": account.balance,
+        "codeHash": account.code_hash,
+        "nonce": Quantity(account.nonce),
+        "storageHash": account.storage_root,
+        "storageProof": storage,
+    }))
+}

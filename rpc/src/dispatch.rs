@@ -1,0 +1,267 @@
+//! Method table: one line per JSON-RPC method, delegating to thin handlers.
+
+use std::sync::Arc;
+
+use orac_chain::{BlockTag, Chain, Patch};
+use orac_primitives::{Address, Bytes, H256, keccak256};
+use serde_json::{Value, json};
+
+use crate::blocks;
+use crate::error::RpcError;
+use crate::fees;
+use crate::filters::Filters;
+use crate::params::{BlockId, FilterJson, Params, Q256, TxRequest, U64};
+use crate::send;
+use crate::types::Quantity;
+use crate::ws::Connection;
+
+/// What every handler may use.
+pub struct Ctx {
+    pub chain: Arc<Chain>,
+    pub filters: Filters,
+    pub client_version: String,
+}
+
+fn tag(p: &Params, i: usize) -> Result<BlockTag, RpcError> {
+    Ok(p.opt::<BlockId>(i)?
+        .map(|b| b.0)
+        .unwrap_or(BlockTag::Latest))
+}
+
+/// Runs a synchronous (database-reading) handler off the async workers.
+async fn blocking<F>(ctx: &Arc<Ctx>, f: F) -> Result<Value, RpcError>
+where
+    F: FnOnce(&Ctx) -> Result<Value, RpcError> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || f(&ctx))
+        .await
+        .map_err(|e| RpcError::internal(format!("handler failed: {e}")))?
+}
+
+pub async fn dispatch(
+    ctx: &Arc<Ctx>,
+    method: &str,
+    params: Params,
+    conn: Option<&Arc<Connection>>,
+) -> Result<Value, RpcError> {
+    let chain = &ctx.chain;
+    match method {
+        // Node identity.
+        "web3_clientVersion" => Ok(json!(ctx.client_version)),
+        "web3_sha3" => Ok(json!(keccak256(params.req::<Bytes>(0)?))),
+        "net_version" => Ok(json!(chain.chain_id().to_string())),
+        "net_listening" => Ok(json!(true)),
+        "net_peerCount" => Ok(json!(Quantity(0))),
+        "eth_chainId" => Ok(json!(Quantity(chain.chain_id()))),
+        "eth_syncing" => Ok(json!(false)),
+        "eth_mining" => Ok(json!(true)),
+        "eth_hashrate" => Ok(json!(Quantity(0))),
+        "eth_coinbase" => Ok(json!(chain.spec().coinbase)),
+        "eth_accounts" => Ok(json!(chain.dev_accounts())),
+        "eth_blockNumber" => Ok(json!(Quantity(chain.head_pointer()?.number))),
+
+        // Fees.
+        "eth_gasPrice" => Ok(fees::gas_price(chain)),
+        "eth_maxPriorityFeePerGas" => Ok(fees::max_priority_fee()),
+        "eth_feeHistory" => {
+            let count = params.req::<U64>(0)?.0;
+            let newest = params.req::<BlockId>(1)?.0;
+            let pct = params.opt::<Vec<f64>>(2)?;
+            blocking(ctx, move |c| {
+                fees::fee_history(&c.chain, count, newest, pct)
+            })
+            .await
+        }
+
+        // Blocks and transactions.
+        "eth_getBlockByNumber" | "eth_getBlockByHash" => {
+            let id = params.req::<BlockId>(0)?.0;
+            let full = params.opt::<bool>(1)?.unwrap_or(false);
+            blocking(ctx, move |c| blocks::block(&c.chain, id, full)).await
+        }
+        "eth_getBlockTransactionCountByNumber" | "eth_getBlockTransactionCountByHash" => {
+            let id = params.req::<BlockId>(0)?.0;
+            blocking(ctx, move |c| blocks::block_tx_count(&c.chain, id)).await
+        }
+        "eth_getUncleCountByBlockNumber" | "eth_getUncleCountByBlockHash" => Ok(json!(Quantity(0))),
+        "eth_getUncleByBlockNumberAndIndex" | "eth_getUncleByBlockHashAndIndex" => Ok(Value::Null),
+        "eth_getTransactionByHash" => {
+            let h = params.req::<H256>(0)?;
+            blocking(ctx, move |c| blocks::transaction_by_hash(&c.chain, h)).await
+        }
+        "eth_getTransactionByBlockNumberAndIndex" | "eth_getTransactionByBlockHashAndIndex" => {
+            let id = params.req::<BlockId>(0)?.0;
+            let i = params.req::<U64>(1)?.0;
+            blocking(ctx, move |c| {
+                blocks::transaction_by_block_and_index(&c.chain, id, i)
+            })
+            .await
+        }
+        "eth_getTransactionReceipt" => {
+            let h = params.req::<H256>(0)?;
+            blocking(ctx, move |c| blocks::receipt(&c.chain, h)).await
+        }
+        "eth_getBlockReceipts" => {
+            let id = params.req::<BlockId>(0)?.0;
+            blocking(ctx, move |c| blocks::block_receipts_at(&c.chain, id)).await
+        }
+        "eth_getLogs" => {
+            let f = params.req::<FilterJson>(0)?;
+            blocking(ctx, move |c| blocks::logs(&c.chain, &f)).await
+        }
+
+        // State.
+        "eth_getBalance" => {
+            let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
+            blocking(ctx, move |c| blocks::balance(&c.chain, a, t)).await
+        }
+        "eth_getTransactionCount" => {
+            let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
+            blocking(ctx, move |c| blocks::nonce(&c.chain, a, t)).await
+        }
+        "eth_getCode" => {
+            let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
+            blocking(ctx, move |c| blocks::code(&c.chain, a, t)).await
+        }
+        "eth_getStorageAt" => {
+            let a = params.req::<Address>(0)?;
+            let slot = H256(params.req::<Q256>(1)?.0.to_big_endian());
+            let t = tag(&params, 2)?;
+            blocking(ctx, move |c| blocks::storage_at(&c.chain, a, slot, t)).await
+        }
+        "eth_getProof" => {
+            let a = params.req::<Address>(0)?;
+            let slots: Vec<H256> = params
+                .req::<Vec<Q256>>(1)?
+                .into_iter()
+                .map(|q| H256(q.0.to_big_endian()))
+                .collect();
+            let t = tag(&params, 2)?;
+            blocking(ctx, move |c| blocks::proof(&c.chain, a, slots, t)).await
+        }
+
+        // Execution and submission.
+        "eth_call" => {
+            let (req, t) = (params.req::<TxRequest>(0)?, tag(&params, 1)?);
+            if params.len() > 2 {
+                return Err(RpcError::invalid_params(
+                    "state overrides are not supported",
+                ));
+            }
+            blocking(ctx, move |c| send::call(&c.chain, &req, t)).await
+        }
+        "eth_estimateGas" => {
+            let (req, t) = (params.req::<TxRequest>(0)?, tag(&params, 1)?);
+            blocking(ctx, move |c| send::estimate_gas(&c.chain, &req, t)).await
+        }
+        "eth_sendRawTransaction" => send::send_raw(chain, params.req::<Bytes>(0)?.0).await,
+        "eth_sendTransaction" => send::send_transaction(chain, params.req::<TxRequest>(0)?).await,
+
+        // Polling filters.
+        "eth_newFilter" => ctx
+            .filters
+            .new_log_filter(chain, params.req::<FilterJson>(0)?),
+        "eth_newBlockFilter" => ctx.filters.new_block_filter(chain),
+        "eth_getFilterChanges" => {
+            let id = params.req::<Q256>(0)?.0;
+            blocking(ctx, move |c| c.filters.changes(&c.chain, id)).await
+        }
+        "eth_getFilterLogs" => {
+            let id = params.req::<Q256>(0)?.0;
+            blocking(ctx, move |c| c.filters.logs(&c.chain, id)).await
+        }
+        "eth_uninstallFilter" => Ok(json!(ctx.filters.uninstall(params.req::<Q256>(0)?.0))),
+
+        // Subscriptions (WebSocket only).
+        "eth_subscribe" | "eth_unsubscribe" => match conn {
+            Some(conn) if method == "eth_subscribe" => conn.subscribe(ctx, params),
+            Some(conn) => Ok(json!(conn.unsubscribe(params.req::<Q256>(0)?.0))),
+            None => Err(RpcError::new(-32001, "notifications not supported")),
+        },
+
+        // Pool inspection.
+        "txpool_status" => {
+            let (ready, queued) = chain.pool_content();
+            Ok(
+                json!({ "pending": Quantity(ready.len() as u64), "queued": Quantity(queued.len() as u64) }),
+            )
+        }
+
+        // Dev-node controls (anvil / hardhat compatible).
+        "evm_snapshot" => Ok(json!(Quantity(chain.take_snapshot()?))),
+        "evm_revert" => Ok(json!(
+            chain
+                .revert_to_snapshot(params.req::<Q256>(0)?.0.low_u64())
+                .await?
+        )),
+        "evm_mine" => {
+            let (blocks, ts) = mine_params(&params)?;
+            chain.mine(blocks, ts).await?;
+            Ok(json!("0x0"))
+        }
+        "anvil_mine" | "hardhat_mine" => {
+            let blocks = params.opt::<U64>(0)?.map(|b| b.0).unwrap_or(1);
+            if blocks > 100_000 {
+                return Err(RpcError::invalid_params("at most 100000 blocks at once"));
+            }
+            chain.mine(blocks, None).await?;
+            Ok(Value::Null)
+        }
+        "evm_increaseTime" => {
+            let secs = params.req::<U64>(0)?.0;
+            let secs = i64::try_from(secs)
+                .map_err(|_| RpcError::invalid_params("time increase too large"))?;
+            Ok(json!(chain.increase_time(secs).await?))
+        }
+        "evm_setNextBlockTimestamp" | "anvil_setNextBlockTimestamp" => {
+            chain.set_next_timestamp(params.req::<U64>(0)?.0).await?;
+            Ok(Value::Null)
+        }
+        "anvil_setBalance" | "hardhat_setBalance" => {
+            let (a, v) = (params.req::<Address>(0)?, params.req::<Q256>(1)?.0);
+            chain.patch(a, Patch::Balance(v)).await?;
+            Ok(json!(true))
+        }
+        "anvil_setNonce" | "hardhat_setNonce" => {
+            let (a, n) = (params.req::<Address>(0)?, params.req::<U64>(1)?.0);
+            chain.patch(a, Patch::Nonce(n)).await?;
+            Ok(json!(true))
+        }
+        "anvil_setCode" | "hardhat_setCode" => {
+            let (a, code) = (params.req::<Address>(0)?, params.req::<Bytes>(1)?);
+            chain.patch(a, Patch::Code(code)).await?;
+            Ok(json!(true))
+        }
+        "anvil_setStorageAt" | "hardhat_setStorageAt" => {
+            let a = params.req::<Address>(0)?;
+            let slot = H256(params.req::<Q256>(1)?.0.to_big_endian());
+            let value = params.req::<H256>(2)?;
+            chain.patch(a, Patch::Storage(slot, value)).await?;
+            Ok(json!(true))
+        }
+        _ => Err(RpcError::method_not_found(method)),
+    }
+}
+
+/// evm_mine takes nothing, a timestamp, or `{timestamp, blocks}`.
+fn mine_params(p: &Params) -> Result<(u64, Option<u64>), RpcError> {
+    #[derive(serde::Deserialize)]
+    struct Opts {
+        timestamp: Option<U64>,
+        blocks: Option<U64>,
+    }
+    if let Ok(Some(ts)) = p.opt::<U64>(0) {
+        return Ok((1, Some(ts.0)));
+    }
+    match p.opt::<Opts>(0)? {
+        Some(o) => {
+            let blocks = o.blocks.map(|b| b.0).unwrap_or(1);
+            if blocks > 100_000 {
+                return Err(RpcError::invalid_params("at most 100000 blocks at once"));
+            }
+            Ok((blocks, o.timestamp.map(|t| t.0)))
+        }
+        None => Ok((1, None)),
+    }
+}

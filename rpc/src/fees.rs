@@ -1,0 +1,119 @@
+//! Fee suggestions and history.
+
+use orac_chain::{BlockTag, Chain};
+use orac_primitives::U256;
+use serde_json::{Value, json};
+
+use crate::error::RpcError;
+use crate::types::Quantity;
+
+/// The priority fee suggested to wallets (what anvil and hardhat suggest).
+pub const SUGGESTED_TIP: u64 = 1_000_000_000;
+/// Most blocks one eth_feeHistory call covers (geth's limit).
+pub const MAX_FEE_HISTORY: u64 = 1024;
+
+pub fn gas_price(chain: &Chain) -> Value {
+    json!(chain.next_base_fee() + U256::from(SUGGESTED_TIP))
+}
+
+pub fn max_priority_fee() -> Value {
+    json!(U256::from(SUGGESTED_TIP))
+}
+
+/// `eth_feeHistory`: base fees (plus the next block's), gas used ratios and
+/// tip percentiles weighted by gas, as geth computes them.
+pub fn fee_history(
+    chain: &Chain,
+    count: u64,
+    newest: BlockTag,
+    percentiles: Option<Vec<f64>>,
+) -> Result<Value, RpcError> {
+    if let Some(p) = &percentiles {
+        if p.len() > 100 {
+            return Err(RpcError::invalid_params(
+                "too many reward percentiles, at most 100",
+            ));
+        }
+        for (i, v) in p.iter().enumerate() {
+            if !(0.0..=100.0).contains(v) || (i > 0 && *v < p[i - 1]) {
+                return Err(RpcError::invalid_params(format!(
+                    "invalid reward percentile: {v}"
+                )));
+            }
+        }
+    }
+    let snap = chain.snapshot()?;
+    let newest = chain
+        .resolve(&snap, newest)?
+        .ok_or_else(|| RpcError::server("header not found"))?;
+    let count = count.min(MAX_FEE_HISTORY).min(newest + 1);
+    if count == 0 {
+        return Ok(
+            json!({ "oldestBlock": Quantity(newest), "baseFeePerGas": [], "gasUsedRatio": [] }),
+        );
+    }
+    let oldest = newest + 1 - count;
+    let mut base_fees = Vec::new();
+    let mut ratios = Vec::new();
+    let mut rewards = Vec::new();
+    let mut last = None;
+    for n in oldest..=newest {
+        let header = snap
+            .header(n)?
+            .ok_or_else(|| RpcError::server("header not found"))?;
+        base_fees.push(header.base_fee_per_gas);
+        ratios.push(if header.gas_limit == 0 {
+            0.0
+        } else {
+            header.gas_used as f64 / header.gas_limit as f64
+        });
+        if let Some(p) = &percentiles {
+            let body = snap.body(n)?.unwrap_or_default();
+            let receipts = snap.receipts(n)?.unwrap_or_default();
+            let mut tips: Vec<(U256, u64)> = body
+                .transactions
+                .iter()
+                .zip(&receipts)
+                .map(|(t, r)| (t.tx.tx.effective_tip(header.base_fee_per_gas), r.gas_used))
+                .collect();
+            tips.sort();
+            let total: u64 = tips.iter().map(|t| t.1).sum();
+            let row: Vec<U256> = p
+                .iter()
+                .map(|pct| {
+                    if tips.is_empty() {
+                        return U256::zero();
+                    }
+                    let threshold = (total as f64 * pct / 100.0) as u64;
+                    let mut acc = 0u64;
+                    for (tip, gas) in &tips {
+                        acc += gas;
+                        if acc >= threshold {
+                            return *tip;
+                        }
+                    }
+                    tips.last().map(|t| t.0).unwrap_or_default()
+                })
+                .collect();
+            rewards.push(row);
+        }
+        last = Some(header);
+    }
+    if let Some(h) = last {
+        base_fees.push(orac_chain::basefee::next_base_fee(
+            h.base_fee_per_gas,
+            h.gas_used,
+            h.gas_limit,
+            chain.spec().min_base_fee_per_gas,
+        ));
+    }
+    let mut out = json!({
+        "oldestBlock": Quantity(oldest),
+        "baseFeePerGas": base_fees,
+        "gasUsedRatio": ratios,
+    });
+    if percentiles.is_some() {
+        out["reward"] = json!(rewards);
+    }
+    Ok(out)
+}

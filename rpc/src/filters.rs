@@ -1,0 +1,142 @@
+//! Polling filters (eth_newFilter, eth_newBlockFilter, eth_getFilterChanges).
+//!
+//! A filter remembers the last block it reported; each poll reads the
+//! blocks after it from the database, so nothing is missed however rarely a
+//! client polls. Filters nobody polls for five minutes are removed, as geth
+//! does, and the number alive at once is bounded.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use orac_chain::Chain;
+use orac_primitives::U256;
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+
+use crate::blocks::{MAX_LOGS, log_query};
+use crate::error::RpcError;
+use crate::params::FilterJson;
+use crate::types::RpcLog;
+
+/// Filters not polled for this long are dropped.
+pub const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+enum Kind {
+    Blocks,
+    Logs(FilterJson),
+}
+
+struct Filter {
+    kind: Kind,
+    /// Last block reported.
+    last: u64,
+    polled: Instant,
+}
+
+pub struct Filters {
+    max: usize,
+    inner: Mutex<HashMap<U256, Filter>>,
+}
+
+impl Filters {
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            inner: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn install(&self, chain: &Chain, kind: Kind) -> Result<Value, RpcError> {
+        let head = chain.head_pointer()?.number;
+        let mut filters = self.inner.lock();
+        filters.retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
+        if filters.len() >= self.max {
+            return Err(RpcError::new(
+                crate::error::LIMIT_EXCEEDED,
+                format!("too many filters installed (limit {})", self.max),
+            ));
+        }
+        let id = U256::from(rand::random::<u128>());
+        filters.insert(
+            id,
+            Filter {
+                kind,
+                last: head,
+                polled: Instant::now(),
+            },
+        );
+        Ok(json!(id))
+    }
+
+    pub fn new_block_filter(&self, chain: &Chain) -> Result<Value, RpcError> {
+        self.install(chain, Kind::Blocks)
+    }
+
+    pub fn new_log_filter(&self, chain: &Chain, f: FilterJson) -> Result<Value, RpcError> {
+        // Validate now, so a bad filter fails at creation, not at poll.
+        log_query(chain, &chain.snapshot()?, &f)?;
+        self.install(chain, Kind::Logs(f))
+    }
+
+    pub fn uninstall(&self, id: U256) -> bool {
+        self.inner.lock().remove(&id).is_some()
+    }
+
+    fn not_found() -> RpcError {
+        RpcError::server("filter not found")
+    }
+
+    /// What happened since the last poll.
+    pub fn changes(&self, chain: &Chain, id: U256) -> Result<Value, RpcError> {
+        let (kind, last) = {
+            let mut filters = self.inner.lock();
+            let f = filters.get_mut(&id).ok_or_else(Self::not_found)?;
+            f.polled = Instant::now();
+            (f.kind.clone(), f.last)
+        };
+        let snap = chain.snapshot()?;
+        let head = snap.head()?.number;
+        // After a rewind the chain may be behind what was reported.
+        let from = last.min(head) + 1;
+        let result = match kind {
+            Kind::Blocks => {
+                let mut hashes = Vec::new();
+                for n in from..=head {
+                    if let Some(h) = snap.header(n)? {
+                        hashes.push(h.hash());
+                    }
+                }
+                json!(hashes)
+            }
+            Kind::Logs(f) => {
+                let mut q = log_query(chain, &snap, &f)?;
+                q.from = q.from.max(from);
+                if q.from > q.to {
+                    json!([])
+                } else {
+                    let logs = snap.logs(&q, MAX_LOGS)?;
+                    json!(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
+                }
+            }
+        };
+        if let Some(f) = self.inner.lock().get_mut(&id) {
+            f.last = head;
+        }
+        Ok(result)
+    }
+
+    /// Every log the filter matches (eth_getFilterLogs).
+    pub fn logs(&self, chain: &Chain, id: U256) -> Result<Value, RpcError> {
+        let kind = {
+            let mut filters = self.inner.lock();
+            let f = filters.get_mut(&id).ok_or_else(Self::not_found)?;
+            f.polled = Instant::now();
+            f.kind.clone()
+        };
+        match kind {
+            Kind::Logs(f) => crate::blocks::logs(chain, &f),
+            Kind::Blocks => Err(RpcError::server("filter not found")),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! orac's Ethereum JSON-RPC server: HTTP and WebSocket on one port,
+//! JSON-RPC 2.0 with batches, geth's error codes and texts, the response
+//! shapes ethers, viem and web3.py parse.
+//!
+//! Handlers are thin: they parse parameters ([`params`]), call the chain
+//! ([`orac_chain::Chain`]) and shape the answer ([`types`]). Errors become
+//! JSON-RPC errors in one place ([`error`]).
+
+mod blocks;
+mod dispatch;
+pub mod error;
+mod fees;
+mod filters;
+pub mod params;
+mod send;
+mod server;
+pub mod types;
+mod ws;
+
+pub use server::{Limits, router, serve};

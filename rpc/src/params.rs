@@ -1,0 +1,337 @@
+//! Parsing request parameters, with geth's "invalid argument N: ..." errors.
+
+use orac_chain::{BlockTag, CallRequest};
+use orac_primitives::{Address, Bytes, H256, U256};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::error::RpcError;
+
+/// Positional parameters.
+pub struct Params(Vec<Value>);
+
+impl Params {
+    pub fn new(raw: Option<Value>) -> Result<Self, RpcError> {
+        match raw {
+            None | Some(Value::Null) => Ok(Self(Vec::new())),
+            Some(Value::Array(v)) => Ok(Self(v)),
+            Some(_) => Err(RpcError::invalid_params("non-array args")),
+        }
+    }
+
+    /// A required parameter.
+    pub fn req<T: DeserializeOwned>(&self, i: usize) -> Result<T, RpcError> {
+        match self.0.get(i) {
+            None => Err(RpcError::invalid_params(format!(
+                "missing value for required argument {i}"
+            ))),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| RpcError::invalid_params(format!("invalid argument {i}: {e}"))),
+        }
+    }
+
+    /// An optional parameter: absent or null gives `None`.
+    pub fn opt<T: DeserializeOwned>(&self, i: usize) -> Result<Option<T>, RpcError> {
+        match self.0.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| RpcError::invalid_params(format!("invalid argument {i}: {e}"))),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Refuses more parameters than the method takes.
+    pub fn at_most(&self, n: usize) -> Result<&Self, RpcError> {
+        if self.0.len() > n {
+            return Err(RpcError::invalid_params(format!(
+                "too many arguments, want at most {n}"
+            )));
+        }
+        Ok(self)
+    }
+}
+
+fn parse_quantity(s: &str) -> Result<U256, String> {
+    let hex = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .ok_or_else(|| format!("hex string without 0x prefix: {s:?}"))?;
+    if hex.is_empty() {
+        return Err("hex string \"0x\"".into());
+    }
+    if hex.len() > 64 {
+        return Err("hex number > 256 bits".into());
+    }
+    U256::from_str_radix(hex, 16).map_err(|_| format!("invalid hex string {s:?}"))
+}
+
+/// A u64 quantity: "0x..." (or, leniently, a JSON number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct U64(pub u64);
+
+impl<'de> Deserialize<'de> for U64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_u64()
+                .map(U64)
+                .ok_or_else(|| serde::de::Error::custom("number out of range")),
+            Value::String(s) => {
+                let v = parse_quantity(&s).map_err(serde::de::Error::custom)?;
+                if v > U256::from(u64::MAX) {
+                    return Err(serde::de::Error::custom("hex number > 64 bits"));
+                }
+                Ok(U64(v.as_u64()))
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected a quantity, got {other}"
+            ))),
+        }
+    }
+}
+
+/// A 256-bit quantity, accepting the same forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Q256(pub U256);
+
+impl<'de> Deserialize<'de> for Q256 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_u64()
+                .map(|v| Q256(U256::from(v)))
+                .ok_or_else(|| serde::de::Error::custom("number out of range")),
+            Value::String(s) => parse_quantity(&s)
+                .map(Q256)
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a quantity, got {other}"
+            ))),
+        }
+    }
+}
+
+/// A block selector: tag, number, or EIP-1898 object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockId(pub BlockTag);
+
+impl<'de> Deserialize<'de> for BlockId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let tag = match &v {
+            Value::String(s) => match s.as_str() {
+                "latest" => BlockTag::Latest,
+                "earliest" => BlockTag::Earliest,
+                "pending" => BlockTag::Pending,
+                "safe" => BlockTag::Safe,
+                "finalized" => BlockTag::Finalized,
+                s if s.len() == 66 => BlockTag::Hash(
+                    serde_json::from_value(v.clone()).map_err(serde::de::Error::custom)?,
+                ),
+                s => {
+                    let n = parse_quantity(s).map_err(serde::de::Error::custom)?;
+                    if n > U256::from(u64::MAX) {
+                        return Err(serde::de::Error::custom("block number > 64 bits"));
+                    }
+                    BlockTag::Number(n.as_u64())
+                }
+            },
+            Value::Number(n) => BlockTag::Number(
+                n.as_u64()
+                    .ok_or_else(|| serde::de::Error::custom("invalid block number"))?,
+            ),
+            Value::Object(o) => {
+                if let Some(h) = o.get("blockHash") {
+                    BlockTag::Hash(
+                        serde_json::from_value(h.clone()).map_err(serde::de::Error::custom)?,
+                    )
+                } else if let Some(n) = o.get("blockNumber") {
+                    return serde_json::from_value::<BlockId>(n.clone())
+                        .map_err(serde::de::Error::custom);
+                } else {
+                    return Err(serde::de::Error::custom(
+                        "block object needs blockHash or blockNumber",
+                    ));
+                }
+            }
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "invalid block selector {other}"
+                )));
+            }
+        };
+        Ok(BlockId(tag))
+    }
+}
+
+/// A transaction-shaped request object (eth_call, eth_estimateGas,
+/// eth_sendTransaction).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxRequest {
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub gas: Option<U64>,
+    pub gas_price: Option<Q256>,
+    pub max_fee_per_gas: Option<Q256>,
+    pub max_priority_fee_per_gas: Option<Q256>,
+    pub value: Option<Q256>,
+    pub data: Option<Bytes>,
+    pub input: Option<Bytes>,
+    pub nonce: Option<U64>,
+    #[serde(rename = "type")]
+    pub tx_type: Option<U64>,
+    pub chain_id: Option<U64>,
+    pub access_list: Option<Vec<AccessListItemJson>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessListItemJson {
+    pub address: Address,
+    #[serde(default)]
+    pub storage_keys: Vec<H256>,
+}
+
+impl TxRequest {
+    /// The call data, from `input` or its older name `data`.
+    pub fn input(&self) -> Result<Bytes, RpcError> {
+        match (&self.input, &self.data) {
+            (Some(i), Some(d)) if i != d => Err(RpcError::invalid_params(
+                "both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass transaction call data",
+            )),
+            (Some(i), _) => Ok(i.clone()),
+            (None, Some(d)) => Ok(d.clone()),
+            (None, None) => Ok(Bytes::new()),
+        }
+    }
+
+    pub fn to_call(&self) -> Result<CallRequest, RpcError> {
+        if self.gas_price.is_some()
+            && (self.max_fee_per_gas.is_some() || self.max_priority_fee_per_gas.is_some())
+        {
+            return Err(RpcError::invalid_params(
+                "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+            ));
+        }
+        Ok(CallRequest {
+            from: self.from,
+            to: self.to,
+            gas: self.gas.map(|g| g.0),
+            gas_price: self.gas_price.map(|g| g.0),
+            max_fee_per_gas: self.max_fee_per_gas.map(|g| g.0),
+            max_priority_fee_per_gas: self.max_priority_fee_per_gas.map(|g| g.0),
+            value: self.value.map(|v| v.0),
+            input: self.input()?,
+            nonce: self.nonce.map(|n| n.0),
+        })
+    }
+}
+
+/// One or many of something (`address` in filters).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// A log filter object (eth_getLogs, eth_newFilter, logs subscriptions).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FilterJson {
+    pub from_block: Option<BlockId>,
+    pub to_block: Option<BlockId>,
+    pub block_hash: Option<H256>,
+    pub address: Option<OneOrMany<Address>>,
+    pub topics: Option<Vec<Option<OneOrMany<Option<H256>>>>>,
+}
+
+impl FilterJson {
+    pub fn addresses(&self) -> Vec<Address> {
+        self.address
+            .clone()
+            .map(|a| a.into_vec())
+            .unwrap_or_default()
+    }
+
+    /// Topic constraints: `None` at a position matches anything (also when
+    /// the list there contains null).
+    pub fn topics(&self) -> Result<Vec<Option<Vec<H256>>>, RpcError> {
+        let topics = self.topics.clone().unwrap_or_default();
+        if topics.len() > 4 {
+            return Err(RpcError::invalid_params("too many topics, at most 4"));
+        }
+        Ok(topics
+            .into_iter()
+            .map(|t| {
+                let list = t?.into_vec();
+                if list.iter().any(|x| x.is_none()) {
+                    return None;
+                }
+                Some(list.into_iter().flatten().collect())
+            })
+            .collect())
+    }
+}
+
+/// Parses one parameter of a known shape from a JSON value.
+pub fn from_value<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, RpcError> {
+    serde_json::from_value(v).map_err(|e| RpcError::invalid_params(format!("invalid {what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn block_ids() {
+        let p = |v: Value| serde_json::from_value::<BlockId>(v).map(|b| b.0);
+        assert_eq!(p(json!("latest")).unwrap(), BlockTag::Latest);
+        assert_eq!(p(json!("0x10")).unwrap(), BlockTag::Number(16));
+        assert_eq!(
+            p(json!({"blockNumber": "0x2"})).unwrap(),
+            BlockTag::Number(2)
+        );
+        assert!(matches!(
+            p(json!({"blockHash": format!("0x{}", "ab".repeat(32))})).unwrap(),
+            BlockTag::Hash(_)
+        ));
+        assert!(p(json!("lattest")).is_err());
+        assert!(p(json!("0x")).is_err());
+        assert!(p(json!(true)).is_err());
+    }
+
+    #[test]
+    fn filters() {
+        let f: FilterJson = serde_json::from_value(json!({
+            "address": "0x00000000000000000000000000000000000000aa",
+            "topics": [null, [format!("0x{}", "11".repeat(32)), null], format!("0x{}", "22".repeat(32))]
+        }))
+        .unwrap();
+        assert_eq!(f.addresses().len(), 1);
+        let t = f.topics().unwrap();
+        assert_eq!(t[0], None);
+        assert_eq!(t[1], None);
+        assert_eq!(t[2].as_ref().unwrap().len(), 1);
+    }
+}

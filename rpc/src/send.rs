@@ -1,0 +1,150 @@
+//! Calls, gas estimates and transaction submission.
+
+use orac_chain::{BlockTag, Chain, ExecOutcome};
+use orac_primitives::{RecoveredTx, Transaction, TxType, U256};
+use serde_json::{Value, json};
+
+use crate::error::RpcError;
+use crate::fees::SUGGESTED_TIP;
+use crate::params::TxRequest;
+
+/// Turns a failed execution into geth's error: code 3 with data for a
+/// revert, -32000 with the reason otherwise.
+fn failure(outcome: ExecOutcome) -> RpcError {
+    match outcome.error {
+        Some(reason) if outcome.output.is_empty() => RpcError::server(reason),
+        _ => RpcError::reverted(&outcome.output),
+    }
+}
+
+pub fn call(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
+    let outcome = chain.call(&req.to_call()?, tag)?;
+    if outcome.success {
+        Ok(json!(outcome.output))
+    } else {
+        Err(failure(outcome))
+    }
+}
+
+pub fn estimate_gas(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
+    let call = req.to_call()?;
+    match chain.estimate_gas(&call, tag) {
+        Ok(gas) => Ok(json!(crate::types::Quantity(gas))),
+        Err(orac_chain::ChainError::Request(reason)) => {
+            // Failing at the cap: say why, as geth does.
+            let outcome = chain.call(&call, tag)?;
+            if outcome.success {
+                Err(RpcError::server(reason))
+            } else {
+                Err(failure(outcome))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn send_raw(chain: &Chain, raw: Vec<u8>) -> Result<Value, RpcError> {
+    let hash = chain.submit_raw(raw).await?;
+    Ok(json!(hash))
+}
+
+/// `eth_sendTransaction`: fills in what the request leaves out, signs with
+/// the node's dev key for `from`, and submits. Type 2 unless a `gasPrice`
+/// (or type 0/1) is given.
+pub async fn send_transaction(chain: &Chain, req: TxRequest) -> Result<Value, RpcError> {
+    let from = req
+        .from
+        .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
+    let key = chain
+        .dev_key(&from)
+        .cloned()
+        .ok_or_else(|| RpcError::server(format!("unknown account {from:?}")))?;
+    if let Some(id) = req.chain_id
+        && id.0 != chain.chain_id()
+    {
+        return Err(RpcError::server(format!(
+            "invalid chain id: have {} want {}",
+            id.0,
+            chain.chain_id()
+        )));
+    }
+    let input = req.input()?;
+    let nonce = match req.nonce {
+        Some(n) => n.0,
+        None => chain.pending_nonce(&from)?,
+    };
+    let tx_type = match req.tx_type.map(|t| t.0) {
+        Some(0) => TxType::Legacy,
+        Some(1) => TxType::AccessList,
+        Some(2) => TxType::DynamicFee,
+        Some(t) => {
+            return Err(RpcError::invalid_params(format!(
+                "transaction type {t} not supported"
+            )));
+        }
+        None if req.gas_price.is_some() => TxType::Legacy,
+        None => TxType::DynamicFee,
+    };
+    let base_fee = chain.next_base_fee();
+    let (tip, cap) = match tx_type {
+        TxType::DynamicFee => {
+            let tip = req
+                .max_priority_fee_per_gas
+                .map(|v| v.0)
+                .unwrap_or(U256::from(SUGGESTED_TIP));
+            let cap = req
+                .max_fee_per_gas
+                .map(|v| v.0)
+                .unwrap_or(base_fee * 2 + tip);
+            (tip.min(cap), cap)
+        }
+        _ => {
+            let price = req
+                .gas_price
+                .map(|v| v.0)
+                .unwrap_or(base_fee + U256::from(SUGGESTED_TIP));
+            (price, price)
+        }
+    };
+    let gas_limit = match req.gas {
+        Some(g) => g.0,
+        None => {
+            let mut call = req.to_call()?;
+            call.from = Some(from);
+            chain.estimate_gas(&call, BlockTag::Latest)?
+        }
+    };
+    let tx = Transaction {
+        tx_type,
+        chain_id: Some(chain.chain_id()),
+        nonce,
+        max_priority_fee_per_gas: tip,
+        max_fee_per_gas: cap,
+        gas_limit,
+        to: req.to,
+        value: req.value.map(|v| v.0).unwrap_or_default(),
+        input,
+        access_list: req
+            .access_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| orac_primitives::transaction::AccessListItem {
+                address: i.address,
+                storage_keys: i.storage_keys,
+            })
+            .collect(),
+    };
+    if tx_type == TxType::Legacy && !tx.access_list.is_empty() {
+        return Err(RpcError::invalid_params(
+            "access lists need a type 1 or 2 transaction",
+        ));
+    }
+    let signed = tx.sign(&key);
+    let hash = chain
+        .submit(RecoveredTx {
+            sender: from,
+            tx: signed,
+        })
+        .await?;
+    Ok(json!(hash))
+}

@@ -1,0 +1,227 @@
+//! The HTTP + WebSocket server: JSON-RPC 2.0 on one port, with limits on
+//! body size, batch length, and subscriptions per connection. Anything a
+//! client sends gets a JSON-RPC answer; nothing a client sends stops the
+//! server for anyone else.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::future::join_all;
+use orac_chain::Chain;
+use serde_json::{Value, json};
+use tower_http::cors::CorsLayer;
+
+use crate::dispatch::{Ctx, dispatch};
+use crate::error::RpcError;
+use crate::filters::Filters;
+use crate::params::Params;
+use crate::ws::{Connection, serve_socket};
+
+/// Request limits, each with the reason it exists.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest HTTP body or WebSocket message (geth: 5 MiB). Bounds memory
+    /// per request; a raw transaction is at most 128 KiB.
+    pub max_body: usize,
+    /// Most calls in one batch (geth: 1000). Bounds work per request.
+    pub max_batch: usize,
+    /// Most live subscriptions per WebSocket connection.
+    pub max_subscriptions: usize,
+    /// Most polling filters alive at once, over all clients.
+    pub max_filters: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body: 5 * 1024 * 1024,
+            max_batch: 1000,
+            max_subscriptions: 128,
+            max_filters: 10_000,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    ctx: Arc<Ctx>,
+    limits: Limits,
+}
+
+/// Builds the router serving `chain`.
+pub fn router(chain: Arc<Chain>, limits: Limits, client_version: String) -> Router {
+    let ctx = Arc::new(Ctx {
+        chain,
+        filters: Filters::new(limits.max_filters),
+        client_version,
+    });
+    let state = AppState {
+        ctx,
+        limits: limits.clone(),
+    };
+    Router::new()
+        .route("/", get(ws_or_info).post(http_rpc))
+        .layer(DefaultBodyLimit::max(limits.max_body))
+        .layer(CorsLayer::permissive())
+        .with_state(state)
+}
+
+/// Binds `addr` and serves until `shutdown` resolves. Returns the bound
+/// address (useful with port 0) through `on_bound` before serving.
+pub async fn serve(
+    chain: Arc<Chain>,
+    addr: SocketAddr,
+    limits: Limits,
+    client_version: String,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_bound(listener.local_addr()?);
+    axum::serve(listener, router(chain, limits, client_version))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn http_rpc(State(state): State<AppState>, body: Bytes) -> Response {
+    let text = match std::str::from_utf8(&body) {
+        Ok(t) => t,
+        Err(_) => {
+            return json_response(
+                error_object(Value::Null, RpcError::parse("body is not UTF-8")).to_string(),
+            );
+        }
+    };
+    match handle_text(&state.ctx, text, None, &state.limits).await {
+        Some(reply) => json_response(reply),
+        // Only notifications: nothing to say.
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+async fn ws_or_info(
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    match upgrade {
+        Ok(ws) => {
+            let limits = state.limits.clone();
+            ws.max_message_size(limits.max_body)
+                .on_upgrade(move |socket| serve_socket(state.ctx, socket, limits))
+        }
+        Err(_) => (
+            StatusCode::OK,
+            "orac JSON-RPC: POST JSON-RPC 2.0 here, or connect a WebSocket\n",
+        )
+            .into_response(),
+    }
+}
+
+fn json_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn error_object(id: Value, e: RpcError) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": e })
+}
+
+/// Parses and answers one message (single call or batch). `None` when the
+/// message held only notifications.
+pub async fn handle_text(
+    ctx: &Arc<Ctx>,
+    text: &str,
+    conn: Option<&Arc<Connection>>,
+    limits: &Limits,
+) -> Option<String> {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Some(error_object(Value::Null, RpcError::parse(e)).to_string()),
+    };
+    match value {
+        Value::Array(calls) => {
+            if calls.is_empty() {
+                return Some(
+                    error_object(Value::Null, RpcError::invalid_request("empty batch")).to_string(),
+                );
+            }
+            if calls.len() > limits.max_batch {
+                return Some(
+                    error_object(
+                        Value::Null,
+                        RpcError::new(
+                            crate::error::LIMIT_EXCEEDED,
+                            format!(
+                                "batch too large: {} calls, limit {}",
+                                calls.len(),
+                                limits.max_batch
+                            ),
+                        ),
+                    )
+                    .to_string(),
+                );
+            }
+            let replies: Vec<Value> =
+                join_all(calls.into_iter().map(|c| handle_call(ctx, c, conn)))
+                    .await
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            if replies.is_empty() {
+                None
+            } else {
+                Some(Value::Array(replies).to_string())
+            }
+        }
+        single => handle_call(ctx, single, conn).await.map(|v| v.to_string()),
+    }
+}
+
+async fn handle_call(ctx: &Arc<Ctx>, call: Value, conn: Option<&Arc<Connection>>) -> Option<Value> {
+    let Value::Object(mut obj) = call else {
+        return Some(error_object(
+            Value::Null,
+            RpcError::invalid_request("invalid request"),
+        ));
+    };
+    let id = obj.remove("id");
+    let is_notification = id.is_none();
+    let id = id.unwrap_or(Value::Null);
+    if !matches!(id, Value::Null | Value::Number(_) | Value::String(_)) {
+        return Some(error_object(
+            Value::Null,
+            RpcError::invalid_request("invalid request id"),
+        ));
+    }
+    if let Some(v) = obj.get("jsonrpc")
+        && v != "2.0"
+    {
+        return Some(error_object(
+            id,
+            RpcError::invalid_request("invalid request: jsonrpc must be \"2.0\""),
+        ));
+    }
+    let Some(Value::String(method)) = obj.remove("method") else {
+        return Some(error_object(
+            id,
+            RpcError::invalid_request("invalid request: no method"),
+        ));
+    };
+    let result = match Params::new(obj.remove("params")) {
+        Ok(params) => dispatch(ctx, &method, params, conn).await,
+        Err(e) => Err(e),
+    };
+    if is_notification {
+        return None;
+    }
+    Some(match result {
+        Ok(v) => json!({ "jsonrpc": "2.0", "id": id, "result": v }),
+        Err(e) => error_object(id, e),
+    })
+}

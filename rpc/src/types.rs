@@ -1,0 +1,337 @@
+//! The JSON shapes of blocks, transactions, receipts and logs, as geth
+//! returns them (what ethers, viem and web3.py parse).
+
+use orac_primitives::{Address, Bytes, H256, Header, RecoveredTx, TxType, U256};
+use orac_state::{StoredLog, StoredReceipt};
+use serde::{Serialize, Serializer};
+
+/// A u64 written as a JSON-RPC quantity ("0x1a").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quantity(pub u64);
+
+impl Serialize for Quantity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:#x}", self.0))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcLog {
+    pub address: Address,
+    pub topics: Vec<H256>,
+    pub data: Bytes,
+    pub block_number: Quantity,
+    pub block_hash: H256,
+    pub transaction_hash: H256,
+    pub transaction_index: Quantity,
+    pub log_index: Quantity,
+    pub removed: bool,
+}
+
+impl From<&StoredLog> for RpcLog {
+    fn from(l: &StoredLog) -> Self {
+        Self {
+            address: l.log.address,
+            topics: l.log.topics.clone(),
+            data: l.log.data.clone(),
+            block_number: Quantity(l.block_number),
+            block_hash: l.block_hash,
+            transaction_hash: l.tx_hash,
+            transaction_index: Quantity(l.tx_index as u64),
+            log_index: Quantity(l.log_index as u64),
+            removed: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessListEntry {
+    pub address: Address,
+    pub storage_keys: Vec<H256>,
+}
+
+/// Where a transaction sits, if mined.
+#[derive(Clone, Copy)]
+pub struct TxPosition {
+    pub block_hash: H256,
+    pub block_number: u64,
+    pub index: u64,
+    pub base_fee: U256,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcTransaction {
+    pub hash: H256,
+    pub nonce: Quantity,
+    pub block_hash: Option<H256>,
+    pub block_number: Option<Quantity>,
+    pub transaction_index: Option<Quantity>,
+    pub from: Address,
+    pub to: Option<Address>,
+    pub value: U256,
+    pub gas: Quantity,
+    pub gas_price: U256,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<U256>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<U256>,
+    pub input: Bytes,
+    #[serde(rename = "type")]
+    pub tx_type: Quantity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_list: Option<Vec<AccessListEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<Quantity>,
+    pub v: Quantity,
+    pub r: U256,
+    pub s: U256,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y_parity: Option<Quantity>,
+}
+
+impl RpcTransaction {
+    pub fn new(rtx: &RecoveredTx, pos: Option<TxPosition>) -> Self {
+        let st = &rtx.tx;
+        let t = &st.tx;
+        let typed = t.tx_type != TxType::Legacy;
+        let dynamic = t.tx_type == TxType::DynamicFee;
+        // Mined dynamic-fee transactions report the price actually paid.
+        let gas_price = match (dynamic, pos) {
+            (true, Some(p)) => t.effective_gas_price(p.base_fee),
+            _ => t.max_fee_per_gas,
+        };
+        Self {
+            hash: st.hash(),
+            nonce: Quantity(t.nonce),
+            block_hash: pos.map(|p| p.block_hash),
+            block_number: pos.map(|p| Quantity(p.block_number)),
+            transaction_index: pos.map(|p| Quantity(p.index)),
+            from: rtx.sender,
+            to: t.to,
+            value: t.value,
+            gas: Quantity(t.gas_limit),
+            gas_price,
+            max_fee_per_gas: dynamic.then_some(t.max_fee_per_gas),
+            max_priority_fee_per_gas: dynamic.then_some(t.max_priority_fee_per_gas),
+            input: t.input.clone(),
+            tx_type: Quantity(t.tx_type as u64),
+            access_list: typed.then(|| {
+                t.access_list
+                    .iter()
+                    .map(|i| AccessListEntry {
+                        address: i.address,
+                        storage_keys: i.storage_keys.clone(),
+                    })
+                    .collect()
+            }),
+            chain_id: t.chain_id.map(Quantity),
+            v: Quantity(st.v()),
+            r: st.signature.r,
+            s: st.signature.s,
+            y_parity: typed.then_some(Quantity(st.signature.y_parity as u64)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcReceipt {
+    pub transaction_hash: H256,
+    pub transaction_index: Quantity,
+    pub block_hash: H256,
+    pub block_number: Quantity,
+    pub from: Address,
+    pub to: Option<Address>,
+    pub cumulative_gas_used: Quantity,
+    pub gas_used: Quantity,
+    pub effective_gas_price: U256,
+    pub contract_address: Option<Address>,
+    pub logs: Vec<RpcLog>,
+    pub logs_bloom: Bytes,
+    #[serde(rename = "type")]
+    pub tx_type: Quantity,
+    pub status: Quantity,
+}
+
+/// All receipts of a block, with log indexes counted across the block.
+pub fn block_receipts(
+    header: &Header,
+    txs: &[RecoveredTx],
+    receipts: &[StoredReceipt],
+) -> Vec<RpcReceipt> {
+    let block_hash = header.hash();
+    let mut log_index = 0u32;
+    txs.iter()
+        .zip(receipts)
+        .enumerate()
+        .map(|(i, (tx, r))| {
+            let logs = r
+                .receipt
+                .logs
+                .iter()
+                .map(|log| {
+                    let l = StoredLog {
+                        log: log.clone(),
+                        block_number: header.number,
+                        block_hash,
+                        tx_hash: tx.hash(),
+                        tx_index: i as u32,
+                        log_index,
+                    };
+                    log_index += 1;
+                    RpcLog::from(&l)
+                })
+                .collect();
+            RpcReceipt {
+                transaction_hash: tx.hash(),
+                transaction_index: Quantity(i as u64),
+                block_hash,
+                block_number: Quantity(header.number),
+                from: tx.sender,
+                to: tx.tx.tx.to,
+                cumulative_gas_used: Quantity(r.receipt.cumulative_gas_used),
+                gas_used: Quantity(r.gas_used),
+                effective_gas_price: r.effective_gas_price,
+                contract_address: r.contract_address,
+                logs,
+                logs_bloom: Bytes(r.receipt.logs_bloom.0.to_vec()),
+                tx_type: Quantity(r.receipt.tx_type as u64),
+                status: Quantity(r.receipt.success as u64),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum BlockTransactions {
+    Hashes(Vec<H256>),
+    Full(Vec<RpcTransaction>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcBlock {
+    pub number: Quantity,
+    pub hash: H256,
+    pub parent_hash: H256,
+    pub nonce: Bytes,
+    pub sha3_uncles: H256,
+    pub logs_bloom: Bytes,
+    pub transactions_root: H256,
+    pub state_root: H256,
+    pub receipts_root: H256,
+    pub miner: Address,
+    pub difficulty: U256,
+    pub total_difficulty: U256,
+    pub extra_data: Bytes,
+    pub size: Quantity,
+    pub gas_limit: Quantity,
+    pub gas_used: Quantity,
+    pub timestamp: Quantity,
+    pub transactions: BlockTransactions,
+    pub uncles: Vec<H256>,
+    pub base_fee_per_gas: U256,
+    pub mix_hash: H256,
+}
+
+impl RpcBlock {
+    pub fn new(header: &Header, txs: &[RecoveredTx], full: bool) -> Self {
+        let hash = header.hash();
+        let size =
+            rlp::encode(header).len() + txs.iter().map(|t| t.tx.encoded().len()).sum::<usize>() + 8;
+        let transactions = if full {
+            BlockTransactions::Full(
+                txs.iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        RpcTransaction::new(
+                            t,
+                            Some(TxPosition {
+                                block_hash: hash,
+                                block_number: header.number,
+                                index: i as u64,
+                                base_fee: header.base_fee_per_gas,
+                            }),
+                        )
+                    })
+                    .collect(),
+            )
+        } else {
+            BlockTransactions::Hashes(txs.iter().map(|t| t.hash()).collect())
+        };
+        Self {
+            number: Quantity(header.number),
+            hash,
+            parent_hash: header.parent_hash,
+            nonce: Bytes(header.nonce.to_vec()),
+            sha3_uncles: header.ommers_hash,
+            logs_bloom: Bytes(header.logs_bloom.0.to_vec()),
+            transactions_root: header.transactions_root,
+            state_root: header.state_root,
+            receipts_root: header.receipts_root,
+            miner: header.beneficiary,
+            difficulty: header.difficulty,
+            total_difficulty: U256::zero(),
+            extra_data: header.extra_data.clone(),
+            size: Quantity(size as u64),
+            gas_limit: Quantity(header.gas_limit),
+            gas_used: Quantity(header.gas_used),
+            timestamp: Quantity(header.timestamp),
+            transactions,
+            uncles: Vec::new(),
+            base_fee_per_gas: header.base_fee_per_gas,
+            mix_hash: header.mix_hash,
+        }
+    }
+}
+
+/// The header alone, as `newHeads` subscriptions deliver it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcHeader {
+    pub number: Quantity,
+    pub hash: H256,
+    pub parent_hash: H256,
+    pub nonce: Bytes,
+    pub sha3_uncles: H256,
+    pub logs_bloom: Bytes,
+    pub transactions_root: H256,
+    pub state_root: H256,
+    pub receipts_root: H256,
+    pub miner: Address,
+    pub difficulty: U256,
+    pub extra_data: Bytes,
+    pub gas_limit: Quantity,
+    pub gas_used: Quantity,
+    pub timestamp: Quantity,
+    pub base_fee_per_gas: U256,
+    pub mix_hash: H256,
+}
+
+impl From<&Header> for RpcHeader {
+    fn from(h: &Header) -> Self {
+        Self {
+            number: Quantity(h.number),
+            hash: h.hash(),
+            parent_hash: h.parent_hash,
+            nonce: Bytes(h.nonce.to_vec()),
+            sha3_uncles: h.ommers_hash,
+            logs_bloom: Bytes(h.logs_bloom.0.to_vec()),
+            transactions_root: h.transactions_root,
+            state_root: h.state_root,
+            receipts_root: h.receipts_root,
+            miner: h.beneficiary,
+            difficulty: h.difficulty,
+            extra_data: h.extra_data.clone(),
+            gas_limit: Quantity(h.gas_limit),
+            gas_used: Quantity(h.gas_used),
+            timestamp: Quantity(h.timestamp),
+            base_fee_per_gas: h.base_fee_per_gas,
+            mix_hash: h.mix_hash,
+        }
+    }
+}

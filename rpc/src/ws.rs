@@ -1,0 +1,241 @@
+//! WebSocket connections and `eth_subscribe`.
+//!
+//! Each subscription remembers the last block it delivered and, on every
+//! chain event, reads the blocks after it from the database. A slow client
+//! or a burst of blocks therefore delays notifications but never drops
+//! them, and a subscription cannot die silently: it ends only when the
+//! client unsubscribes or disconnects.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use orac_chain::{Chain, ChainEvent};
+use orac_primitives::U256;
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::blocks::{MAX_LOGS, log_query};
+use crate::dispatch::Ctx;
+use crate::error::RpcError;
+use crate::params::{FilterJson, Params, from_value};
+use crate::server::{Limits, handle_text};
+use crate::types::{RpcHeader, RpcLog};
+
+/// Messages queued for one client before writers wait.
+const OUTBOX: usize = 1024;
+
+pub struct Connection {
+    outbox: mpsc::Sender<Message>,
+    subs: Mutex<HashMap<U256, JoinHandle<()>>>,
+    max_subs: usize,
+}
+
+enum Topic {
+    NewHeads,
+    Logs(FilterJson),
+}
+
+impl Connection {
+    pub fn subscribe(self: &Arc<Self>, ctx: &Arc<Ctx>, params: Params) -> Result<Value, RpcError> {
+        let kind: String = params.req(0)?;
+        let topic = match kind.as_str() {
+            "newHeads" => Topic::NewHeads,
+            "logs" => {
+                let filter: FilterJson = match params.opt::<Value>(1)? {
+                    Some(v) => from_value(v, "logs filter")?,
+                    None => FilterJson::default(),
+                };
+                if filter.block_hash.is_some()
+                    || filter.from_block.is_some()
+                    || filter.to_block.is_some()
+                {
+                    return Err(RpcError::invalid_params(
+                        "logs subscriptions take only address and topics",
+                    ));
+                }
+                log_query(&ctx.chain, &ctx.chain.snapshot()?, &filter)?;
+                Topic::Logs(filter)
+            }
+            "newPendingTransactions" | "syncing" => {
+                return Err(RpcError::invalid_params(format!(
+                    "subscription {kind} is not supported"
+                )));
+            }
+            other => {
+                return Err(RpcError::invalid_params(format!(
+                    "no \"{other}\" subscription"
+                )));
+            }
+        };
+        let mut subs = self.subs.lock();
+        subs.retain(|_, h| !h.is_finished());
+        if subs.len() >= self.max_subs {
+            return Err(RpcError::new(
+                crate::error::LIMIT_EXCEEDED,
+                format!(
+                    "too many subscriptions on this connection (limit {})",
+                    self.max_subs
+                ),
+            ));
+        }
+        let id = U256::from(rand::random::<u128>());
+        let events = ctx.chain.subscribe();
+        let start = ctx.chain.head_pointer()?.number;
+        let task = tokio::spawn(feed(
+            ctx.chain.clone(),
+            self.outbox.clone(),
+            id,
+            topic,
+            events,
+            start,
+        ));
+        subs.insert(id, task);
+        Ok(json!(id))
+    }
+
+    pub fn unsubscribe(&self, id: U256) -> bool {
+        match self.subs.lock().remove(&id) {
+            Some(h) => {
+                h.abort();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for (_, h) in self.subs.lock().drain() {
+            h.abort();
+        }
+    }
+}
+
+/// Delivers one subscription until its client goes away.
+async fn feed(
+    chain: Arc<Chain>,
+    outbox: mpsc::Sender<Message>,
+    id: U256,
+    topic: Topic,
+    mut events: broadcast::Receiver<ChainEvent>,
+    mut last: u64,
+) {
+    loop {
+        match events.recv().await {
+            Ok(ChainEvent::Rewound { number }) => {
+                last = last.min(number);
+                continue;
+            }
+            Ok(ChainEvent::NewBlock { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        let chain2 = chain.clone();
+        let from = last;
+        let topic_ref = match &topic {
+            Topic::NewHeads => None,
+            Topic::Logs(f) => Some(f.clone()),
+        };
+        let batch = tokio::task::spawn_blocking(move || collect(&chain2, from, topic_ref)).await;
+        let Ok(Ok((items, head))) = batch else {
+            tracing::warn!("subscription {id:#x}: reading new blocks failed");
+            continue;
+        };
+        for result in items {
+            let msg = json!({
+                "jsonrpc": "2.0",
+                "method": "eth_subscription",
+                "params": { "subscription": id, "result": result },
+            });
+            if outbox
+                .send(Message::Text(msg.to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        last = head;
+    }
+}
+
+/// Notifications for the blocks after `from`, and the head they reach.
+fn collect(
+    chain: &Chain,
+    from: u64,
+    filter: Option<FilterJson>,
+) -> Result<(Vec<Value>, u64), RpcError> {
+    let snap = chain.snapshot()?;
+    let head = snap.head()?.number;
+    let mut out = Vec::new();
+    if head <= from {
+        return Ok((out, head));
+    }
+    match filter {
+        None => {
+            for n in from + 1..=head {
+                if let Some(h) = snap.header(n)? {
+                    out.push(
+                        serde_json::to_value(RpcHeader::from(&h)).map_err(RpcError::internal)?,
+                    );
+                }
+            }
+        }
+        Some(f) => {
+            let mut q = log_query(chain, &snap, &f)?;
+            q.from = from + 1;
+            q.to = head;
+            for l in snap.logs(&q, MAX_LOGS * 10)? {
+                out.push(serde_json::to_value(RpcLog::from(&l)).map_err(RpcError::internal)?);
+            }
+        }
+    }
+    Ok((out, head))
+}
+
+/// Serves one WebSocket connection: requests in, responses and
+/// notifications out through one writer task.
+pub async fn serve_socket(ctx: Arc<Ctx>, socket: WebSocket, limits: Limits) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Message>(OUTBOX);
+    let writer = tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if sink.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
+    let conn = Arc::new(Connection {
+        outbox: tx.clone(),
+        subs: Mutex::new(HashMap::new()),
+        max_subs: limits.max_subscriptions,
+    });
+    while let Some(Ok(msg)) = stream.next().await {
+        let text = match msg {
+            Message::Text(t) => t.to_string(),
+            Message::Binary(b) => match String::from_utf8(b.to_vec()) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        let ctx = ctx.clone();
+        let conn2 = conn.clone();
+        let tx = tx.clone();
+        let limits = limits.clone();
+        // Requests run concurrently; a slow one does not hold up the rest.
+        tokio::spawn(async move {
+            if let Some(reply) = handle_text(&ctx, &text, Some(&conn2), &limits).await {
+                let _ = tx.send(Message::Text(reply.into())).await;
+            }
+        });
+    }
+    drop(conn);
+    drop(tx);
+    let _ = writer.await;
+}
