@@ -115,7 +115,8 @@ pub struct Chain {
     shared: Arc<Shared>,
     commands: mpsc::Sender<Command>,
     producer: Mutex<Option<std::thread::JoinHandle<()>>>,
-    dev_keys: BTreeMap<Address, PrivateKey>,
+    /// In derivation order: eth_accounts lists them as anvil does.
+    dev_keys: Vec<PrivateKey>,
     snapshots: Mutex<(u64, BTreeMap<u64, SnapshotPoint>)>,
     genesis_hash: H256,
     mining: MiningMode,
@@ -219,11 +220,7 @@ impl Chain {
             shared,
             commands: tx,
             producer: Mutex::new(Some(handle)),
-            dev_keys: config
-                .dev_keys
-                .into_iter()
-                .map(|k| (k.address(), k))
-                .collect(),
+            dev_keys: config.dev_keys,
             snapshots: Mutex::new((1, BTreeMap::new())),
             genesis_hash,
             mining: config.mining,
@@ -262,11 +259,11 @@ impl Chain {
     }
 
     pub fn dev_accounts(&self) -> Vec<Address> {
-        self.dev_keys.keys().copied().collect()
+        self.dev_keys.iter().map(|k| k.address()).collect()
     }
 
     pub fn dev_key(&self, address: &Address) -> Option<&PrivateKey> {
-        self.dev_keys.get(address)
+        self.dev_keys.iter().find(|k| k.address() == *address)
     }
 
     pub fn snapshot(&self) -> Result<Snapshot, ChainError> {

@@ -1,0 +1,257 @@
+//! Harness for end-to-end tests: build and start the real `orac` binary on
+//! an ephemeral port with its own data directory, talk JSON-RPC to it, kill
+//! it (gracefully or with SIGKILL) and restart it on the same data.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Builds the `orac` binary once per test process and returns its path.
+pub fn orac_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "orac-node", "--bin", "orac"])
+            .current_dir(workspace())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building orac failed");
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace().join("target"));
+        target.join("debug").join("orac")
+    })
+    .clone()
+}
+
+/// A running `orac node` process.
+pub struct Node {
+    child: Child,
+    pub url: String,
+    pub ws_url: String,
+    pub datadir: PathBuf,
+    extra: Vec<String>,
+    client: reqwest::blocking::Client,
+}
+
+impl Node {
+    /// Starts `orac node --dev` with a fresh data directory inside `dir`.
+    pub fn dev(dir: &Path, extra: &[&str]) -> Node {
+        Self::start(
+            dir.join("data"),
+            extra.iter().map(|s| s.to_string()).collect(),
+        )
+    }
+
+    fn start(datadir: PathBuf, extra: Vec<String>) -> Node {
+        let mut child = Command::new(orac_bin())
+            .args(["node", "--dev", "--rpc-addr", "127.0.0.1:0", "--datadir"])
+            .arg(&datadir)
+            .args(&extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start orac");
+        // The banner ends with the address actually bound.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut addr = None;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut line = String::new();
+        while Instant::now() < deadline {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+                addr = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+        }
+        // Keep draining stdout so the node never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).unwrap_or(0) > 0 {
+                sink.clear();
+            }
+        });
+        let addr = addr.unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("orac did not report its listening address");
+        });
+        Node {
+            child,
+            url: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}"),
+            datadir,
+            extra,
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// One JSON-RPC call; `Err` carries the JSON-RPC error object.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let reply: Value = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        match reply.get("error") {
+            Some(e) => Err(e.clone()),
+            None => Ok(reply["result"].clone()),
+        }
+    }
+
+    /// A call that must succeed.
+    pub fn ok(&self, method: &str, params: Value) -> Value {
+        self.call(method, params)
+            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+    }
+
+    /// Posts a raw body and returns the raw reply text.
+    pub fn raw(&self, body: &str) -> String {
+        self.client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_else(|e| panic!("raw post: {e}"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(mut self) -> (PathBuf, Vec<String>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.datadir.clone(), self.extra.clone())
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(mut self) -> (PathBuf, Vec<String>) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.datadir.clone(), self.extra.clone())
+    }
+
+    /// Starts a node again on the same data directory.
+    pub fn restart(state: (PathBuf, Vec<String>)) -> Node {
+        Self::start(state.0, state.1)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One JSON-RPC call to `url` that reports transport failures instead of
+/// panicking (for tests that kill the node mid-request).
+pub fn try_call(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    method: &str,
+    params: Value,
+) -> Result<Result<Value, Value>, String> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let reply: Value = client
+        .post(url)
+        .json(&body)
+        .send()
+        .and_then(|r| r.json())
+        .map_err(|e| e.to_string())?;
+    Ok(match reply.get("error") {
+        Some(e) => Err(e.clone()),
+        None => Ok(reply["result"].clone()),
+    })
+}
+
+/// Parses a JSON-RPC quantity.
+pub fn qty(v: &Value) -> u128 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
+    u128::from_str_radix(s.trim_start_matches("0x"), 16)
+        .unwrap_or_else(|_| panic!("bad quantity {s}"))
+}
+
+/// The standard dev keys (hex) and addresses.
+pub fn dev_keys() -> Vec<orac_primitives::PrivateKey> {
+    orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys")
+}
+
+/// Signs a simple type-2 transfer on the dev chain, returning raw hex.
+pub fn signed_transfer(
+    key: &orac_primitives::PrivateKey,
+    nonce: u64,
+    to: orac_primitives::Address,
+    value: u64,
+) -> String {
+    use orac_primitives::{Bytes, Transaction, TxType, U256};
+    let tx = Transaction {
+        tx_type: TxType::DynamicFee,
+        chain_id: Some(31337),
+        nonce,
+        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
+        max_fee_per_gas: U256::from(100_000_000_000u64),
+        gas_limit: 21_000,
+        to: Some(to),
+        value: U256::from(value),
+        input: Bytes::new(),
+        access_list: vec![],
+    }
+    .sign(key);
+    format!("0x{}", hex_encode(signed_bytes(&tx)))
+}
+
+fn signed_bytes(tx: &orac_primitives::SignedTransaction) -> &[u8] {
+    tx.encoded()
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Where the client-library tests keep their installed packages.
+pub fn clients_dir() -> PathBuf {
+    workspace().join("tests").join("clients")
+}
+
+/// Whether to skip instead of failing when a client toolchain is absent
+/// (only ever for local runs; CI sets nothing and so requires them).
+pub fn allow_missing_clients() -> bool {
+    std::env::var("ORAC_ALLOW_MISSING_CLIENTS").is_ok()
+}

@@ -1,0 +1,367 @@
+//! The JSON-RPC surface over real HTTP and WebSocket: shapes, tags, errors,
+//! limits, filters, subscriptions and dev methods.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use orac_primitives::Address;
+use orac_tests::{Node, dev_keys, qty, signed_transfer};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+fn addr(a: Address) -> String {
+    format!("{a:?}")
+}
+
+#[test]
+fn node_basics_and_block_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    assert_eq!(node.ok("eth_chainId", json!([])), "0x7a69");
+    assert_eq!(node.ok("net_version", json!([])), "31337");
+    assert!(
+        node.ok("web3_clientVersion", json!([]))
+            .as_str()
+            .unwrap()
+            .starts_with("orac/")
+    );
+    let accounts = node.ok("eth_accounts", json!([]));
+    assert_eq!(accounts.as_array().unwrap().len(), 10);
+    assert_eq!(accounts[0], "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    assert_eq!(
+        qty(&node.ok("eth_getBalance", json!([accounts[0], "latest"]))),
+        10_000 * 10u128.pow(18)
+    );
+    let keys = dev_keys();
+    let hash = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(&keys[0], 0, Address::repeat_byte(1), 5)]),
+    );
+    for tag in ["latest", "pending", "safe", "finalized", "0x1"] {
+        let b = node.ok("eth_getBlockByNumber", json!([tag, false]));
+        assert_eq!(b["number"], "0x1", "{tag}");
+        assert_eq!(b["transactions"][0], hash);
+        assert!(qty(&b["baseFeePerGas"]) > 0);
+    }
+    let genesis = node.ok("eth_getBlockByNumber", json!(["earliest", false]));
+    assert_eq!(genesis["number"], "0x0");
+    let b1 = node.ok("eth_getBlockByNumber", json!(["0x1", true]));
+    assert_eq!(b1["parentHash"], genesis["hash"]);
+    assert_eq!(node.ok("eth_getBlockByHash", json!([b1["hash"], true])), b1);
+    assert_eq!(b1["transactions"][0]["hash"], hash);
+    assert_eq!(b1["transactions"][0]["from"], accounts[0]);
+    assert!(
+        node.ok("eth_getBlockByNumber", json!(["0x99", false]))
+            .is_null()
+    );
+    let receipt = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["gasUsed"], "0x5208");
+    assert_eq!(receipt["type"], "0x2");
+    assert_eq!(receipt["blockHash"], b1["hash"]);
+    assert_eq!(
+        node.ok("eth_getBlockReceipts", json!(["latest"]))[0],
+        receipt
+    );
+    let tx = node.ok("eth_getTransactionByHash", json!([hash]));
+    assert_eq!(tx["blockNumber"], "0x1");
+    assert_eq!(tx["transactionIndex"], "0x0");
+    // History: the balance before and after block 1.
+    let to = addr(Address::repeat_byte(1));
+    assert_eq!(node.ok("eth_getBalance", json!([to, "0x0"])), "0x0");
+    assert_eq!(node.ok("eth_getBalance", json!([to, "0x1"])), "0x5");
+    assert_eq!(
+        node.ok("eth_getTransactionCount", json!([accounts[0], "latest"])),
+        "0x1"
+    );
+    assert_eq!(node.ok("eth_getCode", json!([to, "latest"])), "0x");
+    assert_eq!(
+        node.ok("eth_getStorageAt", json!([to, "0x0", "latest"])),
+        format!("0x{}", "0".repeat(64))
+    );
+    let err = node
+        .call("eth_getBalance", json!([to, "0x99"]))
+        .unwrap_err();
+    assert_eq!(err["message"], "header not found");
+    // Fees.
+    assert!(qty(&node.ok("eth_gasPrice", json!([]))) >= 10u128.pow(9));
+    assert_eq!(node.ok("eth_maxPriorityFeePerGas", json!([])), "0x3b9aca00");
+    let fh = node.ok("eth_feeHistory", json!(["0x2", "latest", [25.0, 75.0]]));
+    assert_eq!(fh["oldestBlock"], "0x0");
+    assert_eq!(fh["baseFeePerGas"].as_array().unwrap().len(), 3);
+    assert_eq!(fh["reward"][1].as_array().unwrap().len(), 2);
+    assert_eq!(fh["reward"][1][0], "0x3b9aca00");
+    // Calls and estimates for a plain transfer.
+    let call = json!({"from": accounts[0], "to": to, "value": "0x1"});
+    assert_eq!(node.ok("eth_estimateGas", json!([call])), "0x5208");
+    assert_eq!(node.ok("eth_call", json!([call, "latest"])), "0x");
+    let broke = json!({"from": addr(Address::repeat_byte(9)), "to": to, "value": "0x1"});
+    let err = node.call("eth_estimateGas", json!([broke])).unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient funds"),
+        "{err}"
+    );
+    // Proofs of the account trie.
+    let proof = node.ok("eth_getProof", json!([accounts[0], [], "latest"]));
+    assert_eq!(proof["nonce"], "0x1");
+    assert!(!proof["accountProof"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_gets_json_rpc_errors_and_the_node_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let err = |body: &str| -> Value { serde_json::from_str(&node.raw(body)).unwrap() };
+    assert_eq!(err("{not json")["error"]["code"], -32700);
+    assert_eq!(err("42")["error"]["code"], -32600);
+    assert_eq!(err("[]")["error"]["code"], -32600);
+    assert_eq!(err(r#"{"jsonrpc":"2.0","id":1}"#)["error"]["code"], -32600);
+    let e = err(r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope"}"#);
+    assert_eq!(
+        e["error"]["message"],
+        "the method eth_nope does not exist/is not available"
+    );
+    let e = err(r#"{"jsonrpc":"2.0","id":7,"method":"eth_getBalance","params":["0x12"]}"#);
+    assert_eq!(e["error"]["code"], -32602);
+    assert_eq!(e["id"], 7);
+    let e = err(r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":{"a":1}}"#);
+    assert_eq!(e["error"]["code"], -32602);
+    // Batches: mixed results in order; notifications get no reply.
+    let batch = node.raw(
+        r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},
+            {"jsonrpc":"2.0","method":"eth_chainId"},
+            {"jsonrpc":"2.0","id":"b","method":"nope"}, 5]"#,
+    );
+    let batch: Value = serde_json::from_str(&batch).unwrap();
+    let replies = batch.as_array().unwrap();
+    assert_eq!(replies.len(), 3);
+    assert_eq!(replies[0]["result"], "0x7a69");
+    assert_eq!(replies[1]["id"], "b");
+    assert_eq!(replies[2]["error"]["code"], -32600);
+    // Oversized batch and body.
+    let big: Vec<Value> = (0..1001)
+        .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"eth_chainId"}))
+        .collect();
+    assert_eq!(
+        err(&serde_json::to_string(&big).unwrap())["error"]["code"],
+        -32005
+    );
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"x","params":["{}"]}}"#,
+        "a".repeat(6 << 20)
+    );
+    let reply = reqwest::blocking::Client::new()
+        .post(&node.url)
+        .body(huge)
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 413);
+    // Hostile transactions.
+    let keys = dev_keys();
+    for (raw, want) in [
+        ("0x", "typed transaction too short"),
+        ("0x03c0", "transaction type not supported"),
+        ("0xf8", "rlp"),
+        // EIP-155's example is signed for chain 1.
+        (
+            "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83",
+            "invalid chain id for signer",
+        ),
+    ] {
+        let e = node
+            .call("eth_sendRawTransaction", json!([raw]))
+            .unwrap_err();
+        assert_eq!(e["code"], -32000, "{raw}");
+        assert!(e["message"].as_str().unwrap().contains(want), "{raw}: {e}");
+    }
+    let raw = signed_transfer(&keys[0], 0, Address::repeat_byte(3), 1);
+    node.ok("eth_sendRawTransaction", json!([raw]));
+    let e = node
+        .call("eth_sendRawTransaction", json!([raw]))
+        .unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().starts_with("nonce too low"),
+        "{e}"
+    );
+    // Still serving.
+    assert_eq!(node.ok("eth_blockNumber", json!([])), "0x1");
+}
+
+#[test]
+fn filters_report_each_block_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let id = node.ok("eth_newBlockFilter", json!([]));
+    let logs_id = node.ok("eth_newFilter", json!([{"fromBlock": "latest"}]));
+    assert_eq!(node.ok("eth_getFilterChanges", json!([id])), json!([]));
+    node.ok("evm_mine", json!([]));
+    node.ok("evm_mine", json!([]));
+    let changes = node.ok("eth_getFilterChanges", json!([id]));
+    assert_eq!(changes.as_array().unwrap().len(), 2);
+    let b2 = node.ok("eth_getBlockByNumber", json!(["0x2", false]));
+    assert_eq!(changes[1], b2["hash"]);
+    assert_eq!(node.ok("eth_getFilterChanges", json!([id])), json!([]));
+    assert_eq!(node.ok("eth_getFilterChanges", json!([logs_id])), json!([]));
+    assert_eq!(node.ok("eth_getFilterLogs", json!([logs_id])), json!([]));
+    assert_eq!(node.ok("eth_uninstallFilter", json!([id])), true);
+    assert_eq!(node.ok("eth_uninstallFilter", json!([id])), false);
+    let e = node.call("eth_getFilterChanges", json!([id])).unwrap_err();
+    assert_eq!(e["message"], "filter not found");
+    assert_eq!(
+        node.ok(
+            "eth_getLogs",
+            json!([{"fromBlock": "0x0", "toBlock": "latest"}])
+        ),
+        json!([])
+    );
+    let e = node
+        .call(
+            "eth_getLogs",
+            json!([{"fromBlock": "0x2", "toBlock": "0x1"}]),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -32602);
+}
+
+#[test]
+fn dev_methods_snapshot_revert_mine_time_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let who = addr(Address::repeat_byte(0x33));
+    let snap = node.ok("evm_snapshot", json!([]));
+    assert_eq!(
+        node.ok("anvil_setBalance", json!([who, "0xde0b6b3a7640000"])),
+        true
+    );
+    assert_eq!(
+        node.ok("hardhat_setBalance", json!([who, "0xde0b6b3a7640001"])),
+        true
+    );
+    assert_eq!(
+        node.ok("eth_getBalance", json!([who, "latest"])),
+        "0xde0b6b3a7640001"
+    );
+    node.ok("evm_mine", json!([]));
+    node.ok("evm_mine", json!([{"blocks": "0x3"}]));
+    assert_eq!(node.ok("eth_blockNumber", json!([])), "0x4");
+    let before = qty(&node.ok("eth_getBlockByNumber", json!(["latest", false]))["timestamp"]);
+    let offset = node.ok("evm_increaseTime", json!(["0xe10"]));
+    assert_eq!(offset, 3600);
+    node.ok("evm_mine", json!([]));
+    let after = qty(&node.ok("eth_getBlockByNumber", json!(["latest", false]))["timestamp"]);
+    assert!(after >= before + 3600, "{before} -> {after}");
+    node.ok("evm_mine", json!([format!("{:#x}", after + 100)]));
+    assert_eq!(
+        qty(&node.ok("eth_getBlockByNumber", json!(["latest", false]))["timestamp"]),
+        after + 100
+    );
+    assert_eq!(node.ok("evm_revert", json!([snap])), true);
+    assert_eq!(node.ok("eth_blockNumber", json!([])), "0x0");
+    assert_eq!(node.ok("eth_getBalance", json!([who, "latest"])), "0x0");
+    assert_eq!(node.ok("evm_revert", json!([snap])), false);
+    // eth_sendTransaction signs with the node's key.
+    let from = node.ok("eth_accounts", json!([]))[2].clone();
+    let hash = node.ok(
+        "eth_sendTransaction",
+        json!([{"from": from, "to": who, "value": "0x10"}]),
+    );
+    let r = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(r["from"], from);
+    assert_eq!(r["type"], "0x2");
+    let e = node
+        .call(
+            "eth_sendTransaction",
+            json!([{"from": who, "to": who, "value": "0x1"}]),
+        )
+        .unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown account"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_subscriptions_and_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = tokio::task::spawn_blocking({
+        let p = dir.path().to_path_buf();
+        move || Node::dev(&p, &[])
+    })
+    .await
+    .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(node.ws_url.as_str())
+        .await
+        .unwrap();
+    let next = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+                .await
+                .expect("websocket reply in time")
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = m {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    };
+    ws.send(Message::text(
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#,
+    ))
+    .await
+    .unwrap();
+    let sub = next(&mut ws).await["result"].clone();
+    assert!(sub.is_string());
+    // Garbage on the socket gets an error and the connection lives on.
+    ws.send(Message::text("garbage")).await.unwrap();
+    assert_eq!(next(&mut ws).await["error"]["code"], -32700);
+    ws.send(Message::text(r#"{"jsonrpc":"2.0","id":2,"method":"eth_subscribe","params":["logs",{"address":"0x0000000000000000000000000000000000000001"}]}"#))
+        .await
+        .unwrap();
+    let logs_sub = next(&mut ws).await["result"].clone();
+    assert!(logs_sub.is_string());
+    // Three blocks: three notifications, in order.
+    let url = node.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let c = reqwest::blocking::Client::new();
+        for _ in 0..3 {
+            orac_tests::try_call(&c, &url, "evm_mine", json!([]))
+                .unwrap()
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    for n in 1..=3u64 {
+        let note = next(&mut ws).await;
+        assert_eq!(note["method"], "eth_subscription");
+        assert_eq!(note["params"]["subscription"], sub);
+        assert_eq!(note["params"]["result"]["number"], format!("{n:#x}"));
+    }
+    ws.send(Message::text(format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"eth_unsubscribe","params":["{}"]}}"#,
+        sub.as_str().unwrap()
+    )))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["result"], true);
+    // Plain requests work over the socket too, batches included.
+    ws.send(Message::text(
+        r#"[{"jsonrpc":"2.0","id":4,"method":"eth_blockNumber"}]"#,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await[0]["result"], "0x3");
+    // eth_subscribe over HTTP is refused.
+    tokio::task::spawn_blocking(move || {
+        let e = node.call("eth_subscribe", json!(["newHeads"])).unwrap_err();
+        assert_eq!(e["message"], "notifications not supported");
+    })
+    .await
+    .unwrap();
+}
