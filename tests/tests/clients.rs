@@ -1,0 +1,138 @@
+//! Real Ethereum client libraries against a real orac node, unchanged and
+//! with their default settings: ethers v6, viem, web3.py and cast.
+//!
+//! Each test starts a fresh dev node and runs one script of
+//! `tests/clients/` with `ORAC_RPC_URL` / `ORAC_WS_URL` set; the script
+//! asserts on values and exits non-zero on the first failed check.
+//!
+//! The toolchains come from `tests/clients/setup.sh` (npm ci + a Python
+//! venv). Without them these tests fail, unless `ORAC_ALLOW_MISSING_CLIENTS`
+//! is set, in which case they are skipped with a note.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use orac_tests::{Node, allow_missing_clients, clients_dir};
+
+/// Longer than any script's own watchdog (180 s), so theirs speak first.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Returns false (skip) when the toolchain is missing and skipping is
+/// allowed; panics when it is missing and not allowed.
+fn toolchain_present(client: &str, needed: &[PathBuf]) -> bool {
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "{client}: client toolchain not installed (missing: {}). \
+         Run `bash tests/clients/setup.sh` first",
+        missing.join(", ")
+    );
+    if allow_missing_clients() {
+        eprintln!("SKIPPED {msg} (ORAC_ALLOW_MISSING_CLIENTS is set)");
+        false
+    } else {
+        panic!("{msg}, or set ORAC_ALLOW_MISSING_CLIENTS=1 to skip these tests locally.");
+    }
+}
+
+fn node_toolchain(client: &str, package: &str) -> bool {
+    let modules = clients_dir().join("node_modules");
+    toolchain_present(client, &[modules.join(package).join("package.json")])
+}
+
+fn venv_python() -> PathBuf {
+    clients_dir().join(".venv").join("bin").join("python")
+}
+
+/// Starts a fresh node, runs `program args` in tests/clients with the
+/// node's URLs, and asserts it exits 0; its output is printed either way.
+fn run_client(client: &str, program: &Path, args: &[&str]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = Node::dev(dir.path(), &[]);
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(clients_dir())
+        .env("ORAC_RPC_URL", &node.url)
+        .env("ORAC_WS_URL", &node.ws_url)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{client}: cannot start {}: {e}", program.display()));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the client script") {
+            break Some(status);
+        }
+        if started.elapsed() > SCRIPT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    let report = format!(
+        "--- {client} stdout ---\n{out}\n--- {client} stderr ---\n{err}\n--- ({:.1} s) ---",
+        started.elapsed().as_secs_f64()
+    );
+    match status {
+        None => panic!("{client}: timed out after {SCRIPT_TIMEOUT:?}\n{report}"),
+        Some(s) if !s.success() => panic!("{client}: script failed ({s})\n{report}"),
+        Some(_) => println!("{report}"),
+    }
+    drop(node);
+}
+
+#[test]
+fn ethers_v6() {
+    if !node_toolchain("ethers", "ethers") {
+        return;
+    }
+    run_client("ethers", Path::new("node"), &["ethers.mjs"]);
+}
+
+#[test]
+fn viem() {
+    if !node_toolchain("viem", "viem") {
+        return;
+    }
+    run_client("viem", Path::new("node"), &["viem.mjs"]);
+}
+
+#[test]
+fn web3py() {
+    if !toolchain_present("web3.py", &[venv_python()]) {
+        return;
+    }
+    run_client("web3.py", &venv_python(), &["web3py.py"]);
+}
+
+#[test]
+fn cast() {
+    if !node_toolchain("cast", "@foundry-rs/cast") {
+        return;
+    }
+    run_client("cast", Path::new("bash"), &["cast.sh"]);
+}
