@@ -8,7 +8,8 @@ use orac_primitives::trie::ordered_trie_root;
 use orac_primitives::{
     Bloom, Bytes, EMPTY_LIST_HASH, H256, Header, Receipt, RecoveredTx, U256, keccak256_concat,
 };
-use orac_state::{BlockBody, Overlay, StateChanges, StateError, StateReader, StoredReceipt};
+use orac_state::{BlockBody, Overlay, SharedReader, StateChanges, StateError, StoredReceipt};
+use orac_vm::Vm;
 
 use crate::basefee::next_base_fee;
 use crate::error::InvalidTx;
@@ -48,8 +49,9 @@ pub fn next_env(spec: &ChainSpec, parent: &Header, timestamp: u64) -> BlockEnv {
 }
 
 /// Executes `candidates` in order on top of `state`.
-pub fn build<R: StateReader + ?Sized>(
-    state: &R,
+pub fn build(
+    state: SharedReader,
+    vm: &Vm,
     env: BlockEnv,
     parent_hash: H256,
     candidates: &[Arc<RecoveredTx>],
@@ -69,7 +71,7 @@ pub fn build<R: StateReader + ?Sized>(
             blocked.insert(tx.sender);
             continue;
         }
-        match execute_transaction(&mut overlay, &env, tx) {
+        match execute_transaction(&mut overlay, vm, &env, tx) {
             Ok(outcome) => {
                 gas_used += outcome.gas_used;
                 let price = tx.tx.tx.effective_gas_price(env.base_fee);

@@ -14,8 +14,10 @@ use orac_primitives::{
     Address, Bytes, H256, Header, PrivateKey, RecoveredTx, SignedTransaction, U256,
 };
 use orac_state::{
-    Db, DbConfig, HeadPointer, HistoricalState, LatestState, Overlay, Snapshot, StateReader,
+    Db, DbConfig, HeadPointer, HistoricalState, LatestState, Overlay, SharedReader, Snapshot,
+    StateReader,
 };
+use orac_vm::{Vm, VmConfig};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{broadcast, oneshot};
 
@@ -25,7 +27,13 @@ use crate::error::{ChainError, InvalidTx};
 use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
 use crate::pool::{Pool, PoolConfig};
 use crate::producer::{self, Command, Patch};
+use crate::slots::Slots;
 use crate::spec::ChainSpec;
+
+/// Calls (`eth_call`, `eth_estimateGas`) running contracts at once. Each
+/// holds up to `MAX_CALL_DEPTH` pooled instances; this keeps the pool from
+/// running dry however many requests arrive.
+pub const MAX_CONCURRENT_CALLS: usize = 4;
 
 /// Most gas an `eth_call` may use (geth's default RPC gas cap).
 pub const RPC_GAS_CAP: u64 = 50_000_000;
@@ -47,6 +55,8 @@ pub struct ChainConfig {
     pub db: DbConfig,
     /// Keys the node signs with for `eth_sendTransaction`.
     pub dev_keys: Vec<PrivateKey>,
+    /// Compiler choice for the VM (its code cache lives in the datadir).
+    pub compiler: orac_vm::Compiler,
 }
 
 /// Something subscribers hear about.
@@ -84,6 +94,7 @@ pub(crate) struct PoolState {
 /// What the producer and the handle share.
 pub(crate) struct Shared {
     pub db: Db,
+    pub vm: Vm,
     pub spec: ChainSpec,
     pub pool: Mutex<PoolState>,
     /// The head header, updated after each commit.
@@ -120,6 +131,7 @@ pub struct Chain {
     snapshots: Mutex<(u64, BTreeMap<u64, SnapshotPoint>)>,
     genesis_hash: H256,
     mining: MiningMode,
+    call_slots: Slots,
 }
 
 /// The state a read runs against.
@@ -200,9 +212,15 @@ impl Chain {
             .spec
             .genesis_header(crate::spec::genesis_state_root(&config.spec))
             .hash();
+        let vm = Vm::new(&VmConfig {
+            compiler: config.compiler,
+            cache_dir: Some(config.datadir.join("code-cache")),
+        })
+        .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?;
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             db,
+            vm,
             spec: config.spec,
             pool: Mutex::new(PoolState {
                 pool: Pool::new(config.pool),
@@ -224,6 +242,7 @@ impl Chain {
             snapshots: Mutex::new((1, BTreeMap::new())),
             genesis_hash,
             mining: config.mining,
+            call_slots: Slots::new(MAX_CONCURRENT_CALLS),
         });
         // Anything reloaded from the journal may be minable now.
         let _ = chain.commands.send(Command::Wake);
@@ -401,8 +420,12 @@ impl Chain {
             return Err(ChainError::Request("header not found".into()));
         };
         let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
-        let mut overlay = Overlay::new(&state);
-        executor::simulate_call(&mut overlay, &env, req, gas).map_err(call_error)
+        let state: SharedReader = Arc::new(state);
+        self.on_vm_thread(|| {
+            let mut overlay = Overlay::new(state);
+            executor::simulate_call(&mut overlay, &self.shared.vm, &env, req, gas)
+                .map_err(call_error)
+        })
     }
 
     /// The least gas with which `req` succeeds, by binary search (geth's
@@ -413,10 +436,28 @@ impl Chain {
         else {
             return Err(ChainError::Request("header not found".into()));
         };
+        let state: SharedReader = Arc::new(state);
         let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
-            let mut overlay = Overlay::new(&state);
-            executor::simulate_call(&mut overlay, &env, req, gas).map_err(call_error)
+            let mut overlay = Overlay::new(state.clone());
+            executor::simulate_call(&mut overlay, &self.shared.vm, &env, req, gas)
+                .map_err(call_error)
         };
+        self.on_vm_thread(|| self.search_gas(req, &env, run))
+    }
+
+    /// Runs `f` on a thread with the stack contract execution needs, at most
+    /// [`MAX_CONCURRENT_CALLS`] at a time (each holds pooled instances).
+    fn on_vm_thread<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let _permit = self.call_slots.acquire();
+        orac_vm::on_execution_stack(f)
+    }
+
+    fn search_gas(
+        &self,
+        req: &CallRequest,
+        env: &BlockEnv,
+        run: impl Fn(u64) -> Result<ExecOutcome, ChainError>,
+    ) -> Result<u64, ChainError> {
         let mut hi = req.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
         let top = run(hi)?;
         if !top.success {

@@ -7,22 +7,13 @@
 //! burned fees are conserved exactly.
 
 use orac_primitives::transaction::{MAX_TX_SIZE, TX_BASE_GAS};
-use orac_primitives::{Address, Bytes, H256, Log, RecoveredTx, SignedTransaction, TxType, U256};
-use orac_state::{Overlay, StateError, StateReader};
+use orac_primitives::{Address, Bytes, Log, RecoveredTx, SignedTransaction, TxType, U256};
+use orac_state::{Overlay, StateError};
+use orac_vm::{TxEnv, Vm};
 
 use crate::error::InvalidTx;
 
-/// The block a transaction runs in.
-#[derive(Clone, Debug)]
-pub struct BlockEnv {
-    pub number: u64,
-    pub timestamp: u64,
-    pub coinbase: Address,
-    pub base_fee: U256,
-    pub gas_limit: u64,
-    pub chain_id: u64,
-    pub prev_randao: H256,
-}
+pub use orac_vm::BlockEnv;
 
 /// What running a message produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -76,9 +67,6 @@ pub fn check_static(
             want: intrinsic,
         });
     }
-    if t.to.is_none() {
-        return Err(InvalidTx::CreateUnsupported);
-    }
     if t.nonce == u64::MAX {
         return Err(InvalidTx::NonceMax);
     }
@@ -131,8 +119,9 @@ pub enum ExecError {
 /// Executes a transaction on `state`. On `Err(Invalid)` the state is
 /// untouched; otherwise the transaction is included (even if it failed) and
 /// the sender paid for the gas it used.
-pub fn execute_transaction<R: StateReader + ?Sized>(
-    state: &mut Overlay<'_, R>,
+pub fn execute_transaction(
+    state: &mut Overlay,
+    vm: &Vm,
     env: &BlockEnv,
     tx: &RecoveredTx,
 ) -> Result<ExecOutcome, ExecError> {
@@ -169,7 +158,15 @@ pub fn execute_transaction<R: StateReader + ?Sized>(
 
     let intrinsic = t.intrinsic_gas();
     let gas_left = t.gas_limit - intrinsic;
-    let mut outcome = run_message(state, &sender, t.to, t.value, &t.input, gas_left)?;
+    let msg = Message {
+        from: sender,
+        to: t.to,
+        value: t.value,
+        input: &t.input,
+        gas: gas_left,
+        create_nonce: t.nonce,
+    };
+    let mut outcome = run_message(state, vm, env, price, &msg)?;
     outcome.gas_used += intrinsic;
 
     // Refund what was not used; the tip goes to the producer, the base fee
@@ -183,50 +180,60 @@ pub fn execute_transaction<R: StateReader + ?Sized>(
     Ok(outcome)
 }
 
-/// Runs a message: moves `value` and, once the VM exists, runs code. A
-/// failure reverts exactly the message's own effects.
-fn run_message<R: StateReader + ?Sized>(
-    state: &mut Overlay<'_, R>,
-    from: &Address,
+/// A message as a transaction (or a call request) starts it.
+struct Message<'a> {
+    from: Address,
     to: Option<Address>,
     value: U256,
-    _input: &[u8],
+    input: &'a [u8],
     gas: u64,
+    /// The sender's nonce before this transaction, for CREATE's address.
+    create_nonce: u64,
+}
+
+/// Runs a message through the VM: a call (value moves, code runs) or a
+/// contract creation. A failure reverts exactly the message's own effects
+/// and logs.
+fn run_message(
+    state: &mut Overlay,
+    vm: &Vm,
+    env: &BlockEnv,
+    gas_price: U256,
+    msg: &Message,
 ) -> Result<ExecOutcome, StateError> {
     let checkpoint = state.checkpoint();
-    let log_start = checkpoint;
-    let Some(to) = to else {
-        return Ok(ExecOutcome {
-            success: false,
-            gas_used: gas,
-            error: Some(InvalidTx::CreateUnsupported.to_string()),
-            ..Default::default()
-        });
+    let tx_env = TxEnv {
+        block: env.clone(),
+        origin: msg.from,
+        gas_price,
     };
-    if state.account(&to)?.is_some_and(|a| a.has_code()) {
-        return Ok(ExecOutcome {
-            success: false,
-            gas_used: gas,
-            error: Some(
-                "contract calls are not supported yet: this orac build has no WASM VM".into(),
-            ),
-            ..Default::default()
-        });
-    }
-    if !state.transfer(from, &to, value)? {
-        state.revert_to(checkpoint);
-        return Ok(ExecOutcome {
-            success: false,
-            gas_used: 0,
-            error: Some("insufficient balance for transfer".into()),
-            ..Default::default()
-        });
-    }
+    let (result, created) = match msg.to {
+        Some(to) => (
+            vm.call(
+                state, tx_env, msg.from, to, msg.value, msg.input, msg.gas, false,
+            )?,
+            None,
+        ),
+        None => {
+            let address = orac_vm::create_address(&msg.from, msg.create_nonce);
+            let r = vm.create(
+                state, tx_env, msg.from, address, msg.value, msg.input, msg.gas,
+            )?;
+            (r, Some(address))
+        }
+    };
+    let gas_used = msg.gas - result.gas_left.min(msg.gas);
     Ok(ExecOutcome {
-        success: true,
-        gas_used: 0,
-        logs: state.logs_since(log_start),
-        ..Default::default()
+        success: result.success,
+        gas_used,
+        logs: if result.success {
+            state.logs_since(checkpoint)
+        } else {
+            Vec::new()
+        },
+        contract_address: if result.success { created } else { None },
+        output: Bytes(result.output),
+        error: result.error,
     })
 }
 
@@ -255,8 +262,9 @@ pub enum CallError {
 
 /// Runs a call without committing anything. Gas is only paid for when the
 /// request names a price, as geth does, so a bare `eth_call` needs no funds.
-pub fn simulate_call<R: StateReader + ?Sized>(
-    state: &mut Overlay<'_, R>,
+pub fn simulate_call(
+    state: &mut Overlay,
+    vm: &Vm,
     env: &BlockEnv,
     req: &CallRequest,
     gas: u64,
@@ -290,7 +298,16 @@ pub fn simulate_call<R: StateReader + ?Sized>(
         .into());
     }
     state.sub_balance(&from, fee)?;
-    let mut outcome = run_message(state, &from, req.to, value, &req.input, gas - intrinsic)?;
+    let nonce = state.nonce(&from)?;
+    let msg = Message {
+        from,
+        to: req.to,
+        value,
+        input: &req.input,
+        gas: gas - intrinsic,
+        create_nonce: req.nonce.unwrap_or(nonce),
+    };
+    let mut outcome = run_message(state, vm, env, price, &msg)?;
     outcome.gas_used += intrinsic;
     Ok(outcome)
 }

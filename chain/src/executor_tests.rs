@@ -1,9 +1,16 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use orac_primitives::{Account, PrivateKey, Transaction};
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use orac_primitives::H256;
+use orac_state::StateReader;
+
+fn vm() -> Vm {
+    Vm::new(&orac_vm::VmConfig::default()).unwrap()
+}
 
 /// An in-memory starting state.
 struct MemState(HashMap<Address, Account>);
@@ -75,11 +82,13 @@ fn gas_is_bought_refunded_paid_and_burned() {
             ..Default::default()
         },
     )]));
-    let mut o = Overlay::new(&base);
+    let mut o = Overlay::new(Arc::new(base));
+    let vm = vm();
     let e = env(10);
     // Type 2: tip 3 under cap 50 → price 13.
     let out = execute_transaction(
         &mut o,
+        &vm,
         &e,
         &transfer(&key, 0, TxType::DynamicFee, to, 1000, 3, 50),
     )
@@ -108,7 +117,8 @@ fn invalid_transactions_change_nothing() {
             ..Default::default()
         },
     )]));
-    let mut o = Overlay::new(&base);
+    let mut o = Overlay::new(Arc::new(base));
+    let vm = vm();
     let e = env(10);
     let cases = [
         (
@@ -133,7 +143,7 @@ fn invalid_transactions_change_nothing() {
         ),
     ];
     for (tx, msg) in cases {
-        let err = execute_transaction(&mut o, &e, &tx).unwrap_err();
+        let err = execute_transaction(&mut o, &vm, &e, &tx).unwrap_err();
         assert!(err.to_string().contains(msg), "{err} vs {msg}");
     }
     assert!(o.into_changes().unwrap().is_empty());
@@ -162,10 +172,11 @@ fn balances_plus_burned_fees_are_conserved() {
     let total = |m: &HashMap<Address, Account>| m.values().fold(U256::zero(), |s, a| s + a.balance);
     let initial = total(&accounts);
     let mut burned = U256::zero();
+    let vm = vm();
     let mut nonces = vec![0u64; keys.len()];
     for block in 0..20 {
         let base = MemState(accounts.clone());
-        let mut o = Overlay::new(&base);
+        let mut o = Overlay::new(Arc::new(base));
         let e = env(rng.random_range(1..30));
         for _ in 0..15 {
             let i = rng.random_range(0..keys.len());
@@ -185,7 +196,7 @@ fn balances_plus_burned_fees_are_conserved() {
                 rng.random_range(0..10),
                 rng.random_range(25..60),
             );
-            match execute_transaction(&mut o, &e, &tx) {
+            match execute_transaction(&mut o, &vm, &e, &tx) {
                 Ok(out) => {
                     nonces[i] += 1;
                     burned += e.base_fee * U256::from(out.gas_used);

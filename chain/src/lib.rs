@@ -16,6 +16,7 @@ pub mod error;
 pub mod executor;
 pub mod pool;
 mod producer;
+mod slots;
 pub mod spec;
 
 pub use chain::{BlockTag, Chain, ChainConfig, ChainEvent, MiningMode, RPC_GAS_CAP, StateView};

@@ -86,6 +86,8 @@ pub(crate) fn spawn(
     };
     std::thread::Builder::new()
         .name("orac-producer".into())
+        // Contracts run on this thread; nested calls need a deep stack.
+        .stack_size(orac_vm::limits::EXECUTION_THREAD_STACK)
         .spawn(move || producer.run(rx))
         .map_err(|e| ChainError::Request(format!("cannot start the block producer: {e}")))
 }
@@ -259,9 +261,8 @@ impl Producer {
             return Ok(0);
         }
         let snap = shared.db.snapshot()?;
-        let state = snap.latest_state()?;
-        let built = build(&state, env, parent.hash(), &candidates)?;
-        drop(state);
+        let state: orac_state::SharedReader = Arc::new(snap.latest_state()?);
+        let built = build(state, &shared.vm, env, parent.hash(), &candidates)?;
         drop(snap);
 
         let included: HashSet<H256> = built.body.transactions.iter().map(|t| t.hash()).collect();
@@ -372,8 +373,7 @@ impl Producer {
 
     fn patch(&mut self, address: Address, patch: Patch) -> Result<(), ChainError> {
         let snap = self.shared.db.snapshot()?;
-        let state = snap.latest_state()?;
-        let mut overlay = Overlay::new(&state);
+        let mut overlay = Overlay::new(Arc::new(snap.latest_state()?));
         match patch {
             Patch::Balance(b) => overlay.update_account(&address, |a| a.balance = b)?,
             Patch::Nonce(n) => overlay.update_account(&address, |a| a.nonce = n)?,
@@ -385,7 +385,6 @@ impl Producer {
             }
         }
         let changes = overlay.into_changes()?;
-        drop(state);
         drop(snap);
         let mut w = self.shared.db.writer()?;
         w.apply_patch(&changes)?;

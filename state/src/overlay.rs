@@ -6,6 +6,7 @@
 //! inner call reverts to its own checkpoint and leaves the caller's effects.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use orac_primitives::{Account, Address, Bytes, EMPTY_CODE_HASH, H256, Log, U256, keccak256};
 
@@ -50,8 +51,12 @@ impl StateChanges {
     }
 }
 
-pub struct Overlay<'r, R: StateReader + ?Sized> {
-    base: &'r R,
+/// The state an overlay starts from, shared so the overlay can be owned
+/// (and moved into a VM store, which must own its data).
+pub type SharedReader = Arc<dyn StateReader + Send + Sync>;
+
+pub struct Overlay {
+    base: SharedReader,
     accounts: HashMap<Address, Tracked<Option<Account>>>,
     storage: HashMap<(Address, H256), Tracked<H256>>,
     code: HashMap<H256, Bytes>,
@@ -59,8 +64,8 @@ pub struct Overlay<'r, R: StateReader + ?Sized> {
     logs: Vec<Log>,
 }
 
-impl<'r, R: StateReader + ?Sized> Overlay<'r, R> {
-    pub fn new(base: &'r R) -> Self {
+impl Overlay {
+    pub fn new(base: SharedReader) -> Self {
         Self {
             base,
             accounts: HashMap::new(),
@@ -337,8 +342,7 @@ mod tests {
 
     #[test]
     fn nested_checkpoints_revert_only_their_own_effects() {
-        let base = Empty;
-        let mut o = Overlay::new(&base);
+        let mut o = Overlay::new(Arc::new(Empty));
         let a = Address::repeat_byte(1);
         let b = Address::repeat_byte(2);
         o.add_balance(&a, U256::from(100)).unwrap();
@@ -374,8 +378,7 @@ mod tests {
 
     #[test]
     fn emptied_accounts_are_deleted() {
-        let base = Empty;
-        let mut o = Overlay::new(&base);
+        let mut o = Overlay::new(Arc::new(Empty));
         let a = Address::repeat_byte(1);
         o.add_balance(&a, U256::zero()).unwrap();
         o.update_account(&a, |acct| acct.nonce = 0).unwrap();

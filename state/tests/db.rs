@@ -85,8 +85,8 @@ fn blocks_roots_history_rewind_and_restart() {
         let mut models = vec![model.clone()];
         for n in 1..=30u64 {
             let snap = db.snapshot().unwrap();
-            let latest = snap.latest_state().unwrap();
-            let mut o = Overlay::new(&latest);
+            let latest = std::sync::Arc::new(snap.latest_state().unwrap());
+            let mut o = Overlay::new(latest.clone());
             for _ in 0..rng.random_range(1..8) {
                 let a = addrs[rng.random_range(0..addrs.len())];
                 let bal = U256::from(rng.random_range(1..1_000_000u64));

@@ -1,0 +1,1103 @@
+//! `orac-bench`: a JSON-RPC load generator measuring how many plain value
+//! transfers per second an Ethereum dev node (orac, anvil, ...) takes in
+//! *and mines*.
+//!
+//! 1. Setup (not timed): reads the chain id, derives `--senders` keys
+//!    deterministically (keccak of an index), funds them with
+//!    `anvil_setBalance` and waits until the balances show, reads their
+//!    nonces, pre-signs all `--txs` type-2 transfers (21,000 gas each, one
+//!    distinct fresh recipient per transaction) and pre-serialises them into
+//!    JSON-RPC batch bodies of `--batch` `eth_sendRawTransaction` calls.
+//! 2. Timed: `--concurrency` workers post the batches over HTTP keep-alive
+//!    connections; then the tool polls `eth_getTransactionCount` (batched)
+//!    until every sender's nonce has reached its last accepted transaction.
+//!    The clock stops there.
+//! 3. Check (not timed): fetches the receipt of every transaction (batched),
+//!    counts the distinct blocks they landed in and checks each succeeded.
+//!
+//! Exit status: 0 when every transaction was accepted and has a successful
+//! receipt, 1 when any was rejected, failed or not mined within `--timeout`,
+//! 2 when the setup itself failed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use clap::Parser;
+use futures::future::join_all;
+use orac_primitives::{Address, Bytes, H256, PrivateKey, Transaction, TxType, U256, keccak256};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const GWEI: u64 = 1_000_000_000;
+/// How many error messages the report quotes.
+const QUOTED_ERRORS: usize = 5;
+/// Calls per batch for the untimed bookkeeping requests (funding, nonces,
+/// receipts); orac and geth cap batches at 1000.
+const BOOKKEEPING_BATCH: usize = 500;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "orac-bench",
+    about = "Send pre-signed value transfers to an Ethereum JSON-RPC node as fast as it takes them and measure mined tx/s"
+)]
+struct Args {
+    /// JSON-RPC HTTP endpoint of the node under test.
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// Number of transactions to send.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Number of distinct sender accounts (each sends about txs/senders,
+    /// with consecutive nonces).
+    #[arg(long, default_value_t = 100)]
+    senders: usize,
+    /// eth_sendRawTransaction calls per JSON-RPC batch (at most 1000).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Concurrent HTTP requests in flight.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// maxFeePerGas of every transaction, in gwei.
+    #[arg(long, default_value_t = 100)]
+    max_fee_gwei: u64,
+    /// maxPriorityFeePerGas of every transaction, in gwei.
+    #[arg(long, default_value_t = 1)]
+    tip_gwei: u64,
+    /// Seconds allowed for submitting and mining everything (and for any
+    /// single HTTP request); past it the run fails.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Seconds to keep retrying the first call (eth_chainId) while the node
+    /// starts up.
+    #[arg(long, default_value_t = 30)]
+    wait: u64,
+    /// Name for this node in the report (defaults to web3_clientVersion).
+    #[arg(long)]
+    label: Option<String>,
+    /// How transactions are spread over the connections. `sharded`: each
+    /// connection owns a disjoint set of senders and sends its batches one
+    /// after another, so every sender's nonces reach the node in order (as
+    /// from clients that each manage their own account). `interleaved`: all
+    /// connections take batches from one shared nonce-major queue, so a
+    /// sender's nonce k+1 can reach the node before its nonce k.
+    #[arg(long, value_enum, default_value_t = Order::Sharded)]
+    order: Order,
+    /// When a connection sends its next batch. `mined`: once the previous
+    /// batch's replies are in *and* its transactions are mined (checked
+    /// with eth_getTransactionCount), so at most concurrency x batch
+    /// transactions are in flight; `open`: as soon as the replies are in,
+    /// however many transactions wait in the node's pool. (A node whose
+    /// eth_sendRawTransaction replies only once the transaction is mined,
+    /// as orac's does, behaves the same under both.)
+    #[arg(long, value_enum, default_value_t = Pace::Mined)]
+    pace: Pace,
+    /// Longest pause between two eth_getTransactionCount polls while a
+    /// connection waits for its batch to be mined (pauses start at 1 ms and
+    /// double up to this).
+    #[arg(long, default_value_t = 16)]
+    poll_max_ms: u64,
+    /// Number of distinct recipient addresses; 0 (the default) gives every
+    /// transaction its own fresh recipient, so each one creates an account.
+    #[arg(long, default_value_t = 0)]
+    recipients: usize,
+    /// Seed mixed into the sender keys, so runs against one long-lived node
+    /// can use fresh accounts.
+    #[arg(long, default_value = "orac-bench")]
+    seed: String,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    Sharded,
+    Interleaved,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Pace {
+    Mined,
+    Open,
+}
+
+impl Pace {
+    fn name(self) -> &'static str {
+        match self {
+            Pace::Mined => "mined",
+            Pace::Open => "open",
+        }
+    }
+}
+
+impl Order {
+    fn name(self) -> &'static str {
+        match self {
+            Order::Sharded => "sharded",
+            Order::Interleaved => "interleaved",
+        }
+    }
+}
+
+/// A minimal JSON-RPC 2.0 HTTP client.
+#[derive(Clone)]
+struct Rpc {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Rpc {
+    fn new(url: &str, concurrency: usize, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(concurrency.max(1) * 2)
+            .build()?;
+        Ok(Self {
+            http,
+            url: url.to_string(),
+        })
+    }
+
+    async fn post(&self, body: String) -> Result<Value> {
+        let reply = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| anyhow!("http: {}", error_chain(&e)))?;
+        let status = reply.status();
+        let text = reply
+            .text()
+            .await
+            .map_err(|e| anyhow!("http body: {}", error_chain(&e)))?;
+        serde_json::from_str(&text).map_err(|e| {
+            anyhow!(
+                "HTTP {status}: reply is not JSON ({e}): {}",
+                truncate(&text, 200)
+            )
+        })
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Result<Value> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let reply = self.post(body.to_string()).await?;
+        if let Some(e) = reply.get("error") {
+            bail!("{method}: {e}");
+        }
+        Ok(reply["result"].clone())
+    }
+
+    /// One batch; the answers come back in the order of `calls`.
+    async fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, String>>> {
+        let body: Vec<Value> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (m, p))| json!({"jsonrpc": "2.0", "id": i, "method": m, "params": p}))
+            .collect();
+        let reply = self.post(Value::Array(body).to_string()).await?;
+        let mut out: Vec<Option<Result<Value, String>>> = vec![None; calls.len()];
+        for (id, answer) in parse_batch_reply(&reply)? {
+            if let Some(slot) = out.get_mut(id) {
+                *slot = Some(answer);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| Err("no answer for this call in the batch reply".into())))
+            .collect())
+    }
+
+    /// Many calls, split into batches, `concurrency` batches at a time.
+    async fn batches(
+        &self,
+        calls: Vec<(&'static str, Value)>,
+        concurrency: usize,
+    ) -> Result<Vec<Result<Value, String>>> {
+        let chunks: Vec<Vec<(&'static str, Value)>> = calls
+            .chunks(BOOKKEEPING_BATCH)
+            .map(|c| c.to_vec())
+            .collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for group in chunks.chunks(concurrency.max(1)) {
+            let answers = join_all(group.iter().map(|c| self.batch(c))).await;
+            for a in answers {
+                out.extend(a?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// (id, result-or-error-message) for each answer of a batch reply.
+fn parse_batch_reply(reply: &Value) -> Result<Vec<(usize, Result<Value, String>)>> {
+    let Value::Array(items) = reply else {
+        // A whole-batch error (e.g. batch too large) comes as one object.
+        if let Some(e) = reply.get("error") {
+            bail!("batch rejected: {e}");
+        }
+        bail!(
+            "batch reply is not an array: {}",
+            truncate(&reply.to_string(), 200)
+        );
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(id) = item.get("id").and_then(Value::as_u64) else {
+            continue;
+        };
+        let answer = match item.get("error") {
+            Some(e) => Err(e
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string())),
+            None => Ok(item.get("result").cloned().unwrap_or(Value::Null)),
+        };
+        out.push((id as usize, answer));
+    }
+    Ok(out)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        s.to_string()
+    } else {
+        let mut end = n;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &s[..end])
+    }
+}
+
+fn hex_addr(a: &Address) -> String {
+    format!("0x{}", hex::encode(a.as_bytes()))
+}
+
+fn hex_hash(h: &H256) -> String {
+    format!("0x{}", hex::encode(h.as_bytes()))
+}
+
+fn hex_u256(v: U256) -> String {
+    format!("{v:#x}")
+}
+
+fn parse_quantity(v: &Value) -> Result<U256> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| anyhow!("expected a hex quantity, got {v}"))?;
+    U256::from_str_radix(s.trim_start_matches("0x"), 16)
+        .map_err(|e| anyhow!("bad quantity {s}: {e}"))
+}
+
+fn parse_u64(v: &Value) -> Result<u64> {
+    let q = parse_quantity(v)?;
+    if q > U256::from(u64::MAX) {
+        bail!("quantity {q} does not fit in u64");
+    }
+    Ok(q.as_u64())
+}
+
+/// One pre-signed transaction.
+struct Planned {
+    sender: usize,
+    nonce: u64,
+    hash: H256,
+    raw_hex: String,
+}
+
+/// Shared tallies of the submission phase.
+#[derive(Default)]
+struct Tally {
+    accepted: Vec<bool>,
+    errors: usize,
+    messages: Vec<String>,
+    hash_mismatch: usize,
+    /// Senders with a rejected transaction: their later nonces cannot be
+    /// mined, so nobody waits for them.
+    broken: Vec<bool>,
+}
+
+impl Tally {
+    fn error(&mut self, n: usize, msg: String) {
+        self.errors += n;
+        if self.messages.len() < QUOTED_ERRORS && !self.messages.contains(&msg) {
+            self.messages.push(msg);
+        }
+    }
+}
+
+/// The report of one run.
+struct Report {
+    label: String,
+    client: String,
+    chain_id: u64,
+    submitted: usize,
+    errors: usize,
+    error_messages: Vec<String>,
+    accepted: usize,
+    mined: usize,
+    failed_status: usize,
+    submit_s: f64,
+    elapsed_s: f64,
+    blocks: usize,
+    first_block: Option<u64>,
+    last_block: Option<u64>,
+    max_txs_per_block: usize,
+    timed_out: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(report) => {
+            let ok = print_report(&args, &report);
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("orac-bench: setup failed: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<Report> {
+    if args.txs == 0 || args.senders == 0 || args.batch == 0 || args.concurrency == 0 {
+        bail!("--txs, --senders, --batch and --concurrency must all be positive");
+    }
+    if args.batch > 1000 {
+        bail!("--batch must be at most 1000 (the usual server limit)");
+    }
+    let senders = args.senders.min(args.txs);
+    let timeout = Duration::from_secs(args.timeout);
+    let rpc = Rpc::new(&args.rpc, args.concurrency, timeout)?;
+
+    // ---- Setup (not timed) ---------------------------------------------
+    let up_by = Instant::now() + Duration::from_secs(args.wait);
+    let chain_id = loop {
+        match rpc.call("eth_chainId", json!([])).await {
+            Ok(v) => break parse_u64(&v)?,
+            Err(e) if Instant::now() >= up_by => {
+                return Err(e.context(format!("eth_chainId at {}", args.rpc)));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let client = rpc
+        .call("web3_clientVersion", json!([]))
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
+    let label = args.label.clone().unwrap_or_else(|| client.clone());
+    eprintln!(
+        "orac-bench: {label} at {} (chain {chain_id}): {} txs from {senders} senders, batches of {}, {} concurrent, {} order, {} pacing",
+        args.rpc,
+        args.txs,
+        args.batch,
+        args.concurrency,
+        args.order.name(),
+        args.pace.name()
+    );
+
+    let keys: Vec<PrivateKey> = (0..senders)
+        .map(|i| sender_key(&args.seed, i))
+        .collect::<Result<_>>()?;
+    let addrs: Vec<Address> = keys.iter().map(PrivateKey::address).collect();
+
+    // Each sender's share: txs/senders, the first txs%senders one more.
+    let share = |i: usize| args.txs / senders + usize::from(i < args.txs % senders);
+    let max_fee = U256::from(args.max_fee_gwei) * U256::from(GWEI);
+    let tip = U256::from(args.tip_gwei) * U256::from(GWEI);
+    let value = U256::from(1u64);
+    // Enough for every transaction at the fee cap, with a wide margin.
+    let need = |i: usize| (max_fee * U256::from(21_000u64) + value) * U256::from(share(i) as u64);
+    let fund = U256::from(10u64).pow(U256::from(24u64)); // 1,000,000 ETH
+    for i in 0..senders {
+        if need(i) > fund {
+            bail!("sender {i} would need more than 1,000,000 ETH; lower --max-fee-gwei");
+        }
+    }
+
+    let t = Instant::now();
+    let calls: Vec<(&'static str, Value)> = addrs
+        .iter()
+        .map(|a| ("anvil_setBalance", json!([hex_addr(a), hex_u256(fund)])))
+        .collect();
+    for (i, r) in rpc
+        .batches(calls, args.concurrency)
+        .await?
+        .into_iter()
+        .enumerate()
+    {
+        if let Err(e) = r {
+            bail!("anvil_setBalance for sender {i}: {e}");
+        }
+    }
+    // Wait until the node reports the balances.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let calls = addrs
+            .iter()
+            .map(|a| ("eth_getBalance", json!([hex_addr(a), "latest"])))
+            .collect();
+        let mut short = 0;
+        for r in rpc.batches(calls, args.concurrency).await? {
+            let bal = parse_quantity(&r.map_err(|e| anyhow!("eth_getBalance: {e}"))?)?;
+            if bal < fund {
+                short += 1;
+            }
+        }
+        if short == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("{short} senders still unfunded 60 s after anvil_setBalance");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let calls = addrs
+        .iter()
+        .map(|a| ("eth_getTransactionCount", json!([hex_addr(a), "latest"])))
+        .collect();
+    let start_nonces: Vec<u64> = rpc
+        .batches(calls, args.concurrency)
+        .await?
+        .into_iter()
+        .map(|r| parse_u64(&r.map_err(|e| anyhow!("eth_getTransactionCount: {e}"))?))
+        .collect::<Result<_>>()?;
+    eprintln!(
+        "orac-bench: funded {senders} senders in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Pre-sign. Within a lane the order is nonce-major: every sender's nonce
+    // k comes before any nonce k+1, so a batch carries consecutive nonces of
+    // many senders. Sharded: one lane per connection, holding the senders
+    // s with s % concurrency == lane; interleaved: one lane for everyone.
+    let t = Instant::now();
+    let lanes = match args.order {
+        Order::Sharded => args.concurrency.min(senders),
+        Order::Interleaved => 1,
+    };
+    let mut order: Vec<(usize, u64)> = Vec::with_capacity(args.txs);
+    let mut lane_len = vec![0usize; lanes];
+    let rounds = share(0);
+    for (lane, len) in lane_len.iter_mut().enumerate() {
+        for k in 0..rounds {
+            for s in (lane..senders).step_by(lanes) {
+                if k < share(s) {
+                    order.push((s, start_nonces[s] + k as u64));
+                    *len += 1;
+                }
+            }
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_thread = order.len().div_ceil(threads);
+    let planned: Vec<Planned> = std::thread::scope(|scope| {
+        let handles: Vec<_> = order
+            .chunks(per_thread.max(1))
+            .enumerate()
+            .map(|(c, chunk)| {
+                let keys = &keys;
+                let seed = &args.seed;
+                let recipients = args.recipients;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &(s, nonce))| {
+                            let index = c * per_thread + j;
+                            let tx = Transaction {
+                                tx_type: TxType::DynamicFee,
+                                chain_id: Some(chain_id),
+                                nonce,
+                                max_priority_fee_per_gas: tip,
+                                max_fee_per_gas: max_fee,
+                                gas_limit: 21_000,
+                                to: Some(recipient(seed, index, recipients)),
+                                value,
+                                input: Bytes::new(),
+                                access_list: Vec::new(),
+                            };
+                            let signed = tx.sign(&keys[s]);
+                            Planned {
+                                sender: s,
+                                nonce,
+                                hash: signed.hash(),
+                                raw_hex: format!("0x{}", hex::encode(signed.encoded())),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signing thread"))
+            .collect()
+    });
+    // Batch bodies, with the transaction's index as its JSON-RPC id; a
+    // batch never spans two lanes. `lane_batches[l]` lists lane l's batches
+    // in sending order.
+    let mut bodies: Vec<(usize, usize, String)> = Vec::new();
+    let mut lane_batches: Vec<Vec<usize>> = vec![Vec::new(); lanes];
+    let mut lane_start = 0;
+    for (lane, len) in lane_len.iter().enumerate() {
+        for first in (lane_start..lane_start + len).step_by(args.batch) {
+            let end = (first + args.batch).min(lane_start + len);
+            let calls: Vec<Value> = (first..end)
+                .map(|id| {
+                    json!({"jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [planned[id].raw_hex]})
+                })
+                .collect();
+            lane_batches[lane].push(bodies.len());
+            bodies.push((first, end - first, Value::Array(calls).to_string()));
+        }
+        lane_start += len;
+    }
+    eprintln!(
+        "orac-bench: pre-signed {} txs into {} batches in {:.2} s",
+        planned.len(),
+        bodies.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let head_before = parse_u64(&rpc.call("eth_blockNumber", json!([])).await?)?;
+
+    // ---- Timed: submit ---------------------------------------------------
+    let planned = Arc::new(planned);
+    let bodies = Arc::new(bodies);
+    let tally = Arc::new(Mutex::new(Tally {
+        accepted: vec![false; planned.len()],
+        broken: vec![false; senders],
+        ..Tally::default()
+    }));
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let clock = Instant::now();
+    let deadline = clock + timeout;
+
+    let progress = {
+        let done = done.clone();
+        let total = planned.len();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                eprintln!(
+                    "orac-bench:   {:>6.1} s: {} / {total} replied",
+                    clock.elapsed().as_secs_f64(),
+                    done.load(Ordering::Relaxed)
+                );
+            }
+        })
+    };
+    let lane_batches = Arc::new(lane_batches);
+    let addrs = Arc::new(addrs);
+    let pace = args.pace;
+    let poll_max = Duration::from_millis(args.poll_max_ms.max(1));
+    // Sharded: one worker per lane; interleaved: `concurrency` workers
+    // sharing the one lane.
+    let shared_queue = args.order == Order::Interleaved;
+    let n_workers = if shared_queue {
+        args.concurrency
+    } else {
+        lanes
+    };
+    let workers: Vec<_> = (0..n_workers.min(bodies.len()))
+        .map(|w| {
+            let addrs = addrs.clone();
+            let (rpc, planned, bodies, lane_batches, tally, next, done) = (
+                rpc.clone(),
+                planned.clone(),
+                bodies.clone(),
+                lane_batches.clone(),
+                tally.clone(),
+                next.clone(),
+                done.clone(),
+            );
+            tokio::spawn(async move {
+                let mut mine = 0;
+                loop {
+                    // Sharded: this worker's own lane, in order. Interleaved:
+                    // the next batch of the single shared lane.
+                    let b = if shared_queue {
+                        next.fetch_add(1, Ordering::Relaxed)
+                    } else {
+                        mine += 1;
+                        match lane_batches.get(w).and_then(|l| l.get(mine - 1)) {
+                            Some(&b) => b,
+                            None => break,
+                        }
+                    };
+                    let Some((first, len, body)) = bodies.get(b) else {
+                        break;
+                    };
+                    let reply = rpc.post(body.clone()).await;
+                    let ids = *first..first + len;
+                    let targets = {
+                        let mut t = tally.lock().await;
+                        match reply.and_then(|r| parse_batch_reply(&r)) {
+                            Err(e) => t.error(*len, e.to_string()),
+                            Ok(answers) => {
+                                let mut seen = 0;
+                                for (id, answer) in answers {
+                                    if !ids.contains(&id) || t.accepted[id] {
+                                        continue;
+                                    }
+                                    seen += 1;
+                                    match answer {
+                                        Ok(v) => {
+                                            if v.as_str()
+                                                != Some(hex_hash(&planned[id].hash).as_str())
+                                            {
+                                                t.hash_mismatch += 1;
+                                            }
+                                            t.accepted[id] = true;
+                                        }
+                                        Err(msg) => t.error(1, msg),
+                                    }
+                                }
+                                if seen < *len {
+                                    t.error(
+                                        *len - seen,
+                                        "no answer for the call in the batch reply".into(),
+                                    );
+                                }
+                            }
+                        }
+                        // The nonce each sender of the batch must reach for the
+                        // whole batch to be mined.
+                        let mut targets: HashMap<usize, u64> = HashMap::new();
+                        for id in ids.clone() {
+                            let p = &planned[id];
+                            if !t.accepted[id] {
+                                t.broken[p.sender] = true;
+                            }
+                            let e = targets.entry(p.sender).or_default();
+                            *e = (*e).max(p.nonce + 1);
+                        }
+                        targets.retain(|s, _| !t.broken[*s]);
+                        targets
+                    };
+                    done.fetch_add(*len, Ordering::Relaxed);
+                    if pace == Pace::Mined {
+                        wait_mined(&rpc, &addrs, targets, deadline, poll_max).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await?;
+    }
+    let submit_s = clock.elapsed().as_secs_f64();
+
+    // ---- Timed: wait until mined ----------------------------------------
+    // Target per sender: the nonce after its last transaction, counting only
+    // the unbroken run of accepted ones (a rejected nonce blocks the rest).
+    let tally = Arc::try_unwrap(tally)
+        .map_err(|_| anyhow!("workers still hold the tally"))?
+        .into_inner();
+    let mut target: Vec<u64> = start_nonces.clone();
+    let mut broken = vec![false; senders];
+    {
+        // `planned` is nonce-major, so per sender it is in nonce order.
+        for (i, p) in planned.iter().enumerate() {
+            if broken[p.sender] || tally.broken[p.sender] {
+                continue;
+            }
+            if tally.accepted[i] {
+                target[p.sender] += 1;
+            } else {
+                broken[p.sender] = true;
+            }
+        }
+    }
+    let mut timed_out = false;
+    loop {
+        let calls = addrs
+            .iter()
+            .map(|a| ("eth_getTransactionCount", json!([hex_addr(a), "latest"])))
+            .collect();
+        let mut behind = 0;
+        let mut left = 0u64;
+        match rpc.batches(calls, args.concurrency).await {
+            Ok(answers) => {
+                for (i, r) in answers.into_iter().enumerate() {
+                    let n = r
+                        .map_err(|e| anyhow!(e))
+                        .and_then(|v| parse_u64(&v))
+                        .unwrap_or(0);
+                    if n < target[i] {
+                        behind += 1;
+                        left += target[i] - n;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("orac-bench: polling nonces: {e:#}");
+                behind = 1;
+            }
+        }
+        if behind == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            eprintln!(
+                "orac-bench: TIMEOUT after {} s: {behind} senders still behind, {left} accepted transactions not mined",
+                args.timeout
+            );
+            timed_out = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let elapsed_s = clock.elapsed().as_secs_f64();
+    progress.abort();
+
+    // ---- Check (not timed): every receipt ----------------------------------
+    let t = Instant::now();
+    let head_after = parse_u64(&rpc.call("eth_blockNumber", json!([])).await?)?;
+    let hashes: Vec<H256> = planned.iter().map(|p| p.hash).collect();
+    let (receipts, how) =
+        fetch_receipts(&rpc, &hashes, head_before, head_after, args.concurrency).await?;
+    let mut mined = 0;
+    let mut failed_status = 0;
+    let mut per_block: HashMap<u64, usize> = HashMap::new();
+    let mut receipt_errors = Vec::new();
+    let mut accepted_unmined = 0;
+    for (i, r) in receipts.into_iter().enumerate() {
+        match r {
+            Ok(Value::Null) => {
+                if tally.accepted[i] {
+                    accepted_unmined += 1;
+                    if accepted_unmined <= QUOTED_ERRORS {
+                        let p = &planned[i];
+                        eprintln!(
+                            "orac-bench: accepted but no receipt: {} (sender {}, nonce {})",
+                            hex_hash(&p.hash),
+                            hex_addr(&addrs[p.sender]),
+                            p.nonce
+                        );
+                    }
+                }
+            }
+            Ok(receipt) => {
+                mined += 1;
+                if receipt.get("status").and_then(Value::as_str) != Some("0x1") {
+                    failed_status += 1;
+                }
+                if let Some(n) = receipt.get("blockNumber").and_then(|v| parse_u64(v).ok()) {
+                    *per_block.entry(n).or_default() += 1;
+                }
+            }
+            Err(e) => {
+                if receipt_errors.len() < QUOTED_ERRORS {
+                    receipt_errors.push(e);
+                }
+            }
+        }
+    }
+    if accepted_unmined > 0 {
+        eprintln!("orac-bench: {accepted_unmined} accepted transactions have no receipt");
+    }
+    if !receipt_errors.is_empty() {
+        eprintln!("orac-bench: eth_getTransactionReceipt errors: {receipt_errors:?}");
+    }
+    if tally.hash_mismatch > 0 {
+        eprintln!(
+            "orac-bench: {} eth_sendRawTransaction replies named another hash than the signed transaction's",
+            tally.hash_mismatch
+        );
+    }
+    let blocks: BTreeSet<u64> = per_block.keys().copied().collect();
+    eprintln!(
+        "orac-bench: head block {head_before} -> {head_after}; receipts found for {mined} of {} txs ({how}, checked in {:.2} s)",
+        planned.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    Ok(Report {
+        label,
+        client,
+        chain_id,
+        submitted: planned.len(),
+        errors: tally.errors,
+        error_messages: tally.messages,
+        accepted: tally.accepted.iter().filter(|a| **a).count(),
+        mined,
+        failed_status,
+        submit_s,
+        elapsed_s,
+        blocks: blocks.len(),
+        first_block: blocks.first().copied(),
+        last_block: blocks.last().copied(),
+        max_txs_per_block: per_block.values().copied().max().unwrap_or(0),
+        timed_out,
+    })
+}
+
+/// The receipt of each of `hashes` (`Null` when there is none). Reads the
+/// receipts of every block mined during the run with eth_getBlockReceipts
+/// and cross-checks a sample with eth_getTransactionReceipt; falls back to
+/// eth_getTransactionReceipt for every hash when the node lacks
+/// eth_getBlockReceipts. Also says which way it went.
+async fn fetch_receipts(
+    rpc: &Rpc,
+    hashes: &[H256],
+    head_before: u64,
+    head_after: u64,
+    concurrency: usize,
+) -> Result<(Vec<Result<Value, String>>, String)> {
+    let per_tx = |hs: &[H256]| -> Vec<(&'static str, Value)> {
+        hs.iter()
+            .map(|h| ("eth_getTransactionReceipt", json!([hex_hash(h)])))
+            .collect()
+    };
+    let calls: Vec<(&'static str, Value)> = (head_before + 1..=head_after)
+        .map(|n| ("eth_getBlockReceipts", json!([format!("{n:#x}")])))
+        .collect();
+    let by_block = rpc.batches(calls, concurrency).await?;
+    let mut found: HashMap<String, Value> = HashMap::new();
+    let mut unsupported = None;
+    for r in by_block {
+        match r {
+            Ok(Value::Array(receipts)) => {
+                for receipt in receipts {
+                    if let Some(h) = receipt.get("transactionHash").and_then(Value::as_str) {
+                        found.insert(h.to_lowercase(), receipt);
+                    }
+                }
+            }
+            Ok(other) => unsupported = Some(format!("eth_getBlockReceipts returned {other}")),
+            Err(e) => unsupported = Some(e),
+        }
+    }
+    if let Some(why) = unsupported {
+        eprintln!("orac-bench: eth_getBlockReceipts unusable ({why}); asking for each receipt");
+        let receipts = rpc.batches(per_tx(hashes), concurrency).await?;
+        return Ok((receipts, "eth_getTransactionReceipt for each".into()));
+    }
+    let receipts: Vec<Result<Value, String>> = hashes
+        .iter()
+        .map(|h| Ok(found.remove(&hex_hash(h)).unwrap_or(Value::Null)))
+        .collect();
+    // Cross-check a sample (spread over the run) one by one.
+    let step = (hashes.len() / 500).max(1);
+    let sample: Vec<usize> = (0..hashes.len()).step_by(step).collect();
+    let sample_hashes: Vec<H256> = sample.iter().map(|&i| hashes[i]).collect();
+    let single = rpc.batches(per_tx(&sample_hashes), concurrency).await?;
+    let mut disagree = 0;
+    for (&i, one) in sample.iter().zip(single) {
+        let block_of = |v: &Value| v.get("blockNumber").cloned().unwrap_or(Value::Null);
+        let agree = match (&receipts[i], &one) {
+            (Ok(a), Ok(b)) => block_of(a) == block_of(b) && a.get("status") == b.get("status"),
+            _ => false,
+        };
+        if !agree {
+            disagree += 1;
+            if disagree <= QUOTED_ERRORS {
+                eprintln!(
+                    "orac-bench: receipts disagree for {}: eth_getBlockReceipts {:?} vs eth_getTransactionReceipt {:?}",
+                    hex_hash(&hashes[i]),
+                    receipts[i].as_ref().map(block_of),
+                    one.as_ref().map(block_of)
+                );
+            }
+        }
+    }
+    if disagree > 0 {
+        bail!(
+            "{disagree} of {} sampled receipts disagree between eth_getBlockReceipts and eth_getTransactionReceipt",
+            sample.len()
+        );
+    }
+    Ok((
+        receipts,
+        format!(
+            "eth_getBlockReceipts for blocks {}..={head_after}, {} cross-checked with eth_getTransactionReceipt",
+            head_before + 1,
+            sample.len()
+        ),
+    ))
+}
+
+/// Polls until every sender in `targets` has reached its nonce (or the
+/// deadline passes; the final check then reports what is missing).
+async fn wait_mined(
+    rpc: &Rpc,
+    addrs: &[Address],
+    mut targets: HashMap<usize, u64>,
+    deadline: Instant,
+    poll_max: Duration,
+) {
+    let mut pause = Duration::from_millis(1);
+    while !targets.is_empty() && Instant::now() < deadline {
+        let senders: Vec<usize> = targets.keys().copied().collect();
+        let calls: Vec<(&str, Value)> = senders
+            .iter()
+            .map(|s| {
+                (
+                    "eth_getTransactionCount",
+                    json!([hex_addr(&addrs[*s]), "latest"]),
+                )
+            })
+            .collect();
+        if let Ok(answers) = rpc.batch(&calls).await {
+            for (s, a) in senders.iter().zip(answers) {
+                if let Ok(n) = a.map_err(|e| anyhow!(e)).and_then(|v| parse_u64(&v))
+                    && n >= targets[s]
+                {
+                    targets.remove(s);
+                }
+            }
+        }
+        if targets.is_empty() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(poll_max);
+    }
+}
+
+/// Sender key `i`: keccak256(seed ‖ "/sender/" ‖ i), re-hashed in the
+/// (negligible) case it is not a valid secp256k1 scalar.
+fn sender_key(seed: &str, i: usize) -> Result<PrivateKey> {
+    let mut material = keccak256(format!("{seed}/sender/{i}"));
+    for _ in 0..16 {
+        if let Ok(k) = PrivateKey::from_bytes(material.as_bytes()) {
+            return Ok(k);
+        }
+        material = keccak256(material.as_bytes());
+    }
+    bail!("could not derive sender key {i}")
+}
+
+/// The recipient of transaction `index`: the last 20 bytes of
+/// keccak256(seed ‖ index), or of keccak256(seed ‖ index mod `pool`) when
+/// recipients are drawn from a fixed pool.
+fn recipient(seed: &str, index: usize, pool: usize) -> Address {
+    let i = if pool == 0 { index } else { index % pool };
+    let h = keccak256(format!("{seed}/recipient/{i}"));
+    Address::from_slice(&h.as_bytes()[12..])
+}
+
+/// Prints the report; true when the run passed.
+fn print_report(args: &Args, r: &Report) -> bool {
+    let tps = if r.elapsed_s > 0.0 {
+        r.mined as f64 / r.elapsed_s
+    } else {
+        0.0
+    };
+    let ok = !r.timed_out && r.errors == 0 && r.mined == r.submitted && r.failed_status == 0;
+    println!("== orac-bench: {} ({})", r.label, args.rpc);
+    println!("   client       {} (chain id {})", r.client, r.chain_id);
+    println!(
+        "   load         {} txs, {} senders, batches of {}, {} concurrent requests, {} order, {} pacing",
+        r.submitted,
+        args.senders.min(args.txs),
+        args.batch,
+        args.concurrency,
+        args.order.name(),
+        args.pace.name()
+    );
+    println!("   submitted    {}", r.submitted);
+    println!("   errors       {}", r.errors);
+    for m in &r.error_messages {
+        println!("                - {m}");
+    }
+    println!("   accepted     {}", r.accepted);
+    println!(
+        "   mined        {}{}",
+        r.mined,
+        if r.failed_status > 0 {
+            format!(" ({} with status != 1)", r.failed_status)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "   elapsed      {:.3} s (all replies in {:.3} s)",
+        r.elapsed_s, r.submit_s
+    );
+    println!("   throughput   {tps:.1} tx/s (mined / elapsed)");
+    match (r.first_block, r.last_block) {
+        (Some(a), Some(b)) => println!(
+            "   blocks       {} (#{a}..#{b}), {:.1} tx/block on average, {} at most",
+            r.blocks,
+            r.mined as f64 / r.blocks.max(1) as f64,
+            r.max_txs_per_block
+        ),
+        _ => println!("   blocks       0"),
+    }
+    if r.timed_out {
+        println!(
+            "   RESULT       FAILED: timed out after {} s with {} of {} txs mined",
+            args.timeout, r.mined, r.submitted
+        );
+    } else if !ok {
+        println!(
+            "   RESULT       FAILED: {} errors, {} of {} mined, {} failed",
+            r.errors, r.mined, r.submitted, r.failed_status
+        );
+    } else {
+        println!("   RESULT       ok: every transaction mined");
+    }
+    let line = json!({
+        "bench": "orac-bench",
+        "label": r.label,
+        "client": r.client,
+        "rpc": args.rpc,
+        "chain_id": r.chain_id,
+        "txs": args.txs,
+        "senders": args.senders.min(args.txs),
+        "batch": args.batch,
+        "concurrency": args.concurrency,
+        "order": args.order.name(),
+        "pace": args.pace.name(),
+        "submitted": r.submitted,
+        "errors": r.errors,
+        "error_messages": r.error_messages,
+        "accepted": r.accepted,
+        "mined": r.mined,
+        "failed_status": r.failed_status,
+        "submit_s": round3(r.submit_s),
+        "elapsed_s": round3(r.elapsed_s),
+        "tps": (tps * 10.0).round() / 10.0,
+        "blocks": r.blocks,
+        "first_block": r.first_block,
+        "last_block": r.last_block,
+        "max_txs_per_block": r.max_txs_per_block,
+        "timed_out": r.timed_out,
+        "ok": ok,
+    });
+    println!("{line}");
+    ok
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,285 @@
+//! The wasmtime engine, configured for consensus, and the code caches.
+//!
+//! Compilation happens once per code hash: at deploy, or the first time a
+//! node meets code it has not compiled. Artifacts are kept on disk, keyed by
+//! code hash and engine fingerprint (a different wasmtime, configuration or
+//! gas schedule never reuses an artifact), and ready-to-instantiate modules
+//! are kept in a bounded in-memory cache.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use orac_primitives::{H256, keccak256};
+use parking_lot::Mutex;
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel,
+    PoolingAllocationConfig, Strategy,
+};
+
+use crate::exec::Frame;
+use crate::gas;
+use crate::limits::*;
+use crate::validate::{DeployError, ModuleInfo, validate};
+
+/// Which compiler turns WebAssembly into machine code. Both are
+/// deterministic; they differ in compile and run time (docs/gas.md has the
+/// measurements that picked the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Compiler {
+    /// Optimising compiler: slower to compile, much faster code.
+    Cranelift,
+    /// Baseline compiler: compiles in linear time, slower code.
+    Winch,
+}
+
+#[derive(Clone, Debug)]
+pub struct VmConfig {
+    pub compiler: Compiler,
+    /// Where compiled artifacts are kept; `None` keeps them only in memory.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        Self {
+            compiler: Compiler::Cranelift,
+            cache_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VmError {
+    #[error("wasmtime: {0}")]
+    Engine(String),
+    #[error("compiled-code cache: {0}")]
+    Cache(String),
+}
+
+/// A module ready to instantiate.
+pub struct Compiled {
+    pub pre: InstancePre<Frame>,
+    pub info: ModuleInfo,
+}
+
+/// Bumped whenever instrumentation or the gas schedule changes, so cached
+/// artifacts compiled under the old rules are never used.
+const SCHEDULE_VERSION: u32 = 1;
+
+pub struct VmEngine {
+    pub(crate) engine: Engine,
+    linker: Linker<Frame>,
+    fingerprint: String,
+    cache_dir: Option<PathBuf>,
+    modules: Mutex<Lru>,
+    compiler: Compiler,
+}
+
+/// A small LRU of compiled modules: a map plus a use counter.
+struct Lru {
+    map: HashMap<H256, (Arc<Compiled>, u64)>,
+    tick: u64,
+}
+
+impl Lru {
+    fn get(&mut self, k: &H256) -> Option<Arc<Compiled>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(k).map(|(v, t)| {
+            *t = tick;
+            v.clone()
+        })
+    }
+
+    fn put(&mut self, k: H256, v: Arc<Compiled>) {
+        if self.map.len() >= MODULE_CACHE_ENTRIES
+            && let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| *k)
+        {
+            self.map.remove(&oldest);
+        }
+        self.tick += 1;
+        self.map.insert(k, (v, self.tick));
+    }
+}
+
+/// The engine configuration. Every choice here is a consensus choice.
+pub fn engine_config(compiler: Compiler) -> Config {
+    let mut c = Config::new();
+    c.strategy(match compiler {
+        Compiler::Cranelift => Strategy::Cranelift,
+        Compiler::Winch => Strategy::Winch,
+    });
+    // Deterministic metering: fuel, with our per-operator costs.
+    c.consume_fuel(true);
+    c.operator_cost(gas::operator_costs());
+    // Floats are deterministic in WebAssembly except for NaN bit patterns;
+    // canonicalising NaNs removes that.
+    c.cranelift_nan_canonicalization(true);
+    c.cranelift_opt_level(OptLevel::Speed);
+    // At least the features rustc emits by default (validate::features);
+    // the deploy validator refuses anything beyond them before wasmtime
+    // sees a module. Reference types (funcref tables) need no `gc` feature,
+    // and threads, GC and exceptions are not compiled into this wasmtime.
+    c.wasm_multi_value(true);
+    c.wasm_bulk_memory(true);
+    c.wasm_simd(false);
+    c.wasm_relaxed_simd(false);
+    c.wasm_memory64(false);
+    c.wasm_multi_memory(false);
+    c.wasm_tail_call(false);
+    c.wasm_wide_arithmetic(false);
+    c.wasm_extended_const(false);
+    c.wasm_custom_page_sizes(false);
+    // Far above what the instrumented stack counter allows (see limits).
+    c.max_wasm_stack(WASM_STACK_BYTES);
+    // Only checked against max_wasm_stack; nothing here runs async.
+    c.async_stack_size(WASM_STACK_BYTES);
+    // Compile on the calling thread: compile time stays attributable and
+    // never competes with block production behind its back.
+    c.parallel_compilation(false);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(POOL_INSTANCES);
+    pool.total_memories(POOL_INSTANCES);
+    pool.total_tables(POOL_INSTANCES);
+    pool.max_memories_per_module(1);
+    pool.max_tables_per_module(MAX_TABLES);
+    pool.max_memory_size((MAX_MEMORY_PAGES * 65_536) as usize);
+    pool.table_elements(MAX_TABLE_ELEMENTS as usize);
+    pool.total_component_instances(0);
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    c
+}
+
+impl VmEngine {
+    pub fn new(config: &VmConfig) -> Result<Self, VmError> {
+        let engine = Engine::new(&engine_config(config.compiler))
+            .map_err(|e| VmError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        crate::host::define(&mut linker).map_err(|e| VmError::Engine(e.to_string()))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let fingerprint = format!(
+            "{:016x}-{:?}-s{SCHEDULE_VERSION}",
+            h.finish(),
+            config.compiler
+        )
+        .to_lowercase();
+        if let Some(dir) = &config.cache_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| VmError::Cache(format!("{}: {e}", dir.display())))?;
+        }
+        Ok(Self {
+            engine,
+            linker,
+            fingerprint,
+            cache_dir: config.cache_dir.clone(),
+            modules: Mutex::new(Lru {
+                map: HashMap::new(),
+                tick: 0,
+            }),
+            compiler: config.compiler,
+        })
+    }
+
+    /// The ready module for `code`, from memory, disk, or a fresh compile.
+    pub fn prepare(&self, code_hash: H256, code: &[u8]) -> Result<Arc<Compiled>, DeployError> {
+        if let Some(c) = self.modules.lock().get(&code_hash) {
+            return Ok(c);
+        }
+        let info = validate(code)?;
+        let module = match self.load_artifact(&code_hash) {
+            Some(m) => m,
+            None => {
+                let instrumented = crate::instrument::instrument(code, &info)?;
+                let module = Module::new(&self.engine, &instrumented)
+                    .map_err(|e| DeployError::Malformed(format!("compile: {e}")))?;
+                self.store_artifact(&code_hash, &module);
+                module
+            }
+        };
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| DeployError::Malformed(format!("link: {e}")))?;
+        let compiled = Arc::new(Compiled { pre, info });
+        self.modules.lock().put(code_hash, compiled.clone());
+        Ok(compiled)
+    }
+
+    pub fn compiler(&self) -> Compiler {
+        self.compiler
+    }
+
+    /// Whether `code_hash` is compiled and in the memory cache.
+    pub fn is_cached(&self, code_hash: &H256) -> bool {
+        self.modules.lock().map.contains_key(code_hash)
+    }
+
+    /// Drops the in-memory cache (the disk cache stays).
+    pub fn clear_memory_cache(&self) {
+        self.modules.lock().map.clear();
+    }
+
+    fn artifact_path(&self, code_hash: &H256) -> Option<PathBuf> {
+        let dir = self.cache_dir.as_ref()?;
+        Some(dir.join(format!("{code_hash:x}-{}.cwasm", self.fingerprint)))
+    }
+
+    /// Reads an artifact and checks its digest before wasmtime sees it:
+    /// `Module::deserialize` trusts its input, so a damaged or planted file
+    /// must never reach it. Anything wrong is deleted and recompiled.
+    fn load_artifact(&self, code_hash: &H256) -> Option<Module> {
+        let path = self.artifact_path(code_hash)?;
+        let bytes = std::fs::read(&path).ok()?;
+        let ok = bytes.len() > 32 && keccak256(&bytes[32..]).as_bytes() == &bytes[..32];
+        if !ok {
+            tracing::warn!(
+                "compiled-code cache entry {} is damaged; recompiling",
+                path.display()
+            );
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        // SAFETY: the payload is an artifact this node serialised with an
+        // engine of the same fingerprint (the file name encodes it), and its
+        // keccak digest matches, so it is byte-for-byte what we wrote.
+        match unsafe { Module::deserialize(&self.engine, &bytes[32..]) } {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!("cannot load {}: {e}; recompiling", path.display());
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    fn store_artifact(&self, code_hash: &H256, module: &Module) {
+        let Some(path) = self.artifact_path(code_hash) else {
+            return;
+        };
+        let Ok(payload) = module.serialize() else {
+            return;
+        };
+        let mut bytes = keccak256(&payload).as_bytes().to_vec();
+        bytes.extend_from_slice(&payload);
+        // Write then rename, so a crash never leaves a half-written entry
+        // under the final name.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &bytes)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!(
+                "could not write compiled-code cache entry {}",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Message execution: calls and contract creation, nested to any depth up
+//! to the limit, each frame in its own wasmtime store.
+//!
+//! A transaction's shared state ([`TxContext`]: the journaled overlay, the
+//! block, warm sets, depth, stack height) moves into the store of the frame
+//! that is running and back out when it finishes, so exactly one frame owns
+//! it at any time without locks. Each frame gets its own store, so its
+//! instance is freed the moment it returns (a loop of 10,000 sub-calls never
+//! holds 10,000 instances).
+//!
+//! Gas: the caller's remaining gas is its store's fuel. A sub-call takes its
+//! budget out of that fuel up front (at most 63/64 of what is left) and gives
+//! back what the callee did not use. A revert returns the unused gas; a trap
+//! or running out of gas consumes the frame's whole budget, as on Ethereum.
+//! Either way the frame's state changes and logs are rolled back to the
+//! checkpoint taken when it started.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use orac_primitives::{Address, Bytes, H256, U256, keccak256, keccak256_concat};
+use orac_state::{Overlay, StateError};
+use wasmtime::{Memory, Store, Trap};
+
+use crate::engine::VmEngine;
+use crate::gas;
+use crate::host::abi::STACK_GLOBAL;
+use crate::limits::*;
+
+/// The block a message runs in.
+#[derive(Clone, Debug, Default)]
+pub struct BlockEnv {
+    pub number: u64,
+    pub timestamp: u64,
+    pub coinbase: Address,
+    pub base_fee: U256,
+    pub gas_limit: u64,
+    pub chain_id: u64,
+    pub prev_randao: H256,
+}
+
+/// The transaction-wide context the host functions see.
+#[derive(Clone, Debug, Default)]
+pub struct TxEnv {
+    pub block: BlockEnv,
+    pub origin: Address,
+    pub gas_price: U256,
+}
+
+/// State shared by all frames of one transaction.
+pub struct TxContext {
+    pub state: Overlay,
+    pub env: TxEnv,
+    pub(crate) engine: Arc<VmEngine>,
+    pub(crate) depth: usize,
+    /// Stack slots used by the frames below the running one.
+    pub(crate) stack_base: u32,
+    pub(crate) warm_slots: HashSet<(Address, H256)>,
+    pub(crate) warm_accounts: HashSet<Address>,
+}
+
+/// Why a frame stopped early, carried out of host functions as an error.
+#[derive(Debug)]
+pub(crate) enum Exit {
+    /// `revert` was called: roll back, return the data and the unused gas.
+    Revert,
+    /// A rule was broken (bad pointer, state change in a static call,
+    /// oversized data): roll back and consume the frame's gas.
+    Fault(String),
+    /// The database failed: the whole block must stop.
+    Fatal(StateError),
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Revert => f.write_str("revert"),
+            Exit::Fault(m) => f.write_str(m),
+            Exit::Fatal(e) => write!(f, "fatal: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// A running frame: the store data of one instance.
+pub struct Frame {
+    pub(crate) tx: Option<Box<TxContext>>,
+    pub(crate) address: Address,
+    pub(crate) caller: Address,
+    pub(crate) value: U256,
+    pub(crate) input: Arc<[u8]>,
+    pub(crate) is_static: bool,
+    pub(crate) output: Vec<u8>,
+    /// Output of the last sub-call (return or revert data).
+    pub(crate) return_data: Vec<u8>,
+    pub(crate) memory: Option<Memory>,
+    /// Pages grown and not yet paid for.
+    pub(crate) unpaid_pages: u64,
+    /// Growth is charged once the instance exists (initial pages are
+    /// charged before instantiating).
+    pub(crate) instantiated: bool,
+    pub(crate) table_elements: usize,
+}
+
+impl Frame {
+    pub(crate) fn tx(&mut self) -> &mut TxContext {
+        // Present whenever this frame's own code is running; taken only
+        // while a nested frame runs, during which this one cannot execute.
+        self.tx
+            .as_mut()
+            .expect("the running frame owns the transaction context")
+    }
+}
+
+impl wasmtime::ResourceLimiter for Frame {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let pages = (desired / 65_536) as u64;
+        if pages > MAX_MEMORY_PAGES {
+            return Ok(false);
+        }
+        // Initial pages are charged at instantiation; growth is recorded
+        // here and charged at the next host call or the end of the frame.
+        if self.instantiated {
+            self.unpaid_pages += pages.saturating_sub((current / 65_536) as u64);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.table_elements = desired;
+        Ok(desired <= MAX_TABLE_ELEMENTS as usize)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+    fn tables(&self) -> usize {
+        MAX_TABLES as usize
+    }
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+/// How a frame ended.
+#[derive(Debug, Clone, Default)]
+pub struct FrameResult {
+    pub success: bool,
+    /// Gas not used, returned to the caller.
+    pub gas_left: u64,
+    /// Return data, or revert data on failure.
+    pub output: Vec<u8>,
+    /// Why it failed, when it did not simply revert.
+    pub error: Option<String>,
+    pub created: Option<Address>,
+}
+
+impl FrameResult {
+    fn fail(gas_left: u64, error: impl Into<String>) -> Self {
+        Self {
+            success: false,
+            gas_left,
+            error: Some(error.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// What a frame is asked to do.
+pub(crate) struct Call {
+    pub address: Address,
+    pub caller: Address,
+    pub value: U256,
+    pub input: Arc<[u8]>,
+    pub is_static: bool,
+    /// `None`: run the account's code (a message call). `Some`: deploy this
+    /// module at `address` and run its constructor.
+    pub deploy: Option<Vec<u8>>,
+}
+
+/// The address of a contract created by `sender` at `nonce` (CREATE).
+pub fn create_address(sender: &Address, nonce: u64) -> Address {
+    let mut s = rlp::RlpStream::new_list(2);
+    s.append(sender);
+    s.append(&nonce);
+    Address::from_slice(&keccak256(s.out())[12..])
+}
+
+/// The address of a contract created with a salt (CREATE2):
+/// keccak(0xff ‖ sender ‖ salt ‖ keccak(creation data))[12..].
+pub fn create2_address(sender: &Address, salt: &H256, creation_data: &[u8]) -> Address {
+    let code_hash = keccak256(creation_data);
+    let h = keccak256_concat(&[
+        &[0xff],
+        sender.as_bytes(),
+        salt.as_bytes(),
+        code_hash.as_bytes(),
+    ]);
+    Address::from_slice(&h[12..])
+}
+
+/// Gas to deploy `module`: storing it and compiling it, per byte.
+pub fn deploy_cost(module_len: usize) -> u64 {
+    (gas::CODE_DEPOSIT_BYTE + gas::COMPILE_BYTE) * module_len as u64
+}
+
+/// Runs one frame. Fatal (database) errors end everything; every other
+/// failure is a failed frame whose effects are rolled back.
+pub(crate) fn run_frame(
+    mut tx: Box<TxContext>,
+    call: Call,
+    gas: u64,
+) -> (Box<TxContext>, Result<FrameResult, StateError>) {
+    if tx.depth >= MAX_CALL_DEPTH {
+        // Like Ethereum: the call fails and the caller keeps the gas.
+        return (tx, Ok(FrameResult::fail(gas, "call depth limit exceeded")));
+    }
+    let checkpoint = tx.state.checkpoint();
+    let result = enter(&mut tx, &call, gas);
+    let (tx, result) = match result {
+        Ok(Prepared::Done(r)) => (tx, Ok(r)),
+        Ok(Prepared::Run(compiled, gas)) => run_instance(tx, &call, compiled, gas),
+        Err(e) => (tx, Err(e)),
+    };
+    let mut tx = tx;
+    if let Ok(r) = &result
+        && !r.success
+    {
+        tx.state.revert_to(checkpoint);
+    }
+    (tx, result)
+}
+
+enum Prepared {
+    Done(FrameResult),
+    Run(Arc<crate::engine::Compiled>, u64),
+}
+
+/// Everything before the instance runs: deployment, value transfer, code.
+fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, StateError> {
+    let code = match &call.deploy {
+        Some(module) => {
+            let cost = deploy_cost(module.len());
+            if cost > gas {
+                return Ok(Prepared::Done(FrameResult::fail(
+                    0,
+                    "out of gas paying for code deposit",
+                )));
+            }
+            gas -= cost;
+            if let Some(existing) = tx.state.account(&call.address)?
+                && (existing.nonce > 0 || existing.has_code())
+            {
+                return Ok(Prepared::Done(FrameResult::fail(
+                    0,
+                    "contract address collision",
+                )));
+            }
+            // EIP-161: a new contract starts at nonce 1.
+            tx.state.update_account(&call.address, |a| a.nonce = 1)?;
+            tx.state.set_code(&call.address, Bytes(module.clone()))?;
+            Bytes(module.clone())
+        }
+        None => tx.state.code(&call.address)?,
+    };
+    if !call.value.is_zero() && !tx.state.transfer(&call.caller, &call.address, call.value)? {
+        return Ok(Prepared::Done(FrameResult::fail(
+            gas,
+            "insufficient balance for transfer",
+        )));
+    }
+    if code.is_empty() {
+        // A plain account: the value moved, nothing runs.
+        return Ok(Prepared::Done(FrameResult {
+            success: true,
+            gas_left: gas,
+            created: call.deploy.as_ref().map(|_| call.address),
+            ..Default::default()
+        }));
+    }
+    let code_hash = keccak256(&code);
+    match tx.engine.prepare(code_hash, &code) {
+        Ok(compiled) => {
+            if call.deploy.is_some() && compiled.info.deploy_index.is_none() {
+                return Ok(Prepared::Done(FrameResult {
+                    success: true,
+                    gas_left: gas,
+                    created: Some(call.address),
+                    ..Default::default()
+                }));
+            }
+            Ok(Prepared::Run(compiled, gas))
+        }
+        Err(e) => Ok(Prepared::Done(FrameResult::fail(
+            0,
+            format!("invalid contract code: {e}"),
+        ))),
+    }
+}
+
+fn run_instance(
+    tx: Box<TxContext>,
+    call: &Call,
+    compiled: Arc<crate::engine::Compiled>,
+    gas: u64,
+) -> (Box<TxContext>, Result<FrameResult, StateError>) {
+    let engine = tx.engine.clone();
+    let stack_base = tx.stack_base;
+    let mut store = Store::new(
+        &engine.engine,
+        Frame {
+            tx: Some(tx),
+            address: call.address,
+            caller: call.caller,
+            value: call.value,
+            input: call.input.clone(),
+            is_static: call.is_static,
+            output: Vec::new(),
+            return_data: Vec::new(),
+            memory: None,
+            unpaid_pages: 0,
+            instantiated: false,
+            table_elements: 0,
+        },
+    );
+    store.limiter(|f| f);
+    let info = &compiled.info;
+    let entry = if call.deploy.is_some() {
+        info.deploy_index.unwrap_or(info.call_index)
+    } else {
+        info.call_index
+    };
+    let setup_gas = gas::INSTANTIATE + info.initial_pages * gas::MEMORY_PAGE;
+    let outcome: Result<FrameResult, StateError> = (|| {
+        if setup_gas > gas {
+            return Ok(FrameResult::fail(0, "out of gas"));
+        }
+        let budget = gas - setup_gas;
+        let _ = store.set_fuel(gas::gas_to_fuel(budget));
+        let instance = match compiled.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => return Ok(FrameResult::fail(0, format!("instantiation failed: {e}"))),
+        };
+        store.data_mut().memory = instance.get_memory(&mut store, "memory");
+        store.data_mut().instantiated = true;
+        let entry_cost = info.frame_cost(entry);
+        let height = stack_base.saturating_add(entry_cost);
+        if height > MAX_STACK_SLOTS {
+            return Ok(FrameResult::fail(0, "stack limit exceeded"));
+        }
+        let stack = instance.get_global(&mut store, STACK_GLOBAL);
+        if let Some(g) = &stack {
+            let _ = g.set(&mut store, wasmtime::Val::I32(height as i32));
+        }
+        let name = if entry == info.call_index {
+            "call"
+        } else {
+            "deploy"
+        };
+        let func = match instance.get_typed_func::<(), ()>(&mut store, name) {
+            Ok(f) => f,
+            Err(e) => return Ok(FrameResult::fail(0, format!("entry point: {e}"))),
+        };
+        let run = func.call(&mut store, ());
+        // Pay for memory grown since the last host call.
+        let unpaid = std::mem::take(&mut store.data_mut().unpaid_pages);
+        let fuel = store.get_fuel().unwrap_or(0);
+        let owed = gas::gas_to_fuel(unpaid * gas::MEMORY_PAGE);
+        let fuel_left = fuel.checked_sub(owed);
+        let gas_left = fuel_left.map(|f| f / gas::FUEL_PER_GAS).unwrap_or(0);
+        let frame = store.data_mut();
+        Ok(match run {
+            Ok(()) if fuel_left.is_none() => FrameResult::fail(0, "out of gas"),
+            Ok(()) => FrameResult {
+                success: true,
+                gas_left,
+                output: std::mem::take(&mut frame.output),
+                error: None,
+                created: call.deploy.as_ref().map(|_| call.address),
+            },
+            Err(err) => match err.downcast_ref::<Exit>() {
+                Some(Exit::Revert) => FrameResult {
+                    success: false,
+                    gas_left: if fuel_left.is_none() { 0 } else { gas_left },
+                    output: std::mem::take(&mut frame.output),
+                    error: None,
+                    created: None,
+                },
+                Some(Exit::Fault(m)) => FrameResult::fail(0, m.clone()),
+                Some(Exit::Fatal(_)) => {
+                    let Ok(Exit::Fatal(e)) = err.downcast::<Exit>() else {
+                        unreachable!("just matched")
+                    };
+                    return Err(e);
+                }
+                None => {
+                    let stack_out = stack
+                        .map(|g| g.get(&mut store).i32().unwrap_or(0) as u32 > MAX_STACK_SLOTS)
+                        .unwrap_or(false);
+                    FrameResult::fail(0, describe_trap(&err, stack_out))
+                }
+            },
+        })
+    })();
+    let tx = store
+        .into_data()
+        .tx
+        .expect("the transaction context returns with its frame");
+    (tx, outcome)
+}
+
+fn describe_trap(err: &wasmtime::Error, stack_exhausted: bool) -> String {
+    if stack_exhausted {
+        return "stack limit exceeded".into();
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => "out of gas".into(),
+        Some(Trap::UnreachableCodeReached) => "unreachable executed (contract panicked)".into(),
+        Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".into(),
+        Some(Trap::StackOverflow) => "native stack exhausted".into(),
+        Some(t) => format!("trap: {t}"),
+        None => format!("execution failed: {err}"),
+    }
+}

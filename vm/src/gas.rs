@@ -1,0 +1,132 @@
+//! The gas schedule: fuel costs of WebAssembly operators and gas costs of
+//! host functions. docs/gas.md explains the numbers and how they were
+//! calibrated (`cargo run --release -p orac-bench --bin calibrate`).
+//!
+//! wasmtime counts *fuel*; the chain counts *gas*. One gas buys
+//! [`FUEL_PER_GAS`] fuel. Operators cost fuel (most cost 1); host functions
+//! charge gas, before doing any work.
+
+use wasmtime::OperatorCost;
+
+/// Fuel bought by one unit of gas. Calibrated so that a unit of gas spent
+/// in WebAssembly takes about as long as a unit spent in a host function.
+pub const FUEL_PER_GAS: u64 = 8;
+
+/// Gas for `amount` fuel, rounded up.
+pub fn fuel_to_gas(fuel: u64) -> u64 {
+    fuel.div_ceil(FUEL_PER_GAS)
+}
+
+/// Fuel for `gas`, saturating.
+pub fn gas_to_fuel(gas: u64) -> u64 {
+    gas.saturating_mul(FUEL_PER_GAS)
+}
+
+// Host function costs, in gas.
+
+/// Reading the environment (caller, value, block fields, gas left).
+pub const ENV: u64 = 2;
+/// Per 32-byte word copied between the host and linear memory.
+pub const COPY_WORD: u64 = 3;
+/// Base cost of copying anything in or out.
+pub const COPY_BASE: u64 = 3;
+/// First read of a storage slot in a transaction (a database lookup).
+pub const STORAGE_READ_COLD: u64 = 2_100;
+/// Later reads of the same slot (served from the journal).
+pub const STORAGE_READ_WARM: u64 = 100;
+/// Writing a slot that already held a value (or clearing one).
+pub const STORAGE_WRITE: u64 = 2_900;
+/// Writing a non-zero value to an empty slot: the state grows for good.
+pub const STORAGE_WRITE_NEW: u64 = 20_000;
+/// Reading another account (balance, code) for the first time.
+pub const ACCOUNT_COLD: u64 = 2_600;
+/// Reading it again.
+pub const ACCOUNT_WARM: u64 = 100;
+/// Keccak-256: base and per 32-byte word.
+pub const KECCAK_BASE: u64 = 30;
+pub const KECCAK_WORD: u64 = 6;
+/// secp256k1 public key recovery.
+pub const ECRECOVER: u64 = 3_000;
+/// Logs: base, per topic, per data byte.
+pub const LOG_BASE: u64 = 375;
+pub const LOG_TOPIC: u64 = 375;
+pub const LOG_BYTE: u64 = 8;
+/// A message call: base, plus a surcharge when it moves value.
+pub const CALL_BASE: u64 = 700;
+pub const CALL_VALUE: u64 = 9_000;
+/// Gas handed to the callee on top of its budget when value moves (as on
+/// Ethereum), so a plain value transfer to a contract can run a little code.
+pub const CALL_STIPEND: u64 = 2_300;
+/// Creating a contract from a contract (a transaction pays the intrinsic
+/// creation cost instead).
+pub const CREATE: u64 = 32_000;
+/// Storing deployed code, per byte.
+pub const CODE_DEPOSIT_BYTE: u64 = 200;
+/// Validating, instrumenting and compiling code, per byte (measured: about
+/// 0.8 ms per KiB with Cranelift).
+pub const COMPILE_BYTE: u64 = 150;
+/// Each instance created (measured pooled instantiation).
+pub const INSTANTIATE: u64 = 1_000;
+
+/// Each 64 KiB page of linear memory, initial or grown. wasmtime's
+/// per-page fuel field is one byte, too small for this, so the VM records
+/// growth as it happens and settles it at the next host call or at the end
+/// of the frame (the memory cap bounds what can be grown meanwhile).
+pub const MEMORY_PAGE: u64 = 1_024;
+
+/// Gas to copy `bytes` bytes.
+pub fn copy_cost(bytes: usize) -> u64 {
+    COPY_BASE + COPY_WORD * (bytes as u64).div_ceil(32)
+}
+
+/// The 63/64 rule (EIP-150): a call may forward at most all but 1/64 of the
+/// gas left, so each level of nesting keeps something back for its caller.
+pub fn max_forwardable(gas_left: u64) -> u64 {
+    gas_left - gas_left / 64
+}
+
+/// Fuel cost of every operator. Control flow that compiles to nothing is
+/// free; arithmetic and memory access cost 1; slow instructions more.
+pub fn operator_costs() -> OperatorCost {
+    let mut c = OperatorCost::new();
+    // Division and remainder take tens of cycles.
+    for op in [
+        &mut c.I32DivS,
+        &mut c.I32DivU,
+        &mut c.I32RemS,
+        &mut c.I32RemU,
+        &mut c.I64DivS,
+        &mut c.I64DivU,
+        &mut c.I64RemS,
+        &mut c.I64RemU,
+        &mut c.F32Div,
+        &mut c.F64Div,
+        &mut c.F32Sqrt,
+        &mut c.F64Sqrt,
+    ] {
+        *op = 8;
+    }
+    // Calls spill registers and set up a frame; indirect ones also check
+    // the table and the signature.
+    c.Call = 4;
+    c.CallIndirect = 8;
+    c.MemoryGrow = 16;
+    c.TableGrow = 16;
+    // Bulk memory: a base cost, plus per byte/element (below).
+    c.MemoryCopy = 4;
+    c.MemoryFill = 4;
+    c.MemoryInit = 4;
+    c.TableCopy = 4;
+    c.TableFill = 4;
+    c.TableInit = 4;
+    c.variable.memory_copy_per_byte = 1;
+    c.variable.memory_fill_per_byte = 1;
+    c.variable.memory_init_per_byte = 1;
+    // Charged in gas by the VM instead (see MEMORY_PAGE).
+    c.variable.memory_grow_per_page = 0;
+    c.variable.table_copy_per_element = 1;
+    c.variable.table_fill_per_element = 1;
+    c.variable.table_init_per_element = 1;
+    c.variable.table_grow_per_element = 8;
+    c
+}

@@ -1,0 +1,79 @@
+//! The host ABI's names and signatures, in one table that the deploy
+//! validator and the linker both use. docs/host-abi.md documents each.
+
+use wasmparser::ValType;
+
+/// The import module every host function lives in.
+pub const MODULE: &str = "orac";
+
+/// Name of the stack-height global the VM injects and exports. Contracts
+/// may not export anything under this name themselves.
+pub const STACK_GLOBAL: &str = "__orac_stack";
+
+/// A host function's WebAssembly signature.
+pub struct HostSig {
+    pub name: &'static str,
+    pub params: &'static [ValType],
+    pub results: &'static [ValType],
+}
+
+impl HostSig {
+    pub fn describe(&self) -> String {
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("({}) -> ({})", list(self.params), list(self.results))
+    }
+}
+
+const I: ValType = ValType::I32;
+const L: ValType = ValType::I64;
+
+macro_rules! sigs {
+    ($($name:literal: ($($p:expr),*) -> ($($r:expr),*);)*) => {
+        /// Every host function, in the order the linker defines them.
+        pub const HOST_FUNCTIONS: &[HostSig] = &[
+            $(HostSig { name: $name, params: &[$($p),*], results: &[$($r),*] },)*
+        ];
+    };
+}
+
+sigs! {
+    "storage_read": (I, I) -> ();
+    "storage_write": (I, I) -> ();
+    "storage_remove": (I) -> ();
+    "calldata_size": () -> (I);
+    "calldata_copy": (I, I, I) -> ();
+    "set_return": (I, I) -> ();
+    "revert": (I, I) -> ();
+    "caller": (I) -> ();
+    "origin": (I) -> ();
+    "address": (I) -> ();
+    "call_value": (I) -> ();
+    "balance": (I, I) -> ();
+    "block_number": () -> (L);
+    "block_timestamp": () -> (L);
+    "block_gas_limit": () -> (L);
+    "coinbase": (I) -> ();
+    "chain_id": () -> (L);
+    "base_fee": (I) -> ();
+    "gas_price": (I) -> ();
+    "prevrandao": (I) -> ();
+    "gas_left": () -> (L);
+    "emit_log": (I, I, I, I) -> ();
+    "call": (I, I, I, I, L) -> (I);
+    "static_call": (I, I, I, L) -> (I);
+    "return_data_size": () -> (I);
+    "return_data_copy": (I, I, I) -> ();
+    "create": (I, I, I, I) -> (I);
+    "create2": (I, I, I, I, I) -> (I);
+    "keccak256": (I, I, I) -> ();
+    "ecrecover": (I, I, I, I, I) -> (I);
+}
+
+pub fn lookup(name: &str) -> Option<&'static HostSig> {
+    HOST_FUNCTIONS.iter().find(|s| s.name == name)
+}

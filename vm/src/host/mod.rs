@@ -1,0 +1,573 @@
+//! Host functions: the contract's only window on the chain.
+//!
+//! Rules every function here follows:
+//! * charge gas **before** doing any work;
+//! * check every pointer and length against linear memory (a bad pointer
+//!   fails the frame, never the node);
+//! * never call back into the calling instance (nested calls run other
+//!   instances, in their own stores);
+//! * be deterministic: only chain state and the block, never the clock or
+//!   the host.
+
+pub mod abi;
+
+use std::sync::Arc;
+
+use orac_primitives::{Address, H256, Log, Signature, U256, keccak256};
+use orac_state::StateError;
+use wasmtime::{Caller, Extern, Linker, Trap};
+
+use crate::envelope;
+use crate::exec::{Call, Exit, Frame, create_address, create2_address, run_frame};
+use crate::gas;
+use crate::limits::*;
+
+type C<'a> = Caller<'a, Frame>;
+type R<T> = wasmtime::Result<T>;
+
+fn fault(msg: impl Into<String>) -> wasmtime::Error {
+    wasmtime::Error::new(Exit::Fault(msg.into()))
+}
+
+fn fatal(e: StateError) -> wasmtime::Error {
+    wasmtime::Error::new(Exit::Fatal(e))
+}
+
+/// Takes `amount` gas (plus any memory growth not yet paid for) from the
+/// running frame, or fails it with "out of gas".
+fn charge(c: &mut C, amount: u64) -> R<()> {
+    let unpaid = std::mem::take(&mut c.data_mut().unpaid_pages);
+    let cost = gas::gas_to_fuel(amount.saturating_add(unpaid.saturating_mul(gas::MEMORY_PAGE)));
+    let fuel = c.get_fuel()?;
+    if fuel < cost {
+        c.set_fuel(0)?;
+        return Err(Trap::OutOfFuel.into());
+    }
+    c.set_fuel(fuel - cost)?;
+    Ok(())
+}
+
+fn gas_left(c: &C) -> R<u64> {
+    Ok(c.get_fuel()? / gas::FUEL_PER_GAS)
+}
+
+/// Copies `len` bytes at `ptr` out of linear memory.
+fn read(c: &C, ptr: i32, len: i32) -> R<Vec<u8>> {
+    let mem = c
+        .data()
+        .memory
+        .ok_or_else(|| fault("contract has no memory"))?;
+    let (start, len) = (ptr as u32 as usize, len as u32 as usize);
+    mem.data(c)
+        .get(start..start.saturating_add(len))
+        .map(|s| s.to_vec())
+        .ok_or_else(|| fault(format!("out-of-bounds pointer: {len} bytes at {start}")))
+}
+
+fn read_array<const N: usize>(c: &C, ptr: i32) -> R<[u8; N]> {
+    let v = read(c, ptr, N as i32)?;
+    Ok(v.try_into().unwrap_or([0; N]))
+}
+
+fn read_address(c: &C, ptr: i32) -> R<Address> {
+    Ok(Address::from(read_array::<20>(c, ptr)?))
+}
+
+fn read_word(c: &C, ptr: i32) -> R<H256> {
+    Ok(H256(read_array::<32>(c, ptr)?))
+}
+
+fn read_u256(c: &C, ptr: i32) -> R<U256> {
+    Ok(U256::from_big_endian(&read_array::<32>(c, ptr)?))
+}
+
+/// Copies `data` into linear memory at `ptr`.
+fn write(c: &mut C, ptr: i32, data: &[u8]) -> R<()> {
+    let mem = c
+        .data()
+        .memory
+        .ok_or_else(|| fault("contract has no memory"))?;
+    let start = ptr as u32 as usize;
+    mem.data_mut(&mut *c)
+        .get_mut(start..start.saturating_add(data.len()))
+        .ok_or_else(|| {
+            fault(format!(
+                "out-of-bounds pointer: {} bytes at {start}",
+                data.len()
+            ))
+        })?
+        .copy_from_slice(data);
+    Ok(())
+}
+
+fn write_u256(c: &mut C, ptr: i32, v: U256) -> R<()> {
+    write(c, ptr, &v.to_big_endian())
+}
+
+fn no_state_change(c: &C, what: &str) -> R<()> {
+    if c.data().is_static {
+        return Err(fault(format!("{what} in a static call")));
+    }
+    Ok(())
+}
+
+/// Bounds a guest-supplied length before anything is allocated for it.
+fn bounded(len: i32, max: usize, what: &str) -> R<usize> {
+    let len = len as u32 as usize;
+    if len > max {
+        return Err(fault(format!("{what} too large: {len} bytes, limit {max}")));
+    }
+    Ok(len)
+}
+
+fn account_access(c: &mut C, address: Address) -> R<()> {
+    let cold = c.data_mut().tx().warm_accounts.insert(address);
+    charge(
+        c,
+        if cold {
+            gas::ACCOUNT_COLD
+        } else {
+            gas::ACCOUNT_WARM
+        },
+    )
+}
+
+/// Defines every host function on `linker`.
+pub fn define(linker: &mut Linker<Frame>) -> R<()> {
+    let m = abi::MODULE;
+
+    linker.func_wrap(m, "storage_read", |mut c: C, key: i32, out: i32| -> R<()> {
+        let key = read_word(&c, key)?;
+        let address = c.data().address;
+        let cold = c.data_mut().tx().warm_slots.insert((address, key));
+        charge(
+            &mut c,
+            if cold {
+                gas::STORAGE_READ_COLD
+            } else {
+                gas::STORAGE_READ_WARM
+            },
+        )?;
+        let value = c
+            .data_mut()
+            .tx()
+            .state
+            .storage(&address, &key)
+            .map_err(fatal)?;
+        write(&mut c, out, value.as_bytes())
+    })?;
+
+    fn store_slot(mut c: C, key: H256, value: H256) -> R<()> {
+        no_state_change(&c, "storage write")?;
+        let address = c.data().address;
+        let tx = c.data_mut().tx();
+        let cold = tx.warm_slots.insert((address, key));
+        let current = tx.state.storage(&address, &key).map_err(fatal)?;
+        let cost = if current.is_zero() && !value.is_zero() {
+            gas::STORAGE_WRITE_NEW
+        } else {
+            gas::STORAGE_WRITE
+        } + if cold { gas::STORAGE_READ_COLD } else { 0 };
+        charge(&mut c, cost)?;
+        c.data_mut()
+            .tx()
+            .state
+            .set_storage(&address, &key, value)
+            .map_err(fatal)
+    }
+
+    linker.func_wrap(m, "storage_write", |c: C, key: i32, value: i32| -> R<()> {
+        let (k, v) = (read_word(&c, key)?, read_word(&c, value)?);
+        store_slot(c, k, v)
+    })?;
+
+    linker.func_wrap(m, "storage_remove", |c: C, key: i32| -> R<()> {
+        let k = read_word(&c, key)?;
+        store_slot(c, k, H256::zero())
+    })?;
+
+    linker.func_wrap(m, "calldata_size", |mut c: C| -> R<i32> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data().input.len() as i32)
+    })?;
+
+    linker.func_wrap(
+        m,
+        "calldata_copy",
+        |mut c: C, dst: i32, offset: i32, len: i32| -> R<()> {
+            let len = bounded(len, MAX_CODE_SIZE.max(MAX_RETURN_DATA), "calldata copy")?;
+            charge(&mut c, gas::copy_cost(len))?;
+            let input = c.data().input.clone();
+            let start = offset as u32 as usize;
+            let slice = input.get(start..start.saturating_add(len)).ok_or_else(|| {
+                fault(format!(
+                    "calldata range {start}+{len} past its end ({})",
+                    input.len()
+                ))
+            })?;
+            write(&mut c, dst, slice)
+        },
+    )?;
+
+    linker.func_wrap(m, "set_return", |mut c: C, ptr: i32, len: i32| -> R<()> {
+        let len = bounded(len, MAX_RETURN_DATA, "return data")?;
+        charge(&mut c, gas::copy_cost(len))?;
+        let data = read(&c, ptr, len as i32)?;
+        c.data_mut().output = data;
+        Ok(())
+    })?;
+
+    linker.func_wrap(m, "revert", |mut c: C, ptr: i32, len: i32| -> R<()> {
+        let len = bounded(len, MAX_RETURN_DATA, "revert data")?;
+        charge(&mut c, gas::copy_cost(len))?;
+        let data = read(&c, ptr, len as i32)?;
+        c.data_mut().output = data;
+        Err(wasmtime::Error::new(Exit::Revert))
+    })?;
+
+    linker.func_wrap(m, "caller", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let a = c.data().caller;
+        write(&mut c, out, a.as_bytes())
+    })?;
+
+    linker.func_wrap(m, "origin", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let a = c.data_mut().tx().env.origin;
+        write(&mut c, out, a.as_bytes())
+    })?;
+
+    linker.func_wrap(m, "address", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let a = c.data().address;
+        write(&mut c, out, a.as_bytes())
+    })?;
+
+    linker.func_wrap(m, "call_value", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let v = c.data().value;
+        write_u256(&mut c, out, v)
+    })?;
+
+    linker.func_wrap(m, "balance", |mut c: C, addr: i32, out: i32| -> R<()> {
+        let address = read_address(&c, addr)?;
+        account_access(&mut c, address)?;
+        let b = c.data_mut().tx().state.balance(&address).map_err(fatal)?;
+        write_u256(&mut c, out, b)
+    })?;
+
+    linker.func_wrap(m, "block_number", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data_mut().tx().env.block.number as i64)
+    })?;
+
+    linker.func_wrap(m, "block_timestamp", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data_mut().tx().env.block.timestamp as i64)
+    })?;
+
+    linker.func_wrap(m, "block_gas_limit", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data_mut().tx().env.block.gas_limit as i64)
+    })?;
+
+    linker.func_wrap(m, "coinbase", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let a = c.data_mut().tx().env.block.coinbase;
+        write(&mut c, out, a.as_bytes())
+    })?;
+
+    linker.func_wrap(m, "chain_id", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data_mut().tx().env.block.chain_id as i64)
+    })?;
+
+    linker.func_wrap(m, "base_fee", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let v = c.data_mut().tx().env.block.base_fee;
+        write_u256(&mut c, out, v)
+    })?;
+
+    linker.func_wrap(m, "gas_price", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let v = c.data_mut().tx().env.gas_price;
+        write_u256(&mut c, out, v)
+    })?;
+
+    linker.func_wrap(m, "prevrandao", |mut c: C, out: i32| -> R<()> {
+        charge(&mut c, gas::ENV)?;
+        let v = c.data_mut().tx().env.block.prev_randao;
+        write(&mut c, out, v.as_bytes())
+    })?;
+
+    linker.func_wrap(m, "gas_left", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(gas_left(&c)? as i64)
+    })?;
+
+    linker.func_wrap(
+        m,
+        "emit_log",
+        |mut c: C, topics: i32, count: i32, data: i32, len: i32| -> R<()> {
+            no_state_change(&c, "log")?;
+            let count = bounded(count, MAX_LOG_TOPICS, "topic count")?;
+            let len = bounded(len, MAX_LOG_DATA, "log data")?;
+            charge(
+                &mut c,
+                gas::LOG_BASE + gas::LOG_TOPIC * count as u64 + gas::LOG_BYTE * len as u64,
+            )?;
+            let raw = read(&c, topics, (count * 32) as i32)?;
+            let topics = raw.chunks(32).map(H256::from_slice).collect();
+            let data = read(&c, data, len as i32)?;
+            let address = c.data().address;
+            c.data_mut().tx().state.add_log(Log {
+                address,
+                topics,
+                data: data.into(),
+            });
+            Ok(())
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "call",
+        |mut c: C, addr: i32, value: i32, data: i32, len: i32, gas_req: i64| -> R<i32> {
+            let to = read_address(&c, addr)?;
+            let value = read_u256(&c, value)?;
+            let len = bounded(len, MAX_RETURN_DATA, "call data")?;
+            charge(&mut c, gas::copy_cost(len))?;
+            let input = read(&c, data, len as i32)?;
+            message(c, to, value, input, gas_req, false)
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "static_call",
+        |mut c: C, addr: i32, data: i32, len: i32, gas_req: i64| -> R<i32> {
+            let to = read_address(&c, addr)?;
+            let len = bounded(len, MAX_RETURN_DATA, "call data")?;
+            charge(&mut c, gas::copy_cost(len))?;
+            let input = read(&c, data, len as i32)?;
+            message(c, to, U256::zero(), input, gas_req, true)
+        },
+    )?;
+
+    linker.func_wrap(m, "return_data_size", |mut c: C| -> R<i32> {
+        charge(&mut c, gas::ENV)?;
+        Ok(c.data().return_data.len() as i32)
+    })?;
+
+    linker.func_wrap(
+        m,
+        "return_data_copy",
+        |mut c: C, dst: i32, offset: i32, len: i32| -> R<()> {
+            let len = bounded(len, MAX_RETURN_DATA, "return data copy")?;
+            charge(&mut c, gas::copy_cost(len))?;
+            let start = offset as u32 as usize;
+            let data = std::mem::take(&mut c.data_mut().return_data);
+            let result = match data.get(start..start.saturating_add(len)) {
+                Some(slice) => write(&mut c, dst, slice),
+                None => Err(fault(format!(
+                    "return data range {start}+{len} past its end ({})",
+                    data.len()
+                ))),
+            };
+            c.data_mut().return_data = data;
+            result
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "create",
+        |mut c: C, value: i32, code: i32, len: i32, out: i32| -> R<i32> {
+            let value = read_u256(&c, value)?;
+            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, "creation data")?;
+            charge(&mut c, gas::copy_cost(len))?;
+            let data = read(&c, code, len as i32)?;
+            create(c, value, data, None, out)
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "create2",
+        |mut c: C, value: i32, code: i32, len: i32, salt: i32, out: i32| -> R<i32> {
+            let value = read_u256(&c, value)?;
+            let salt = read_word(&c, salt)?;
+            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, "creation data")?;
+            // CREATE2 also hashes the creation data.
+            charge(
+                &mut c,
+                gas::copy_cost(len) + gas::KECCAK_WORD * (len as u64).div_ceil(32),
+            )?;
+            let data = read(&c, code, len as i32)?;
+            create(c, value, data, Some(salt), out)
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "keccak256",
+        |mut c: C, ptr: i32, len: i32, out: i32| -> R<()> {
+            let len = bounded(len, (MAX_MEMORY_PAGES * 65_536) as usize, "keccak input")?;
+            charge(
+                &mut c,
+                gas::KECCAK_BASE + gas::KECCAK_WORD * (len as u64).div_ceil(32),
+            )?;
+            let data = read(&c, ptr, len as i32)?;
+            write(&mut c, out, keccak256(&data).as_bytes())
+        },
+    )?;
+
+    linker.func_wrap(
+        m,
+        "ecrecover",
+        |mut c: C, hash: i32, v: i32, r: i32, s: i32, out: i32| -> R<i32> {
+            charge(&mut c, gas::ECRECOVER)?;
+            let hash = read_word(&c, hash)?;
+            let (r, s) = (read_u256(&c, r)?, read_u256(&c, s)?);
+            let y_parity = match v {
+                0 | 27 => false,
+                1 | 28 => true,
+                _ => return Ok(0),
+            };
+            match (Signature { r, s, y_parity }).recover(&hash) {
+                Ok(address) => {
+                    write(&mut c, out, address.as_bytes())?;
+                    Ok(1)
+                }
+                Err(_) => Ok(0),
+            }
+        },
+    )?;
+
+    Ok(())
+}
+
+/// The stack height of the running instance, from its injected global.
+fn stack_height(c: &mut C) -> u32 {
+    match c.get_export(abi::STACK_GLOBAL) {
+        Some(Extern::Global(g)) => g.get(&mut *c).i32().unwrap_or(0) as u32,
+        _ => 0,
+    }
+}
+
+/// Gas for a sub-frame: what was asked (negative: as much as allowed),
+/// capped by the 63/64 rule, taken from the caller now.
+fn take_budget(c: &mut C, requested: i64) -> R<u64> {
+    let available = gas_left(c)?;
+    let cap = gas::max_forwardable(available);
+    let gas = if requested < 0 {
+        cap
+    } else {
+        (requested as u64).min(cap)
+    };
+    let fuel = c.get_fuel()?;
+    c.set_fuel(fuel - gas::gas_to_fuel(gas))?;
+    Ok(gas)
+}
+
+fn give_back(c: &mut C, gas_left: u64) -> R<()> {
+    let fuel = c.get_fuel()?;
+    c.set_fuel(fuel.saturating_add(gas::gas_to_fuel(gas_left)))?;
+    Ok(())
+}
+
+/// Runs `frame` as a child of the calling frame.
+fn child(c: &mut C, frame: Call, gas: u64) -> R<crate::exec::FrameResult> {
+    let height = stack_height(c);
+    let mut tx = c
+        .data_mut()
+        .tx
+        .take()
+        .ok_or_else(|| fault("no transaction context"))?;
+    tx.depth += 1;
+    tx.stack_base = height;
+    let (mut tx, result) = run_frame(tx, frame, gas);
+    tx.depth -= 1;
+    c.data_mut().tx = Some(tx);
+    result.map_err(fatal)
+}
+
+fn message(
+    mut c: C,
+    to: Address,
+    value: U256,
+    input: Vec<u8>,
+    gas_req: i64,
+    is_static: bool,
+) -> R<i32> {
+    if !value.is_zero() {
+        no_state_change(&c, "value transfer")?;
+    }
+    account_access(&mut c, to)?;
+    charge(
+        &mut c,
+        gas::CALL_BASE + if value.is_zero() { 0 } else { gas::CALL_VALUE },
+    )?;
+    let gas = take_budget(&mut c, gas_req)?;
+    let stipend = if value.is_zero() {
+        0
+    } else {
+        gas::CALL_STIPEND
+    };
+    let frame = Call {
+        address: to,
+        caller: c.data().address,
+        value,
+        input: Arc::from(input),
+        is_static: is_static || c.data().is_static,
+        deploy: None,
+    };
+    let result = child(&mut c, frame, gas + stipend)?;
+    give_back(&mut c, result.gas_left)?;
+    c.data_mut().return_data = result.output;
+    Ok(if result.success { 0 } else { 1 })
+}
+
+fn create(mut c: C, value: U256, data: Vec<u8>, salt: Option<H256>, out: i32) -> R<i32> {
+    no_state_change(&c, "contract creation")?;
+    charge(&mut c, gas::CREATE)?;
+    let creator = c.data().address;
+    let address = {
+        let tx = c.data_mut().tx();
+        let nonce = tx.state.nonce(&creator).map_err(fatal)?;
+        // The creator's nonce moves even if the creation fails, as on Ethereum.
+        tx.state
+            .update_account(&creator, |a| a.nonce = nonce.saturating_add(1))
+            .map_err(fatal)?;
+        match salt {
+            Some(s) => create2_address(&creator, &s, &data),
+            None => create_address(&creator, nonce),
+        }
+    };
+    let (module, args) = match envelope::unwrap(&data) {
+        Ok((m, a)) => (m.to_vec(), a.to_vec()),
+        Err(e) => {
+            c.data_mut().return_data = e.to_string().into_bytes();
+            return Ok(1);
+        }
+    };
+    let gas = take_budget(&mut c, -1)?;
+    let frame = Call {
+        address,
+        caller: creator,
+        value,
+        input: Arc::from(args),
+        is_static: false,
+        deploy: Some(module),
+    };
+    let result = child(&mut c, frame, gas)?;
+    give_back(&mut c, result.gas_left)?;
+    c.data_mut().return_data = result.output;
+    if result.success {
+        write(&mut c, out, address.as_bytes())?;
+        Ok(0)
+    } else {
+        write(&mut c, out, Address::zero().as_bytes())?;
+        Ok(1)
+    }
+}

@@ -1,0 +1,186 @@
+//! orac's WebAssembly contract engine.
+//!
+//! * [`validate`](validate::validate): the deploy rules (features, imports,
+//!   exports, structural limits).
+//! * [`instrument`]: deterministic stack bounding.
+//! * [`engine`]: wasmtime configured for consensus, plus the code caches.
+//! * [`host`]: the host ABI (docs/host-abi.md).
+//! * [`exec`]: messages — calls, static calls, creation — nested in their
+//!   own stores, with gas forwarded by the 63/64 rule.
+//!
+//! The entry points are [`Vm::call`] and [`Vm::create`]; both take the
+//! transaction's journaled state by value and hand it back.
+
+pub mod engine;
+pub mod envelope;
+pub mod exec;
+pub mod gas;
+pub mod host;
+pub mod instrument;
+pub mod limits;
+pub mod validate;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use orac_primitives::{Address, Bytes, U256};
+use orac_state::{Overlay, StateError};
+
+pub use engine::{Compiler, VmConfig, VmEngine, VmError};
+pub use exec::{BlockEnv, FrameResult, TxEnv, create_address, create2_address};
+pub use validate::{DeployError, ModuleInfo};
+
+use exec::{Call, TxContext, run_frame};
+
+/// The VM: an engine with its caches. Cheap to clone and share.
+#[derive(Clone)]
+pub struct Vm {
+    engine: Arc<VmEngine>,
+}
+
+impl Vm {
+    pub fn new(config: &VmConfig) -> Result<Self, VmError> {
+        Ok(Self {
+            engine: Arc::new(VmEngine::new(config)?),
+        })
+    }
+
+    pub fn engine(&self) -> &VmEngine {
+        &self.engine
+    }
+
+    fn context(&self, state: &mut Overlay, env: TxEnv) -> Box<TxContext> {
+        Box::new(TxContext {
+            state: take(state),
+            env,
+            engine: self.engine.clone(),
+            depth: 0,
+            stack_base: 0,
+            warm_slots: HashSet::new(),
+            warm_accounts: HashSet::new(),
+        })
+    }
+
+    /// Runs a message call from `from` to `to` with `gas`. Value moves
+    /// first; an account without code just receives it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call(
+        &self,
+        state: &mut Overlay,
+        env: TxEnv,
+        from: Address,
+        to: Address,
+        value: U256,
+        input: &[u8],
+        gas: u64,
+        is_static: bool,
+    ) -> Result<FrameResult, StateError> {
+        let mut tx = self.context(state, env);
+        tx.warm_accounts.extend([from, to]);
+        let call = Call {
+            address: to,
+            caller: from,
+            value,
+            input: Arc::from(input),
+            is_static,
+            deploy: None,
+        };
+        let (tx, result) = run_frame(tx, call, gas);
+        *state = tx.state;
+        result
+    }
+
+    /// Deploys the module in `creation_data` (deploy envelope + constructor
+    /// arguments) at `address`, running its `deploy` export.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &self,
+        state: &mut Overlay,
+        env: TxEnv,
+        from: Address,
+        address: Address,
+        value: U256,
+        creation_data: &[u8],
+        gas: u64,
+    ) -> Result<FrameResult, StateError> {
+        let (module, args) = match envelope::unwrap(creation_data) {
+            Ok(parts) => parts,
+            Err(e) => {
+                return Ok(FrameResult {
+                    success: false,
+                    gas_left: 0,
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                });
+            }
+        };
+        let mut tx = self.context(state, env);
+        tx.warm_accounts.extend([from, address]);
+        let call = Call {
+            address,
+            caller: from,
+            value,
+            input: Arc::from(args),
+            is_static: false,
+            deploy: Some(module.to_vec()),
+        };
+        let (tx, result) = run_frame(tx, call, gas);
+        *state = tx.state;
+        result
+    }
+
+    /// Validates and compiles `code` (e.g. code found in genesis) so later
+    /// calls find it ready; returns the deploy-rule verdict.
+    pub fn precompile(&self, code: &[u8]) -> Result<(), DeployError> {
+        self.engine
+            .prepare(orac_primitives::keccak256(code), code)
+            .map(|_| ())
+    }
+}
+
+/// Moves the overlay out, leaving an empty stand-in until it comes back.
+fn take(state: &mut Overlay) -> Overlay {
+    static NOTHING: std::sync::LazyLock<orac_state::SharedReader> =
+        std::sync::LazyLock::new(|| Arc::new(Nothing));
+    std::mem::replace(state, Overlay::new(NOTHING.clone()))
+}
+
+/// The stand-in's base: an empty state, never read while it stands in.
+struct Nothing;
+
+impl orac_state::StateReader for Nothing {
+    fn account(&self, _: &Address) -> Result<Option<orac_primitives::Account>, StateError> {
+        Ok(None)
+    }
+    fn storage(
+        &self,
+        _: &Address,
+        _: &orac_primitives::H256,
+    ) -> Result<orac_primitives::H256, StateError> {
+        Ok(Default::default())
+    }
+    fn code(&self, _: &orac_primitives::H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
+/// The deployed code of a creation (for `eth_getCode`): the module itself.
+pub fn deployed_code(creation_data: &[u8]) -> Option<Bytes> {
+    envelope::unwrap(creation_data)
+        .ok()
+        .map(|(m, _)| Bytes(m.to_vec()))
+}
+
+/// Runs `f` on a thread with a stack big enough for the deepest nesting of
+/// contract calls (see [`limits::EXECUTION_THREAD_STACK`]).
+pub fn on_execution_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("orac-vm".into())
+            .stack_size(limits::EXECUTION_THREAD_STACK)
+            .spawn_scoped(s, f)
+            .expect("spawn an execution thread")
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}

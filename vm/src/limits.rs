@@ -1,0 +1,99 @@
+//! Every limit the VM enforces, with why it exists. They are consensus
+//! rules: changing one changes which contracts deploy and which calls fail.
+
+/// Largest deployable module, in bytes. Bounds storage, compile time (with
+/// the structural limits below) and must fit a transaction (128 KiB).
+pub const MAX_CODE_SIZE: usize = 120 * 1024;
+
+/// Functions defined in a module. Rust contracts use tens to hundreds.
+pub const MAX_FUNCTIONS: u32 = 4_096;
+
+/// Parameters of one function type.
+pub const MAX_PARAMS: u32 = 64;
+
+/// Results of one function type (multi-value).
+pub const MAX_RESULTS: u32 = 16;
+
+/// Parameters plus locals of one function. Cranelift's register allocator
+/// grows with live values; this keeps one function's compile time bounded.
+pub const MAX_LOCALS: u32 = 2_048;
+
+/// `block`, `loop` and `if` in one function. Cranelift's compile time is
+/// superlinear in the number of basic blocks (see the "JIT bomb" shapes in
+/// docs/gas.md); this bound, measured, keeps the worst module under the
+/// compile budget.
+pub const MAX_BLOCKS_PER_FUNCTION: u32 = 4_096;
+
+/// `block`, `loop` and `if` in the whole module.
+pub const MAX_BLOCKS_PER_MODULE: u32 = 32_768;
+
+/// Targets of one `br_table`.
+pub const MAX_BR_TABLE_TARGETS: u32 = 4_096;
+
+/// Operand-stack depth of one function, as the validator tracks it.
+pub const MAX_OPERAND_STACK: u32 = 1_024;
+
+/// Function types.
+pub const MAX_TYPES: u32 = 1_024;
+
+/// Globals defined by the module.
+pub const MAX_GLOBALS: u32 = 1_024;
+
+/// Tables: Rust emits one (for `call_indirect`).
+pub const MAX_TABLES: u32 = 1;
+
+/// Elements of the table, initial and after growth.
+pub const MAX_TABLE_ELEMENTS: u32 = 8_192;
+
+/// Element segments.
+pub const MAX_ELEMENT_SEGMENTS: u32 = 256;
+
+/// Data segments.
+pub const MAX_DATA_SEGMENTS: u32 = 1_024;
+
+/// Exports.
+pub const MAX_EXPORTS: u32 = 256;
+
+/// Linear memory pages (64 KiB each): 16 MiB. Initial pages above this are
+/// refused at deploy; `memory.grow` past it returns -1.
+pub const MAX_MEMORY_PAGES: u64 = 256;
+
+/// Nested calls (messages) in one transaction, counting the first. Each
+/// level costs native stack for the host frames between instances; see
+/// [`EXECUTION_THREAD_STACK`].
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// Budget of the deterministic stack-height counter for one transaction,
+/// shared by every frame of every nested call, in slots. A frame costs
+/// `FRAME_OVERHEAD_SLOTS + params + locals + max operand stack`. Exceeding
+/// it traps at the same instruction on every machine; wasmtime's own
+/// (machine-dependent) stack check is set far above what this allows.
+pub const MAX_STACK_SLOTS: u32 = 256 * 1024;
+
+/// Slots charged per frame on top of its values: return address, frame
+/// pointer, saved registers and spill space.
+pub const FRAME_OVERHEAD_SLOTS: u32 = 16;
+
+/// wasmtime's per-store wasm stack limit. Measured frames use at most 16
+/// bytes per slot (see `deep_recursion_hits_the_deterministic_limit`), so
+/// `MAX_STACK_SLOTS` × 16 = 4 MiB; this leaves a 4× margin.
+pub const WASM_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+/// Native stack of the threads that run contracts: room for the wasm frames
+/// of one store plus `MAX_CALL_DEPTH` levels of host frames.
+pub const EXECUTION_THREAD_STACK: usize = 256 * 1024 * 1024;
+
+/// Bytes of return data a call may produce, and of revert data.
+pub const MAX_RETURN_DATA: usize = 1024 * 1024;
+
+/// Bytes of data in one log, and topics per log (as on Ethereum).
+pub const MAX_LOG_DATA: usize = 64 * 1024;
+pub const MAX_LOG_TOPICS: usize = 4;
+
+/// Pooling allocator slots: instances (and memories, tables) alive at once
+/// across all executions. Every execution holds at most `MAX_CALL_DEPTH`;
+/// the node bounds concurrent executions so the pool never runs dry.
+pub const POOL_INSTANCES: u32 = 1_000;
+
+/// Compiled modules kept ready to instantiate in memory.
+pub const MODULE_CACHE_ENTRIES: usize = 256;

@@ -1,0 +1,323 @@
+//! Deploy-time validation: the WebAssembly features Rust emits by default
+//! and nothing else, only the documented imports, the required exports, and
+//! structural limits that keep compile time and stack use bounded.
+//!
+//! The same function serves the node (deploy transactions) and the build
+//! tool (`orac build`), so both say the same thing about the same module.
+
+use wasmparser::{
+    CompositeInnerType, ExternalKind, FuncValidatorAllocations, Operator, Parser, Payload, TypeRef,
+    ValType, Validator, WasmFeatures,
+};
+
+use crate::host::abi;
+use crate::limits::*;
+
+/// Why a module cannot be deployed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DeployError {
+    #[error("code too large: {0} bytes, limit {MAX_CODE_SIZE}")]
+    TooLarge(usize),
+    #[error("not a WebAssembly module: {0}")]
+    Malformed(String),
+    #[error("unsupported WebAssembly: {0}")]
+    Unsupported(String),
+    #[error("module exceeds a limit: {0}")]
+    Limit(String),
+    #[error(
+        "unknown import {module}.{name}: contracts may only import the orac host functions (docs/host-abi.md)"
+    )]
+    UnknownImport { module: String, name: String },
+    #[error("import orac.{name} has the wrong type: expected {expected}")]
+    ImportType { name: String, expected: String },
+    #[error("missing export: {0}")]
+    MissingExport(&'static str),
+    #[error("export {0} is reserved")]
+    ReservedExport(String),
+    #[error("bad deploy envelope: {0}")]
+    Envelope(String),
+}
+
+/// The WebAssembly features accepted: those rustc's wasm32-unknown-unknown
+/// target enables by default (sign-extension, multi-value, reference types,
+/// bulk memory, non-trapping float-to-int, mutable globals), i.e. core
+/// WebAssembly 2.0 without SIMD.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+/// What validation learned that instrumentation and execution need.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// Imported functions, in import order (their indices come first).
+    pub imported_funcs: u32,
+    /// Type index of every function, imported ones first.
+    pub func_types: Vec<u32>,
+    /// Stack-height cost of each defined function's frame, in slots.
+    pub frame_costs: Vec<u32>,
+    /// For each type index, the first type index with the same signature
+    /// (call_indirect compares signatures, not indices).
+    pub type_canon: Vec<u32>,
+    /// Function index of the `call` export.
+    pub call_index: u32,
+    /// Function index of the `deploy` export, if any.
+    pub deploy_index: Option<u32>,
+    /// Pages of linear memory at instantiation.
+    pub initial_pages: u64,
+    /// Defined globals (the instrumented stack counter comes after them).
+    pub globals: u32,
+}
+
+impl ModuleInfo {
+    /// Frame cost of function `index` (imported functions cost nothing:
+    /// they run on the host).
+    pub fn frame_cost(&self, index: u32) -> u32 {
+        index
+            .checked_sub(self.imported_funcs)
+            .and_then(|i| self.frame_costs.get(i as usize).copied())
+            .unwrap_or(0)
+    }
+}
+
+fn limit(what: &str, value: impl std::fmt::Display, max: impl std::fmt::Display) -> DeployError {
+    DeployError::Limit(format!("{what}: {value}, limit {max}"))
+}
+
+fn malformed(e: wasmparser::BinaryReaderError) -> DeployError {
+    let msg = e.message().to_string();
+    // The validator names disabled proposals in its messages.
+    if msg.contains("support is not enabled") || msg.contains("proposal not enabled") {
+        DeployError::Unsupported(format!("{msg} (at byte {})", e.offset()))
+    } else {
+        DeployError::Malformed(format!("{msg} (at byte {})", e.offset()))
+    }
+}
+
+/// Validates `code` against the deploy rules.
+pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
+    if code.len() > MAX_CODE_SIZE {
+        return Err(DeployError::TooLarge(code.len()));
+    }
+    let mut validator = Validator::new_with_features(features());
+    let mut info = ModuleInfo::default();
+    // Parameter and result types of every function type.
+    let mut types: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
+    let mut memories = 0u32;
+    let mut memory_exported = false;
+    let mut call_export = None;
+    let mut deploy_export = None;
+    let mut module_blocks = 0u32;
+    let mut allocs = FuncValidatorAllocations::default();
+    let mut defined_index = 0u32;
+
+    for payload in Parser::new(0).parse_all(code) {
+        let payload = payload.map_err(malformed)?;
+        match &payload {
+            Payload::Version { encoding, .. } if *encoding != wasmparser::Encoding::Module => {
+                return Err(DeployError::Unsupported(
+                    "components are not supported".into(),
+                ));
+            }
+            Payload::TypeSection(s) => {
+                if s.count() > MAX_TYPES {
+                    return Err(limit("function types", s.count(), MAX_TYPES));
+                }
+                for group in s.clone() {
+                    let group = group.map_err(malformed)?;
+                    for ty in group.types() {
+                        let CompositeInnerType::Func(f) = &ty.composite_type.inner else {
+                            return Err(DeployError::Unsupported("only function types".into()));
+                        };
+                        let (p, r) = (f.params().len() as u32, f.results().len() as u32);
+                        if p > MAX_PARAMS {
+                            return Err(limit("function parameters", p, MAX_PARAMS));
+                        }
+                        if r > MAX_RESULTS {
+                            return Err(limit("function results", r, MAX_RESULTS));
+                        }
+                        let sig = (f.params().to_vec(), f.results().to_vec());
+                        let canon = types.iter().position(|t| *t == sig).unwrap_or(types.len());
+                        info.type_canon.push(canon as u32);
+                        types.push(sig);
+                    }
+                }
+            }
+            Payload::ImportSection(s) => {
+                for import in s.clone().into_imports() {
+                    let import = import.map_err(malformed)?;
+                    let unknown = || DeployError::UnknownImport {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                    };
+                    if import.module != abi::MODULE {
+                        return Err(unknown());
+                    }
+                    let sig = abi::lookup(import.name).ok_or_else(unknown)?;
+                    let TypeRef::Func(ty) = import.ty else {
+                        return Err(unknown());
+                    };
+                    match types.get(ty as usize) {
+                        Some((p, r)) if p[..] == *sig.params && r[..] == *sig.results => {}
+                        _ => {
+                            return Err(DeployError::ImportType {
+                                name: import.name.to_string(),
+                                expected: sig.describe(),
+                            });
+                        }
+                    }
+                    info.func_types.push(ty);
+                    info.imported_funcs += 1;
+                }
+            }
+            Payload::FunctionSection(s) => {
+                if s.count() > MAX_FUNCTIONS {
+                    return Err(limit("functions", s.count(), MAX_FUNCTIONS));
+                }
+                for ty in s.clone() {
+                    info.func_types.push(ty.map_err(malformed)?);
+                }
+            }
+            Payload::TableSection(s) => {
+                if s.count() > MAX_TABLES {
+                    return Err(limit("tables", s.count(), MAX_TABLES));
+                }
+                for t in s.clone() {
+                    let t = t.map_err(malformed)?;
+                    if t.ty.initial > MAX_TABLE_ELEMENTS as u64 {
+                        return Err(limit("table elements", t.ty.initial, MAX_TABLE_ELEMENTS));
+                    }
+                }
+            }
+            Payload::MemorySection(s) => {
+                for m in s.clone() {
+                    let m = m.map_err(malformed)?;
+                    memories += 1;
+                    if m.initial > MAX_MEMORY_PAGES {
+                        return Err(limit("initial memory pages", m.initial, MAX_MEMORY_PAGES));
+                    }
+                    info.initial_pages = m.initial;
+                }
+            }
+            Payload::GlobalSection(s) => {
+                if s.count() > MAX_GLOBALS {
+                    return Err(limit("globals", s.count(), MAX_GLOBALS));
+                }
+                info.globals = s.count();
+            }
+            Payload::ExportSection(s) => {
+                if s.count() > MAX_EXPORTS {
+                    return Err(limit("exports", s.count(), MAX_EXPORTS));
+                }
+                for e in s.clone() {
+                    let e = e.map_err(malformed)?;
+                    match (e.name, e.kind) {
+                        (abi::STACK_GLOBAL, _) => {
+                            return Err(DeployError::ReservedExport(e.name.into()));
+                        }
+                        ("memory", ExternalKind::Memory) if e.index == 0 => memory_exported = true,
+                        ("call", ExternalKind::Func) => call_export = Some(e.index),
+                        ("deploy", ExternalKind::Func) => deploy_export = Some(e.index),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::StartSection { .. } => {
+                return Err(DeployError::Unsupported(
+                    "a start function (initialise in the deploy export instead)".into(),
+                ));
+            }
+            Payload::ElementSection(s) if s.count() > MAX_ELEMENT_SEGMENTS => {
+                return Err(limit("element segments", s.count(), MAX_ELEMENT_SEGMENTS));
+            }
+            Payload::DataSection(s) if s.count() > MAX_DATA_SEGMENTS => {
+                return Err(limit("data segments", s.count(), MAX_DATA_SEGMENTS));
+            }
+            _ => {}
+        }
+        match validator.payload(&payload).map_err(malformed)? {
+            wasmparser::ValidPayload::Func(func, body) => {
+                let mut v = func.into_validator(std::mem::take(&mut allocs));
+                let mut locals_total = types
+                    .get(info.func_types[(info.imported_funcs + defined_index) as usize] as usize)
+                    .map(|t| t.0.len() as u32)
+                    .unwrap_or(0);
+                let mut locals = body.get_locals_reader().map_err(malformed)?;
+                for _ in 0..locals.get_count() {
+                    let offset = locals.original_position();
+                    let (count, ty) = locals.read().map_err(malformed)?;
+                    locals_total = locals_total.saturating_add(count);
+                    if locals_total > MAX_LOCALS {
+                        return Err(limit("locals in one function", locals_total, MAX_LOCALS));
+                    }
+                    v.define_locals(offset, count, ty).map_err(malformed)?;
+                }
+                let mut ops = body.get_operators_reader().map_err(malformed)?;
+                let mut blocks = 0u32;
+                let mut max_stack = 0u32;
+                while !ops.eof() {
+                    let (op, offset) = ops.read_with_offset().map_err(malformed)?;
+                    match &op {
+                        Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                            blocks += 1;
+                            module_blocks += 1;
+                            if blocks > MAX_BLOCKS_PER_FUNCTION {
+                                return Err(limit(
+                                    "blocks in one function",
+                                    blocks,
+                                    MAX_BLOCKS_PER_FUNCTION,
+                                ));
+                            }
+                            if module_blocks > MAX_BLOCKS_PER_MODULE {
+                                return Err(limit(
+                                    "blocks in the module",
+                                    module_blocks,
+                                    MAX_BLOCKS_PER_MODULE,
+                                ));
+                            }
+                        }
+                        Operator::BrTable { targets } if targets.len() > MAX_BR_TABLE_TARGETS => {
+                            return Err(limit(
+                                "br_table targets",
+                                targets.len(),
+                                MAX_BR_TABLE_TARGETS,
+                            ));
+                        }
+                        _ => {}
+                    }
+                    v.op(offset, &op).map_err(malformed)?;
+                    max_stack = max_stack.max(v.operand_stack_height());
+                }
+                ops.finish().map_err(malformed)?;
+                if max_stack > MAX_OPERAND_STACK {
+                    return Err(limit("operand stack depth", max_stack, MAX_OPERAND_STACK));
+                }
+                info.frame_costs
+                    .push(FRAME_OVERHEAD_SLOTS + locals_total + max_stack);
+                defined_index += 1;
+                allocs = v.into_allocations();
+            }
+            wasmparser::ValidPayload::End(_) => {}
+            _ => {}
+        }
+    }
+    if memories != 1 || !memory_exported {
+        return Err(DeployError::MissingExport(
+            "memory (exactly one linear memory, exported as \"memory\")",
+        ));
+    }
+    info.call_index =
+        call_export.ok_or(DeployError::MissingExport("call (the message entry point)"))?;
+    info.deploy_index = deploy_export;
+    for index in std::iter::once(info.call_index).chain(info.deploy_index) {
+        let ty = info.func_types.get(index as usize).copied();
+        let empty = ty
+            .and_then(|t| types.get(t as usize))
+            .is_some_and(|(p, r)| p.is_empty() && r.is_empty());
+        if index < info.imported_funcs || !empty {
+            return Err(DeployError::MissingExport(
+                "call/deploy must be functions defined by the module, of type [] -> []",
+            ));
+        }
+    }
+    Ok(info)
+}
