@@ -180,6 +180,9 @@ for recipients in $RECIPIENTS; do
                 awk '{print "   disk         anvil state snapshots (~/.foundry/anvil/tmp): " $1}'
         fi
         rm -rf "$WORK/$node-$scenario" # free the disk before the next run
+        # anvil leaves gigabytes of unsynced snapshot files behind; flush
+        # them now so their writeback does not stall the next node's fsyncs.
+        sync
         line="$(grep '^{' "$out" | tail -n 1)"
         if [ "$rc" != 0 ] || [ -z "$line" ]; then
             FAILED=1

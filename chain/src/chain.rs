@@ -326,18 +326,24 @@ impl Chain {
 
     /// The nonce for the sender's next transaction, counting the pool.
     pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
-        let snap = self.snapshot()?;
-        let state_nonce = snap
+        // State read under the pool lock: see `latest_account`.
+        let ps = self.shared.pool.lock();
+        let state_nonce = self.latest_account(address)?.nonce;
+        Ok(ps.pool.pending_nonce(address, state_nonce))
+    }
+
+    /// The account in the latest committed state. Callers hold the pool
+    /// lock while reading it: the producer commits a block first and then,
+    /// under that lock, tells the pool the new nonces, so a read made under
+    /// the lock is never older than what the pool knows. (Read outside it,
+    /// a snapshot taken just before a commit could make the pool believe a
+    /// mined nonce is still missing and hold later transactions back.)
+    fn latest_account(&self, address: &Address) -> Result<orac_primitives::Account, ChainError> {
+        Ok(self
+            .snapshot()?
             .latest_state()?
             .account(address)?
-            .map(|a| a.nonce)
-            .unwrap_or(0);
-        Ok(self
-            .shared
-            .pool
-            .lock()
-            .pool
-            .pending_nonce(address, state_nonce))
+            .unwrap_or_default())
     }
 
     pub fn pool_transaction(&self, hash: &H256) -> Option<Arc<RecoveredTx>> {
@@ -351,12 +357,11 @@ impl Chain {
     /// Decodes, checks and admits a raw transaction, and returns its hash
     /// once it is durable: mined (instant mode) or journaled (interval mode).
     pub async fn submit_raw(&self, raw: Vec<u8>) -> Result<H256, ChainError> {
-        let tx = tokio::task::spawn_blocking(move || -> Result<RecoveredTx, InvalidTx> {
-            let tx = SignedTransaction::decode(&raw)?;
-            Ok(RecoveredTx::recover(tx)?)
-        })
-        .await
-        .map_err(|_| ChainError::Shutdown)??;
+        // Recovery takes ~30 µs with libsecp256k1: cheaper inline than a hop
+        // to the blocking pool, and batches from many connections still
+        // spread over the runtime's workers.
+        let tx = SignedTransaction::decode(&raw).map_err(InvalidTx::from)?;
+        let tx = RecoveredTx::recover(tx).map_err(InvalidTx::from)?;
         self.submit(tx).await
     }
 
@@ -367,18 +372,11 @@ impl Chain {
         executor::check_static(&tx.tx, spec.chain_id, spec.gas_limit)?;
         let base_fee = self.shared.next_base_fee();
         executor::check_fees(&tx, base_fee)?;
-        let (nonce, balance) = {
-            let snap = self.snapshot()?;
-            let acct = snap
-                .latest_state()?
-                .account(&tx.sender)?
-                .unwrap_or_default();
-            (acct.nonce, acct.balance)
-        };
-        executor::check_balance(&tx, balance)?;
         let done = {
             let mut ps = self.shared.pool.lock();
-            let admitted = ps.pool.add(tx, nonce)?;
+            let account = self.latest_account(&tx.sender)?;
+            executor::check_balance(&tx, account.balance)?;
+            let admitted = ps.pool.add(tx, account.nonce)?;
             ps.stale.extend(admitted.replaced);
             ps.stale.extend(admitted.evicted);
             if let Some(w) = admitted.evicted.and_then(|h| ps.waiters.remove(&h)) {

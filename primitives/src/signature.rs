@@ -1,7 +1,7 @@
 //! secp256k1 signatures as Ethereum uses them: recoverable, low-s, and
 //! addresses derived from the public key.
 
-use k256::ecdsa::{RecoveryId, SigningKey, VerifyingKey};
+use k256::ecdsa::{SigningKey, VerifyingKey};
 use primitive_types::{H160, H256, U256};
 
 use crate::hash::keccak256;
@@ -56,17 +56,24 @@ impl Signature {
     }
 
     /// Recovers the address that produced this signature over `prehash`.
+    /// Uses libsecp256k1, the fastest and most scrutinised implementation;
+    /// ranges are checked first, so malleable (high-s) signatures never
+    /// reach it.
     pub fn recover(&self, prehash: &H256) -> Result<H160, SignatureError> {
+        use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
         self.validate()?;
         let mut bytes = [0u8; 64];
         self.r.write_as_big_endian(&mut bytes[..32]);
         self.s.write_as_big_endian(&mut bytes[32..]);
-        let sig = k256::ecdsa::Signature::from_slice(&bytes)
+        let recid = RecoveryId::try_from(self.y_parity as i32)
             .map_err(|_| SignatureError::InvalidValues)?;
-        let recid = RecoveryId::new(self.y_parity, false);
-        let key = VerifyingKey::recover_from_prehash(prehash.as_bytes(), &sig, recid)
+        let sig = RecoverableSignature::from_compact(&bytes, recid)
+            .map_err(|_| SignatureError::InvalidValues)?;
+        let key = sig
+            .recover_ecdsa(secp256k1::Message::from_digest(prehash.0))
             .map_err(|_| SignatureError::RecoveryFailed)?;
-        Ok(public_key_to_address(&key))
+        let point = key.serialize_uncompressed();
+        Ok(H160::from_slice(&keccak256(&point[1..]).as_bytes()[12..]))
     }
 }
 
