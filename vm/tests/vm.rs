@@ -1,0 +1,590 @@
+//! The VM end to end, in process: every host function, the message rules,
+//! hostile contracts, and the deploy-time rules. Contracts are WAT
+//! (tests/tool.wat is a multi-tool dispatching on its first calldata byte).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use orac_primitives::{Account, Address, Bytes, H256, PrivateKey, U256, keccak256};
+use orac_state::{Overlay, StateError, StateReader};
+use orac_vm::envelope;
+use orac_vm::limits::{MAX_CALL_DEPTH, MAX_MEMORY_PAGES};
+use orac_vm::{
+    BlockEnv, Compiler, FrameResult, TxEnv, Vm, VmConfig, create_address, create2_address,
+};
+
+static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unwrap());
+
+fn tool() -> Vec<u8> {
+    wat::parse_str(include_str!("tool.wat")).unwrap()
+}
+
+struct Mem(HashMap<Address, Account>);
+
+impl StateReader for Mem {
+    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
+        Ok(self.0.get(a).cloned())
+    }
+    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
+        Ok(H256::zero())
+    }
+    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
+const ALICE: Address = Address::repeat_byte(0xa1);
+const GAS: u64 = 10_000_000;
+
+fn env() -> TxEnv {
+    TxEnv {
+        block: BlockEnv {
+            number: 7,
+            timestamp: 1_700_000_000,
+            coinbase: Address::repeat_byte(0xcb),
+            base_fee: U256::from(1_000_000_000u64),
+            gas_limit: 30_000_000,
+            chain_id: 31337,
+            prev_randao: H256::repeat_byte(0x5e),
+        },
+        origin: ALICE,
+        gas_price: U256::from(2_000_000_000u64),
+    }
+}
+
+/// A world with Alice funded, and helpers to deploy and call.
+struct World {
+    state: Overlay,
+    vm: Vm,
+    nonce: u64,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with_vm(VM.clone())
+    }
+
+    fn with_vm(vm: Vm) -> Self {
+        let alice = Account {
+            balance: U256::from(10u64).pow(U256::from(21)),
+            ..Default::default()
+        };
+        Self {
+            state: Overlay::new(Arc::new(Mem(HashMap::from([(ALICE, alice)])))),
+            vm,
+            nonce: 0,
+        }
+    }
+
+    fn deploy_with(&mut self, module: &[u8], args: &[u8], value: u64) -> (Address, FrameResult) {
+        let address = create_address(&ALICE, self.nonce);
+        self.nonce += 1;
+        let mut data = envelope::wrap(module);
+        data.extend_from_slice(args);
+        let vm = self.vm.clone();
+        let state = &mut self.state;
+        // Deploying a large module costs tens of millions of gas.
+        let r = orac_vm::on_execution_stack(|| {
+            vm.create(
+                state,
+                env(),
+                ALICE,
+                address,
+                U256::from(value),
+                &data,
+                100_000_000,
+            )
+            .unwrap()
+        });
+        (address, r)
+    }
+
+    fn deploy(&mut self) -> Address {
+        let (a, r) = self.deploy_with(&tool(), &[], 0);
+        assert!(r.success, "deploy failed: {:?}", r.error);
+        a
+    }
+
+    fn call_with(&mut self, to: Address, input: &[u8], value: u64, gas: u64) -> FrameResult {
+        let vm = self.vm.clone();
+        let state = &mut self.state;
+        orac_vm::on_execution_stack(|| {
+            vm.call(
+                state,
+                env(),
+                ALICE,
+                to,
+                U256::from(value),
+                input,
+                gas,
+                false,
+            )
+            .unwrap()
+        })
+    }
+
+    fn call(&mut self, to: Address, input: &[u8]) -> FrameResult {
+        self.call_with(to, input, 0, GAS)
+    }
+
+    fn slot(&mut self, a: Address, key: H256) -> H256 {
+        self.state.storage(&a, &key).unwrap()
+    }
+}
+
+fn word(b: u8) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[31] = b;
+    w
+}
+
+fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
+    let mut v = vec![code];
+    for r in rest {
+        v.extend_from_slice(r);
+    }
+    v
+}
+
+fn call_op(to: Address, value: u64, gas: i64, data: &[u8]) -> Vec<u8> {
+    op(
+        7,
+        &[
+            to.as_bytes(),
+            &U256::from(value).to_big_endian(),
+            &gas.to_le_bytes(),
+            data,
+        ],
+    )
+}
+
+#[test]
+fn deploy_runs_the_constructor_and_storage_round_trips() {
+    let mut w = World::new();
+    let (a, r) = w.deploy_with(&tool(), &word(42), 0);
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(r.created, Some(a));
+    // The constructor stored its argument under key 0x..ff.
+    assert_eq!(w.slot(a, H256(word(0xff))), H256(word(42)));
+    // The deployed code is the module itself; a contract starts at nonce 1.
+    assert_eq!(w.state.code(&a).unwrap().0, tool());
+    assert_eq!(w.state.nonce(&a).unwrap(), 1);
+    assert!(w.call(a, &op(1, &[&word(1), &word(9)])).success);
+    let r = w.call(a, &op(2, &[&word(1)]));
+    assert!(r.success);
+    assert_eq!(r.output, word(9));
+    assert!(w.call(a, &op(3, &[&word(1)])).success);
+    assert_eq!(w.call(a, &op(2, &[&word(1)])).output, word(0));
+    // Unknown op: the contract reverts with no data.
+    let r = w.call(a, &[0xee]);
+    assert!(!r.success);
+    assert!(r.output.is_empty());
+    assert!(r.gas_left > 0, "a revert returns the unused gas");
+}
+
+#[test]
+fn environment_reaches_the_contract() {
+    let mut w = World::new();
+    let a = w.deploy();
+    let r = w.call_with(a, &[5, 1, 2, 3], 77, GAS);
+    assert!(r.success, "{:?}", r.error);
+    let o = &r.output;
+    assert_eq!(&o[0..20], ALICE.as_bytes(), "caller");
+    assert_eq!(&o[20..40], ALICE.as_bytes(), "origin");
+    assert_eq!(&o[40..60], a.as_bytes(), "address");
+    assert_eq!(U256::from_big_endian(&o[60..92]), U256::from(77), "value");
+    let alice_balance = w.state.balance(&ALICE).unwrap();
+    assert_eq!(U256::from_big_endian(&o[92..124]), alice_balance, "balance");
+    let i64_at = |i: usize| i64::from_le_bytes(o[i..i + 8].try_into().unwrap());
+    assert_eq!(i64_at(124), 7);
+    assert_eq!(i64_at(132), 1_700_000_000);
+    assert_eq!(i64_at(140), 30_000_000);
+    assert_eq!(&o[148..168], Address::repeat_byte(0xcb).as_bytes());
+    assert_eq!(i64_at(168), 31337);
+    assert_eq!(
+        U256::from_big_endian(&o[176..208]),
+        U256::from(1_000_000_000u64)
+    );
+    assert_eq!(
+        U256::from_big_endian(&o[208..240]),
+        U256::from(2_000_000_000u64)
+    );
+    assert_eq!(&o[240..272], &[0x5e; 32]);
+    let gas_left = i64_at(272) as u64;
+    assert!(gas_left > 0 && gas_left < GAS);
+    assert_eq!(u32::from_le_bytes(o[280..284].try_into().unwrap()), 4);
+    // The value moved with the call.
+    assert_eq!(w.state.balance(&a).unwrap(), U256::from(77));
+}
+
+#[test]
+fn logs_carry_zero_to_four_topics_and_no_more() {
+    let mut w = World::new();
+    let a = w.deploy();
+    for n in 0..=4u8 {
+        let cp = w.state.checkpoint();
+        let topics: Vec<u8> = (0..n).flat_map(|i| word(i + 1)).collect();
+        let r = w.call(a, &op(6, &[&[n], &topics, b"data"]));
+        assert!(r.success, "{n}: {:?}", r.error);
+        let logs = w.state.logs_since(cp);
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].address, a);
+        assert_eq!(logs[0].topics.len(), n as usize);
+        assert_eq!(logs[0].data.0, b"data");
+    }
+    let topics: Vec<u8> = (0..5u8).flat_map(word).collect();
+    let r = w.call(a, &op(6, &[&[5], &topics]));
+    assert!(!r.success);
+    assert!(r.error.unwrap().contains("topic count too large"));
+    let r = w.call(a, &[23]);
+    assert!(r.error.unwrap().contains("log data too large"));
+}
+
+#[test]
+fn nested_calls_move_value_and_return_data() {
+    let mut w = World::new();
+    let (a, b) = (w.deploy(), w.deploy());
+    assert!(w.call(b, &op(1, &[&word(3), &word(4)])).success);
+    // Alice -> A (with 500) -> B (with 200): B returns its slot 3.
+    let r = w.call_with(a, &call_op(b, 200, -1, &op(2, &[&word(3)])), 500, GAS);
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(r.output[0], 0, "inner status");
+    assert_eq!(&r.output[1..], &word(4));
+    assert_eq!(w.state.balance(&a).unwrap(), U256::from(300));
+    assert_eq!(w.state.balance(&b).unwrap(), U256::from(200));
+    // Value to a plain account.
+    let bob = Address::repeat_byte(0xb0);
+    let r = w.call(
+        a,
+        &op(19, &[bob.as_bytes(), &U256::from(50).to_big_endian()]),
+    );
+    assert!(r.success);
+    assert_eq!(r.output[0], 0);
+    assert_eq!(w.state.balance(&bob).unwrap(), U256::from(50));
+    // More value than A has: the inner call fails, A carries on.
+    let r = w.call(
+        a,
+        &op(19, &[bob.as_bytes(), &U256::from(10_000).to_big_endian()]),
+    );
+    assert!(r.success);
+    assert_eq!(r.output[0], 1);
+    assert_eq!(w.state.balance(&bob).unwrap(), U256::from(50));
+}
+
+#[test]
+fn a_failed_inner_call_reverts_only_its_own_effects() {
+    let mut w = World::new();
+    let (a, b) = (w.deploy(), w.deploy());
+    let cp = w.state.checkpoint();
+    // A calls B, which stores, logs and reverts; A then records the status.
+    let inner = op(20, &[&word(8), &word(9)]);
+    let r = w.call(a, &op(21, &[b.as_bytes(), &inner]));
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(
+        w.slot(b, H256(word(8))),
+        H256::zero(),
+        "B's write rolled back"
+    );
+    assert_eq!(
+        w.slot(a, H256(word(1))),
+        H256(word(2)),
+        "A saw status 1 and went on"
+    );
+    let logs = w.state.logs_since(cp);
+    assert_eq!(logs.len(), 1, "only A's log remains");
+    assert_eq!(logs[0].address, a);
+    // A top-level revert rolls back everything, including A's own writes.
+    let r = w.call(a, &op(20, &[&word(5), &word(6)]));
+    assert!(!r.success);
+    assert_eq!(w.slot(a, H256(word(5))), H256::zero());
+}
+
+#[test]
+fn static_calls_cannot_change_state() {
+    let mut w = World::new();
+    let (a, b) = (w.deploy(), w.deploy());
+    let static_op = |data: &[u8]| op(8, &[b.as_bytes(), &(-1i64).to_le_bytes(), data]);
+    let r = w.call(a, &static_op(&op(1, &[&word(1), &word(1)])));
+    assert!(r.success);
+    assert_eq!(r.output[0], 1, "a write inside a static call fails");
+    let r = w.call(a, &static_op(&op(6, &[&[0]])));
+    assert_eq!(r.output[0], 1, "a log inside a static call fails");
+    let r = w.call(a, &static_op(&op(2, &[&word(1)])));
+    assert_eq!(r.output[0], 0, "reads are fine");
+    // A static call that makes a nested (non-static) call stays static.
+    let nested = call_op(a, 0, -1, &op(1, &[&word(1), &word(1)]));
+    let r = w.call(a, &static_op(&nested));
+    assert_eq!(r.output[0], 0);
+    assert_eq!(r.output[1], 1, "the nested write failed too");
+}
+
+#[test]
+fn contracts_create_contracts_with_and_without_salt() {
+    let mut w = World::new();
+    let a = w.deploy();
+    let code = envelope::wrap(&tool());
+    let mut with_args = code.clone();
+    with_args.extend_from_slice(&word(77));
+    let nonce = w.state.nonce(&a).unwrap();
+    let r = w.call(a, &op(9, &[&U256::zero().to_big_endian(), &with_args]));
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(r.output[0], 0);
+    let child = Address::from_slice(&r.output[1..21]);
+    assert_eq!(child, create_address(&a, nonce));
+    assert_eq!(w.state.code(&child).unwrap().0, tool());
+    assert_eq!(
+        w.slot(child, H256(word(0xff))),
+        H256(word(77)),
+        "constructor ran"
+    );
+    // CREATE2: the address follows from creator, salt and creation data.
+    let salt = H256::repeat_byte(7);
+    let r = w.call(
+        a,
+        &op(10, &[&U256::zero().to_big_endian(), salt.as_bytes(), &code]),
+    );
+    assert_eq!(r.output[0], 0);
+    let child2 = Address::from_slice(&r.output[1..21]);
+    assert_eq!(child2, create2_address(&a, &salt, &code));
+    // The same salt again collides and fails.
+    let r = w.call(
+        a,
+        &op(10, &[&U256::zero().to_big_endian(), salt.as_bytes(), &code]),
+    );
+    assert_eq!(r.output[0], 1);
+    // Garbage code fails to deploy, with a reason in the return data.
+    let r = w.call(a, &op(9, &[&U256::zero().to_big_endian(), b"not wasm"]));
+    assert_eq!(r.output[0], 1);
+    assert!(String::from_utf8_lossy(&r.output[21..]).contains("envelope"));
+}
+
+#[test]
+fn keccak_and_ecrecover() {
+    let mut w = World::new();
+    let a = w.deploy();
+    let r = w.call(a, &op(11, &[b"hello orac"]));
+    assert_eq!(r.output, keccak256(b"hello orac").0);
+    let key = PrivateKey::from_bytes(&[3; 32]).unwrap();
+    let digest = keccak256(b"observation");
+    let sig = key.sign_prehash(&digest);
+    let call = |sig: orac_primitives::Signature| {
+        op(
+            12,
+            &[
+                digest.as_bytes(),
+                &[27 + sig.y_parity as u8],
+                &sig.r.to_big_endian(),
+                &sig.s.to_big_endian(),
+            ],
+        )
+    };
+    let r = w.call(a, &call(sig));
+    assert_eq!(r.output[0], 1);
+    assert_eq!(&r.output[1..21], key.address().as_bytes());
+    // High-s (malleable) signatures are refused.
+    let n = U256::from_dec_str(
+        "115792089237316195423570985008687907852837564279074904382605163141518161494337",
+    )
+    .unwrap();
+    let flipped = orac_primitives::Signature {
+        s: n - sig.s,
+        y_parity: !sig.y_parity,
+        ..sig
+    };
+    assert_eq!(w.call(a, &call(flipped)).output[0], 0);
+}
+
+#[test]
+fn gas_forwarding_keeps_one_sixty_fourth_back() {
+    let mut w = World::new();
+    let (a, b) = (w.deploy(), w.deploy());
+    let r = w.call(a, &call_op(b, 0, -1, &[5]));
+    assert!(r.success);
+    let inner_left = i64::from_le_bytes(r.output[1 + 272..1 + 280].try_into().unwrap()) as u64;
+    assert!(inner_left < GAS * 63 / 64, "callee saw {inner_left}");
+    assert!(inner_left > GAS * 60 / 64);
+    // Asking for a small budget gives exactly that budget (or less).
+    let r = w.call(a, &call_op(b, 0, 50_000, &[5]));
+    let inner_left = i64::from_le_bytes(r.output[1 + 272..1 + 280].try_into().unwrap()) as u64;
+    assert!(inner_left < 50_000);
+    // An inner call that runs out of gas fails; the caller continues with
+    // what was kept back.
+    let r = w.call(a, &call_op(b, 0, 100_000, &[13]));
+    assert!(r.success);
+    assert_eq!(r.output[0], 1);
+}
+
+#[test]
+fn hostile_contracts_end_cleanly() {
+    let mut w = World::new();
+    let a = w.deploy();
+    // Infinite loop: out of gas, all gas consumed.
+    let r = w.call(a, &[13]);
+    assert!(!r.success);
+    assert_eq!(r.error.as_deref(), Some("out of gas"));
+    assert_eq!(r.gas_left, 0);
+    // Memory bomb: growth stops at the cap.
+    let r = w.call(a, &[14]);
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(
+        u32::from_le_bytes(r.output[..4].try_into().unwrap()) as u64,
+        MAX_MEMORY_PAGES
+    );
+    let r = w.call(a, &[22, 255]);
+    assert_eq!(
+        r.output[..4],
+        (-1i32).to_le_bytes(),
+        "growing past the cap returns -1"
+    );
+    // Growth is paid for: with little gas, the same bomb runs out of gas.
+    let r = w.call_with(a, &[14], 0, 100_000);
+    assert_eq!(r.error.as_deref(), Some("out of gas"));
+    // Unbounded recursion: the deterministic stack limit, not a crash.
+    let r = w.call(a, &[15]);
+    assert_eq!(r.error.as_deref(), Some("stack limit exceeded"));
+    // Reentrancy loop: stops at the depth limit; every level counted.
+    let r = w.call_with(a, &[16], 0, 30_000_000);
+    assert!(r.success, "{:?}", r.error);
+    let levels = w.slot(a, H256::zero());
+    assert_eq!(levels.to_low_u64_be(), MAX_CALL_DEPTH as u64);
+    // Huge return data and bad pointers fail the frame.
+    let r = w.call(a, &[17]);
+    assert!(r.error.unwrap().contains("return data too large"));
+    let r = w.call(a, &[18]);
+    assert!(r.error.unwrap().contains("out-of-bounds pointer"));
+    // And the VM still serves normal calls afterwards.
+    assert!(w.call(a, &op(2, &[&word(1)])).success);
+}
+
+fn deploy_error(module: &[u8]) -> String {
+    let mut w = World::new();
+    let (_, r) = w.deploy_with(module, &[], 0);
+    assert!(!r.success);
+    r.error.unwrap()
+}
+
+#[test]
+fn deploy_rules() {
+    let e = deploy_error(b"\0asm garbage");
+    assert!(e.contains("invalid contract code"), "{e}");
+    let m = wat::parse_str(
+        r#"(module (import "env" "x" (func)) (memory (export "memory") 1) (func (export "call")))"#,
+    )
+    .unwrap();
+    assert!(deploy_error(&m).contains("unknown import env.x"));
+    let m = wat::parse_str(r#"(module (import "orac" "caller" (func (param i64))) (memory (export "memory") 1) (func (export "call")))"#).unwrap();
+    assert!(deploy_error(&m).contains("wrong type"));
+    let m = wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap();
+    assert!(deploy_error(&m).contains("missing export: call"));
+    let m = wat::parse_str(r#"(module (func (export "call")))"#).unwrap();
+    assert!(deploy_error(&m).contains("memory"));
+    let m = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (func $s) (start $s) (func (export "call")))"#,
+    )
+    .unwrap();
+    assert!(deploy_error(&m).contains("start function"));
+    let m = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call") (drop (v128.const i64x2 0 0))))"#).unwrap();
+    assert!(
+        deploy_error(&m).contains("unsupported"),
+        "{}",
+        deploy_error(&m)
+    );
+    let m = wat::parse_str(r#"(module (memory (export "memory") 300) (func (export "call")))"#)
+        .unwrap();
+    assert!(deploy_error(&m).contains("initial memory pages"));
+    let m = wat::parse_str(r#"(module (memory (export "memory") 1) (global (export "__orac_stack") i32 (i32.const 0)) (func (export "call")))"#).unwrap();
+    assert!(deploy_error(&m).contains("reserved"));
+    // A JIT bomb: thousands of empty loops in one function.
+    let loops = "(loop)".repeat(20_000);
+    let m = wat::parse_str(format!(
+        "(module (memory (export \"memory\") 1) (func (export \"call\") {loops}))"
+    ))
+    .unwrap();
+    let e = deploy_error(&m);
+    assert!(e.contains("blocks in one function"), "{e}");
+    // Too big.
+    let big = vec![0u8; orac_vm::limits::MAX_CODE_SIZE + 1];
+    assert!(deploy_error(&big).contains("too large"));
+    // Without the envelope.
+    let mut w = World::new();
+    let r = orac_vm::on_execution_stack(|| {
+        VM.create(
+            &mut w.state,
+            env(),
+            ALICE,
+            Address::repeat_byte(1),
+            U256::zero(),
+            &tool(),
+            GAS,
+        )
+        .unwrap()
+    });
+    assert!(r.error.unwrap().contains("envelope"));
+    // A module without a deploy export deploys (no constructor).
+    let m =
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call")))"#).unwrap();
+    let mut w = World::new();
+    let (_, r) = w.deploy_with(&m, &[], 0);
+    assert!(r.success);
+}
+
+/// The same calls on fresh VMs — cold cache, then warm from disk, then
+/// with the winch compiler — give identical results and gas.
+#[test]
+fn results_do_not_depend_on_cache_or_compiler() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |compiler: Compiler| {
+        let vm = Vm::new(&VmConfig {
+            compiler,
+            cache_dir: Some(dir.path().to_path_buf()),
+        })
+        .unwrap();
+        let mut w = World::with_vm(vm);
+        let (a, b) = (w.deploy(), w.deploy());
+        let mut out = vec![];
+        for input in [
+            op(1, &[&word(1), &word(2)]),
+            call_op(b, 3, -1, &op(2, &[&word(1)])),
+            vec![15],
+            vec![13],
+            vec![14],
+            op(21, &[b.as_bytes(), &op(20, &[&word(8), &word(9)])]),
+        ] {
+            let r = w.call_with(a, &input, 5, 3_000_000);
+            out.push((r.success, r.gas_left, r.output, r.error));
+        }
+        out
+    };
+    let cold = run(Compiler::Cranelift);
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() > 0,
+        "artifacts were cached"
+    );
+    let warm = run(Compiler::Cranelift);
+    assert_eq!(cold, warm);
+    let winch = run(Compiler::Winch);
+    assert_eq!(cold, winch);
+}
+
+#[test]
+fn a_damaged_cache_entry_is_recompiled_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = VmConfig {
+        compiler: Compiler::Cranelift,
+        cache_dir: Some(dir.path().to_path_buf()),
+    };
+    {
+        let mut w = World::with_vm(Vm::new(&config).unwrap());
+        w.deploy();
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let mut w = World::with_vm(Vm::new(&config).unwrap());
+    let a = w.deploy();
+    assert!(w.call(a, &op(1, &[&word(1), &word(2)])).success);
+}
