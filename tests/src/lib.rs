@@ -245,6 +245,60 @@ fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Signs a transaction on the dev chain: a call (`to`) or a creation.
+pub fn signed_tx(
+    key: &orac_primitives::PrivateKey,
+    nonce: u64,
+    to: Option<orac_primitives::Address>,
+    value: u64,
+    data: Vec<u8>,
+    gas: u64,
+) -> String {
+    use orac_primitives::{Bytes, Transaction, TxType, U256};
+    let tx = Transaction {
+        tx_type: TxType::DynamicFee,
+        chain_id: Some(31337),
+        nonce,
+        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
+        max_fee_per_gas: U256::from(100_000_000_000u64),
+        gas_limit: gas,
+        to,
+        value: U256::from(value),
+        input: Bytes(data),
+        access_list: vec![],
+    }
+    .sign(key);
+    format!("0x{}", hex_encode(tx.encoded()))
+}
+
+/// Builds the test contracts (tests/contracts/build.sh) once and returns
+/// the module of `name`.
+pub fn test_contract(name: &str) -> Vec<u8> {
+    static BUILT: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    let paths = BUILT.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(workspace().join("tests/contracts/build.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/contracts/build.sh");
+        assert!(out.status.success(), "building the test contracts failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(PathBuf::from)
+            .collect()
+    });
+    let path = paths
+        .iter()
+        .find(|p| p.file_stem().is_some_and(|s| s == name))
+        .unwrap_or_else(|| panic!("no test contract {name}"));
+    std::fs::read(path).expect("read the built contract")
+}
+
+/// `0x`-hex of bytes.
+pub fn hex0x(b: &[u8]) -> String {
+    format!("0x{}", hex_encode(b))
+}
+
 /// Where the client-library tests keep their installed packages.
 pub fn clients_dir() -> PathBuf {
     workspace().join("tests").join("clients")
