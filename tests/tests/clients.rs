@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use orac_tests::{Node, allow_missing_clients, clients_dir};
+use orac_tests::{Node, allow_missing_clients, clients_dir, hex0x, test_contract};
 
 /// Longer than any script's own watchdog (180 s), so theirs speak first.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -55,6 +55,26 @@ fn venv_python() -> PathBuf {
 /// Starts a fresh node, runs `program args` in tests/clients with the
 /// node's URLs, and asserts it exits 0; its output is printed either way.
 fn run_client(client: &str, program: &Path, args: &[&str]) {
+    run_client_with(client, program, args, &[]);
+}
+
+/// The counter test contract as clients take it: deploy bytecode (hex of
+/// the deploy envelope) and ABI JSON, written to `dir`.
+fn counter_files(dir: &Path) -> Vec<(&'static str, String)> {
+    let bin = dir.join("counter.bin");
+    std::fs::write(
+        &bin,
+        hex0x(&orac_vm::envelope::wrap(&test_contract("counter"))),
+    )
+    .expect("write bin");
+    let abi = orac_tests::workspace().join("tests/contracts/counter/counter.abi.json");
+    vec![
+        ("ORAC_COUNTER_BIN", bin.display().to_string()),
+        ("ORAC_COUNTER_ABI", abi.display().to_string()),
+    ]
+}
+
+fn run_client_with(client: &str, program: &Path, args: &[&str], env: &[(&str, String)]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let node = Node::dev(dir.path(), &[]);
     let started = Instant::now();
@@ -64,6 +84,7 @@ fn run_client(client: &str, program: &Path, args: &[&str]) {
         .env("ORAC_RPC_URL", &node.url)
         .env("ORAC_WS_URL", &node.ws_url)
         .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -135,4 +156,34 @@ fn cast() {
         return;
     }
     run_client("cast", Path::new("bash"), &["cast.sh"]);
+}
+
+#[test]
+fn ethers_v6_deploys_and_calls_a_wasm_contract() {
+    if !node_toolchain("ethers", "ethers") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = counter_files(dir.path());
+    run_client_with(
+        "ethers contract",
+        Path::new("node"),
+        &["contract_ethers.mjs"],
+        &env,
+    );
+}
+
+#[test]
+fn cast_deploys_and_calls_a_wasm_contract() {
+    if !node_toolchain("cast", "@foundry-rs/cast") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = counter_files(dir.path());
+    run_client_with(
+        "cast contract",
+        Path::new("bash"),
+        &["contract_cast.sh"],
+        &env,
+    );
 }
