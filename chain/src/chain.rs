@@ -55,8 +55,6 @@ pub struct ChainConfig {
     pub db: DbConfig,
     /// Keys the node signs with for `eth_sendTransaction`.
     pub dev_keys: Vec<PrivateKey>,
-    /// Compiler choice for the VM (its code cache lives in the datadir).
-    pub compiler: orac_vm::Compiler,
 }
 
 /// Something subscribers hear about.
@@ -212,8 +210,11 @@ impl Chain {
             .spec
             .genesis_header(crate::spec::genesis_state_root(&config.spec))
             .hash();
+        // The compiler is a consensus parameter, not a node option: Winch
+        // meters bulk-memory instructions differently (docs/gas.md), so
+        // every node runs Cranelift.
         let vm = Vm::new(&VmConfig {
-            compiler: config.compiler,
+            compiler: orac_vm::Compiler::Cranelift,
             cache_dir: Some(config.datadir.join("code-cache")),
         })
         .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?;

@@ -18,7 +18,6 @@ fn config(dir: &std::path::Path, mining: MiningMode) -> ChainConfig {
         pool: PoolConfig::default(),
         db: DbConfig::default(),
         dev_keys: derive_keys(DEV_MNEMONIC, 10).unwrap(),
-        compiler: orac_vm::Compiler::Cranelift,
     }
 }
 

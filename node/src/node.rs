@@ -38,17 +38,6 @@ pub struct NodeArgs {
     /// Number of dev accounts.
     #[arg(long, default_value_t = 10, requires = "dev")]
     accounts: u32,
-    /// Compiler for contract code: cranelift (optimising) or winch (baseline).
-    #[arg(long, default_value = "cranelift", value_parser = parse_compiler)]
-    compiler: orac_vm::Compiler,
-}
-
-fn parse_compiler(s: &str) -> Result<orac_vm::Compiler, String> {
-    match s {
-        "cranelift" => Ok(orac_vm::Compiler::Cranelift),
-        "winch" => Ok(orac_vm::Compiler::Winch),
-        other => Err(format!("unknown compiler {other:?}: cranelift or winch")),
-    }
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -102,7 +91,6 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         pool: PoolConfig::default(),
         db: DbConfig::default(),
         dev_keys: keys.clone(),
-        compiler: args.compiler,
     })
     .with_context(|| format!("cannot open the chain in {}", datadir.display()))?;
 
