@@ -62,8 +62,6 @@ pub enum InvalidTx {
     PoolFull,
     #[error("account limit exceeded: {address:?} already has {count} pooled transactions")]
     AccountLimit { address: Address, count: usize },
-    #[error("contract creation is not supported yet: this orac build has no WASM VM")]
-    CreateUnsupported,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -182,11 +182,11 @@ must_fail "a transfer whose max fee is below the base fee" "max fee per gas less
   send --private-key "$KEY0" "$(fresh_address)" --value 1 --gas-price 1 --priority-gas-price 1
 must_fail "a tip above the max fee" "max priority fee per gas higher than max fee per gas" \
   send --private-key "$KEY0" "$(fresh_address)" --value 1 --gas-price 5gwei --priority-gas-price 6gwei
-must_fail "contract creation (no VM yet)" "contract creation is not supported" \
+must_fail "creating a contract from EVM bytecode" "bad deploy envelope" \
   send --private-key "$KEY0" --create 0x6000
 eq "$(c nonce "$ADDR0" --block pending)" "$((nonce0 + 2))" "failed sends used no nonce"
 
-# --- logs: none without a VM, but the query must be served -----------------
+# --- logs: none so far (no contract has run), but the query is served -----
 eq "$(c logs --from-block 0 --to-block latest --json)" "[]" "cast logs from genesis"
 
 # --- cast block latest ------------------------------------------------------
