@@ -293,7 +293,10 @@ impl Producer {
             return Err(e.into());
         }
 
-        // Durable. Update the pool, answer submitters, announce the block.
+        // Durable. The head moves first, so a submitter who hears back sees
+        // the block that holds its transaction; then the pool and the
+        // submitters; then subscribers.
+        *shared.head.write() = header.clone();
         let new_nonces: Vec<(Address, u64)> = built
             .changes
             .accounts
@@ -322,7 +325,6 @@ impl Producer {
                 }
             }
         }
-        *shared.head.write() = header.clone();
         tracing::debug!(
             number = header.number,
             txs = included.len(),
