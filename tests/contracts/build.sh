@@ -25,10 +25,10 @@ for dir in "$here"/*/; do
   [ -f "$dir/Cargo.toml" ] || continue
   name="$(basename "$dir")"
   if [ "$toolchain" = rustup ]; then
-    (cd "$dir" && cargo build --quiet --release --target "$target") >&2
+    (cd "$dir" && cargo build --quiet --release --target "$target" --target-dir "$dir/target") >&2
   else
     (cd "$dir" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C linker=wasm-ld" \
-      /usr/bin/cargo build --quiet --release --target "$target" -Zbuild-std=core,alloc) >&2
+      /usr/bin/cargo build --quiet --release --target "$target" --target-dir "$dir/target" -Zbuild-std=core,alloc) >&2
   fi
   echo "$dir/target/$target/release/$name.wasm"
 done
