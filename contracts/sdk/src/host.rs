@@ -1,0 +1,364 @@
+//! Safe wrappers over the host ABI (docs/host-abi.md). On wasm32 each one
+//! is a host call; natively each one reads or changes the thread's test
+//! environment ([`crate::testing`]).
+
+#[cfg(target_arch = "wasm32")]
+use alloc::vec;
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, B256, U256};
+
+#[cfg(target_arch = "wasm32")]
+mod sys {
+    #[link(wasm_import_module = "orac")]
+    unsafe extern "C" {
+        pub fn storage_read(key: *const u8, out: *mut u8);
+        pub fn storage_write(key: *const u8, value: *const u8);
+        pub fn calldata_size() -> u32;
+        pub fn calldata_copy(dst: *mut u8, offset: u32, len: u32);
+        pub fn set_return(ptr: *const u8, len: u32);
+        pub fn revert(ptr: *const u8, len: u32);
+        pub fn caller(out: *mut u8);
+        pub fn origin(out: *mut u8);
+        pub fn address(out: *mut u8);
+        pub fn call_value(out: *mut u8);
+        pub fn balance(addr: *const u8, out: *mut u8);
+        pub fn block_number() -> i64;
+        pub fn block_timestamp() -> i64;
+        pub fn block_gas_limit() -> i64;
+        pub fn coinbase(out: *mut u8);
+        pub fn chain_id() -> i64;
+        pub fn base_fee(out: *mut u8);
+        pub fn gas_price(out: *mut u8);
+        pub fn gas_left() -> i64;
+        pub fn emit_log(topics: *const u8, count: u32, data: *const u8, len: u32);
+        pub fn call(addr: *const u8, value: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
+        pub fn static_call(addr: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
+        pub fn return_data_size() -> u32;
+        pub fn return_data_copy(dst: *mut u8, offset: u32, len: u32);
+        pub fn create(value: *const u8, data: *const u8, len: u32, out: *mut u8) -> u32;
+        pub fn create2(
+            value: *const u8,
+            data: *const u8,
+            len: u32,
+            salt: *const u8,
+            out: *mut u8,
+        ) -> u32;
+        pub fn keccak256(ptr: *const u8, len: u32, out: *mut u8);
+        pub fn ecrecover(hash: *const u8, v: u32, r: *const u8, s: *const u8, out: *mut u8) -> u32;
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+use crate::testing::with_env;
+
+/// Reads a storage slot of this contract.
+pub fn storage_read(key: &B256) -> B256 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 32];
+        unsafe { sys::storage_read(key.as_ptr(), out.as_mut_ptr()) };
+        B256::from(out)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.storage_read(key))
+}
+
+/// Writes a storage slot of this contract (zero deletes it).
+pub fn storage_write(key: &B256, value: &B256) {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        sys::storage_write(key.as_ptr(), value.as_ptr())
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.storage_write(key, value))
+}
+
+/// The message's calldata.
+pub fn calldata() -> Vec<u8> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let n = unsafe { sys::calldata_size() };
+        let mut v = vec![0u8; n as usize];
+        unsafe { sys::calldata_copy(v.as_mut_ptr(), 0, n) };
+        v
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.calldata.clone())
+}
+
+/// Sets the message's return data.
+pub fn set_return(data: &[u8]) {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        sys::set_return(data.as_ptr(), data.len() as u32)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.return_data = data.to_vec())
+}
+
+/// Ends the message with a revert carrying `data`. Never returns.
+pub fn revert(data: &[u8]) -> ! {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        sys::revert(data.as_ptr(), data.len() as u32);
+        // The host ends the instance; it never comes back here.
+        core::arch::wasm32::unreachable()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::testing::raise_revert(data.to_vec())
+}
+
+macro_rules! address_getter {
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        pub fn $name() -> Address {
+            #[cfg(target_arch = "wasm32")]
+            {
+                let mut out = [0u8; 20];
+                unsafe { sys::$name(out.as_mut_ptr()) };
+                Address::from(out)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            with_env(|e| e.$field)
+        }
+    };
+}
+
+address_getter!(
+    /// The immediate caller.
+    caller, caller
+);
+address_getter!(
+    /// The transaction's sender.
+    origin, origin
+);
+address_getter!(
+    /// This contract's address.
+    address, address
+);
+address_getter!(
+    /// The block producer.
+    coinbase, coinbase
+);
+
+macro_rules! u256_getter {
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        pub fn $name() -> U256 {
+            #[cfg(target_arch = "wasm32")]
+            {
+                let mut out = [0u8; 32];
+                unsafe { sys::$name(out.as_mut_ptr()) };
+                U256::from_be_bytes(out)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            with_env(|e| e.$field)
+        }
+    };
+}
+
+u256_getter!(
+    /// Value sent with this message.
+    call_value, value
+);
+u256_getter!(
+    /// The block's base fee per gas.
+    base_fee, base_fee
+);
+u256_getter!(
+    /// The transaction's gas price.
+    gas_price, gas_price
+);
+
+macro_rules! u64_getter {
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        pub fn $name() -> u64 {
+            #[cfg(target_arch = "wasm32")]
+            {
+                unsafe { sys::$name() as u64 }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            with_env(|e| e.$field)
+        }
+    };
+}
+
+u64_getter!(
+    /// The block's number.
+    block_number, block_number
+);
+u64_getter!(
+    /// The block's timestamp, in seconds.
+    block_timestamp, timestamp
+);
+u64_getter!(
+    /// The block's gas limit.
+    block_gas_limit, gas_limit
+);
+u64_getter!(
+    /// The chain id.
+    chain_id, chain_id
+);
+u64_getter!(
+    /// Gas left in this message.
+    gas_left, gas_left
+);
+
+/// Balance of any account.
+pub fn balance(of: &Address) -> U256 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 32];
+        unsafe { sys::balance(of.as_ptr(), out.as_mut_ptr()) };
+        U256::from_be_bytes(out)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.balance_of(of))
+}
+
+/// Emits a log with up to four topics.
+pub fn emit_log(topics: &[[u8; 32]], data: &[u8]) {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        sys::emit_log(
+            topics.as_ptr() as *const u8,
+            topics.len() as u32,
+            data.as_ptr(),
+            data.len() as u32,
+        )
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.emit(topics, data))
+}
+
+/// Outcome of a sub-call or creation: success, and the return or revert
+/// data.
+pub struct CallOutcome {
+    pub success: bool,
+    pub data: Vec<u8>,
+}
+
+#[cfg(target_arch = "wasm32")]
+fn return_data() -> Vec<u8> {
+    let n = unsafe { sys::return_data_size() };
+    let mut v = vec![0u8; n as usize];
+    unsafe { sys::return_data_copy(v.as_mut_ptr(), 0, n) };
+    v
+}
+
+/// A message call. `gas: None` forwards as much as allowed (63/64).
+pub fn call(
+    to: &Address,
+    value: &U256,
+    data: &[u8],
+    gas: Option<u64>,
+    is_static: bool,
+) -> CallOutcome {
+    let gas = gas.map(|g| g.min(i64::MAX as u64) as i64).unwrap_or(-1);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let status = unsafe {
+            if is_static {
+                sys::static_call(to.as_ptr(), data.as_ptr(), data.len() as u32, gas)
+            } else {
+                let v = value.to_be_bytes::<32>();
+                sys::call(
+                    to.as_ptr(),
+                    v.as_ptr(),
+                    data.as_ptr(),
+                    data.len() as u32,
+                    gas,
+                )
+            }
+        };
+        CallOutcome {
+            success: status == 0,
+            data: return_data(),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = gas;
+        with_env(|e| e.mock_call(to, value, data, is_static))
+    }
+}
+
+/// Deploys a contract (deploy envelope + constructor arguments), with an
+/// optional CREATE2 salt. Returns the new address, or the failure's data.
+pub fn create(value: &U256, data: &[u8], salt: Option<&B256>) -> Result<Address, Vec<u8>> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 20];
+        let v = value.to_be_bytes::<32>();
+        let status = unsafe {
+            match salt {
+                Some(s) => sys::create2(
+                    v.as_ptr(),
+                    data.as_ptr(),
+                    data.len() as u32,
+                    s.as_ptr(),
+                    out.as_mut_ptr(),
+                ),
+                None => sys::create(
+                    v.as_ptr(),
+                    data.as_ptr(),
+                    data.len() as u32,
+                    out.as_mut_ptr(),
+                ),
+            }
+        };
+        if status == 0 {
+            Ok(Address::from(out))
+        } else {
+            Err(return_data())
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (value, data, salt);
+        Err(b"contract creation needs the real VM: use orac-testkit".to_vec())
+    }
+}
+
+/// Keccak-256, by the host on wasm32.
+pub fn keccak256(data: &[u8]) -> B256 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 32];
+        unsafe { sys::keccak256(data.as_ptr(), data.len() as u32, out.as_mut_ptr()) };
+        B256::from(out)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    alloy_primitives::keccak256(data)
+}
+
+/// Recovers the signer of a 32-byte digest (v: 27/28 or 0/1), refusing
+/// high-s signatures.
+pub fn ecrecover(hash: &B256, v: u8, r: &B256, s: &B256) -> Option<Address> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 20];
+        let ok = unsafe {
+            sys::ecrecover(
+                hash.as_ptr(),
+                v as u32,
+                r.as_ptr(),
+                s.as_ptr(),
+                out.as_mut_ptr(),
+            )
+        };
+        (ok == 1).then(|| Address::from(out))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::testing::recover(hash, v, r, s)
+}
+
+/// alloy-primitives' keccak hook (feature `native-keccak`): route every
+/// keccak alloy computes to the host function.
+#[cfg(target_arch = "wasm32")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn native_keccak256(bytes: *const u8, len: usize, output: *mut u8) {
+    unsafe { sys::keccak256(bytes, len as u32, output) }
+}

@@ -1,0 +1,97 @@
+//! The orac contract SDK.
+//!
+//! A contract is a plain struct holding typed storage, and an impl block of
+//! methods; two attributes do the plumbing:
+//!
+//! ```ignore
+//! use orac_sdk::prelude::*;
+//!
+//! #[storage]
+//! pub struct Counter {
+//!     count: Value<U256>,
+//!     owners: Map<Address, bool>,
+//! }
+//!
+//! #[contract]
+//! impl Counter {
+//!     #[constructor]
+//!     pub fn constructor(&mut self, start: U256) {
+//!         self.count.set(start);
+//!     }
+//!
+//!     pub fn increment(&mut self) -> Result<U256, Revert> {
+//!         let next = self.count.get() + U256::from(1);
+//!         self.count.set(next);
+//!         Ok(next)
+//!     }
+//!
+//!     pub fn count(&self) -> U256 {
+//!         self.count.get()
+//!     }
+//! }
+//! ```
+//!
+//! * Arguments and results use the Solidity ABI (alloy-sol-types), so cast,
+//!   ethers, viem and web3.py call the contract with a plain ABI JSON.
+//! * Methods taking `&self` are `view`; `#[payable]` ones accept value; the
+//!   others refuse it. Rust names become camelCase Solidity names
+//!   (`balance_of` → `balanceOf`) unless `#[selector(name = "...")]` says
+//!   otherwise.
+//! * Events and errors are declared with [`sol!`] (alloy's macro, unchanged)
+//!   and listed in the ABI with [`abi!`].
+//! * Storage layout: see [`storage`].
+//!
+//! Built for `wasm32-unknown-unknown` (with `orac build`), the SDK talks to
+//! the node's host functions (docs/host-abi.md). Built natively, it talks to
+//! an in-memory test environment ([`testing`]), so contracts unit-test as
+//! plain Rust.
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(target_arch = "wasm32"))]
+extern crate std;
+
+pub mod call;
+pub mod env;
+pub mod host;
+pub mod revert;
+pub mod storage;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+
+#[cfg(all(target_arch = "wasm32", feature = "allocator"))]
+mod bump;
+#[cfg(all(target_arch = "wasm32", feature = "panic-handler"))]
+mod panic;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use alloy_primitives::{
+    self as primitives, Address, B256, Bytes, FixedBytes, I256, U256, address, b256,
+};
+pub use alloy_sol_types::{self as sol_types, SolCall, SolError, SolEvent, SolType, SolValue};
+pub use orac_sdk_macros::{abi, contract, interface, sol, storage};
+
+pub use call::Call;
+pub use env::{block, contract as this, msg};
+pub use revert::Revert;
+
+/// Everything a contract usually needs.
+pub mod prelude {
+    pub use crate::call::Call;
+    pub use crate::env::{block, contract as this, msg};
+    pub use crate::revert::Revert;
+    pub use crate::storage::{Map, StorageBytes, StorageString, StorageVec, Value};
+    pub use crate::{Address, B256, Bytes, FixedBytes, I256, U256};
+    pub use crate::{abi, contract, emit, interface, require, revert, sol, storage};
+    pub use alloc::string::String;
+    pub use alloc::vec::Vec;
+}
+
+/// Emits an event declared with [`sol!`] as an Ethereum log.
+pub fn emit<E: SolEvent>(event: E) {
+    let topics = event.encode_topics();
+    let words: alloc::vec::Vec<[u8; 32]> = topics.iter().map(|t| t.0.0).collect();
+    host::emit_log(&words, &event.encode_data());
+}

@@ -1,0 +1,339 @@
+//! Unit-testing contracts as plain Rust.
+//!
+//! Built natively (not for wasm32), every host function reads or changes a
+//! per-thread test environment: storage, the caller, the value, the block,
+//! balances, logs. Run a method through [`call`] to get what the chain
+//! would: its result, or the [`Revert`] it raised (by `revert!`,
+//! `require!`, an `Err`, or a panic), with its storage changes rolled back.
+//!
+//! ```ignore
+//! use orac_sdk::testing::{self, Env};
+//!
+//! testing::reset();
+//! let mut token = Token::deployed_with(|t| t.new(supply));   // or Token::default_at()
+//! testing::set_caller(alice);
+//! assert_eq!(testing::call(|| token.transfer(bob, amount)), Ok(Ok(true)));
+//! let events = testing::events::<Transfer>();
+//! ```
+//!
+//! Calls to other contracts answer from mocks registered with
+//! [`mock_call`]; real multi-contract tests run the real VM with
+//! `orac-testkit`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::string::String;
+use std::sync::Once;
+use std::vec::Vec;
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolEvent;
+
+use crate::host::CallOutcome;
+use crate::revert::Revert;
+
+/// A log emitted during a test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Log {
+    pub address: Address,
+    pub topics: Vec<B256>,
+    pub data: Vec<u8>,
+}
+
+/// A mocked reply to calls to `to` whose calldata starts with `prefix`.
+#[derive(Clone)]
+struct Mock {
+    to: Address,
+    prefix: Vec<u8>,
+    success: bool,
+    data: Vec<u8>,
+}
+
+/// The environment the host functions see in native tests.
+#[derive(Clone)]
+pub struct Env {
+    pub storage: BTreeMap<(Address, B256), B256>,
+    pub balances: BTreeMap<Address, U256>,
+    pub caller: Address,
+    pub origin: Address,
+    pub address: Address,
+    pub value: U256,
+    pub block_number: u64,
+    pub timestamp: u64,
+    pub gas_limit: u64,
+    pub chain_id: u64,
+    pub base_fee: U256,
+    pub gas_price: U256,
+    pub gas_left: u64,
+    pub coinbase: Address,
+    pub calldata: Vec<u8>,
+    pub return_data: Vec<u8>,
+    pub logs: Vec<Log>,
+    /// Calls made to other contracts: (to, value, calldata).
+    pub calls: Vec<(Address, U256, Vec<u8>)>,
+    mocks: Vec<Mock>,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            storage: BTreeMap::new(),
+            balances: BTreeMap::new(),
+            caller: Address::repeat_byte(0xca),
+            origin: Address::repeat_byte(0xca),
+            address: Address::repeat_byte(0xc0),
+            value: U256::ZERO,
+            block_number: 1,
+            timestamp: 1_700_000_000,
+            gas_limit: 30_000_000,
+            chain_id: 31337,
+            base_fee: U256::from(1_000_000_000u64),
+            gas_price: U256::from(1_000_000_000u64),
+            gas_left: 10_000_000,
+            coinbase: Address::ZERO,
+            calldata: Vec::new(),
+            return_data: Vec::new(),
+            logs: Vec::new(),
+            calls: Vec::new(),
+            mocks: Vec::new(),
+        }
+    }
+}
+
+impl Env {
+    pub(crate) fn storage_read(&self, key: &B256) -> B256 {
+        self.storage
+            .get(&(self.address, *key))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn storage_write(&mut self, key: &B256, value: &B256) {
+        if *value == B256::ZERO {
+            self.storage.remove(&(self.address, *key));
+        } else {
+            self.storage.insert((self.address, *key), *value);
+        }
+    }
+
+    pub(crate) fn balance_of(&self, who: &Address) -> U256 {
+        self.balances.get(who).copied().unwrap_or_default()
+    }
+
+    pub(crate) fn emit(&mut self, topics: &[[u8; 32]], data: &[u8]) {
+        assert!(topics.len() <= 4, "a log has at most four topics");
+        self.logs.push(Log {
+            address: self.address,
+            topics: topics.iter().map(|t| B256::from(*t)).collect(),
+            data: data.to_vec(),
+        });
+    }
+
+    pub(crate) fn mock_call(
+        &mut self,
+        to: &Address,
+        value: &U256,
+        data: &[u8],
+        is_static: bool,
+    ) -> CallOutcome {
+        if is_static && !value.is_zero() {
+            return CallOutcome {
+                success: false,
+                data: Vec::new(),
+            };
+        }
+        self.calls.push((*to, *value, data.to_vec()));
+        let reply = self
+            .mocks
+            .iter()
+            .rev()
+            .find(|m| m.to == *to && data.starts_with(&m.prefix))
+            .cloned();
+        match reply {
+            Some(m) => {
+                if m.success && !value.is_zero() {
+                    let from = self.address;
+                    let have = self.balance_of(&from);
+                    if have < *value {
+                        return CallOutcome {
+                            success: false,
+                            data: Vec::new(),
+                        };
+                    }
+                    self.balances.insert(from, have - *value);
+                    let to_bal = self.balance_of(to);
+                    self.balances.insert(*to, to_bal + *value);
+                }
+                CallOutcome {
+                    success: m.success,
+                    data: m.data,
+                }
+            }
+            // Nothing registered: like an account without code, the call
+            // succeeds and returns nothing.
+            None => CallOutcome {
+                success: true,
+                data: Vec::new(),
+            },
+        }
+    }
+}
+
+std::thread_local! {
+    static ENV: RefCell<Env> = RefCell::new(Env::default());
+}
+
+/// Runs `f` on this thread's environment.
+pub fn with_env<R>(f: impl FnOnce(&mut Env) -> R) -> R {
+    ENV.with(|e| f(&mut e.borrow_mut()))
+}
+
+/// Starts over with a fresh environment.
+pub fn reset() {
+    with_env(|e| *e = Env::default());
+}
+
+pub fn set_caller(who: Address) {
+    with_env(|e| {
+        e.caller = who;
+        e.origin = who;
+    });
+}
+
+pub fn set_value(value: U256) {
+    with_env(|e| e.value = value);
+}
+
+pub fn set_block(number: u64, timestamp: u64) {
+    with_env(|e| {
+        e.block_number = number;
+        e.timestamp = timestamp;
+    });
+}
+
+/// Sets this contract's address (storage is kept per address).
+pub fn set_address(who: Address) {
+    with_env(|e| e.address = who);
+}
+
+pub fn set_balance(who: Address, balance: U256) {
+    with_env(|e| {
+        e.balances.insert(who, balance);
+    });
+}
+
+pub fn balance(who: Address) -> U256 {
+    with_env(|e| e.balance_of(&who))
+}
+
+/// Registers the reply to calls to `to` whose calldata starts with
+/// `prefix` (e.g. a selector); later registrations win.
+pub fn mock_call(to: Address, prefix: &[u8], success: bool, data: Vec<u8>) {
+    with_env(|e| {
+        e.mocks.push(Mock {
+            to,
+            prefix: prefix.to_vec(),
+            success,
+            data,
+        })
+    });
+}
+
+/// Calls made to other contracts so far: (to, value, calldata).
+pub fn calls() -> Vec<(Address, U256, Vec<u8>)> {
+    with_env(|e| e.calls.clone())
+}
+
+/// Every log emitted so far.
+pub fn logs() -> Vec<Log> {
+    with_env(|e| e.logs.clone())
+}
+
+/// The logs of event type `E`, decoded.
+pub fn events<E: SolEvent>() -> Vec<E> {
+    logs()
+        .iter()
+        .filter_map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).ok())
+        .collect()
+}
+
+/// The raw storage of `address` at `slot`.
+pub fn storage_at(address: Address, slot: B256) -> B256 {
+    with_env(|e| e.storage.get(&(address, slot)).copied().unwrap_or_default())
+}
+
+/// The panic payload a revert travels in.
+struct RevertSignal(Vec<u8>);
+
+pub(crate) fn raise_revert(data: Vec<u8>) -> ! {
+    quiet_reverts();
+    std::panic::panic_any(RevertSignal(data))
+}
+
+/// Reverts travel as panics; keep them out of the test output.
+fn quiet_reverts() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(std::boxed::Box::new(move |info| {
+            if info.payload().downcast_ref::<RevertSignal>().is_none() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f` as a message would run: returns its value, or the revert it
+/// raised (a panic becomes `Error(string)` with its message, as on chain).
+/// On a revert, storage, balances and logs go back to how they were.
+pub fn call<R>(f: impl FnOnce() -> R) -> Result<R, Revert> {
+    let saved = with_env(|e| e.clone());
+    let result = run(f);
+    if result.is_err() {
+        restore(saved);
+    }
+    result
+}
+
+/// Like [`call`] for methods returning `Result<T, Revert>`: an `Err` is a
+/// revert too (state rolled back), as it is on chain.
+pub fn try_call<T>(f: impl FnOnce() -> Result<T, Revert>) -> Result<T, Revert> {
+    let saved = with_env(|e| e.clone());
+    let result = run(f).and_then(|r| r);
+    if result.is_err() {
+        restore(saved);
+    }
+    result
+}
+
+fn run<R>(f: impl FnOnce() -> R) -> Result<R, Revert> {
+    quiet_reverts();
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        if let Some(RevertSignal(data)) = payload.downcast_ref::<RevertSignal>() {
+            Revert(data.clone())
+        } else if let Some(s) = payload.downcast_ref::<&str>() {
+            Revert::msg(s)
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            Revert::msg(s)
+        } else {
+            Revert::msg("panic")
+        }
+    })
+}
+
+/// Puts storage, balances and logs back; the test's own settings (caller,
+/// value, mocks) stay.
+fn restore(saved: Env) {
+    with_env(|e| {
+        e.storage = saved.storage;
+        e.balances = saved.balances;
+        e.logs = saved.logs;
+        e.calls = saved.calls;
+    });
+}
+
+pub(crate) fn recover(_hash: &B256, _v: u8, _r: &B256, _s: &B256) -> Option<Address> {
+    // Signature checks need the real host: test them with orac-testkit.
+    None
+}
