@@ -1,5 +1,6 @@
 //! `orac`: the command-line entry point.
 
+mod contract_cmds;
 mod node;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,11 @@ struct Cli {
 enum Command {
     /// Run a node: the chain, its block producer and the JSON-RPC server.
     Node(node::NodeArgs),
+    /// Build a contract crate: <name>.wasm, <name>.bin (deploy bytecode) and
+    /// <name>.abi.json, checked against the node's deploy rules.
+    Build(contract_cmds::BuildArgs),
+    /// Create a new contract crate that builds and tests out of the box.
+    New(contract_cmds::NewArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +38,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Node(args) => node::run(args),
+        Command::Build(args) => contract_cmds::build(args),
+        Command::New(args) => contract_cmds::new(args),
     }
 }

@@ -1,0 +1,340 @@
+//! Multi-contract tests on the real VM, in process — the role
+//! cw-multi-test and near-workspaces play elsewhere.
+//!
+//! A [`TestChain`] has the ten dev accounts funded, runs every transaction
+//! through the node's own executor (gas purchase, intrinsic gas, the VM,
+//! refunds, fees), and hands back receipts with gas, logs and revert data.
+//!
+//! ```ignore
+//! let erc20 = orac_testkit::build(env!("CARGO_MANIFEST_DIR"));
+//! let mut chain = TestChain::new();
+//! let (alice, bob) = (chain.account(0), chain.account(1));
+//! let token = chain.deploy(alice, &erc20, ("Orac".to_string(), "ORC".to_string(), U256::from(1000))).address();
+//! let r = chain.call(alice, token, &IERC20::transferCall { to: bob, value: U256::from(5) });
+//! assert!(r.success);
+//! assert_eq!(r.events::<Transfer>()[0].value, U256::from(5));
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use orac_chain::executor::{BlockEnv, CallRequest, ExecError, execute_transaction, simulate_call};
+use orac_primitives::{Account, Bytes, H160, H256, PrivateKey, RecoveredTx, Transaction, TxType};
+use orac_state::{Overlay, StateError, StateReader};
+use orac_vm::{Vm, VmConfig};
+use parking_lot::Mutex;
+
+pub use orac_build::Artifact;
+
+/// Builds the contract crate at `dir` once per test process (later calls
+/// reuse the artifact). Panics with cargo's errors if it does not build.
+pub fn build(dir: impl AsRef<Path>) -> Artifact {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, Artifact>>> = OnceLock::new();
+    let dir = dir.as_ref().to_path_buf();
+    let cache = BUILT.get_or_init(Default::default);
+    if let Some(a) = cache.lock().get(&dir) {
+        return a.clone();
+    }
+    let artifact =
+        orac_build::build(&dir, None).unwrap_or_else(|e| panic!("building {}: {e}", dir.display()));
+    cache.lock().insert(dir, artifact.clone());
+    artifact
+}
+
+fn h160(a: Address) -> H160 {
+    H160::from_slice(a.as_slice())
+}
+
+fn addr(a: H160) -> Address {
+    Address::from_slice(a.as_bytes())
+}
+
+/// A log from a receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Log {
+    pub address: Address,
+    pub topics: Vec<B256>,
+    pub data: Vec<u8>,
+}
+
+/// What a transaction did.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    pub success: bool,
+    pub gas_used: u64,
+    /// Return data, or revert data on failure.
+    pub output: Vec<u8>,
+    pub logs: Vec<Log>,
+    pub contract_address: Option<Address>,
+    /// Why it failed when it did not simply revert.
+    pub error: Option<String>,
+}
+
+impl Receipt {
+    /// Logs of event `E`, decoded.
+    pub fn events<E: SolEvent>(&self) -> Vec<E> {
+        self.logs
+            .iter()
+            .filter_map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).ok())
+            .collect()
+    }
+
+    /// The deployed address; panics (with the reason) if deployment failed.
+    pub fn address(&self) -> Address {
+        self.contract_address
+            .unwrap_or_else(|| panic!("deployment failed: {:?} {:?}", self.error, self.output))
+    }
+
+    /// Decodes what a successful call of `C` returned.
+    pub fn decode<C: SolCall>(&self) -> C::Return {
+        assert!(
+            self.success,
+            "call failed: {:?} {:?}",
+            self.error, self.output
+        );
+        C::abi_decode_returns(&self.output).expect("return data of the declared type")
+    }
+
+    /// The `Error(string)` message of a revert, if that is what it was.
+    pub fn revert_message(&self) -> Option<String> {
+        let body = self.output.strip_prefix(&[0x08, 0xc3, 0x79, 0xa0])?;
+        <(String,)>::abi_decode_params(body).ok().map(|(s,)| s)
+    }
+
+    /// A custom error of type `E` this transaction reverted with.
+    pub fn revert<E: alloy_sol_types::SolError>(&self) -> Option<E> {
+        (!self.success)
+            .then(|| E::abi_decode(&self.output).ok())
+            .flatten()
+    }
+}
+
+/// Everything starts empty; funded accounts live in the overlay.
+struct Empty;
+
+impl StateReader for Empty {
+    fn account(&self, _: &H160) -> Result<Option<Account>, StateError> {
+        Ok(None)
+    }
+    fn storage(&self, _: &H160, _: &H256) -> Result<H256, StateError> {
+        Ok(H256::zero())
+    }
+    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
+/// An in-process chain for tests.
+pub struct TestChain {
+    vm: Vm,
+    state: Overlay,
+    keys: Vec<PrivateKey>,
+    pub block: BlockEnv,
+}
+
+impl Default for TestChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestChain {
+    /// The ten dev accounts, 10,000 ETH each; block 1, base fee 1 gwei.
+    pub fn new() -> Self {
+        static VM: OnceLock<Vm> = OnceLock::new();
+        let vm = VM
+            .get_or_init(|| Vm::new(&VmConfig::default()).expect("the WebAssembly engine starts"))
+            .clone();
+        let keys =
+            orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
+        let mut state = Overlay::new(Arc::new(Empty));
+        let ether = orac_primitives::U256::from(10u64).pow(18.into());
+        for k in &keys {
+            state
+                .add_balance(&k.address(), ether * orac_primitives::U256::from(10_000u64))
+                .expect("in-memory state");
+        }
+        Self {
+            vm,
+            state,
+            keys,
+            block: BlockEnv {
+                number: 1,
+                timestamp: 1_700_000_000,
+                coinbase: H160::zero(),
+                base_fee: orac_primitives::U256::from(1_000_000_000u64),
+                gas_limit: 30_000_000,
+                chain_id: 31337,
+                prev_randao: H256::zero(),
+            },
+        }
+    }
+
+    /// Dev account `i` (0-9).
+    pub fn account(&self, i: usize) -> Address {
+        addr(self.keys[i].address())
+    }
+
+    /// Moves time and the block number forward.
+    pub fn advance(&mut self, seconds: u64) {
+        self.block.timestamp += seconds;
+        self.block.number += 1;
+    }
+
+    pub fn balance(&mut self, who: Address) -> U256 {
+        let b = self.state.balance(&h160(who)).expect("in-memory state");
+        U256::from_be_bytes(b.to_big_endian())
+    }
+
+    /// Storage slot of a contract.
+    pub fn storage(&mut self, who: Address, slot: B256) -> B256 {
+        let v = self
+            .state
+            .storage(&h160(who), &H256::from_slice(slot.as_slice()))
+            .expect("in-memory state");
+        B256::from_slice(v.as_bytes())
+    }
+
+    fn key(&self, from: Address) -> PrivateKey {
+        self.keys
+            .iter()
+            .find(|k| k.address() == h160(from))
+            .cloned()
+            .unwrap_or_else(|| panic!("{from} is not a dev account"))
+    }
+
+    /// Sends a signed transaction from dev account `from`.
+    pub fn transact(
+        &mut self,
+        from: Address,
+        to: Option<Address>,
+        value: U256,
+        data: Vec<u8>,
+        gas: u64,
+    ) -> Receipt {
+        let key = self.key(from);
+        let nonce = self.state.nonce(&h160(from)).expect("in-memory state");
+        let tx = Transaction {
+            tx_type: TxType::DynamicFee,
+            chain_id: Some(self.block.chain_id),
+            nonce,
+            max_priority_fee_per_gas: 1_000_000_000u64.into(),
+            max_fee_per_gas: 100_000_000_000u64.into(),
+            gas_limit: gas,
+            to: to.map(h160),
+            value: orac_primitives::U256::from_big_endian(&value.to_be_bytes::<32>()),
+            input: Bytes(data),
+            access_list: vec![],
+        }
+        .sign(&key);
+        let tx = RecoveredTx {
+            sender: key.address(),
+            tx,
+        };
+        let vm = self.vm.clone();
+        let state = &mut self.state;
+        let block = self.block.clone();
+        let result = orac_vm::on_execution_stack(|| execute_transaction(state, &vm, &block, &tx));
+        match result {
+            Ok(o) => Receipt {
+                success: o.success,
+                gas_used: o.gas_used,
+                output: o.output.0,
+                logs: o
+                    .logs
+                    .into_iter()
+                    .map(|l| Log {
+                        address: addr(l.address),
+                        topics: l
+                            .topics
+                            .iter()
+                            .map(|t| B256::from_slice(t.as_bytes()))
+                            .collect(),
+                        data: l.data.0,
+                    })
+                    .collect(),
+                contract_address: o.contract_address.map(addr),
+                error: o.error,
+            },
+            Err(ExecError::Invalid(e)) => panic!("transaction refused: {e}"),
+            Err(ExecError::State(e)) => panic!("state error: {e}"),
+        }
+    }
+
+    /// Deploys a built contract with ABI-encoded constructor arguments
+    /// (a tuple, e.g. `(name, symbol, supply)`, or `()`).
+    pub fn deploy<A>(&mut self, from: Address, artifact: &Artifact, args: A) -> Receipt
+    where
+        A: SolValue,
+        for<'a> <A::SolType as alloy_sol_types::SolType>::Token<'a>:
+            alloy_sol_types::abi::TokenSeq<'a>,
+    {
+        self.deploy_raw(from, &artifact.wasm, args.abi_encode_params(), U256::ZERO)
+    }
+
+    /// Deploys raw module bytes with encoded arguments and value.
+    pub fn deploy_raw(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        args: Vec<u8>,
+        value: U256,
+    ) -> Receipt {
+        let mut data = orac_vm::envelope::wrap(wasm);
+        data.extend_from_slice(&args);
+        self.transact(from, None, value, data, 30_000_000)
+    }
+
+    /// Calls a function as a transaction.
+    pub fn call<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Receipt {
+        self.transact(from, Some(to), U256::ZERO, call.abi_encode(), 10_000_000)
+    }
+
+    /// Calls a payable function with value.
+    pub fn call_with_value<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        call: &C,
+    ) -> Receipt {
+        self.transact(from, Some(to), value, call.abi_encode(), 10_000_000)
+    }
+
+    /// Plain value transfer.
+    pub fn send(&mut self, from: Address, to: Address, value: U256) -> Receipt {
+        self.transact(from, Some(to), value, Vec::new(), 1_000_000)
+    }
+
+    /// Reads through a call that changes nothing (like `eth_call`).
+    pub fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, Receipt> {
+        let checkpoint = self.state.checkpoint();
+        let req = CallRequest {
+            to: Some(h160(to)),
+            input: Bytes(call.abi_encode()),
+            ..Default::default()
+        };
+        let vm = self.vm.clone();
+        let block = self.block.clone();
+        let state = &mut self.state;
+        let out =
+            orac_vm::on_execution_stack(|| simulate_call(state, &vm, &block, &req, 30_000_000));
+        self.state.revert_to(checkpoint);
+        let o = out.unwrap_or_else(|e| panic!("call refused: {e}"));
+        if o.success {
+            Ok(C::abi_decode_returns(&o.output).expect("return data of the declared type"))
+        } else {
+            Err(Receipt {
+                success: false,
+                gas_used: o.gas_used,
+                output: o.output.0,
+                logs: vec![],
+                contract_address: None,
+                error: o.error,
+            })
+        }
+    }
+}
