@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use orac_chain::Chain;
+use orac_chain::{BlockTag, Chain};
 use orac_primitives::U256;
+use orac_state::{LogQuery, Snapshot};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
@@ -32,6 +33,42 @@ struct Filter {
     /// Last block reported.
     last: u64,
     polled: Instant,
+}
+
+/// The blocks a poll of a log filter (or a logs subscription) covers: those
+/// after the last one reported (`from..=head`), within the filter's own
+/// bounds where they are fixed blocks. A tag bound (`latest`, `pending`,
+/// `safe`, `finalized`, or none) moves with the chain and so bounds nothing
+/// here: a filter made with `fromBlock: "latest"` reports every new log, not
+/// only those of the head block at the time of the poll, as in geth (its
+/// `filterLogs` ignores negative, i.e. tag, bounds) and anvil.
+pub(crate) fn new_blocks(
+    chain: &Chain,
+    snap: &Snapshot,
+    f: &FilterJson,
+    from: u64,
+    head: u64,
+) -> Result<Option<(u64, u64)>, RpcError> {
+    let fixed = |id: Option<crate::params::BlockId>| -> Result<Option<u64>, RpcError> {
+        Ok(match id.map(|b| b.0) {
+            Some(BlockTag::Number(n)) => Some(n),
+            Some(BlockTag::Earliest) => Some(0),
+            Some(tag @ BlockTag::Hash(_)) => chain.resolve(snap, tag)?,
+            _ => None,
+        })
+    };
+    let (lo, hi) = match f.block_hash {
+        Some(hash) => match snap.block_number(&hash)? {
+            Some(n) => (n, n),
+            None => return Ok(None),
+        },
+        None => (
+            fixed(f.from_block)?.unwrap_or(0),
+            fixed(f.to_block)?.unwrap_or(u64::MAX),
+        ),
+    };
+    let (lo, hi) = (lo.max(from), hi.min(head));
+    Ok((lo <= hi).then_some((lo, hi)))
 }
 
 pub struct Filters {
@@ -109,16 +146,19 @@ impl Filters {
                 }
                 json!(hashes)
             }
-            Kind::Logs(f) => {
-                let mut q = log_query(chain, &snap, &f)?;
-                q.from = q.from.max(from);
-                if q.from > q.to {
-                    json!([])
-                } else {
+            Kind::Logs(f) => match new_blocks(chain, &snap, &f, from, head)? {
+                None => json!([]),
+                Some((from, to)) => {
+                    let q = LogQuery {
+                        from,
+                        to,
+                        addresses: f.addresses(),
+                        topics: f.topics()?,
+                    };
                     let logs = snap.logs(&q, MAX_LOGS)?;
                     json!(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
                 }
-            }
+            },
         };
         if let Some(f) = self.inner.lock().get_mut(&id) {
             f.last = head;

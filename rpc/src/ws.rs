@@ -11,17 +11,19 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures::{SinkExt, StreamExt};
-use orac_chain::{Chain, ChainEvent};
+use orac_chain::{BlockTag, Chain, ChainEvent};
 use orac_primitives::U256;
+use orac_state::LogQuery;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::blocks::{MAX_LOGS, log_query};
+use crate::blocks::MAX_LOGS;
 use crate::dispatch::Ctx;
 use crate::error::RpcError;
-use crate::params::{FilterJson, Params, from_value};
+use crate::filters::new_blocks;
+use crate::params::{BlockId, FilterJson, Params, from_value};
 use crate::server::{Limits, handle_text};
 use crate::types::{RpcHeader, RpcLog};
 
@@ -49,15 +51,22 @@ impl Connection {
                     Some(v) => from_value(v, "logs filter")?,
                     None => FilterJson::default(),
                 };
-                if filter.block_hash.is_some()
-                    || filter.from_block.is_some()
-                    || filter.to_block.is_some()
-                {
+                // fromBlock / toBlock are accepted as geth accepts them
+                // (cast's `logs --subscribe` sends "earliest".."latest"):
+                // the subscription streams new logs only, and fixed block
+                // numbers bound that stream.
+                if filter.block_hash.is_some() {
                     return Err(RpcError::invalid_params(
-                        "logs subscriptions take only address and topics",
+                        "logs subscriptions take no blockHash",
                     ));
                 }
-                log_query(&ctx.chain, &ctx.chain.snapshot()?, &filter)?;
+                filter.topics()?;
+                if let (Some(BlockId(BlockTag::Number(from))), Some(BlockId(BlockTag::Number(to)))) =
+                    (filter.from_block, filter.to_block)
+                    && from > to
+                {
+                    return Err(RpcError::invalid_params("invalid block range params"));
+                }
                 Topic::Logs(filter)
             }
             "newPendingTransactions" | "syncing" => {
@@ -186,11 +195,16 @@ fn collect(
             }
         }
         Some(f) => {
-            let mut q = log_query(chain, &snap, &f)?;
-            q.from = from + 1;
-            q.to = head;
-            for l in snap.logs(&q, MAX_LOGS * 10)? {
-                out.push(serde_json::to_value(RpcLog::from(&l)).map_err(RpcError::internal)?);
+            if let Some((from, to)) = new_blocks(chain, &snap, &f, from + 1, head)? {
+                let q = LogQuery {
+                    from,
+                    to,
+                    addresses: f.addresses(),
+                    topics: f.topics()?,
+                };
+                for l in snap.logs(&q, MAX_LOGS * 10)? {
+                    out.push(serde_json::to_value(RpcLog::from(&l)).map_err(RpcError::internal)?);
+                }
             }
         }
     }

@@ -3,7 +3,10 @@
 //!
 //! Each test starts a fresh dev node and runs one script of
 //! `tests/clients/` with `ORAC_RPC_URL` / `ORAC_WS_URL` set; the script
-//! asserts on values and exits non-zero on the first failed check.
+//! asserts on values and exits non-zero on the first failed check. The
+//! contract tests also pass the artifacts' paths: `ORAC_COUNTER_BIN` /
+//! `ORAC_COUNTER_ABI` (the counter test contract), `ORAC_ERC20_BIN` /
+//! `ORAC_ERC20_ABI` (contracts/examples/erc20, built once per process).
 //!
 //! The toolchains come from `tests/clients/setup.sh` (npm ci + a Python
 //! venv). Without them these tests fail, unless `ORAC_ALLOW_MISSING_CLIENTS`
@@ -12,6 +15,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use orac_tests::{Node, allow_missing_clients, clients_dir, hex0x, test_contract};
@@ -71,6 +75,24 @@ fn counter_files(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("ORAC_COUNTER_BIN", bin.display().to_string()),
         ("ORAC_COUNTER_ABI", abi.display().to_string()),
+    ]
+}
+
+/// The SDK's example ERC-20 (contracts/examples/erc20), built once per
+/// test process with orac-build, as clients take it: `erc20.bin` (deploy
+/// bytecode), `erc20.abi.json` (with the constructor) and `erc20.wasm`,
+/// written to `dir`.
+fn erc20_files(dir: &Path) -> Vec<(&'static str, String)> {
+    static ERC20: OnceLock<orac_build::Artifact> = OnceLock::new();
+    let artifact = ERC20.get_or_init(|| {
+        let crate_dir = orac_tests::workspace().join("contracts/examples/erc20");
+        orac_build::build(&crate_dir, None)
+            .unwrap_or_else(|e| panic!("building {}: {e}", crate_dir.display()))
+    });
+    let [_wasm, bin, abi] = artifact.write(dir).expect("write the erc20 artifacts");
+    vec![
+        ("ORAC_ERC20_BIN", bin.display().to_string()),
+        ("ORAC_ERC20_ABI", abi.display().to_string()),
     ]
 }
 
@@ -186,4 +208,45 @@ fn cast_deploys_and_calls_a_wasm_contract() {
         &["contract_cast.sh"],
         &env,
     );
+}
+
+/// The example ERC-20 through each client's standard ERC-20 interface:
+/// deploy, views, transfer / approve / transferFrom, Transfer and Approval
+/// events from eth_getLogs and a WebSocket subscription, custom errors.
+fn run_erc20(client: &str, program: &Path, script: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = erc20_files(dir.path());
+    run_client_with(client, program, &[script], &env);
+}
+
+#[test]
+fn ethers_v6_drives_the_erc20_example() {
+    if !node_toolchain("ethers", "ethers") {
+        return;
+    }
+    run_erc20("ethers erc20", Path::new("node"), "erc20_ethers.mjs");
+}
+
+#[test]
+fn viem_drives_the_erc20_example() {
+    if !node_toolchain("viem", "viem") {
+        return;
+    }
+    run_erc20("viem erc20", Path::new("node"), "erc20_viem.mjs");
+}
+
+#[test]
+fn web3py_drives_the_erc20_example() {
+    if !toolchain_present("web3.py", &[venv_python()]) {
+        return;
+    }
+    run_erc20("web3.py erc20", &venv_python(), "erc20_web3py.py");
+}
+
+#[test]
+fn cast_drives_the_erc20_example() {
+    if !node_toolchain("cast", "@foundry-rs/cast") {
+        return;
+    }
+    run_erc20("cast erc20", Path::new("bash"), "erc20_cast.sh");
 }

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use orac_tests::{clients_dir, orac_bin, Node};
+use orac_tests::{Node, clients_dir, orac_bin};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -21,10 +21,16 @@ fn run(cmd: &mut Command) -> String {
 fn cast() -> String {
     let out = Command::new("node")
         .current_dir(clients_dir())
-        .args(["-e", "console.log(require.resolve('@foundry-rs/cast-linux-amd64/bin/cast'))"])
+        .args([
+            "-e",
+            "console.log(require.resolve('@foundry-rs/cast-linux-amd64/bin/cast'))",
+        ])
         .output()
         .expect("node");
-    assert!(out.status.success(), "cast is not installed: run tests/clients/setup.sh");
+    assert!(
+        out.status.success(),
+        "cast is not installed: run tests/clients/setup.sh"
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -33,7 +39,9 @@ fn write_build_deploy_and_call_a_first_contract() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
     // orac new hello
-    run(Command::new(orac_bin()).args(["new", "hello", "--dir"]).arg(work));
+    run(Command::new(orac_bin())
+        .args(["new", "hello", "--dir"])
+        .arg(work));
     let hello = work.join("hello");
     assert!(hello.join("src/lib.rs").exists());
     // cd hello && cargo test: the scaffold's unit tests pass out of the box.
@@ -54,7 +62,11 @@ fn write_build_deploy_and_call_a_first_contract() {
     std::fs::copy(hello.join("Cargo.toml"), copy.join("Cargo.toml")).unwrap();
     std::fs::copy(hello.join("src/lib.rs"), copy.join("src/lib.rs")).unwrap();
     run(Command::new(orac_bin()).arg("build").arg(&copy));
-    assert_eq!(std::fs::read(copy.join("out/hello.wasm")).unwrap(), wasm, "builds are reproducible");
+    assert_eq!(
+        std::fs::read(copy.join("out/hello.wasm")).unwrap(),
+        wasm,
+        "builds are reproducible"
+    );
     assert_eq!(
         std::fs::read(copy.join("out/hello.abi.json")).unwrap(),
         std::fs::read(out.join("hello.abi.json")).unwrap()
@@ -78,11 +90,25 @@ fn write_build_deploy_and_call_a_first_contract() {
     ]));
     let address = deployed
         .lines()
-        .find_map(|l| l.strip_prefix("contractAddress").map(|r| r.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("contractAddress")
+                .map(|r| r.trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no contract address in:\n{deployed}"));
-    let count = |cast: &str| run(Command::new(cast).args(["call", "--rpc-url", &node.url, &address, "count()(uint256)"]));
+    let count = |cast: &str| {
+        run(Command::new(cast).args(["call", "--rpc-url", &node.url, &address, "count()(uint256)"]))
+    };
     assert_eq!(count(&cast).trim(), "5");
-    run(Command::new(&cast).args(["send", "--rpc-url", &node.url, "--private-key", key, &address, "add(uint256)", "2"]));
+    run(Command::new(&cast).args([
+        "send",
+        "--rpc-url",
+        &node.url,
+        "--private-key",
+        key,
+        &address,
+        "add(uint256)",
+        "2",
+    ]));
     assert_eq!(count(&cast).trim(), "7");
     let logs = run(Command::new(&cast).args([
         "logs",
@@ -94,7 +120,10 @@ fn write_build_deploy_and_call_a_first_contract() {
         &address,
         "Incremented(address indexed,uint256)",
     ]));
-    assert!(logs.contains("0x0000000000000000000000000000000000000000000000000000000000000007"), "{logs}");
+    assert!(
+        logs.contains("0x0000000000000000000000000000000000000000000000000000000000000007"),
+        "{logs}"
+    );
 
     // And ethers.
     run(Command::new("node")

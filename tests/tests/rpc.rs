@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use orac_primitives::Address;
-use orac_tests::{Node, dev_keys, qty, signed_transfer};
+use orac_tests::{Node, dev_keys, hex0x, qty, signed_transfer, signed_tx, test_contract};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -224,6 +224,204 @@ fn filters_report_each_block_once() {
         )
         .unwrap_err();
     assert_eq!(e["code"], -32602);
+}
+
+/// Deploys the counter test contract from dev account 0 (nonce 0).
+fn deploy_counter(node: &Node) -> Address {
+    let keys = dev_keys();
+    let me = addr(keys[0].address());
+    let mut creation = orac_vm::envelope::wrap(&test_contract("counter"));
+    creation.extend_from_slice(&[0u8; 32]); // constructor(uint256 0)
+    let gas = qty(&node.ok(
+        "eth_estimateGas",
+        json!([{"from": me, "data": hex0x(&creation)}]),
+    )) as u64;
+    let hash = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_tx(&keys[0], 0, None, 0, creation, gas)]),
+    );
+    let receipt = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    serde_json::from_value(receipt["contractAddress"].clone()).unwrap()
+}
+
+/// counter.increment() from dev account 0: one block with one log.
+/// Returns the block number (a JSON quantity).
+fn increment(node: &Node, counter: Address, nonce: u64) -> Value {
+    const INCREMENT: [u8; 4] = [0xd0, 0x9d, 0xe0, 0x8a];
+    let keys = dev_keys();
+    let gas = qty(&node.ok(
+        "eth_estimateGas",
+        json!([{"from": addr(keys[0].address()), "to": addr(counter), "data": hex0x(&INCREMENT)}]),
+    )) as u64;
+    let h = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_tx(
+            &keys[0],
+            nonce,
+            Some(counter),
+            0,
+            INCREMENT.to_vec(),
+            gas
+        )]),
+    );
+    let r = node.ok("eth_getTransactionReceipt", json!([h]));
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(r["logs"].as_array().unwrap().len(), 1, "{r}");
+    r["blockNumber"].clone()
+}
+
+/// A log filter whose bounds are tags (web3.py's `create_filter` sends
+/// `fromBlock` and `toBlock` "latest"; viem's sends none) reports every
+/// matching log mined since the last poll, not only those of the head block
+/// at the time of the poll, as geth and anvil do; fixed block numbers still
+/// bound it.
+#[test]
+fn log_filters_report_every_new_log_since_the_last_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let counter = deploy_counter(&node);
+    let head = qty(&node.ok("eth_blockNumber", json!([]))) as u64;
+
+    let latest = node.ok(
+        "eth_newFilter",
+        json!([{"fromBlock": "latest", "toBlock": "latest", "address": addr(counter)}]),
+    );
+    let unbounded = node.ok("eth_newFilter", json!([{"address": addr(counter)}]));
+    // Fixed bounds still apply: only the second of the three blocks to come.
+    let fixed = node.ok(
+        "eth_newFilter",
+        json!([{"fromBlock": qty_hex(head + 2), "toBlock": qty_hex(head + 2), "address": addr(counter)}]),
+    );
+    let blocks: Vec<Value> = (1..=3)
+        .map(|nonce| increment(&node, counter, nonce))
+        .collect();
+    assert_ne!(blocks[0], blocks[2], "one block per transaction");
+    for id in [&latest, &unbounded] {
+        let changes = node.ok("eth_getFilterChanges", json!([id]));
+        let got: Vec<&Value> = changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| &l["blockNumber"])
+            .collect();
+        assert_eq!(got, blocks.iter().collect::<Vec<_>>(), "{changes}");
+        assert_eq!(node.ok("eth_getFilterChanges", json!([id])), json!([]));
+    }
+    let changes = node.ok("eth_getFilterChanges", json!([fixed]));
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
+    assert_eq!(changes[0]["blockNumber"], qty_hex(head + 2));
+    // eth_getFilterLogs still resolves the tags now: "latest".."latest" is
+    // the head block only.
+    let logs = node.ok("eth_getFilterLogs", json!([latest]));
+    assert_eq!(logs.as_array().unwrap().len(), 1, "{logs}");
+    assert_eq!(logs[0]["blockNumber"], blocks[2]);
+}
+
+/// Logs subscriptions accept fromBlock / toBlock as geth does (cast's
+/// `logs --subscribe` sends "earliest".."latest"): they stream new logs
+/// only, and fixed block numbers bound the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_subscriptions_take_block_bounds_as_geth_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, counter, head) = tokio::task::spawn_blocking({
+        let p = dir.path().to_path_buf();
+        move || {
+            let node = Node::dev(&p, &[]);
+            let counter = deploy_counter(&node);
+            increment(&node, counter, 1); // a past log: never streamed
+            let head = qty(&node.ok("eth_blockNumber", json!([]))) as u64;
+            (node, counter, head)
+        }
+    })
+    .await
+    .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(node.ws_url.as_str())
+        .await
+        .unwrap();
+    let mut id = 0;
+    let mut request = async |ws: &mut tokio_tungstenite::WebSocketStream<_>, params: Value| {
+        id += 1;
+        let req = json!({"jsonrpc": "2.0", "id": id, "method": "eth_subscribe", "params": params});
+        ws.send(Message::text(req.to_string())).await.unwrap();
+    };
+    let next = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+                .await
+                .expect("websocket reply in time")
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = m {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    };
+    let a = addr(counter);
+    let mut subscribe = async |ws: &mut tokio_tungstenite::WebSocketStream<_>, filter: Value| {
+        request(ws, json!(["logs", filter])).await;
+        next(ws).await
+    };
+    let cast_like = subscribe(
+        &mut ws,
+        json!({"fromBlock": "earliest", "toBlock": "latest", "address": a}),
+    )
+    .await;
+    let cast_like = cast_like["result"].clone();
+    assert!(cast_like.is_string(), "{cast_like}");
+    // Bounded to the first block to come.
+    let first = qty_hex(head + 1);
+    let bounded = subscribe(
+        &mut ws,
+        json!({"fromBlock": first, "toBlock": first, "address": a}),
+    )
+    .await;
+    let bounded = bounded["result"].clone();
+    assert!(bounded.is_string(), "{bounded}");
+    let e = subscribe(&mut ws, json!({"fromBlock": "0x2", "toBlock": "0x1"})).await;
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+    let e = subscribe(
+        &mut ws,
+        json!({"blockHash": format!("0x{}", "11".repeat(32))}),
+    )
+    .await;
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+
+    // The node is handed back so that it lives until the end of the test.
+    let (_node, blocks) = tokio::task::spawn_blocking(move || {
+        let blocks: Vec<Value> = (2..=3)
+            .map(|nonce| increment(&node, counter, nonce))
+            .collect();
+        (node, blocks)
+    })
+    .await
+    .unwrap();
+    // In block order: block 1 for both subscriptions, then block 2 for the
+    // unbounded one only.
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let note = next(&mut ws).await;
+        assert_eq!(note["method"], "eth_subscription", "{note}");
+        got.push((
+            note["params"]["subscription"].clone(),
+            note["params"]["result"]["blockNumber"].clone(),
+        ));
+    }
+    got.sort_by_key(|(s, n)| (n.to_string(), s.to_string()));
+    let mut want = vec![
+        (cast_like.clone(), blocks[0].clone()),
+        (bounded.clone(), blocks[0].clone()),
+        (cast_like.clone(), blocks[1].clone()),
+    ];
+    want.sort_by_key(|(s, n)| (n.to_string(), s.to_string()));
+    assert_eq!(got, want);
+    // Nothing else arrives.
+    let quiet = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+    assert!(quiet.is_err(), "unexpected message: {quiet:?}");
+}
+
+fn qty_hex(n: u64) -> String {
+    format!("0x{n:x}")
 }
 
 #[test]

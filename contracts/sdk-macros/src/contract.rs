@@ -1,8 +1,8 @@
 //! `#[contract]`: an impl block becomes the contract's ABI.
 //!
 //! * `pub` methods are ABI functions; others stay internal.
-//! * `&self` methods are `view`; `&mut self` ones change state and refuse
-//!   value unless marked `#[payable]`.
+//! * `&self` methods are `view`; `&mut self` ones change state. Both refuse
+//!   value unless marked `#[payable]` (which a view cannot be).
 //! * `#[constructor]` marks the constructor (run once, at deploy).
 //! * `#[receive]` marks the method run for calls with empty calldata
 //!   (plain value transfers); it is payable.
@@ -213,7 +213,9 @@ impl Method {
                 }
             }
         };
-        let payable = if self.payable || self.view {
+        // Views refuse value too (as Solidity's do): a `&self` method could
+        // never hand it back, so it would be stuck in the contract.
+        let payable = if self.payable {
             quote!()
         } else {
             quote!(::orac_sdk::__private::non_payable()?;)

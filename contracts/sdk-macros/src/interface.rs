@@ -3,8 +3,10 @@
 //!
 //! Generates `pub struct IERC20` with `new(address)`, `with(Call)` and one
 //! method per function (snake_case), returning `Result<Return, Revert>`;
-//! `view`/`pure` functions use a static call. The call types alloy's
-//! `sol!` generates live in `IERC20::calls` (e.g. `IERC20::calls::transferCall`).
+//! `view`/`pure` functions use a static call. The types alloy's `sol!`
+//! generates (to encode calldata without calling, say) live in the module
+//! `IERC20Abi` (e.g. `IERC20Abi::transferCall`): the handle takes the
+//! interface's own name, so alloy's module of that name goes by another.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -44,6 +46,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             ));
         };
         let name = format_ident!("{}", c.name.as_string());
+        let abi_name = format_ident!("{}Abi", c.name.as_string());
         let mut methods = Vec::new();
         for f in &c.body {
             let Item::Function(f) = f else { continue };
@@ -79,7 +82,14 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 }
             });
         }
+        let abi_doc = format!(
+            "alloy's types for `{name}`: one `<function>Call` (calldata) and \
+             `<function>Return` per function."
+        );
         out.extend(quote! {
+            #[doc = #abi_doc]
+            pub use #module::#name as #abi_name;
+
             /// A handle to a deployed contract with this interface.
             #[derive(Clone, Copy, Debug, PartialEq, Eq)]
             pub struct #name {

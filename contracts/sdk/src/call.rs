@@ -11,6 +11,8 @@
 //! let token = IERC20::new(token_address);
 //! let ok = token.transfer(recipient, amount)?;
 //! let ok = token.with(Call::new().gas(50_000)).transfer(recipient, amount)?;
+//! // Calldata without calling (alloy's types for the interface):
+//! let data = IERC20Abi::transferCall { to: recipient, amount }.abi_encode();
 //! ```
 
 use alloc::vec::Vec;

@@ -357,6 +357,11 @@ pub fn ecrecover(hash: &B256, v: u8, r: &B256, s: &B256) -> Option<Address> {
 
 /// alloy-primitives' keccak hook (feature `native-keccak`): route every
 /// keccak alloy computes to the host function.
+///
+/// # Safety
+///
+/// `bytes` must be valid for `len` bytes and `output` for 32 (the host
+/// checks both against linear memory and fails the message otherwise).
 #[cfg(target_arch = "wasm32")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn native_keccak256(bytes: *const u8, len: usize, output: *mut u8) {

@@ -91,7 +91,16 @@ pub mod prelude {
 
 /// Emits an event declared with [`sol!`] as an Ethereum log.
 pub fn emit<E: SolEvent>(event: E) {
-    let topics = event.encode_topics();
-    let words: alloc::vec::Vec<[u8; 32]> = topics.iter().map(|t| t.0.0).collect();
-    host::emit_log(&words, &event.encode_data());
+    use alloy_sol_types::TopicList;
+    // Not `encode_topics()`: it unwraps, and an unwrap's formatting drags
+    // `core::fmt` and alloy's `Debug` impls into every contract emitting
+    // an event (kilobytes of code, paid for per byte at deployment).
+    let mut topics = [sol_types::abi::token::WordToken(B256::ZERO); 4];
+    let count = <E::TopicList as TopicList>::COUNT.min(4);
+    if event.encode_topics_raw(&mut topics[..count]).is_err() {
+        // Only a too-small buffer fails, and a log has at most 4 topics.
+        host::revert(&Revert::msg("cannot encode event topics").0);
+    }
+    let words = topics.map(|t| t.0.0);
+    host::emit_log(&words[..count], &event.encode_data());
 }

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `Value<T>` at slot `p` | slot `p` |
 //! | `Map<K, V>` at `p`, entry `k` | `keccak256(key(k) ‖ p)`; `key(k)` is `k` left-padded to 32 bytes, or the raw bytes of a string/bytes key |
-//! | `StorageVec<T>` at `p` | length at `p`; element `i` at `keccak256(p) + i` |
+//! | `StorageVec<T>` at `p` | length at `p`; element `i` at `keccak256(p) + i·n`, `n` the slots one element takes (1 but for `#[storage]` structs) |
 //! | `StorageString`/`StorageBytes` at `p` | ≤ 31 bytes: data and `2·len` in slot `p`; longer: `2·len + 1` in `p`, data from `keccak256(p)` on |
 //!
 //! Nested containers compose: `Map<Address, Map<Address, U256>>` is
@@ -285,7 +285,9 @@ impl<T: Element> StorageVec<T> {
         self.len() == 0
     }
     fn element_slot(&self, index: usize) -> U256 {
-        hash_slot(self.slot) + U256::from(index)
+        // Elements are laid out back to back, each taking as many slots as
+        // it needs (a `#[storage]` struct takes several), as in Solidity.
+        hash_slot(self.slot) + U256::from(index) * U256::from(T::Handle::SLOTS)
     }
     /// Handle to element `index`, if it exists.
     pub fn entry(&self, index: usize) -> Option<T::Handle> {
@@ -434,5 +436,50 @@ impl StorageString {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A two-slot element, as `#[storage]` would lay it out.
+    struct Pair {
+        a: Value<U256>,
+        b: Value<U256>,
+    }
+
+    impl StorageLayout for Pair {
+        const SLOTS: usize = 2;
+        fn at(slot: U256) -> Self {
+            Self {
+                a: Value::at(slot),
+                b: Value::at(slot + U256::from(1)),
+            }
+        }
+    }
+
+    impl Element for Pair {
+        type Handle = Self;
+    }
+
+    #[test]
+    fn multi_slot_elements_do_not_overlap() {
+        crate::testing::reset();
+        let mut v = StorageVec::<Pair>::at(U256::from(3));
+        for i in 0..3u64 {
+            let mut p = v.grow();
+            p.a.set(U256::from(10 * i + 1));
+            p.b.set(U256::from(10 * i + 2));
+        }
+        for i in 0..3u64 {
+            let p = v.entry(i as usize).unwrap();
+            assert_eq!(p.a.get(), U256::from(10 * i + 1));
+            assert_eq!(p.b.get(), U256::from(10 * i + 2));
+        }
+        // Solidity's layout: element i starts at keccak256(p) + 2·i.
+        let base = hash_slot(U256::from(3));
+        assert_eq!(v.entry(2).unwrap().a.slot(), base + U256::from(4));
+        assert!(v.entry(3).is_none());
     }
 }

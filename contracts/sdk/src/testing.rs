@@ -150,33 +150,24 @@ impl Env {
             .rev()
             .find(|m| m.to == *to && data.starts_with(&m.prefix))
             .cloned();
-        match reply {
-            Some(m) => {
-                if m.success && !value.is_zero() {
-                    let from = self.address;
-                    let have = self.balance_of(&from);
-                    if have < *value {
-                        return CallOutcome {
-                            success: false,
-                            data: Vec::new(),
-                        };
-                    }
-                    self.balances.insert(from, have - *value);
-                    let to_bal = self.balance_of(to);
-                    self.balances.insert(*to, to_bal + *value);
-                }
-                CallOutcome {
-                    success: m.success,
-                    data: m.data,
-                }
+        // Nothing registered: like an account without code, the call
+        // succeeds, moves the value and returns nothing.
+        let (success, data) = reply.map_or((true, Vec::new()), |m| (m.success, m.data));
+        if success && !value.is_zero() {
+            let from = self.address;
+            let have = self.balance_of(&from);
+            if have < *value {
+                // As on chain: the value cannot move, the call fails.
+                return CallOutcome {
+                    success: false,
+                    data: Vec::new(),
+                };
             }
-            // Nothing registered: like an account without code, the call
-            // succeeds and returns nothing.
-            None => CallOutcome {
-                success: true,
-                data: Vec::new(),
-            },
+            self.balances.insert(from, have - *value);
+            let to_bal = self.balance_of(to);
+            self.balances.insert(*to, to_bal + *value);
         }
+        CallOutcome { success, data }
     }
 }
 
