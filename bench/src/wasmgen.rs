@@ -259,6 +259,24 @@ pub fn shapes(extreme: bool) -> Vec<Shape> {
             "1 fn, 2,047 live locals across 2,500 ifs".into(),
             vec![locals_bomb(2047, 2500)],
         ),
+        // At the compile-weight limits (vm/src/limits.rs): the worst that
+        // still deploys.
+        (
+            "1 fn, br_table to 256 blocks, 255 live locals".into(),
+            vec![br_table_bomb(256, 255)],
+        ),
+        (
+            "4 fns x br_table to 256 blocks, 255 live locals".into(),
+            (0..4).map(|_| br_table_bomb(256, 255)).collect(),
+        ),
+        (
+            "1 fn, 511 live locals across 512 ifs".into(),
+            vec![locals_bomb(511, 512)],
+        ),
+        (
+            "4 fns x 511 live locals across 512 ifs".into(),
+            (0..4).map(|_| locals_bomb(511, 512)).collect(),
+        ),
         (
             "1 fn, 1,000-wide operand stack x 10".into(),
             vec![wide_stack(1000, 10)],

@@ -379,7 +379,9 @@ impl Producer {
         match patch {
             Patch::Balance(b) => overlay.update_account(&address, |a| a.balance = b)?,
             Patch::Nonce(n) => overlay.update_account(&address, |a| a.nonce = n)?,
-            Patch::Code(c) => overlay.set_code(&address, c)?,
+            Patch::Code(c) => {
+                overlay.set_code(&address, c)?;
+            }
             Patch::Storage(slot, value) => {
                 // The account must exist to hold storage.
                 overlay.update_account(&address, |_| {})?;

@@ -6,6 +6,8 @@
 //! inner call reverts to its own checkpoint and leaves the caller's effects.
 
 use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use orac_primitives::{Account, Address, Bytes, EMPTY_CODE_HASH, H256, Log, U256, keccak256};
@@ -57,9 +59,9 @@ pub type SharedReader = Arc<dyn StateReader + Send + Sync>;
 
 pub struct Overlay {
     base: SharedReader,
-    accounts: HashMap<Address, Tracked<Option<Account>>>,
-    storage: HashMap<(Address, H256), Tracked<H256>>,
-    code: HashMap<H256, Bytes>,
+    accounts: HashMap<Address, Tracked<Option<Account>>, RandomState>,
+    storage: HashMap<(Address, H256), Tracked<H256>, RandomState>,
+    code: HashMap<H256, Bytes, RandomState>,
     journal: Vec<Entry>,
     logs: Vec<Log>,
 }
@@ -68,9 +70,9 @@ impl Overlay {
     pub fn new(base: SharedReader) -> Self {
         Self {
             base,
-            accounts: HashMap::new(),
-            storage: HashMap::new(),
-            code: HashMap::new(),
+            accounts: HashMap::default(),
+            storage: HashMap::default(),
+            code: HashMap::default(),
             journal: Vec::new(),
             logs: Vec::new(),
         }
@@ -233,10 +235,12 @@ impl Overlay {
 
     /// Installs code on an account. Code is content-addressed, so keeping it
     /// after a revert is harmless: only the account's code hash is journaled.
-    pub fn set_code(&mut self, address: &Address, code: Bytes) -> Result<(), StateError> {
+    /// Returns the code's hash.
+    pub fn set_code(&mut self, address: &Address, code: Bytes) -> Result<H256, StateError> {
         let hash = keccak256(&code);
         self.code.entry(hash).or_insert(code);
-        self.update_account(address, |a| a.code_hash = hash)
+        self.update_account(address, |a| a.code_hash = hash)?;
+        Ok(hash)
     }
 
     pub fn add_log(&mut self, log: Log) {

@@ -21,13 +21,18 @@ else
 fi
 echo "building test contracts with the $toolchain toolchain" >&2
 
+# The same 64 KiB stack as `orac build` (contracts/build): memory pages are
+# paid for on every call.
+stack="-C link-arg=-zstack-size=65536"
+
 for dir in "$here"/*/; do
   [ -f "$dir/Cargo.toml" ] || continue
   name="$(basename "$dir")"
   if [ "$toolchain" = rustup ]; then
-    (cd "$dir" && cargo build --quiet --release --target "$target" --target-dir "$dir/target") >&2
+    (cd "$dir" && env -u CARGO_ENCODED_RUSTFLAGS RUSTFLAGS="$stack" \
+      cargo build --quiet --release --target "$target" --target-dir "$dir/target") >&2
   else
-    (cd "$dir" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C linker=wasm-ld" \
+    (cd "$dir" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C linker=wasm-ld $stack" \
       /usr/bin/cargo build --quiet --release --target "$target" --target-dir "$dir/target" -Zbuild-std=core,alloc) >&2
   fi
   echo "$dir/target/$target/release/$name.wasm"

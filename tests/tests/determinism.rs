@@ -57,7 +57,10 @@ fn transactions() -> Vec<String> {
         signed_tx(k, 2, None, 0, envelope::wrap(&tool), 2_000_000),
     ];
     for (i, (to, data)) in calls.into_iter().enumerate() {
-        txs.push(signed_tx(k, 3 + i as u64, Some(to), 1, data, 1_500_000));
+        // The memory bomb needs room to pay for 256 pages (8,192 gas each)
+        // so that it reaches the 16 MiB cap rather than running out of gas.
+        let gas = if data == [14] { 3_000_000 } else { 1_500_000 };
+        txs.push(signed_tx(k, 3 + i as u64, Some(to), 1, data, gas));
     }
     txs
 }

@@ -66,7 +66,7 @@ pub struct Compiled {
 
 /// Bumped whenever instrumentation or the gas schedule changes, so cached
 /// artifacts compiled under the old rules are never used.
-const SCHEDULE_VERSION: u32 = 1;
+const SCHEDULE_VERSION: u32 = 2;
 
 pub struct VmEngine {
     pub(crate) engine: Engine,
@@ -121,7 +121,14 @@ pub fn engine_config(compiler: Compiler) -> Config {
     // Floats are deterministic in WebAssembly except for NaN bit patterns;
     // canonicalising NaNs removes that.
     c.cranelift_nan_canonicalization(true);
-    c.cranelift_opt_level(OptLevel::Speed);
+    // Compile time is part of a deploy's cost and of the block's time, so it
+    // must grow linearly with the code. Cranelift's optimiser and its
+    // backtracking register allocator do not: loops with back-edges took
+    // ~40 ms/KB with them and ~2.5 ms/KB without, while the benchmark
+    // contracts ran within 10% (bench/README.md). What stays superlinear
+    // (SSA construction) is bounded by the deploy limits.
+    c.cranelift_opt_level(OptLevel::None);
+    c.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
     // At least the features rustc emits by default (validate::features);
     // the deploy validator refuses anything beyond them before wasmtime
     // sees a module. Reference types (funcref tables) need no `gc` feature,
@@ -152,9 +159,23 @@ pub fn engine_config(compiler: Compiler) -> Config {
     pool.max_memory_size((MAX_MEMORY_PAGES * 65_536) as usize);
     pool.table_elements(MAX_TABLE_ELEMENTS as usize);
     pool.total_component_instances(0);
+    // When a slot is reused its memory must read as fresh. By default
+    // wasmtime gives every page back with madvise and the next call faults
+    // them in again: about a quarter of a token transfer's time. Instead the
+    // low KEEP_RESIDENT_BYTES are reset in place with memset (contracts built
+    // by `orac build` have a 64 KiB stack at the bottom of memory, so that is
+    // where their calls write). Only the cost of the reset changes: contents
+    // are identical either way. PAGEMAP_SCAN (reset only dirty pages) was
+    // measured slower here: the scan syscall costs more than the memset.
+    pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    pool.table_keep_resident(16 * 1024);
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     c
 }
+
+/// Bytes of each pooled linear memory reset with memset rather than madvise
+/// when its slot is reused (see `engine_config`).
+const KEEP_RESIDENT_BYTES: usize = 128 * 1024;
 
 impl VmEngine {
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
@@ -210,6 +231,11 @@ impl VmEngine {
         let compiled = Arc::new(Compiled { pre, info });
         self.modules.lock().put(code_hash, compiled.clone());
         Ok(compiled)
+    }
+
+    /// The ready module for `code_hash` if it is in the memory cache.
+    pub fn cached(&self, code_hash: &H256) -> Option<Arc<Compiled>> {
+        self.modules.lock().get(code_hash)
     }
 
     pub fn compiler(&self) -> Compiler {

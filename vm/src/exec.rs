@@ -18,7 +18,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use orac_primitives::{Address, Bytes, H256, U256, keccak256, keccak256_concat};
+use orac_primitives::{Address, Bytes, EMPTY_CODE_HASH, H256, U256, keccak256, keccak256_concat};
 use orac_state::{Overlay, StateError};
 use wasmtime::{Memory, Store, Trap};
 
@@ -249,7 +249,10 @@ enum Prepared {
 
 /// Everything before the instance runs: deployment, value transfer, code.
 fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, StateError> {
-    let code = match &call.deploy {
+    // The code is named by its hash; the bytes are only loaded (and cloned)
+    // when the compiled module is not already in the engine's memory cache,
+    // which keeps a call to a warm contract free of a keccak over its code.
+    let (code_hash, code) = match &call.deploy {
         Some(module) => {
             let cost = deploy_cost(module.len());
             if cost > gas {
@@ -269,10 +272,13 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             }
             // EIP-161: a new contract starts at nonce 1.
             tx.state.update_account(&call.address, |a| a.nonce = 1)?;
-            tx.state.set_code(&call.address, Bytes(module.clone()))?;
-            Bytes(module.clone())
+            let hash = tx.state.set_code(&call.address, Bytes(module.clone()))?;
+            (hash, Some(module))
         }
-        None => tx.state.code(&call.address)?,
+        None => match tx.state.account(&call.address)? {
+            Some(a) => (a.code_hash, None),
+            None => (EMPTY_CODE_HASH, None),
+        },
     };
     if !call.value.is_zero() && !tx.state.transfer(&call.caller, &call.address, call.value)? {
         return Ok(Prepared::Done(FrameResult::fail(
@@ -280,7 +286,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             "insufficient balance for transfer",
         )));
     }
-    if code.is_empty() {
+    if code_hash == EMPTY_CODE_HASH {
         // A plain account: the value moved, nothing runs.
         return Ok(Prepared::Done(FrameResult {
             success: true,
@@ -289,8 +295,21 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             ..Default::default()
         }));
     }
-    let code_hash = keccak256(&code);
-    match tx.engine.prepare(code_hash, &code) {
+    let prepared = match tx.engine.cached(&code_hash) {
+        Some(compiled) => Ok(compiled),
+        None => {
+            let loaded;
+            let code: &[u8] = match code {
+                Some(module) => module,
+                None => {
+                    loaded = tx.state.code_by_hash(&code_hash)?;
+                    &loaded
+                }
+            };
+            tx.engine.prepare(code_hash, code)
+        }
+    };
+    match prepared {
         Ok(compiled) => {
             if call.deploy.is_some() && compiled.info.deploy_index.is_none() {
                 return Ok(Prepared::Done(FrameResult {

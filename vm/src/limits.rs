@@ -27,8 +27,29 @@ pub const MAX_BLOCKS_PER_FUNCTION: u32 = 4_096;
 /// `block`, `loop` and `if` in the whole module.
 pub const MAX_BLOCKS_PER_MODULE: u32 = 32_768;
 
-/// Targets of one `br_table`.
-pub const MAX_BR_TABLE_TARGETS: u32 = 4_096;
+/// Targets of one `br_table`. Rust emits them for dense `match`es (tens of
+/// targets in the example contracts).
+pub const MAX_BR_TABLE_TARGETS: u32 = 256;
+
+/// Compile-time weight of one function: locals × (blocks + br_table
+/// targets). Cranelift's SSA construction carries every live local across
+/// every block edge, so its time grows with this product, not with either
+/// factor alone: 2,047 locals live across 2,500 `if`s passed every other
+/// limit and took 1.2 s to compile (bench/README.md, "JIT bombs"). The
+/// example contracts peak at ~1,000; this allows 256× that and keeps one
+/// function under ~60 ms.
+pub const MAX_FUNCTION_WEIGHT: u64 = 1 << 18;
+
+/// The same weight summed over the module's functions (~8,000 for the
+/// multisig example), so many heavy functions cannot add up.
+pub const MAX_MODULE_WEIGHT: u64 = 1 << 20;
+
+/// locals × Σ(targets²) over a function's `br_table`s. Cranelift looks up
+/// each live local in each target's predecessor list, which scans the
+/// jump table: ~targets² × locals. A `br_table` to 4,096 blocks with 1,024
+/// live locals took 119 s; this bound allows 256 targets with 256 locals
+/// (examples: under 2,000).
+pub const MAX_BR_TABLE_WEIGHT: u64 = 1 << 24;
 
 /// Operand-stack depth of one function, as the validator tracks it.
 pub const MAX_OPERAND_STACK: u32 = 1_024;

@@ -107,6 +107,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     let mut call_export = None;
     let mut deploy_export = None;
     let mut module_blocks = 0u32;
+    let mut module_weight = 0u64;
     let mut allocs = FuncValidatorAllocations::default();
     let mut defined_index = 0u32;
 
@@ -253,6 +254,8 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 }
                 let mut ops = body.get_operators_reader().map_err(malformed)?;
                 let mut blocks = 0u32;
+                let mut br_targets = 0u32;
+                let mut br_squares = 0u64;
                 let mut max_stack = 0u32;
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(malformed)?;
@@ -275,12 +278,13 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                                 ));
                             }
                         }
-                        Operator::BrTable { targets } if targets.len() > MAX_BR_TABLE_TARGETS => {
-                            return Err(limit(
-                                "br_table targets",
-                                targets.len(),
-                                MAX_BR_TABLE_TARGETS,
-                            ));
+                        Operator::BrTable { targets } => {
+                            let n = targets.len();
+                            if n > MAX_BR_TABLE_TARGETS {
+                                return Err(limit("br_table targets", n, MAX_BR_TABLE_TARGETS));
+                            }
+                            br_targets += n;
+                            br_squares += u64::from(n) * u64::from(n);
                         }
                         _ => {}
                     }
@@ -288,6 +292,32 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                     max_stack = max_stack.max(v.operand_stack_height());
                 }
                 ops.finish().map_err(malformed)?;
+                // Compile-time weights (see limits::MAX_FUNCTION_WEIGHT).
+                let locals = u64::from(locals_total);
+                let weight = locals * u64::from(blocks + br_targets);
+                if weight > MAX_FUNCTION_WEIGHT {
+                    return Err(limit(
+                        "locals x (blocks + br_table targets) in one function",
+                        weight,
+                        MAX_FUNCTION_WEIGHT,
+                    ));
+                }
+                let br_weight = locals * br_squares;
+                if br_weight > MAX_BR_TABLE_WEIGHT {
+                    return Err(limit(
+                        "locals x br_table targets squared in one function",
+                        br_weight,
+                        MAX_BR_TABLE_WEIGHT,
+                    ));
+                }
+                module_weight += weight;
+                if module_weight > MAX_MODULE_WEIGHT {
+                    return Err(limit(
+                        "locals x (blocks + br_table targets) summed over the module",
+                        module_weight,
+                        MAX_MODULE_WEIGHT,
+                    ));
+                }
                 if max_stack > MAX_OPERAND_STACK {
                     return Err(limit("operand stack depth", max_stack, MAX_OPERAND_STACK));
                 }

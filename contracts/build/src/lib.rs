@@ -23,6 +23,8 @@ use std::process::Command;
 use serde_json::Value;
 
 pub const TARGET: &str = "wasm32-unknown-unknown";
+/// The contract's stack, at the bottom of its linear memory (see `build`).
+pub const STACK_BYTES: u32 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -201,6 +203,11 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildErr
         }
     };
     rustflags.extend(remaps);
+    // rustc's default wasm stack is 1 MiB, and orac charges gas for every
+    // 64 KiB page of initial memory on every call (docs/gas.md). 64 KiB of
+    // stack is plenty for contract code; the stack sits at the bottom of
+    // memory, so an overflow traps (out of bounds) instead of corrupting data.
+    rustflags.push(format!("-C link-arg=-zstack-size={STACK_BYTES}"));
     cmd.current_dir(&dir)
         .args(["build", "--release", "--lib", "--target", TARGET])
         .arg("--target-dir")
