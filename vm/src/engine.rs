@@ -66,7 +66,7 @@ pub struct Compiled {
 
 /// Bumped whenever instrumentation or the gas schedule changes, so cached
 /// artifacts compiled under the old rules are never used.
-const SCHEDULE_VERSION: u32 = 2;
+const SCHEDULE_VERSION: u32 = 3;
 
 pub struct VmEngine {
     pub(crate) engine: Engine,

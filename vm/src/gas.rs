@@ -10,9 +10,11 @@ use wasmtime::OperatorCost;
 
 /// Fuel bought by one unit of gas. The reference rate is what every
 /// transaction already pays: 21,000 gas ≈ one sender recovery ≈ 28 µs, so
-/// ~1.35 ns per gas. Plain WebAssembly measured ~0.04 ns per fuel, so 32
-/// fuel ≈ 1.3 ns (docs/gas.md, "Calibration").
-pub const FUEL_PER_GAS: u64 = 32;
+/// ~1.35 ns per gas. Operators are priced for latency-bound code (a chain
+/// of dependent 64-bit multiplies and shifts: 0.15–0.18 ns per fuel), not
+/// for the throughput of independent ones (0.04 ns): an attacker picks
+/// the slow case. 8 fuel ≈ 1.3 ns (docs/gas.md, "Calibration").
+pub const FUEL_PER_GAS: u64 = 8;
 
 /// Gas for `amount` fuel, rounded up.
 pub fn fuel_to_gas(fuel: u64) -> u64 {
@@ -104,7 +106,7 @@ pub fn operator_costs() -> OperatorCost {
         &mut c.I64RemS,
         &mut c.I64RemU,
     ] {
-        *op = 48;
+        *op = 16;
     }
     for op in [
         &mut c.I32DivS,
@@ -116,13 +118,13 @@ pub fn operator_costs() -> OperatorCost {
         &mut c.F32Sqrt,
         &mut c.F64Sqrt,
     ] {
-        *op = 24;
+        *op = 8;
     }
     // Calls spill registers, set up a frame and run the stack-height
     // counter's prologue (measured 4.0 ns); indirect ones also check the
     // table and the signature (7.9 ns).
-    c.Call = 80;
-    c.CallIndirect = 170;
+    c.Call = 24;
+    c.CallIndirect = 48;
     c.MemoryGrow = 16;
     c.TableGrow = 16;
     // Bulk memory: a base cost, plus per byte/element (below).
