@@ -1,0 +1,112 @@
+//! A feed's configuration: who may sign, how many must, and what answers
+//! are believable. docs/oracle.md describes each field.
+
+use alloy_primitives::{Address as AbiAddress, B256, I256, U256 as AbiU256};
+use alloy_sol_types::SolValue;
+use orac_primitives::{H160, H256, keccak256};
+
+use crate::report::Domain;
+
+/// Most signers one feed may have: bounds the work of verifying a report
+/// (one signature recovery each) and of reconfiguring.
+pub const MAX_SIGNERS: usize = 31;
+
+/// Decimals a feed's answers may be scaled by (an i128 holds 38 digits).
+pub const MAX_DECIMALS: u8 = 36;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedConfig {
+    pub description: String,
+    pub decimals: u8,
+    /// Authorized observation signers; n >= 3f + 1.
+    pub signers: Vec<H160>,
+    /// Faulty signers tolerated; a report needs 2f + 1 observations.
+    pub f: u8,
+    /// Seconds after which nodes report even if the value has not moved.
+    pub heartbeat_secs: u64,
+    /// Relative change, in parts per billion, that makes nodes report early.
+    pub deviation_ppb: u64,
+    /// Answers outside [min_answer, max_answer] are not stored.
+    pub min_answer: i128,
+    pub max_answer: i128,
+    /// May reconfigure the feed.
+    pub admin: H160,
+    /// Bumped by every reconfiguration, so reports signed for an older
+    /// configuration stop verifying.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{n} signers cannot tolerate f = {f}: need at least 3f + 1 = {need}")]
+    TooFewSigners { n: usize, f: u8, need: usize },
+    #[error("{0} signers, at most {MAX_SIGNERS}")]
+    TooManySigners(usize),
+    #[error("signer {0:?} is listed twice")]
+    DuplicateSigner(H160),
+    #[error("the zero address cannot sign")]
+    ZeroSigner,
+    #[error("min answer {min} is above max answer {max}")]
+    EmptyBounds { min: i128, max: i128 },
+    #[error("{0} decimals, at most {MAX_DECIMALS}")]
+    TooManyDecimals(u8),
+}
+
+impl FeedConfig {
+    /// Observations a report needs: 2f + 1, so honest ones outnumber
+    /// faulty ones and the median lies between two honest values.
+    pub fn quorum(&self) -> usize {
+        2 * self.f as usize + 1
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let n = self.signers.len();
+        let need = 3 * self.f as usize + 1;
+        if n < need {
+            return Err(ConfigError::TooFewSigners { n, f: self.f, need });
+        }
+        if n > MAX_SIGNERS {
+            return Err(ConfigError::TooManySigners(n));
+        }
+        for (i, s) in self.signers.iter().enumerate() {
+            if s.is_zero() {
+                return Err(ConfigError::ZeroSigner);
+            }
+            if self.signers[..i].contains(s) {
+                return Err(ConfigError::DuplicateSigner(*s));
+            }
+        }
+        if self.min_answer > self.max_answer {
+            return Err(ConfigError::EmptyBounds {
+                min: self.min_answer,
+                max: self.max_answer,
+            });
+        }
+        if self.decimals > MAX_DECIMALS {
+            return Err(ConfigError::TooManyDecimals(self.decimals));
+        }
+        Ok(())
+    }
+
+    pub fn in_bounds(&self, answer: i128) -> bool {
+        (self.min_answer..=self.max_answer).contains(&answer)
+    }
+
+    /// Commits to the chain, the registry, the feed and everything in its
+    /// configuration that decides whether a report is valid.
+    pub fn digest(&self, domain: &Domain, feed_id: H256) -> H256 {
+        let signers: Vec<AbiAddress> = self.signers.iter().map(|s| AbiAddress::from(s.0)).collect();
+        let encoded = (
+            AbiU256::from(domain.chain_id),
+            AbiAddress::from(domain.registry.0),
+            B256::from(feed_id.0),
+            self.version,
+            signers,
+            AbiU256::from(self.f),
+            I256::try_from(self.min_answer).unwrap_or(I256::ZERO),
+            I256::try_from(self.max_answer).unwrap_or(I256::ZERO),
+        )
+            .abi_encode();
+        keccak256(&encoded)
+    }
+}

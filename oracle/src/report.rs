@@ -1,0 +1,312 @@
+//! Observations, reports and the checks the feed registry applies to them.
+//! The byte-level format is in docs/oracle.md.
+//!
+//! An oracle node signs its own observation of a feed; a transmitter puts
+//! at least 2f+1 of them from distinct signers into one report. Every check
+//! here is what the chain does before a round is stored, so a node can run
+//! the same code before it spends gas on a report that would be refused.
+
+use alloy_primitives::{Address as AbiAddress, B256, I256, U256 as AbiU256};
+use alloy_sol_types::{SolValue, sol};
+use orac_primitives::{H160, H256, PrivateKey, Signature, U256, keccak256};
+
+use crate::feed::FeedConfig;
+
+sol! {
+    /// One node's signed observation, as it travels in a report.
+    struct AbiObservation {
+        uint64 observedAt;
+        int256 value;
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+    }
+
+    /// A report: the argument of the registry's `submit`.
+    struct AbiReport {
+        bytes32 feedId;
+        bytes32 configDigest;
+        uint64 round;
+        AbiObservation[] observations;
+    }
+}
+
+/// Domain separator of observation digests: nothing else orac signs (a
+/// transaction, another version of this format) can be replayed as one.
+pub const OBSERVATION_TYPE: &str = "orac.oracle.Observation(uint256 chainId,address registry,bytes32 feedId,bytes32 configDigest,uint64 round,uint64 observedAt,int256 value)";
+
+/// What one oracle node saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    pub round: u64,
+    /// Unix seconds at which the node fetched its sources.
+    pub observed_at: u64,
+    /// The value scaled by the feed's decimals.
+    pub value: i128,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedObservation {
+    pub observed_at: u64,
+    pub value: i128,
+    pub signature: Signature,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub feed_id: H256,
+    pub config_digest: H256,
+    pub round: u64,
+    pub observations: Vec<SignedObservation>,
+}
+
+/// What a valid report stores as the feed's new round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Round {
+    pub round: u64,
+    /// The median of the observed values.
+    pub answer: i128,
+    /// The median of the observation times.
+    pub observed_at: u64,
+    /// The signers whose observations made the round, in report order.
+    pub signers: Vec<H160>,
+}
+
+/// Why a report was refused. Every variant is a revert reason the
+/// registry returns, so transmitters and tests can tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("malformed report: {0}")]
+    Malformed(String),
+    #[error("report is for config {got:?}, the feed's is {want:?}")]
+    WrongConfig { got: H256, want: H256 },
+    #[error("round {got} is not above the last round {last}")]
+    StaleRound { got: u64, last: u64 },
+    #[error("{got} observations, the feed needs at least {need}")]
+    TooFewObservations { got: usize, need: usize },
+    #[error("{got} observations, the feed has only {max} signers")]
+    TooManyObservations { got: usize, max: usize },
+    #[error("observation {index}: invalid signature")]
+    BadSignature { index: usize },
+    #[error("observation {index}: signer {signer:?} is not authorized for this feed")]
+    UnknownSigner { index: usize, signer: H160 },
+    #[error("observation {index}: signer {signer:?} appears twice")]
+    DuplicateSigner { index: usize, signer: H160 },
+    #[error("observation {index}: observed at {at}, before the last round's {last}")]
+    ObservationTooOld { index: usize, at: u64, last: u64 },
+    #[error(
+        "observation {index}: observed at {at}, more than {max_ahead}s after the block time {now}"
+    )]
+    ObservationInFuture {
+        index: usize,
+        at: u64,
+        now: u64,
+        max_ahead: u64,
+    },
+}
+
+/// Where the registry lives and which chain it is on: part of every
+/// signed digest, so a report for another chain or registry never verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Domain {
+    pub chain_id: u64,
+    pub registry: H160,
+}
+
+/// How far past the block's timestamp an observation may claim to be
+/// (clocks of oracle nodes and the block producer differ a little).
+pub const MAX_OBSERVATION_AHEAD_SECS: u64 = 60;
+
+impl Domain {
+    /// The digest a node signs for `obs` of `feed` under `config_digest`.
+    pub fn observation_digest(
+        &self,
+        feed_id: H256,
+        config_digest: H256,
+        obs: &Observation,
+    ) -> H256 {
+        let encoded = (
+            B256::from(keccak256(OBSERVATION_TYPE.as_bytes()).0),
+            AbiU256::from(self.chain_id),
+            AbiAddress::from(self.registry.0),
+            B256::from(feed_id.0),
+            B256::from(config_digest.0),
+            obs.round,
+            obs.observed_at,
+            I256::try_from(obs.value).unwrap_or(I256::ZERO),
+        )
+            .abi_encode();
+        keccak256(&encoded)
+    }
+
+    pub fn sign(
+        &self,
+        key: &PrivateKey,
+        feed_id: H256,
+        config_digest: H256,
+        obs: &Observation,
+    ) -> SignedObservation {
+        let digest = self.observation_digest(feed_id, config_digest, obs);
+        SignedObservation {
+            observed_at: obs.observed_at,
+            value: obs.value,
+            signature: key.sign_prehash(&digest),
+        }
+    }
+
+    /// Checks `report` against the feed's configuration and last round and
+    /// returns the round it makes. `now` is the including block's
+    /// timestamp. Sanity bounds are not checked here: an answer outside them
+    /// is a valid report whose round the registry declines to store (see
+    /// [`FeedConfig::in_bounds`]).
+    pub fn verify(
+        &self,
+        report: &Report,
+        feed: &FeedConfig,
+        last: Option<(u64, u64)>,
+        now: u64,
+    ) -> Result<Round, ReportError> {
+        let want = feed.digest(self, report.feed_id);
+        if report.config_digest != want {
+            return Err(ReportError::WrongConfig {
+                got: report.config_digest,
+                want,
+            });
+        }
+        let (last_round, last_time) = last.unwrap_or((0, 0));
+        if report.round <= last_round {
+            return Err(ReportError::StaleRound {
+                got: report.round,
+                last: last_round,
+            });
+        }
+        let n = report.observations.len();
+        if n < feed.quorum() {
+            return Err(ReportError::TooFewObservations {
+                got: n,
+                need: feed.quorum(),
+            });
+        }
+        if n > feed.signers.len() {
+            return Err(ReportError::TooManyObservations {
+                got: n,
+                max: feed.signers.len(),
+            });
+        }
+        let mut signers = Vec::with_capacity(n);
+        for (index, o) in report.observations.iter().enumerate() {
+            if o.observed_at < last_time {
+                return Err(ReportError::ObservationTooOld {
+                    index,
+                    at: o.observed_at,
+                    last: last_time,
+                });
+            }
+            if o.observed_at > now.saturating_add(MAX_OBSERVATION_AHEAD_SECS) {
+                return Err(ReportError::ObservationInFuture {
+                    index,
+                    at: o.observed_at,
+                    now,
+                    max_ahead: MAX_OBSERVATION_AHEAD_SECS,
+                });
+            }
+            let obs = Observation {
+                round: report.round,
+                observed_at: o.observed_at,
+                value: o.value,
+            };
+            let digest = self.observation_digest(report.feed_id, report.config_digest, &obs);
+            let signer = o
+                .signature
+                .recover(&digest)
+                .map_err(|_| ReportError::BadSignature { index })?;
+            if !feed.signers.contains(&signer) {
+                return Err(ReportError::UnknownSigner { index, signer });
+            }
+            if signers.contains(&signer) {
+                return Err(ReportError::DuplicateSigner { index, signer });
+            }
+            signers.push(signer);
+        }
+        let mut values: Vec<i128> = report.observations.iter().map(|o| o.value).collect();
+        let mut times: Vec<u64> = report.observations.iter().map(|o| o.observed_at).collect();
+        Ok(Round {
+            round: report.round,
+            answer: median_i128(&mut values),
+            observed_at: median_u64(&mut times),
+            signers,
+        })
+    }
+}
+
+/// The lower median: with 2f+1 or more values of which at most f lie, it
+/// lies between two honest values.
+fn median_i128(v: &mut [i128]) -> i128 {
+    v.sort_unstable();
+    v[(v.len() - 1) / 2]
+}
+
+fn median_u64(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[(v.len() - 1) / 2]
+}
+
+impl Report {
+    /// The Solidity ABI encoding: `abi.encode(AbiReport)`.
+    pub fn abi_encode(&self) -> Vec<u8> {
+        AbiReport {
+            feedId: B256::from(self.feed_id.0),
+            configDigest: B256::from(self.config_digest.0),
+            round: self.round,
+            observations: self
+                .observations
+                .iter()
+                .map(|o| AbiObservation {
+                    observedAt: o.observed_at,
+                    value: I256::try_from(o.value).unwrap_or(I256::ZERO),
+                    r: B256::from(o.signature.r.to_big_endian()),
+                    s: B256::from(o.signature.s.to_big_endian()),
+                    v: 27 + o.signature.y_parity as u8,
+                })
+                .collect(),
+        }
+        .abi_encode()
+    }
+
+    /// Decodes and range-checks what [`Report::abi_encode`] wrote. Input is
+    /// hostile: anything that does not decode exactly, a value beyond i128,
+    /// or a `v` other than 27/28 is refused.
+    pub fn abi_decode(data: &[u8]) -> Result<Self, ReportError> {
+        let r = AbiReport::abi_decode(data).map_err(|e| ReportError::Malformed(e.to_string()))?;
+        let observations = r
+            .observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let value = i128::try_from(o.value).map_err(|_| {
+                    ReportError::Malformed(format!("observation {i}: value out of range"))
+                })?;
+                let y_parity = match o.v {
+                    27 => false,
+                    28 => true,
+                    v => return Err(ReportError::Malformed(format!("observation {i}: v = {v}"))),
+                };
+                Ok(SignedObservation {
+                    observed_at: o.observedAt,
+                    value,
+                    signature: Signature {
+                        r: U256::from_big_endian(o.r.as_slice()),
+                        s: U256::from_big_endian(o.s.as_slice()),
+                        y_parity,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Report {
+            feed_id: H256(r.feedId.0),
+            config_digest: H256(r.configDigest.0),
+            round: r.round,
+            observations,
+        })
+    }
+}
