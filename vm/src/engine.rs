@@ -150,6 +150,16 @@ pub fn engine_config(compiler: Compiler) -> Config {
     // Compile on the calling thread: compile time stays attributable and
     // never competes with block production behind its back.
     c.parallel_compilation(false);
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(
+        KEEP_RESIDENT_BYTES,
+    )));
+    c
+}
+
+/// The pooling allocator's slots, sized by the limits in `limits.rs`, with
+/// `keep_resident` bytes of each memory reset in place on reuse (the engine
+/// uses `KEEP_RESIDENT_BYTES`; benchmarks vary it).
+pub fn pooling_config(keep_resident: usize) -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(POOL_INSTANCES);
     pool.total_memories(POOL_INSTANCES);
@@ -162,15 +172,14 @@ pub fn engine_config(compiler: Compiler) -> Config {
     // When a slot is reused its memory must read as fresh. By default
     // wasmtime gives every page back with madvise and the next call faults
     // them in again: about a quarter of a token transfer's time. Instead the
-    // low KEEP_RESIDENT_BYTES are reset in place with memset (contracts built
+    // low `keep_resident` bytes are reset in place with memset (contracts built
     // by `orac build` have a 64 KiB stack at the bottom of memory, so that is
     // where their calls write). Only the cost of the reset changes: contents
     // are identical either way. PAGEMAP_SCAN (reset only dirty pages) was
     // measured slower here: the scan syscall costs more than the memset.
-    pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    pool.linear_memory_keep_resident(keep_resident);
     pool.table_keep_resident(16 * 1024);
-    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    c
+    pool
 }
 
 /// Bytes of each pooled linear memory reset with memset rather than madvise

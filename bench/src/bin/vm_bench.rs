@@ -845,25 +845,14 @@ fn bare_instance_pre(
     bare_instance_pre_with(orac_vm::engine::engine_config(compiler), code)
 }
 
-/// orac's pooling configuration (vm/src/engine.rs), plus
-/// `linear_memory_keep_resident(keep)`: how many bytes of each linear
-/// memory the pool resets with memset instead of madvise when an instance
-/// is freed (wasmtime's default, and orac's, is 0: all madvise).
+/// orac's engine configuration with `keep` bytes of each linear memory
+/// reset with memset instead of madvise when an instance is freed (0: all
+/// madvise, wasmtime's default; orac's own choice is in vm/src/engine.rs).
 fn config_keep_resident(compiler: Compiler, keep: usize) -> wasmtime::Config {
-    use orac_vm::limits::*;
     let mut c = orac_vm::engine::engine_config(compiler);
-    let mut pool = wasmtime::PoolingAllocationConfig::default();
-    pool.total_core_instances(POOL_INSTANCES);
-    pool.total_memories(POOL_INSTANCES);
-    pool.total_tables(POOL_INSTANCES);
-    pool.max_memories_per_module(1);
-    pool.max_tables_per_module(MAX_TABLES);
-    pool.max_memory_size((MAX_MEMORY_PAGES * 65_536) as usize);
-    pool.table_elements(MAX_TABLE_ELEMENTS as usize);
-    pool.total_component_instances(0);
-    pool.linear_memory_keep_resident(keep);
-    pool.table_keep_resident(keep);
-    c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
+        orac_vm::engine::pooling_config(keep),
+    ));
     c
 }
 
