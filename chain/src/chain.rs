@@ -217,7 +217,10 @@ impl Chain {
             compiler: orac_vm::Compiler::Cranelift,
             cache_dir: Some(config.datadir.join("code-cache")),
         })
-        .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?;
+        .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?
+        // The oracle feed registry is native chain code at a fixed address
+        // from genesis (oracle/src/registry).
+        .with_system(Arc::new(orac_oracle::registry::Registry));
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             db,

@@ -1,7 +1,7 @@
 //! A feed's configuration: who may sign, how many must, and what answers
 //! are believable. docs/oracle.md describes each field.
 
-use alloy_primitives::{Address as AbiAddress, B256, I256, U256 as AbiU256};
+use alloy_primitives::{Address as AbiAddress, I256, U256 as AbiU256};
 use alloy_sol_types::SolValue;
 use orac_primitives::{H160, H256, keccak256};
 
@@ -94,12 +94,12 @@ impl FeedConfig {
 
     /// Commits to the chain, the registry, the feed and everything in its
     /// configuration that decides whether a report is valid.
-    pub fn digest(&self, domain: &Domain, feed_id: H256) -> H256 {
+    pub fn digest(&self, domain: &Domain, feed_id: u64) -> H256 {
         let signers: Vec<AbiAddress> = self.signers.iter().map(|s| AbiAddress::from(s.0)).collect();
         let encoded = (
             AbiU256::from(domain.chain_id),
             AbiAddress::from(domain.registry.0),
-            B256::from(feed_id.0),
+            feed_id,
             self.version,
             signers,
             AbiU256::from(self.f),

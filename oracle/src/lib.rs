@@ -9,7 +9,10 @@
 //! request/response, and the `orac oracle` node.
 
 pub mod feed;
+pub mod registry;
 pub mod report;
 
 pub use feed::{ConfigError, FeedConfig};
-pub use report::{Domain, Observation, Report, ReportError, Round, SignedObservation};
+pub use report::{
+    Domain, Expect, Kind, Observation, Report, ReportError, Round, SignedObservation,
+};

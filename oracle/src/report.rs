@@ -22,9 +22,9 @@ sol! {
         uint8 v;
     }
 
-    /// A report: the argument of the registry's `submit`.
+    /// A report: the argument of the registry's `transmit` and `respond`.
     struct AbiReport {
-        bytes32 feedId;
+        uint64 feedId;
         bytes32 configDigest;
         uint64 round;
         AbiObservation[] observations;
@@ -33,7 +33,28 @@ sol! {
 
 /// Domain separator of observation digests: nothing else orac signs (a
 /// transaction, another version of this format) can be replayed as one.
-pub const OBSERVATION_TYPE: &str = "orac.oracle.Observation(uint256 chainId,address registry,bytes32 feedId,bytes32 configDigest,uint64 round,uint64 observedAt,int256 value)";
+pub const OBSERVATION_TYPE: &str = "orac.oracle.Observation(uint256 chainId,address registry,uint64 feedId,bytes32 configDigest,uint64 round,uint64 observedAt,int256 value)";
+
+/// Domain separator of answers to requests (request/response): `round` is
+/// the request id, and no feed observation can pass for a response or the
+/// other way round.
+pub const RESPONSE_TYPE: &str = "orac.oracle.Response(uint256 chainId,address registry,uint64 feedId,bytes32 configDigest,uint64 requestId,uint64 observedAt,int256 value)";
+
+/// What a signature is about: a feed's round, or the answer to a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Round,
+    Response,
+}
+
+impl Kind {
+    fn type_hash(self) -> H256 {
+        keccak256(match self {
+            Kind::Round => OBSERVATION_TYPE.as_bytes(),
+            Kind::Response => RESPONSE_TYPE.as_bytes(),
+        })
+    }
+}
 
 /// What one oracle node saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +75,7 @@ pub struct SignedObservation {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
-    pub feed_id: H256,
+    pub feed_id: u64,
     pub config_digest: H256,
     pub round: u64,
     pub observations: Vec<SignedObservation>,
@@ -121,15 +142,16 @@ impl Domain {
     /// The digest a node signs for `obs` of `feed` under `config_digest`.
     pub fn observation_digest(
         &self,
-        feed_id: H256,
+        kind: Kind,
+        feed_id: u64,
         config_digest: H256,
         obs: &Observation,
     ) -> H256 {
         let encoded = (
-            B256::from(keccak256(OBSERVATION_TYPE.as_bytes()).0),
+            B256::from(kind.type_hash().0),
             AbiU256::from(self.chain_id),
             AbiAddress::from(self.registry.0),
-            B256::from(feed_id.0),
+            feed_id,
             B256::from(config_digest.0),
             obs.round,
             obs.observed_at,
@@ -141,12 +163,13 @@ impl Domain {
 
     pub fn sign(
         &self,
+        kind: Kind,
         key: &PrivateKey,
-        feed_id: H256,
+        feed_id: u64,
         config_digest: H256,
         obs: &Observation,
     ) -> SignedObservation {
-        let digest = self.observation_digest(feed_id, config_digest, obs);
+        let digest = self.observation_digest(kind, feed_id, config_digest, obs);
         SignedObservation {
             observed_at: obs.observed_at,
             value: obs.value,
@@ -166,47 +189,73 @@ impl Domain {
         last: Option<(u64, u64)>,
         now: u64,
     ) -> Result<Round, ReportError> {
-        let want = feed.digest(self, report.feed_id);
-        if report.config_digest != want {
+        let (last_round, last_time) = last.unwrap_or((0, 0));
+        let expect = Expect {
+            kind: Kind::Round,
+            config_digest: feed.digest(self, report.feed_id),
+            quorum: feed.quorum(),
+            signers: feed.signers.len(),
+            min_round: last_round.saturating_add(1),
+            min_time: last_time,
+            now,
+        };
+        let round = self.check(report, &expect)?;
+        for (index, signer) in round.signers.iter().enumerate() {
+            if !feed.signers.contains(signer) {
+                return Err(ReportError::UnknownSigner {
+                    index,
+                    signer: *signer,
+                });
+            }
+        }
+        Ok(round)
+    }
+
+    /// Every check but signer membership, which the registry answers from
+    /// storage (one lookup per signature rather than reading the whole
+    /// signer list): the digest, the round, the count of observations,
+    /// their times, and that every signature is valid and from a distinct
+    /// signer. Returns the round with the recovered signers in order.
+    pub fn check(&self, report: &Report, expect: &Expect) -> Result<Round, ReportError> {
+        if report.config_digest != expect.config_digest {
             return Err(ReportError::WrongConfig {
                 got: report.config_digest,
-                want,
+                want: expect.config_digest,
             });
         }
-        let (last_round, last_time) = last.unwrap_or((0, 0));
-        if report.round <= last_round {
+        if report.round < expect.min_round {
             return Err(ReportError::StaleRound {
                 got: report.round,
-                last: last_round,
+                last: expect.min_round.saturating_sub(1),
             });
         }
         let n = report.observations.len();
-        if n < feed.quorum() {
+        if n < expect.quorum {
             return Err(ReportError::TooFewObservations {
                 got: n,
-                need: feed.quorum(),
+                need: expect.quorum,
             });
         }
-        if n > feed.signers.len() {
+        if n > expect.signers {
             return Err(ReportError::TooManyObservations {
                 got: n,
-                max: feed.signers.len(),
+                max: expect.signers,
             });
         }
         let mut signers = Vec::with_capacity(n);
         for (index, o) in report.observations.iter().enumerate() {
-            if o.observed_at < last_time {
+            if o.observed_at < expect.min_time {
                 return Err(ReportError::ObservationTooOld {
                     index,
                     at: o.observed_at,
-                    last: last_time,
+                    last: expect.min_time,
                 });
             }
-            if o.observed_at > now.saturating_add(MAX_OBSERVATION_AHEAD_SECS) {
+            if o.observed_at > expect.now.saturating_add(MAX_OBSERVATION_AHEAD_SECS) {
                 return Err(ReportError::ObservationInFuture {
                     index,
                     at: o.observed_at,
-                    now,
+                    now: expect.now,
                     max_ahead: MAX_OBSERVATION_AHEAD_SECS,
                 });
             }
@@ -215,14 +264,12 @@ impl Domain {
                 observed_at: o.observed_at,
                 value: o.value,
             };
-            let digest = self.observation_digest(report.feed_id, report.config_digest, &obs);
+            let digest =
+                self.observation_digest(expect.kind, report.feed_id, report.config_digest, &obs);
             let signer = o
                 .signature
                 .recover(&digest)
                 .map_err(|_| ReportError::BadSignature { index })?;
-            if !feed.signers.contains(&signer) {
-                return Err(ReportError::UnknownSigner { index, signer });
-            }
             if signers.contains(&signer) {
                 return Err(ReportError::DuplicateSigner { index, signer });
             }
@@ -237,6 +284,24 @@ impl Domain {
             signers,
         })
     }
+}
+
+/// What a report must match: see [`Domain::check`].
+#[derive(Clone, Copy, Debug)]
+pub struct Expect {
+    pub kind: Kind,
+    pub config_digest: H256,
+    /// Observations needed (2f + 1).
+    pub quorum: usize,
+    /// Authorized signers (n): no report can hold more observations.
+    pub signers: usize,
+    /// The lowest acceptable round (or the request id, for a response).
+    pub min_round: u64,
+    /// No observation may be older (the last round's observation time, or
+    /// the time a request was made).
+    pub min_time: u64,
+    /// The including block's timestamp.
+    pub now: u64,
 }
 
 /// The lower median: with 2f+1 or more values of which at most f lie, it
@@ -255,7 +320,7 @@ impl Report {
     /// The Solidity ABI encoding: `abi.encode(AbiReport)`.
     pub fn abi_encode(&self) -> Vec<u8> {
         AbiReport {
-            feedId: B256::from(self.feed_id.0),
+            feedId: self.feed_id,
             configDigest: B256::from(self.config_digest.0),
             round: self.round,
             observations: self
@@ -303,7 +368,7 @@ impl Report {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Report {
-            feed_id: H256(r.feedId.0),
+            feed_id: r.feedId,
             config_digest: H256(r.configDigest.0),
             round: r.round,
             observations,

@@ -2,7 +2,7 @@
 //! the same checks the registry applies.
 
 use orac_oracle::*;
-use orac_primitives::{H160, H256, PrivateKey};
+use orac_primitives::{H160, PrivateKey};
 
 const NOW: u64 = 1_800_000_000;
 
@@ -32,8 +32,8 @@ fn feed() -> FeedConfig {
     }
 }
 
-fn feed_id() -> H256 {
-    H256::repeat_byte(0xfe)
+fn feed_id() -> u64 {
+    7
 }
 
 /// A report of `values` by nodes `who`, signed under `d`.
@@ -48,6 +48,7 @@ fn report(d: &Domain, round: u64, who: &[u8], values: &[i128], at: u64) -> Repor
             .zip(values)
             .map(|(i, v)| {
                 d.sign(
+                    Kind::Round,
                     &key(*i),
                     feed_id(),
                     digest,
@@ -199,7 +200,7 @@ fn reports_for_another_chain_registry_or_config_are_refused() {
     ));
     // And a report for another feed id.
     let mut r = report(&domain(), 1, &[0, 1, 2], &[5, 5, 5], NOW);
-    r.feed_id = H256::repeat_byte(1);
+    r.feed_id = 1;
     assert!(matches!(
         domain().verify(&r, &feed(), None, NOW),
         Err(ReportError::WrongConfig { .. })

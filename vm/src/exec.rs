@@ -57,6 +57,7 @@ pub struct TxContext {
     pub(crate) stack_base: u32,
     pub(crate) warm_slots: HashSet<(Address, H256)>,
     pub(crate) warm_accounts: HashSet<Address>,
+    pub(crate) systems: crate::system::Systems,
 }
 
 /// Why a frame stopped early, carried out of host functions as an error.
@@ -231,6 +232,7 @@ pub(crate) fn run_frame(
     let (tx, result) = match result {
         Ok(Prepared::Done(r)) => (tx, Ok(r)),
         Ok(Prepared::Run(compiled, gas)) => run_instance(tx, &call, compiled, gas),
+        Ok(Prepared::System(contract, gas)) => crate::system::run_system(tx, &call, contract, gas),
         Err(e) => (tx, Err(e)),
     };
     let mut tx = tx;
@@ -245,10 +247,33 @@ pub(crate) fn run_frame(
 enum Prepared {
     Done(FrameResult),
     Run(Arc<crate::engine::Compiled>, u64),
+    System(Arc<dyn crate::system::SystemContract>, u64),
 }
 
 /// Everything before the instance runs: deployment, value transfer, code.
 fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, StateError> {
+    if let Some(contract) = tx.systems.find(&call.address) {
+        if call.deploy.is_some() {
+            return Ok(Prepared::Done(FrameResult::fail(
+                0,
+                "contract address collision",
+            )));
+        }
+        // The value lands in the system contract's home account, whichever
+        // of its addresses was called; a method that takes no value
+        // reverts, which moves it back.
+        if !call.value.is_zero()
+            && !tx
+                .state
+                .transfer(&call.caller, &contract.home(), call.value)?
+        {
+            return Ok(Prepared::Done(FrameResult::fail(
+                gas,
+                "insufficient balance for transfer",
+            )));
+        }
+        return Ok(Prepared::System(contract, gas));
+    }
     // The code is named by its hash; the bytes are only loaded (and cloned)
     // when the compiled module is not already in the engine's memory cache,
     // which keeps a call to a warm contract free of a keccak over its code.

@@ -83,6 +83,26 @@ pub const INSTANTIATE: u64 = 1_000;
 /// of the frame (the memory cap bounds what can be grown meanwhile).
 pub const MEMORY_PAGE: u64 = 8_192;
 
+/// Gas to read a storage slot, first time in the transaction or again.
+pub fn sload_cost(cold: bool) -> u64 {
+    if cold {
+        STORAGE_READ_COLD
+    } else {
+        STORAGE_READ_WARM
+    }
+}
+
+/// Gas to write a storage slot: filling an empty slot grows the state for
+/// good; a cold slot also pays its first read.
+pub fn sstore_cost(cold: bool, current_is_zero: bool, new_is_zero: bool) -> u64 {
+    let write = if current_is_zero && !new_is_zero {
+        STORAGE_WRITE_NEW
+    } else {
+        STORAGE_WRITE
+    };
+    write + if cold { STORAGE_READ_COLD } else { 0 }
+}
+
 /// Gas to copy `bytes` bytes.
 pub fn copy_cost(bytes: usize) -> u64 {
     COPY_BASE + COPY_WORD * (bytes as u64).div_ceil(32)

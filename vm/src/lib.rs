@@ -18,6 +18,7 @@ pub mod gas;
 pub mod host;
 pub mod instrument;
 pub mod limits;
+pub mod system;
 pub mod validate;
 
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ use orac_state::{Overlay, StateError};
 
 pub use engine::{Compiler, VmConfig, VmEngine, VmError};
 pub use exec::{BlockEnv, FrameResult, TxEnv, create_address, create2_address};
+pub use system::{SystemCall, SystemContract, SystemExit, Systems};
 pub use validate::{DeployError, ModuleInfo};
 
 use exec::{Call, TxContext, run_frame};
@@ -36,13 +38,22 @@ use exec::{Call, TxContext, run_frame};
 #[derive(Clone)]
 pub struct Vm {
     engine: Arc<VmEngine>,
+    systems: Systems,
 }
 
 impl Vm {
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
         Ok(Self {
             engine: Arc::new(VmEngine::new(config)?),
+            systems: Systems::default(),
         })
+    }
+
+    /// Adds a native system contract (see [`system`]). Part of the chain's
+    /// rules: every node must register the same ones.
+    pub fn with_system(mut self, contract: Arc<dyn SystemContract>) -> Self {
+        self.systems = self.systems.with(contract);
+        self
     }
 
     pub fn engine(&self) -> &VmEngine {
@@ -58,6 +69,7 @@ impl Vm {
             stack_base: 0,
             warm_slots: HashSet::new(),
             warm_accounts: HashSet::new(),
+            systems: self.systems.clone(),
         })
     }
 

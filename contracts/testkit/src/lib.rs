@@ -146,7 +146,11 @@ impl TestChain {
     pub fn new() -> Self {
         static VM: OnceLock<Vm> = OnceLock::new();
         let vm = VM
-            .get_or_init(|| Vm::new(&VmConfig::default()).expect("the WebAssembly engine starts"))
+            .get_or_init(|| {
+                Vm::new(&VmConfig::default())
+                    .expect("the WebAssembly engine starts")
+                    .with_system(Arc::new(orac_oracle::registry::Registry))
+            })
             .clone();
         let keys =
             orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");

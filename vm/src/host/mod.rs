@@ -140,14 +140,7 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         let key = read_word(&c, key)?;
         let address = c.data().address;
         let cold = c.data_mut().tx().warm_slots.insert((address, key));
-        charge(
-            &mut c,
-            if cold {
-                gas::STORAGE_READ_COLD
-            } else {
-                gas::STORAGE_READ_WARM
-            },
-        )?;
+        charge(&mut c, gas::sload_cost(cold))?;
         let value = c
             .data_mut()
             .tx()
@@ -163,12 +156,10 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         let tx = c.data_mut().tx();
         let cold = tx.warm_slots.insert((address, key));
         let current = tx.state.storage(&address, &key).map_err(fatal)?;
-        let cost = if current.is_zero() && !value.is_zero() {
-            gas::STORAGE_WRITE_NEW
-        } else {
-            gas::STORAGE_WRITE
-        } + if cold { gas::STORAGE_READ_COLD } else { 0 };
-        charge(&mut c, cost)?;
+        charge(
+            &mut c,
+            gas::sstore_cost(cold, current.is_zero(), value.is_zero()),
+        )?;
         c.data_mut()
             .tx()
             .state

@@ -1,0 +1,691 @@
+//! The node's TOML config file, as read by `orac oracle --config FILE`.
+//!
+//! The file is parsed into private `*File` structs that mirror it field for
+//! field (unknown fields are refused, so a typo such as `min_source` is an
+//! error rather than a silently ignored setting), then checked and turned
+//! into [`Config`], whose fields are already parsed (URLs, socket address,
+//! durations, the key source as an enum). Code past [`Config::load`]
+//! therefore never re-validates, and every mistake in the file is reported
+//! at start-up, with the file's path and the offending field, instead of as
+//! a failed fetch minutes later.
+//!
+//! ```toml
+//! rpc_url = "http://127.0.0.1:8545"
+//! listen = "127.0.0.1:9101"
+//! peers = ["http://127.0.0.1:9102"]
+//! key_env = "ORAC_ORACLE_KEY"
+//! poll_interval_ms = 1000
+//!
+//! [[feeds]]
+//! id = 1
+//! decimals = 8
+//! min_sources = 2
+//! max_spread_ppm = 50000
+//! heartbeat_secs = 60
+//! deviation_ppb = 5000000
+//!
+//!   [[feeds.sources]]
+//!   url = "http://127.0.0.1:8000/price"
+//!   pointer = "/data/price"
+//! ```
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+/// Poll interval used when the file gives none.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
+
+/// Shortest poll interval accepted. Every poll fetches every source of
+/// every feed; below this a node hammers public price APIs (and gets rate
+/// limited) without any gain, since prices are not published that often.
+pub const MIN_POLL_INTERVAL_MS: u64 = 100;
+
+/// Longest poll interval accepted (one hour). A feed's heartbeat is checked
+/// once per poll, so a longer interval would make heartbeats meaningless.
+pub const MAX_POLL_INTERVAL_MS: u64 = 3_600_000;
+
+/// Per-attempt timeout of a source that gives none.
+pub const DEFAULT_SOURCE_TIMEOUT_MS: u64 = 2_000;
+
+/// Longest per-attempt source timeout accepted. A source is retried (see
+/// `source::MAX_ATTEMPTS`), so one slow source can hold a poll for a few
+/// times this; a minute is already far past any useful price.
+pub const MAX_SOURCE_TIMEOUT_MS: u64 = 60_000;
+
+/// Most sources one feed may list. Each poll fetches all of them
+/// concurrently; this bounds the fan-out of one node per feed, and nobody
+/// needs more independent prices than this for a median.
+pub const MAX_SOURCES_PER_FEED: usize = 32;
+
+/// Decimals a feed's answers may be scaled by. The same limit as the
+/// on-chain registry (`orac_oracle::feed::MAX_DECIMALS`): an i128 holds 38
+/// digits, which leaves two for the integer part at the maximum.
+pub const MAX_DECIMALS: u8 = 36;
+
+/// Env var read for the keystore password when the file names none.
+pub const DEFAULT_KEYSTORE_PASSWORD_ENV: &str = "ORAC_KEYSTORE_PASSWORD";
+
+/// A checked config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The chain's JSON-RPC endpoint.
+    pub rpc_url: Url,
+    /// Address of this node's peer and metrics HTTP server.
+    pub listen: SocketAddr,
+    /// Base URLs of the other oracle nodes.
+    pub peers: Vec<Url>,
+    /// Where the node's signing key comes from.
+    pub key: KeySource,
+    pub poll_interval: Duration,
+    pub feeds: Vec<FeedSpec>,
+}
+
+/// Where the node's secp256k1 key comes from (see [`crate::keys`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The named env var holds the key as hex, `0x` optional.
+    Env { var: String },
+    /// An Ethereum v3 JSON keystore; the named env var holds its password.
+    Keystore { path: PathBuf, password_env: String },
+}
+
+/// One feed this node observes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedSpec {
+    /// The on-chain feed id.
+    pub id: u64,
+    /// Answers are values times 10^decimals, as integers.
+    pub decimals: u8,
+    /// Sources that must agree (be within `max_spread_ppm` of their
+    /// median) for an answer; fewer and the node observes nothing.
+    pub min_sources: usize,
+    /// A source further than this, in parts per million of the median of
+    /// all sources, is dropped as an outlier.
+    pub max_spread_ppm: u64,
+    /// Seconds after which the node reports even an unchanged answer.
+    pub heartbeat_secs: u64,
+    /// Relative change, in parts per billion, that makes the node report
+    /// before the heartbeat is due.
+    pub deviation_ppb: u64,
+    pub sources: Vec<SourceSpec>,
+}
+
+/// One HTTP price source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceSpec {
+    pub url: Url,
+    /// RFC 6901 JSON pointer to the value in the response; "" is the whole
+    /// document.
+    pub pointer: String,
+    /// Multiplier applied to the value before scaling by the feed's
+    /// decimals (0.01 for a source quoting cents). 1 keeps the conversion
+    /// exact.
+    pub scale: f64,
+    /// Timeout of one attempt (connect, headers and body).
+    pub timeout: Duration,
+}
+
+impl SourceSpec {
+    /// The URL without user info, query or fragment: what logs and metric
+    /// labels show. Price API keys usually travel in the query string, and
+    /// metrics are served to anyone who can reach the node.
+    pub fn label(&self) -> String {
+        let host = self.url.host_str().unwrap_or("");
+        match self.url.port() {
+            Some(port) => format!("{}://{host}:{port}{}", self.url.scheme(), self.url.path()),
+            None => format!("{}://{host}{}", self.url.scheme(), self.url.path()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Any other error, with the file it came from.
+    #[error("config {path}: {source}")]
+    InFile {
+        path: PathBuf,
+        source: Box<ConfigError>,
+    },
+    #[error("invalid TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("no [[feeds]]: the node would have nothing to observe")]
+    NoFeeds,
+    #[error("feed id {0} is configured twice")]
+    DuplicateFeed(u64),
+    #[error("give exactly one of `key_env` and `keystore`")]
+    KeySource,
+    /// A field has a value it may not have; `field` is its path in the
+    /// file, such as `feeds[0].sources[1].url`.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    rpc_url: String,
+    listen: String,
+    #[serde(default)]
+    peers: Vec<String>,
+    key_env: Option<String>,
+    keystore: Option<PathBuf>,
+    keystore_password_env: Option<String>,
+    poll_interval_ms: Option<u64>,
+    #[serde(default)]
+    feeds: Vec<FeedFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedFile {
+    id: u64,
+    decimals: u8,
+    min_sources: usize,
+    max_spread_ppm: u64,
+    heartbeat_secs: u64,
+    deviation_ppb: u64,
+    #[serde(default)]
+    sources: Vec<SourceFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    url: String,
+    pointer: String,
+    scale: Option<f64>,
+    timeout_ms: Option<u64>,
+}
+
+impl Config {
+    /// Reads and checks the config at `path`. A relative `keystore` path is
+    /// taken relative to the config file's directory, so a config and its
+    /// keystore can be moved together. Every error names `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let in_file = |e: ConfigError| ConfigError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        };
+        let mut config = Config::parse(&text).map_err(in_file)?;
+        if let KeySource::Keystore { path: keystore, .. } = &mut config.key
+            && keystore.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            *keystore = dir.join(&*keystore);
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks config text; paths are kept as written.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text)?;
+
+        let rpc_url = parse_http_url("rpc_url", &file.rpc_url)?;
+        let listen: SocketAddr = file.listen.parse().map_err(|e| {
+            invalid(
+                "listen",
+                format!("{:?} is not an IP:port address: {e}", file.listen),
+            )
+        })?;
+
+        let mut peers = Vec::with_capacity(file.peers.len());
+        for (i, peer) in file.peers.iter().enumerate() {
+            let url = parse_http_url(&format!("peers[{i}]"), peer)?;
+            if peers.contains(&url) {
+                return Err(invalid(
+                    format!("peers[{i}]"),
+                    format!("{url} is listed twice"),
+                ));
+            }
+            peers.push(url);
+        }
+
+        let key = match (file.key_env, file.keystore) {
+            (Some(var), None) => {
+                if file.keystore_password_env.is_some() {
+                    return Err(invalid(
+                        "keystore_password_env",
+                        "only meaningful with `keystore`, not with `key_env`",
+                    ));
+                }
+                check_env_name("key_env", &var)?;
+                KeySource::Env { var }
+            }
+            (None, Some(path)) => {
+                if path.as_os_str().is_empty() {
+                    return Err(invalid("keystore", "empty path"));
+                }
+                let password_env = file
+                    .keystore_password_env
+                    .unwrap_or_else(|| DEFAULT_KEYSTORE_PASSWORD_ENV.to_string());
+                check_env_name("keystore_password_env", &password_env)?;
+                KeySource::Keystore { path, password_env }
+            }
+            _ => return Err(ConfigError::KeySource),
+        };
+
+        let poll_ms = file.poll_interval_ms.unwrap_or(DEFAULT_POLL_INTERVAL_MS);
+        if !(MIN_POLL_INTERVAL_MS..=MAX_POLL_INTERVAL_MS).contains(&poll_ms) {
+            return Err(invalid(
+                "poll_interval_ms",
+                format!("{poll_ms}, must be {MIN_POLL_INTERVAL_MS} to {MAX_POLL_INTERVAL_MS}"),
+            ));
+        }
+
+        if file.feeds.is_empty() {
+            return Err(ConfigError::NoFeeds);
+        }
+        let mut ids = HashSet::new();
+        let mut feeds = Vec::with_capacity(file.feeds.len());
+        for (i, feed) in file.feeds.into_iter().enumerate() {
+            if !ids.insert(feed.id) {
+                return Err(ConfigError::DuplicateFeed(feed.id));
+            }
+            feeds.push(check_feed(i, feed)?);
+        }
+
+        Ok(Config {
+            rpc_url,
+            listen,
+            peers,
+            key,
+            poll_interval: Duration::from_millis(poll_ms),
+            feeds,
+        })
+    }
+}
+
+fn check_feed(i: usize, feed: FeedFile) -> Result<FeedSpec, ConfigError> {
+    let field = |name: &str| format!("feeds[{i}].{name}");
+    if feed.decimals > MAX_DECIMALS {
+        return Err(invalid(
+            field("decimals"),
+            format!("{}, at most {MAX_DECIMALS}", feed.decimals),
+        ));
+    }
+    if feed.sources.is_empty() {
+        return Err(invalid(field("sources"), "no [[feeds.sources]]"));
+    }
+    if feed.sources.len() > MAX_SOURCES_PER_FEED {
+        return Err(invalid(
+            field("sources"),
+            format!(
+                "{} sources, at most {MAX_SOURCES_PER_FEED}",
+                feed.sources.len()
+            ),
+        ));
+    }
+    if feed.min_sources == 0 || feed.min_sources > feed.sources.len() {
+        return Err(invalid(
+            field("min_sources"),
+            format!(
+                "{}, must be 1 to the number of sources ({})",
+                feed.min_sources,
+                feed.sources.len()
+            ),
+        ));
+    }
+    if feed.heartbeat_secs == 0 {
+        return Err(invalid(
+            field("heartbeat_secs"),
+            "0 would report on every poll; must be at least 1",
+        ));
+    }
+
+    let mut sources = Vec::with_capacity(feed.sources.len());
+    for (j, source) in feed.sources.into_iter().enumerate() {
+        let field = |name: &str| format!("feeds[{i}].sources[{j}].{name}");
+        let url = parse_http_url(&field("url"), &source.url)?;
+        check_pointer(&field("pointer"), &source.pointer)?;
+        let scale = source.scale.unwrap_or(1.0);
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(invalid(
+                field("scale"),
+                format!("{scale}, must be a finite number above 0"),
+            ));
+        }
+        let timeout_ms = source.timeout_ms.unwrap_or(DEFAULT_SOURCE_TIMEOUT_MS);
+        if timeout_ms == 0 || timeout_ms > MAX_SOURCE_TIMEOUT_MS {
+            return Err(invalid(
+                field("timeout_ms"),
+                format!("{timeout_ms}, must be 1 to {MAX_SOURCE_TIMEOUT_MS}"),
+            ));
+        }
+        sources.push(SourceSpec {
+            url,
+            pointer: source.pointer,
+            scale,
+            timeout: Duration::from_millis(timeout_ms),
+        });
+    }
+
+    Ok(FeedSpec {
+        id: feed.id,
+        decimals: feed.decimals,
+        min_sources: feed.min_sources,
+        max_spread_ppm: feed.max_spread_ppm,
+        heartbeat_secs: feed.heartbeat_secs,
+        deviation_ppb: feed.deviation_ppb,
+        sources,
+    })
+}
+
+fn parse_http_url(field: &str, text: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(text).map_err(|e| invalid(field, format!("{text:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            field,
+            format!("{text:?}: scheme {:?}, must be http or https", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("{text:?} has no host")));
+    }
+    Ok(url)
+}
+
+/// RFC 6901: a pointer is empty or a sequence of `/`-prefixed tokens in
+/// which `~` only appears as the escapes `~0` and `~1`.
+fn check_pointer(field: &str, pointer: &str) -> Result<(), ConfigError> {
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return Err(invalid(
+            field,
+            format!("{pointer:?}: a JSON pointer is empty or starts with '/'"),
+        ));
+    }
+    let mut chars = pointer.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return Err(invalid(
+                field,
+                format!("{pointer:?}: '~' must be followed by 0 or 1"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_env_name(field: &str, name: &str) -> Result<(), ConfigError> {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(invalid(field, format!("{name:?} is not an env var name")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+rpc_url = "http://127.0.0.1:8545"
+listen = "127.0.0.1:9101"
+peers = ["http://127.0.0.1:9102", "https://oracle-3.example:9103"]
+key_env = "ORAC_ORACLE_KEY"
+poll_interval_ms = 500
+
+[[feeds]]
+id = 1
+decimals = 8
+min_sources = 2
+max_spread_ppm = 50000
+heartbeat_secs = 60
+deviation_ppb = 5000000
+
+  [[feeds.sources]]
+  url = "http://127.0.0.1:8000/price"
+  pointer = "/data/price"
+
+  [[feeds.sources]]
+  url = "https://api.example/v1/ticker?key=secret"
+  pointer = "/result/0/last"
+  scale = 0.01
+  timeout_ms = 750
+"#;
+
+    fn with(old: &str, new: &str) -> String {
+        assert!(GOOD.contains(old), "{old:?} not in the sample");
+        GOOD.replacen(old, new, 1)
+    }
+
+    fn invalid_field(text: &str) -> String {
+        match Config::parse(text) {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_sample() {
+        let config = Config::parse(GOOD).unwrap();
+        assert_eq!(config.rpc_url.as_str(), "http://127.0.0.1:8545/");
+        assert_eq!(config.listen, "127.0.0.1:9101".parse().unwrap());
+        assert_eq!(config.peers.len(), 2);
+        assert_eq!(
+            config.key,
+            KeySource::Env {
+                var: "ORAC_ORACLE_KEY".into()
+            }
+        );
+        assert_eq!(config.poll_interval, Duration::from_millis(500));
+        let feed = &config.feeds[0];
+        assert_eq!(
+            (
+                feed.id,
+                feed.decimals,
+                feed.min_sources,
+                feed.max_spread_ppm
+            ),
+            (1, 8, 2, 50_000)
+        );
+        assert_eq!((feed.heartbeat_secs, feed.deviation_ppb), (60, 5_000_000));
+        assert_eq!(feed.sources[0].scale, 1.0);
+        assert_eq!(
+            feed.sources[0].timeout,
+            Duration::from_millis(DEFAULT_SOURCE_TIMEOUT_MS)
+        );
+        assert_eq!(feed.sources[1].scale, 0.01);
+        assert_eq!(feed.sources[1].timeout, Duration::from_millis(750));
+        assert_eq!(feed.sources[1].pointer, "/result/0/last");
+        // The API key in the query never reaches logs or metrics.
+        assert_eq!(feed.sources[1].label(), "https://api.example/v1/ticker");
+        assert_eq!(feed.sources[0].label(), "http://127.0.0.1:8000/price");
+    }
+
+    #[test]
+    fn keystore_source_and_default_password_env() {
+        let text = with(
+            "key_env = \"ORAC_ORACLE_KEY\"",
+            "keystore = \"keys/node.json\"",
+        );
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(
+            config.key,
+            KeySource::Keystore {
+                path: "keys/node.json".into(),
+                password_env: DEFAULT_KEYSTORE_PASSWORD_ENV.into()
+            }
+        );
+    }
+
+    #[test]
+    fn load_names_the_file_and_resolves_keystore_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oracle.toml");
+        std::fs::write(
+            &path,
+            with(
+                "key_env = \"ORAC_ORACLE_KEY\"",
+                "keystore = \"node.json\"\nkeystore_password_env = \"PW\"",
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.key,
+            KeySource::Keystore {
+                path: dir.path().join("node.json"),
+                password_env: "PW".into()
+            }
+        );
+
+        std::fs::write(&path, with("min_sources = 2", "min_sources = 3")).unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("oracle.toml"), "{err}");
+        assert!(err.contains("feeds[0].min_sources"), "{err}");
+
+        let missing = dir.path().join("missing.toml");
+        let err = Config::load(&missing).unwrap_err().to_string();
+        assert!(err.contains("missing.toml"), "{err}");
+    }
+
+    #[test]
+    fn rejects_unknown_fields() {
+        let err = Config::parse(&with("min_sources = 2", "min_source = 2")).unwrap_err();
+        assert!(err.to_string().contains("min_source"), "{err}");
+        let err = Config::parse(&with(
+            "pointer = \"/data/price\"",
+            "pointer = \"/data/price\"\n  pointr = \"\"",
+        ))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Toml(_)), "{err}");
+    }
+
+    #[test]
+    fn needs_exactly_one_key_source() {
+        let both = with(
+            "key_env = \"ORAC_ORACLE_KEY\"",
+            "key_env = \"K\"\nkeystore = \"k.json\"",
+        );
+        assert!(matches!(Config::parse(&both), Err(ConfigError::KeySource)));
+        let neither = with("key_env = \"ORAC_ORACLE_KEY\"", "");
+        assert!(matches!(
+            Config::parse(&neither),
+            Err(ConfigError::KeySource)
+        ));
+        let stray = with(
+            "key_env = \"ORAC_ORACLE_KEY\"",
+            "key_env = \"K\"\nkeystore_password_env = \"P\"",
+        );
+        assert_eq!(invalid_field(&stray), "keystore_password_env");
+    }
+
+    #[test]
+    fn rejects_bad_feeds() {
+        let no_feeds = GOOD.split("[[feeds]]").next().unwrap();
+        assert!(matches!(Config::parse(no_feeds), Err(ConfigError::NoFeeds)));
+
+        let feed = &GOOD[GOOD.find("[[feeds]]").unwrap()..];
+        let twice = format!("{GOOD}\n{feed}");
+        assert!(matches!(
+            Config::parse(&twice),
+            Err(ConfigError::DuplicateFeed(1))
+        ));
+        let other_id = feed.replacen("id = 1", "id = 2", 1);
+        assert_eq!(
+            Config::parse(&format!("{GOOD}\n{other_id}"))
+                .unwrap()
+                .feeds
+                .len(),
+            2
+        );
+
+        assert_eq!(
+            invalid_field(&with("min_sources = 2", "min_sources = 0")),
+            "feeds[0].min_sources"
+        );
+        assert_eq!(
+            invalid_field(&with("min_sources = 2", "min_sources = 3")),
+            "feeds[0].min_sources"
+        );
+        assert_eq!(
+            invalid_field(&with("decimals = 8", "decimals = 37")),
+            "feeds[0].decimals"
+        );
+        assert_eq!(
+            invalid_field(&with("heartbeat_secs = 60", "heartbeat_secs = 0")),
+            "feeds[0].heartbeat_secs"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_sources() {
+        assert_eq!(
+            invalid_field(&with(
+                "http://127.0.0.1:8000/price",
+                "ftp://127.0.0.1/price"
+            )),
+            "feeds[0].sources[0].url"
+        );
+        assert_eq!(
+            invalid_field(&with("http://127.0.0.1:8000/price", "not a url")),
+            "feeds[0].sources[0].url"
+        );
+        assert_eq!(
+            invalid_field(&with("\"/data/price\"", "\"data/price\"")),
+            "feeds[0].sources[0].pointer"
+        );
+        assert_eq!(
+            invalid_field(&with("\"/data/price\"", "\"/data/~2\"")),
+            "feeds[0].sources[0].pointer"
+        );
+        assert!(Config::parse(&with("\"/data/price\"", "\"\"")).is_ok());
+        assert!(Config::parse(&with("\"/data/price\"", "\"/a~1b/~0c\"")).is_ok());
+        assert_eq!(
+            invalid_field(&with("scale = 0.01", "scale = -1.0")),
+            "feeds[0].sources[1].scale"
+        );
+        assert_eq!(
+            invalid_field(&with("scale = 0.01", "scale = nan")),
+            "feeds[0].sources[1].scale"
+        );
+        assert_eq!(
+            invalid_field(&with("timeout_ms = 750", "timeout_ms = 0")),
+            "feeds[0].sources[1].timeout_ms"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_node_fields() {
+        assert_eq!(
+            invalid_field(&with("http://127.0.0.1:8545", "ws://127.0.0.1:8545")),
+            "rpc_url"
+        );
+        assert_eq!(
+            invalid_field(&with("127.0.0.1:9101", "localhost")),
+            "listen"
+        );
+        assert_eq!(
+            invalid_field(&with(
+                "\"https://oracle-3.example:9103\"",
+                "\"http://127.0.0.1:9102\""
+            )),
+            "peers[1]"
+        );
+        assert_eq!(
+            invalid_field(&with("poll_interval_ms = 500", "poll_interval_ms = 10")),
+            "poll_interval_ms"
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! Native system contracts: chain code in Rust that answers messages at
+//! fixed addresses, beside the WebAssembly contracts.
+//!
+//! This is the seam the oracle registry plugs into (the model is
+//! Arbitrum's ArbOS precompiles and Ethereum's precompiles, with state): a
+//! [`SystemContract`] is asked, for every message, whether it serves the
+//! called address; if so it runs natively instead of any code. It sees the
+//! message through a [`SystemCall`], which gives it exactly what a contract
+//! has — its own storage, logs, the block, sub-calls with value and a gas
+//! budget — at the same gas prices as the host ABI, charged before the work.
+//! Its state changes go through the transaction's journal like any frame's:
+//! a revert or out-of-gas rolls them back, and sub-calls it makes are
+//! isolated frames whose failure it sees and handles.
+//!
+//! Native code is consensus code: it must be deterministic and must never
+//! panic on anything in the message.
+
+use std::sync::Arc;
+
+use orac_primitives::{Address, H256, Log, U256};
+use orac_state::StateError;
+
+use crate::exec::{BlockEnv, Call, FrameResult, TxContext, TxEnv, run_frame};
+use crate::gas;
+use crate::limits::MAX_LOG_DATA;
+
+/// A contract implemented in the node.
+pub trait SystemContract: Send + Sync + 'static {
+    /// Whether messages to `address` run this contract. One contract may
+    /// serve several addresses (the oracle registry serves one per feed).
+    fn serves(&self, address: &Address) -> bool;
+
+    /// The account that holds this contract's storage, balance and logs,
+    /// whichever of its addresses was called.
+    fn home(&self) -> Address;
+
+    /// Runs one message. `Ok` returns data; an `Err` rolls the frame back.
+    fn call(&self, call: &mut SystemCall) -> Result<Vec<u8>, SystemExit>;
+}
+
+/// Why a system contract's frame stopped early.
+#[derive(Debug)]
+pub enum SystemExit {
+    /// Roll back and return this revert data and the unused gas.
+    Revert(Vec<u8>),
+    /// Roll back and consume the frame's gas.
+    OutOfGas,
+    /// The database failed: the whole block stops.
+    Fatal(StateError),
+}
+
+impl From<StateError> for SystemExit {
+    fn from(e: StateError) -> Self {
+        SystemExit::Fatal(e)
+    }
+}
+
+/// The registered system contracts, looked up on every message.
+#[derive(Clone, Default)]
+pub struct Systems(Arc<Vec<Arc<dyn SystemContract>>>);
+
+impl Systems {
+    pub fn with(mut self, contract: Arc<dyn SystemContract>) -> Self {
+        Arc::make_mut(&mut self.0).push(contract);
+        self
+    }
+
+    pub(crate) fn find(&self, address: &Address) -> Option<Arc<dyn SystemContract>> {
+        self.0.iter().find(|s| s.serves(address)).cloned()
+    }
+}
+
+/// One message to a system contract, and everything it may do.
+pub struct SystemCall {
+    tx: Option<Box<TxContext>>,
+    gas: u64,
+    address: Address,
+    home: Address,
+    caller: Address,
+    value: U256,
+    input: Arc<[u8]>,
+    is_static: bool,
+}
+
+impl SystemCall {
+    fn tx(&mut self) -> &mut TxContext {
+        // Taken only while a sub-call runs, during which `self` is not used.
+        self.tx
+            .as_mut()
+            .expect("the system frame owns the transaction context")
+    }
+
+    /// The address that was called (one of those the contract serves).
+    pub fn address(&self) -> Address {
+        self.address
+    }
+    pub fn caller(&self) -> Address {
+        self.caller
+    }
+    pub fn value(&self) -> U256 {
+        self.value
+    }
+    pub fn input(&self) -> &[u8] {
+        &self.input
+    }
+    pub fn is_static(&self) -> bool {
+        self.is_static
+    }
+    pub fn gas_left(&self) -> u64 {
+        self.gas
+    }
+    pub fn env(&mut self) -> &TxEnv {
+        &self.tx().env
+    }
+    pub fn block(&mut self) -> &BlockEnv {
+        &self.tx().env.block
+    }
+
+    /// Takes `amount` gas, or ends the frame out of gas.
+    pub fn charge(&mut self, amount: u64) -> Result<(), SystemExit> {
+        match self.gas.checked_sub(amount) {
+            Some(left) => {
+                self.gas = left;
+                Ok(())
+            }
+            None => {
+                self.gas = 0;
+                Err(SystemExit::OutOfGas)
+            }
+        }
+    }
+
+    /// Reads a slot of the contract's own storage, at the host ABI's price.
+    pub fn sload(&mut self, key: H256) -> Result<H256, SystemExit> {
+        let home = self.home;
+        let cold = self.tx().warm_slots.insert((home, key));
+        self.charge(gas::sload_cost(cold))?;
+        Ok(self.tx().state.storage(&home, &key)?)
+    }
+
+    /// Writes a slot of the contract's own storage, at the host ABI's price.
+    /// Refused (a revert) in a static call.
+    pub fn sstore(&mut self, key: H256, value: H256) -> Result<(), SystemExit> {
+        self.writable("storage write")?;
+        let home = self.home;
+        let tx = self.tx();
+        let cold = tx.warm_slots.insert((home, key));
+        let current = tx.state.storage(&home, &key)?;
+        self.charge(gas::sstore_cost(cold, current.is_zero(), value.is_zero()))?;
+        Ok(self.tx().state.set_storage(&home, &key, value)?)
+    }
+
+    /// Emits a log from the contract's home address.
+    pub fn log(&mut self, topics: Vec<H256>, data: Vec<u8>) -> Result<(), SystemExit> {
+        self.writable("log")?;
+        if topics.len() > 4 || data.len() > MAX_LOG_DATA {
+            return Err(SystemExit::Revert(b"log too large".to_vec()));
+        }
+        self.charge(
+            gas::LOG_BASE
+                + gas::LOG_TOPIC * topics.len() as u64
+                + gas::LOG_BYTE * data.len() as u64,
+        )?;
+        let address = self.home;
+        self.tx().state.add_log(Log {
+            address,
+            topics,
+            data: data.into(),
+        });
+        Ok(())
+    }
+
+    /// The balance of the contract's home account.
+    pub fn own_balance(&mut self) -> Result<U256, SystemExit> {
+        self.charge(gas::ENV)?;
+        let home = self.home;
+        Ok(self.tx().state.balance(&home)?)
+    }
+
+    /// Moves `amount` from the home account to `to` without running any
+    /// code there (as a block reward is paid), so a payment can neither
+    /// fail in the receiver nor re-enter. Charged as a value call.
+    pub fn pay(&mut self, to: Address, amount: U256) -> Result<(), SystemExit> {
+        self.writable("value transfer")?;
+        self.charge_account(to)?;
+        self.charge(gas::CALL_VALUE)?;
+        let home = self.home;
+        if !self.tx().state.transfer(&home, &to, amount)? {
+            return Err(SystemExit::Revert(
+                b"system contract balance too low".to_vec(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends a message from the contract's home account, with `gas` at most
+    /// (capped by the 63/64 rule). Its failure is a result, not an exit:
+    /// the sub-frame's effects are already rolled back when this returns.
+    pub fn call(
+        &mut self,
+        to: Address,
+        value: U256,
+        input: Vec<u8>,
+        gas: u64,
+    ) -> Result<FrameResult, SystemExit> {
+        if !value.is_zero() {
+            self.writable("value transfer")?;
+        }
+        self.charge_account(to)?;
+        self.charge(gas::CALL_BASE + if value.is_zero() { 0 } else { gas::CALL_VALUE })?;
+        let budget = gas.min(gas::max_forwardable(self.gas));
+        self.gas -= budget;
+        let frame = Call {
+            address: to,
+            caller: self.home,
+            value,
+            input: Arc::from(input),
+            is_static: self.is_static,
+            deploy: None,
+        };
+        let Some(mut tx) = self.tx.take() else {
+            return Err(SystemExit::OutOfGas);
+        };
+        tx.depth += 1;
+        let (mut tx, result) = run_frame(tx, frame, budget);
+        tx.depth -= 1;
+        self.tx = Some(tx);
+        let result = result?;
+        self.gas += result.gas_left;
+        Ok(result)
+    }
+
+    fn charge_account(&mut self, address: Address) -> Result<(), SystemExit> {
+        let cold = self.tx().warm_accounts.insert(address);
+        self.charge(if cold {
+            gas::ACCOUNT_COLD
+        } else {
+            gas::ACCOUNT_WARM
+        })
+    }
+
+    fn writable(&self, what: &str) -> Result<(), SystemExit> {
+        if self.is_static {
+            return Err(SystemExit::Revert(
+                format!("{what} in a static call").into_bytes(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `contract` for `call` with `gas`, the frame's value already moved
+/// to its home account.
+pub(crate) fn run_system(
+    tx: Box<TxContext>,
+    call: &Call,
+    contract: Arc<dyn SystemContract>,
+    gas: u64,
+) -> (Box<TxContext>, Result<FrameResult, StateError>) {
+    let mut sys = SystemCall {
+        tx: Some(tx),
+        gas,
+        address: call.address,
+        home: contract.home(),
+        caller: call.caller,
+        value: call.value,
+        input: call.input.clone(),
+        is_static: call.is_static,
+    };
+    let outcome = contract.call(&mut sys);
+    let gas_left = sys.gas;
+    let tx = sys
+        .tx
+        .take()
+        .expect("the transaction context returns with its frame");
+    let result = match outcome {
+        Ok(output) => Ok(FrameResult {
+            success: true,
+            gas_left,
+            output,
+            ..Default::default()
+        }),
+        Err(SystemExit::Revert(output)) => Ok(FrameResult {
+            success: false,
+            gas_left,
+            output,
+            ..Default::default()
+        }),
+        Err(SystemExit::OutOfGas) => Ok(FrameResult {
+            success: false,
+            gas_left: 0,
+            error: Some("out of gas".into()),
+            ..Default::default()
+        }),
+        Err(SystemExit::Fatal(e)) => Err(e),
+    };
+    (tx, result)
+}
