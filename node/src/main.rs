@@ -2,6 +2,7 @@
 
 mod contract_cmds;
 mod node;
+mod oracle_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,9 @@ enum Command {
     Build(contract_cmds::BuildArgs),
     /// Create a new contract crate that builds and tests out of the box.
     New(contract_cmds::NewArgs),
+    /// Run an oracle node: fetch prices, sign observations, exchange them
+    /// with peers and transmit quorum reports to the feed registry.
+    Oracle(oracle_cmd::OracleArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +44,6 @@ fn main() -> anyhow::Result<()> {
         Command::Node(args) => node::run(args),
         Command::Build(args) => contract_cmds::build(args),
         Command::New(args) => contract_cmds::new(args),
+        Command::Oracle(args) => oracle_cmd::run(args),
     }
 }

@@ -41,7 +41,7 @@ pub const OBSERVATION_TYPE: &str = "orac.oracle.Observation(uint256 chainId,addr
 pub const RESPONSE_TYPE: &str = "orac.oracle.Response(uint256 chainId,address registry,uint64 feedId,bytes32 configDigest,uint64 requestId,uint64 observedAt,int256 value)";
 
 /// What a signature is about: a feed's round, or the answer to a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Round,
     Response,

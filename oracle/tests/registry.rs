@@ -389,6 +389,8 @@ fn an_answer_outside_the_bounds_is_announced_not_stored() {
     assert_eq!(fx.latest(), (1, 7));
     // Its round number is used up: the same report cannot come back.
     assert!(reason(&fx.transmit(&wild)).contains("not above"));
+    let next = I::nextRoundCall { feedId: 1 };
+    assert_eq!(fx.chain.view(registry(), &next).ok(), Some(3));
 }
 
 #[test]

@@ -82,6 +82,10 @@ pub struct Config {
     /// Where the node's signing key comes from.
     pub key: KeySource,
     pub poll_interval: Duration,
+    /// How long each oracle node waits, once a round has a quorum of
+    /// observations, for the node before it in the transmitter rotation to
+    /// land it, before transmitting it itself.
+    pub transmit_timeout: Duration,
     pub feeds: Vec<FeedSpec>,
 }
 
@@ -188,6 +192,7 @@ struct ConfigFile {
     keystore: Option<PathBuf>,
     keystore_password_env: Option<String>,
     poll_interval_ms: Option<u64>,
+    transmit_timeout_ms: Option<u64>,
     #[serde(default)]
     feeds: Vec<FeedFile>,
 }
@@ -293,6 +298,16 @@ impl Config {
             ));
         }
 
+        // Long enough for a transaction to be mined by a chain with a few
+        // seconds' block time, by default.
+        let transmit_ms = file.transmit_timeout_ms.unwrap_or(5 * poll_ms.max(1_000));
+        if !(poll_ms..=MAX_POLL_INTERVAL_MS).contains(&transmit_ms) {
+            return Err(invalid(
+                "transmit_timeout_ms",
+                format!("{transmit_ms}, must be from poll_interval_ms to {MAX_POLL_INTERVAL_MS}"),
+            ));
+        }
+
         if file.feeds.is_empty() {
             return Err(ConfigError::NoFeeds);
         }
@@ -311,6 +326,7 @@ impl Config {
             peers,
             key,
             poll_interval: Duration::from_millis(poll_ms),
+            transmit_timeout: Duration::from_millis(transmit_ms),
             feeds,
         })
     }

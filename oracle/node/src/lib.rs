@@ -13,12 +13,25 @@
 //! * [`aggregate`](mod@aggregate): median with outlier rejection across a feed's sources,
 //!   and the deviation/heartbeat rule for when to report.
 //! * [`metrics`]: counters and gauges in the Prometheus text format.
+//!
+//! and the parts that do:
+//!
+//! * [`chain`]: JSON-RPC to the chain, transactions and nonces.
+//! * [`view`]: the registry's view of a feed.
+//! * [`pool`]: observations gathered for open rounds and requests.
+//! * [`peer`]: the observation exchange between nodes, `/metrics`, `/status`.
+//! * [`runner`]: the node's loop — observe, share, transmit in rotation.
 
 pub mod aggregate;
+pub mod chain;
 pub mod config;
 pub mod keys;
 pub mod metrics;
+pub mod peer;
+pub mod pool;
+pub mod runner;
 pub mod source;
+pub mod view;
 
 pub use aggregate::{
     Aggregate, AggregateError, LastRound, Trigger, aggregate, lower_median, should_report,
@@ -26,4 +39,5 @@ pub use aggregate::{
 pub use config::{Config, ConfigError, FeedSpec, KeySource, SourceSpec};
 pub use keys::{KeyError, load_key};
 pub use metrics::{Counter, Family, Gauge, Metrics};
+pub use runner::{NodeError, run};
 pub use source::{Fetcher, RetryPolicy, SourceError, to_fixed};

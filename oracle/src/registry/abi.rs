@@ -50,6 +50,7 @@ sol! {
         function latestRound(uint64 feedId) external view returns (RoundData round);
         function latestNoOlderThan(uint64 feedId, uint64 maxAge) external view returns (RoundData round);
         function getRound(uint64 feedId, uint64 roundId) external view returns (RoundData round);
+        function nextRound(uint64 feedId) external view returns (uint64);
 
         // Subscriptions (push).
         function subscribe(uint64 feedId, uint64 callbackGas) external payable;

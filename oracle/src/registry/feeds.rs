@@ -341,6 +341,15 @@ pub(super) fn latest_round(call: &mut SystemCall, feed: u64, max_age: Option<u64
     Ok(I::latestRoundCall::abi_encode_returns(&data))
 }
 
+/// The round number the next report must carry: one above the last one
+/// used, stored or refused by the bounds (what oracle nodes sign next).
+pub(super) fn next_round(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
+    let mut store = Store { call };
+    require_feed(&mut store, feed)?;
+    let next = store.latest(feed)?.last_seen + 1;
+    Ok(I::nextRoundCall::abi_encode_returns(&next))
+}
+
 pub(super) fn get_round(call: &mut SystemCall, feed: u64, round: u64) -> R<Vec<u8>> {
     let mut store = Store { call };
     require_feed(&mut store, feed)?;

@@ -144,6 +144,7 @@ fn registry_call(call: &mut SystemCall) -> Result<Vec<u8>, SystemExit> {
         C::latestRound(c) => feeds::latest_round(call, c.feedId, None),
         C::latestNoOlderThan(c) => feeds::latest_round(call, c.feedId, Some(c.maxAge)),
         C::getRound(c) => feeds::get_round(call, c.feedId, c.roundId),
+        C::nextRound(c) => feeds::next_round(call, c.feedId),
         C::subscribe(c) => subs::subscribe(call, c.feedId, c.callbackGas),
         C::unsubscribe(c) => subs::unsubscribe(call, c.feedId),
         C::subscription(c) => subs::subscription(call, c.feedId, H160(c.subscriber.0.0)),

@@ -1,0 +1,533 @@
+//! The oracle node at work (`orac oracle --config FILE`).
+//!
+//! Every poll interval, for each configured feed, the node:
+//! 1. reads the feed from the registry (signers, digest, next round, last
+//!    answer); a chain outage just skips the tick;
+//! 2. fetches its sources and aggregates them; a source outage leaves the
+//!    node without an observation of its own this tick;
+//! 3. signs an observation of the next round when its deviation or
+//!    heartbeat trigger fires, or when a peer has already started that
+//!    round (so one node's trigger brings the quorum along), and sends it
+//!    to its peers (again every tick while the round is open, so a peer
+//!    that restarted catches up);
+//! 4. once it holds observations from a quorum (2f + 1), transmits if it is
+//!    its turn: the round's designated transmitter is signer
+//!    `round mod n`; each next signer in the list steps in one
+//!    `transmit_timeout` later if the round has still not landed. The
+//!    registry accepts a round once (later transmissions are refused as
+//!    stale before they are sent: each transmission is simulated first),
+//!    so no round is paid twice.
+//!
+//! Requests (request/response) follow the same steps, keyed by request id,
+//! found by scanning the registry's `OracleRequest` logs.
+//!
+//! All state is either on chain or rebuilt from peers within a tick, so a
+//! restart loses nothing that matters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use alloy_sol_types::{SolCall, SolEvent};
+use orac_oracle::registry::REGISTRY;
+use orac_oracle::registry::abi::IOracleRegistry as I;
+use orac_oracle::{Domain, Observation, Report};
+use orac_primitives::H160;
+use parking_lot::{Mutex, RwLock};
+use serde_json::{Value, json};
+
+use crate::aggregate::aggregate;
+use crate::chain::{Chain, ChainError};
+use crate::config::{Config, FeedSpec};
+use crate::keys::{KeyError, load_key};
+use crate::metrics::Metrics;
+use crate::peer::{WireObservation, broadcast, router};
+use crate::pool::{Key, Pool, WireKind};
+use crate::source::Fetcher;
+use crate::view::{FeedView, read_feed};
+
+/// How many blocks back a starting node looks for open requests.
+pub const REQUEST_LOOKBACK_BLOCKS: u64 = 10_000;
+/// Most open requests tracked.
+pub const MAX_OPEN_REQUESTS: usize = 512;
+/// Longest wait for a transmission to be mined.
+const MINING_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("key: {0}")]
+    Key(#[from] KeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// An open request this node will answer.
+#[derive(Clone, Copy, Debug)]
+struct OpenRequest {
+    feed: u64,
+    expires_at: u64,
+}
+
+/// State shared by the node's tasks and its HTTP server.
+pub struct Shared {
+    pub config: Config,
+    pub chain: Chain,
+    pub domain: Domain,
+    pub fetcher: Fetcher,
+    pub metrics: Metrics,
+    pub views: RwLock<HashMap<u64, FeedView>>,
+    pub pool: Mutex<Pool>,
+    pub peer_http: reqwest::Client,
+    status: Mutex<BTreeMap<u64, String>>,
+    requests: Mutex<BTreeMap<u64, OpenRequest>>,
+}
+
+impl Shared {
+    /// What `/status` shows: per feed, what the node is doing or waiting for.
+    pub fn status_json(&self) -> Value {
+        let feeds: serde_json::Map<String, Value> = self
+            .status
+            .lock()
+            .iter()
+            .map(|(id, s)| (id.to_string(), json!(s)))
+            .collect();
+        json!({
+            "address": format!("{:?}", self.chain.address()),
+            "feeds": feeds,
+            "open_requests": self.requests.lock().len(),
+            "pool": self.pool.lock().len(),
+        })
+    }
+
+    fn set_status(&self, feed: u64, status: impl Into<String>) {
+        self.status.lock().insert(feed, status.into());
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Runs the node until the process is stopped.
+pub async fn run(config: Config) -> Result<(), NodeError> {
+    let key = load_key(&config.key)?;
+    let address = key.address();
+    let chain = loop {
+        match Chain::connect(config.rpc_url.clone(), key.clone()).await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(error = %e, "chain unreachable; retrying");
+                tokio::time::sleep(config.poll_interval.max(Duration::from_secs(1))).await;
+            }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| NodeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| NodeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let shared = Arc::new(Shared {
+        domain: Domain {
+            chain_id: chain.chain_id(),
+            registry: REGISTRY,
+        },
+        chain,
+        fetcher: Fetcher::new()?,
+        metrics: Metrics::new(),
+        views: RwLock::new(HashMap::new()),
+        pool: Mutex::new(Pool::default()),
+        peer_http: reqwest::Client::builder().build()?,
+        status: Mutex::new(BTreeMap::new()),
+        requests: Mutex::new(BTreeMap::new()),
+        config,
+    });
+    tracing::info!(%bound, signer = ?address, chain_id = shared.domain.chain_id, "oracle node up");
+    println!("Oracle node {address:?} listening on {bound}");
+    let app = router(shared.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "peer server stopped");
+        }
+    });
+    for spec in shared.config.feeds.clone() {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                feed_tick(&shared, &spec).await;
+                tokio::time::sleep(shared.config.poll_interval).await;
+            }
+        });
+    }
+    let requests = shared.clone();
+    tokio::spawn(async move { request_loop(&requests).await });
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stopping");
+    Ok(())
+}
+
+/// Fetches and aggregates `spec`'s sources, counting each outcome.
+async fn observe(shared: &Shared, spec: &FeedSpec) -> Result<i128, String> {
+    let results = shared.fetcher.fetch_feed(spec).await;
+    let feed = spec.id.to_string();
+    for (source, r) in spec.sources.iter().zip(&results) {
+        let outcome = match r {
+            Ok(_) => "ok",
+            Err(e) => {
+                tracing::warn!(feed = spec.id, source = %source.label(), error = %e, "source failed");
+                e.kind()
+            }
+        };
+        shared
+            .metrics
+            .source_fetch_total
+            .with([&feed, &source.label(), outcome])
+            .inc();
+    }
+    aggregate(&results, spec.min_sources, spec.max_spread_ppm)
+        .map(|a| a.answer)
+        .map_err(|e| e.to_string())
+}
+
+/// Signs this node's observation of `key` and puts it in the pool.
+fn sign(shared: &Shared, key: Key, view: &FeedView, value: i128) {
+    let obs = shared.domain.sign(
+        key.kind.into(),
+        shared.chain.key(),
+        key.feed,
+        view.digest,
+        &Observation {
+            round: key.round,
+            observed_at: unix_now(),
+            value,
+        },
+    );
+    let me = shared.chain.address();
+    if let Err(e) = shared
+        .pool
+        .lock()
+        .add(key, view.digest, me, obs, view.quorum())
+    {
+        tracing::warn!(error = %e, "own observation not kept");
+        return;
+    }
+    shared
+        .metrics
+        .observations_signed_total
+        .with([&key.feed.to_string()])
+        .inc();
+    tracing::info!(feed = key.feed, round = key.round, kind = ?key.kind, value, "observed");
+}
+
+/// Sends this node's observation of `key`, if it has one, to its peers.
+async fn share(shared: &Shared, key: Key) {
+    let me = shared.chain.address();
+    let wire = shared.pool.lock().get(&key).and_then(|e| {
+        e.observations
+            .get(&me)
+            .map(|o| WireObservation::new(key, e.digest, o))
+    });
+    if let Some(wire) = wire {
+        broadcast(shared, &wire).await;
+    }
+}
+
+async fn feed_tick(shared: &Arc<Shared>, spec: &FeedSpec) {
+    let id = spec.id;
+    let view = match read_feed(&shared.chain, id).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(feed = id, error = %e, "cannot read the feed");
+            shared.set_status(id, format!("chain: {e}"));
+            return;
+        }
+    };
+    shared.views.write().insert(id, view.clone());
+    let me = shared.chain.address();
+    if view.index_of(&me).is_none() {
+        shared.set_status(id, format!("{me:?} is not a signer of feed {id}"));
+        return;
+    }
+    if let Some(last) = &view.last {
+        let label = id.to_string();
+        shared
+            .metrics
+            .last_answer
+            .with([&label])
+            .set(last.answer as f64);
+        shared
+            .metrics
+            .last_round
+            .with([&label])
+            .set(view.next_round.saturating_sub(1) as f64);
+    }
+    shared.pool.lock().prune_rounds(id, view.next_round);
+    let key = Key {
+        kind: WireKind::Round,
+        feed: id,
+        round: view.next_round,
+    };
+    let observed = observe(shared, spec).await;
+    let (mine, started) = {
+        let pool = shared.pool.lock();
+        (
+            pool.has(&key, &me),
+            pool.get(&key).is_some_and(|e| !e.observations.is_empty()),
+        )
+    };
+    match &observed {
+        Ok(value) if !mine => {
+            let trigger = crate::aggregate::should_report(
+                view.last,
+                *value,
+                unix_now(),
+                spec.deviation_ppb,
+                spec.heartbeat_secs,
+            );
+            if trigger.is_some() || started {
+                sign(shared, key, &view, *value);
+            }
+        }
+        _ => {}
+    }
+    share(shared, key).await;
+    let status = describe(shared, &key, &view, observed.err());
+    shared.set_status(id, status);
+    maybe_transmit(shared.clone(), key, view);
+}
+
+fn describe(shared: &Shared, key: &Key, view: &FeedView, source_error: Option<String>) -> String {
+    let have = shared
+        .pool
+        .lock()
+        .get(key)
+        .map(|e| e.observations.len())
+        .unwrap_or(0);
+    let last = match &view.last {
+        Some(l) => format!("last answer {} observed at {}", l.answer, l.at),
+        None => "no answer yet".into(),
+    };
+    let round = match have {
+        0 => format!("round {} not started", key.round),
+        n if n < view.quorum() => format!(
+            "waiting for quorum: {n} of {} observations for round {}",
+            view.quorum(),
+            key.round
+        ),
+        n => format!("round {} has {n} observations; transmitting", key.round),
+    };
+    match source_error {
+        Some(e) => format!("{round}; {last}; sources failing: {e}"),
+        None => format!("{round}; {last}"),
+    }
+}
+
+/// Transmits `key` if it has a quorum and it is this node's turn; the
+/// transmission runs in its own task so polling goes on meanwhile.
+fn maybe_transmit(shared: Arc<Shared>, key: Key, view: FeedView) {
+    let Some(my_index) = view.index_of(&shared.chain.address()) else {
+        return;
+    };
+    let n = view.config.signers.len();
+    let timeout = shared.config.transmit_timeout;
+    let report = {
+        let mut pool = shared.pool.lock();
+        let Some(entry) = pool.get_mut(&key) else {
+            return;
+        };
+        let Some(since) = entry.quorum_since else {
+            return;
+        };
+        let offset = (my_index + n - (key.round % n as u64) as usize) % n;
+        // After a full turn of the rotation everyone may try again.
+        let waited = since.elapsed().as_millis() % (timeout.as_millis() * n as u128).max(1);
+        if waited < timeout.as_millis() * offset as u128 {
+            return;
+        }
+        if entry.attempted.is_some_and(|t| t.elapsed() < timeout) {
+            return;
+        }
+        entry.attempted = Some(std::time::Instant::now());
+        Report {
+            feed_id: key.feed,
+            config_digest: entry.digest,
+            round: key.round,
+            observations: entry.observations.values().copied().collect(),
+        }
+    };
+    tokio::spawn(async move { transmit(&shared, key, report).await });
+}
+
+async fn transmit(shared: &Shared, key: Key, report: Report) {
+    let data = match key.kind {
+        WireKind::Round => I::transmitCall {
+            report: report.abi_encode().into(),
+        }
+        .abi_encode(),
+        WireKind::Response => I::respondCall {
+            report: report.abi_encode().into(),
+        }
+        .abi_encode(),
+    };
+    let feed = key.feed.to_string();
+    let count = |result: &str| {
+        shared
+            .metrics
+            .reports_transmitted_total
+            .with([&feed, result])
+            .inc()
+    };
+    match shared.chain.send(REGISTRY, data, MINING_WAIT).await {
+        Ok((hash, true)) => {
+            count("ok");
+            tracing::info!(feed = key.feed, round = key.round, kind = ?key.kind, tx = ?hash,
+                observations = report.observations.len(), "transmitted");
+            if key.kind == WireKind::Response {
+                shared.requests.lock().remove(&key.round);
+                shared.pool.lock().forget(&key);
+            }
+        }
+        Ok((hash, false)) => {
+            count("failed");
+            tracing::warn!(feed = key.feed, round = key.round, tx = ?hash, "transmission failed on chain");
+        }
+        Err(ChainError::Reverted(reason)) => {
+            // Usually another node landed it first: nothing is spent.
+            count("refused");
+            tracing::info!(feed = key.feed, round = key.round, %reason, "transmission not sent");
+            if key.kind == WireKind::Response {
+                shared.requests.lock().remove(&key.round);
+                shared.pool.lock().forget(&key);
+            }
+        }
+        Err(e) => {
+            count("error");
+            tracing::warn!(feed = key.feed, round = key.round, error = %e, "transmission failed");
+        }
+    }
+}
+
+/// Finds new requests in the registry's logs and answers the open ones.
+async fn request_loop(shared: &Arc<Shared>) {
+    let mut next_block: Option<u64> = None;
+    loop {
+        tokio::time::sleep(shared.config.poll_interval).await;
+        let (head, now) = match shared.chain.head().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::debug!(error = %e, "chain unreachable");
+                continue;
+            }
+        };
+        let from = next_block.unwrap_or(head.saturating_sub(REQUEST_LOOKBACK_BLOCKS));
+        if from <= head {
+            match shared
+                .chain
+                .logs(
+                    REGISTRY,
+                    orac_primitives::H256(I::OracleRequest::SIGNATURE_HASH.0),
+                    from,
+                    head,
+                )
+                .await
+            {
+                Ok(logs) => {
+                    for log in &logs {
+                        note_request(shared, log);
+                    }
+                    next_block = Some(head + 1);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read request logs"),
+            }
+        }
+        let open: Vec<(u64, OpenRequest)> = shared
+            .requests
+            .lock()
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        for (id, req) in open {
+            if req.expires_at < now {
+                shared.requests.lock().remove(&id);
+                continue;
+            }
+            answer_request(shared, id, req).await;
+        }
+    }
+}
+
+fn note_request(shared: &Shared, log: &Value) {
+    let (Some(topics), Some(data)) = (crate::chain::log_topics(log), crate::chain::log_data(log))
+    else {
+        return;
+    };
+    let topics = topics.iter().map(|t| alloy_primitives::B256::from(t.0));
+    let Ok(ev) = I::OracleRequest::decode_raw_log(topics, &data) else {
+        return;
+    };
+    if !shared.config.feeds.iter().any(|f| f.id == ev.feedId) {
+        return;
+    }
+    if !ev.query.is_zero() {
+        tracing::warn!(request = ev.requestId, query = %ev.query,
+            "request for a named query; this node answers only query 0 (the feed's own sources)");
+        return;
+    }
+    let mut open = shared.requests.lock();
+    if open.len() < MAX_OPEN_REQUESTS {
+        open.insert(
+            ev.requestId,
+            OpenRequest {
+                feed: ev.feedId,
+                expires_at: ev.expiresAt,
+            },
+        );
+    }
+}
+
+async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
+    // Still open on chain? (Another node may have answered it.)
+    let status = shared
+        .chain
+        .call(REGISTRY, &I::getRequestCall { requestId: id }.abi_encode())
+        .await
+        .ok()
+        .and_then(|d| I::getRequestCall::abi_decode_returns(&d).ok())
+        .map(|r| r.status);
+    if status != Some(1) {
+        shared.requests.lock().remove(&id);
+        return;
+    }
+    let Some(view) = shared.views.read().get(&req.feed).cloned() else {
+        return;
+    };
+    let Some(spec) = shared.config.feeds.iter().find(|f| f.id == req.feed) else {
+        return;
+    };
+    let key = Key {
+        kind: WireKind::Response,
+        feed: req.feed,
+        round: id,
+    };
+    let me: H160 = shared.chain.address();
+    if !shared.pool.lock().has(&key, &me) {
+        match observe(shared, spec).await {
+            Ok(value) => sign(shared, key, &view, value),
+            Err(e) => tracing::warn!(request = id, error = %e, "cannot answer request"),
+        }
+    }
+    share(shared, key).await;
+    maybe_transmit(shared.clone(), key, view);
+}

@@ -1,0 +1,89 @@
+//! The registry's view of a feed, read through `eth_call`: who signs,
+//! what digest reports must carry, which round is next, and the last
+//! answer (for the deviation and heartbeat triggers).
+
+use alloy_sol_types::SolCall;
+use orac_oracle::FeedConfig;
+use orac_oracle::registry::REGISTRY;
+use orac_oracle::registry::abi::IOracleRegistry as I;
+use orac_primitives::{H160, H256};
+
+use crate::aggregate::LastRound;
+use crate::chain::{Chain, ChainError};
+
+#[derive(Clone, Debug)]
+pub struct FeedView {
+    pub id: u64,
+    pub config: FeedConfig,
+    pub digest: H256,
+    pub next_round: u64,
+    pub last: Option<LastRound>,
+}
+
+impl FeedView {
+    pub fn quorum(&self) -> usize {
+        self.config.quorum()
+    }
+
+    /// This node's place in the signer list, if it is a signer.
+    pub fn index_of(&self, who: &H160) -> Option<usize> {
+        self.config.signers.iter().position(|s| s == who)
+    }
+}
+
+fn decode<C: SolCall>(method: &str, data: &[u8]) -> Result<C::Return, ChainError> {
+    C::abi_decode_returns(data).map_err(|e| ChainError::Unexpected {
+        method: method.into(),
+        what: format!("undecodable return data ({e})"),
+    })
+}
+
+/// Reads feed `id` from the registry.
+pub async fn read_feed(chain: &Chain, id: u64) -> Result<FeedView, ChainError> {
+    let c = decode::<I::feedConfigCall>(
+        "feedConfig",
+        &chain
+            .call(REGISTRY, &I::feedConfigCall { feedId: id }.abi_encode())
+            .await?,
+    )?;
+    let next_round = decode::<I::nextRoundCall>(
+        "nextRound",
+        &chain
+            .call(REGISTRY, &I::nextRoundCall { feedId: id }.abi_encode())
+            .await?,
+    )?;
+    let last = match chain
+        .call(REGISTRY, &I::latestRoundCall { feedId: id }.abi_encode())
+        .await
+    {
+        Ok(data) => {
+            let r = decode::<I::latestRoundCall>("latestRound", &data)?;
+            Some(LastRound {
+                answer: i128::try_from(r.answer).unwrap_or_default(),
+                at: r.observedAt,
+            })
+        }
+        // A feed with no round yet: the first observation is due.
+        Err(ChainError::Reverted(m)) if m.contains("no data yet") => None,
+        Err(e) => return Err(e),
+    };
+    let bound = |v: alloy_primitives::I256| i128::try_from(v).unwrap_or_default();
+    Ok(FeedView {
+        id,
+        config: FeedConfig {
+            description: c.params.description,
+            decimals: c.params.decimals,
+            signers: c.params.signers.iter().map(|a| H160(a.0.0)).collect(),
+            f: c.params.f,
+            heartbeat_secs: c.params.heartbeat,
+            deviation_ppb: c.params.deviationPpb,
+            min_answer: bound(c.params.minAnswer),
+            max_answer: bound(c.params.maxAnswer),
+            admin: H160(c.admin.0.0),
+            version: c.version,
+        },
+        digest: H256(c.configDigest.0),
+        next_round,
+        last,
+    })
+}

@@ -1,0 +1,360 @@
+//! The oracle bridge end to end: a dev node, a local HTTP price source
+//! driven by the test, and four `orac oracle` processes (f = 1), one of
+//! which reports 100× the price. Covers: an honest update reaching a
+//! subscriber's callback while a looping subscriber is isolated; the liar
+//! staying outside the answer; a replayed report refused; one node down
+//! and rounds go on; two nodes down, no update and a status that says why.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alloy_primitives::I256;
+use alloy_sol_types::{SolCall, SolEvent};
+use orac_oracle::registry::REGISTRY;
+use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
+use orac_primitives::{Address, PrivateKey};
+use orac_tests::{Node, dev_keys, hex0x, orac_bin, qty, signed_tx};
+use orac_vm::{create_address, envelope};
+use serde_json::{Value, json};
+
+const DECIMALS: u32 = 8;
+
+fn oracle_key(i: usize) -> PrivateKey {
+    PrivateKey::from_bytes(&[i as u8 + 11; 32]).unwrap()
+}
+
+/// A price source the test moves: `/price/honest` and `/price/liar`
+/// (100× the price), as `{"price": "<decimal>"}`.
+struct PriceSource {
+    price: Arc<Mutex<String>>,
+    port: u16,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl PriceSource {
+    fn start(initial: &str) -> Self {
+        let price = Arc::new(Mutex::new(initial.to_string()));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let p = price.clone();
+        let app = axum::Router::new().route(
+            "/price/{who}",
+            axum::routing::get(
+                move |axum::extract::Path(who): axum::extract::Path<String>| {
+                    let p = p.clone();
+                    async move {
+                        let honest: f64 = p.lock().unwrap().parse().unwrap();
+                        let v = if who == "liar" {
+                            honest * 100.0
+                        } else {
+                            honest
+                        };
+                        axum::Json(json!({ "price": format!("{v:.2}") }))
+                    }
+                },
+            ),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Self {
+            price,
+            port,
+            _runtime: runtime,
+        }
+    }
+
+    fn set(&self, price: &str) {
+        *self.price.lock().unwrap() = price.to_string();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Oracle {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Oracle> {
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    (0..4)
+        .map(|i| {
+            let peers: Vec<String> = ports
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| format!("\"http://127.0.0.1:{p}/\""))
+                .collect();
+            let who = if i == 3 { "liar" } else { "honest" };
+            let config = format!(
+                r#"rpc_url = "{rpc}"
+listen = "127.0.0.1:{port}"
+peers = [{peers}]
+key_env = "ORAC_ORACLE_KEY"
+poll_interval_ms = 300
+transmit_timeout_ms = 1500
+
+[[feeds]]
+id = 1
+decimals = {DECIMALS}
+min_sources = 1
+max_spread_ppm = 50000
+heartbeat_secs = 3600
+deviation_ppb = 10000000
+  [[feeds.sources]]
+  url = "http://127.0.0.1:{source_port}/price/{who}"
+  pointer = "/price"
+"#,
+                port = ports[i],
+                peers = peers.join(", "),
+            );
+            let path = dir.join(format!("oracle{i}.toml"));
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(config.as_bytes())
+                .unwrap();
+            let child = Command::new(orac_bin())
+                .args(["oracle", "--config"])
+                .arg(&path)
+                .env("ORAC_ORACLE_KEY", hex::encode(oracle_key(i).to_bytes()))
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start orac oracle");
+            Oracle {
+                child,
+                port: ports[i],
+            }
+        })
+        .collect()
+}
+
+struct Sender<'a> {
+    node: &'a Node,
+    key: PrivateKey,
+}
+
+impl Sender<'_> {
+    fn send(&self, to: Option<Address>, value: u64, data: Vec<u8>, gas: u64) -> Value {
+        let me = format!("{:?}", self.key.address());
+        let nonce = qty(&self
+            .node
+            .ok("eth_getTransactionCount", json!([me, "pending"]))) as u64;
+        let hash = self.node.ok(
+            "eth_sendRawTransaction",
+            json!([signed_tx(&self.key, nonce, to, value, data, gas)]),
+        );
+        let receipt = self.node.ok("eth_getTransactionReceipt", json!([hash]));
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+        receipt
+    }
+}
+
+fn view<C: SolCall>(node: &Node, call: &C) -> Result<C::Return, Value> {
+    node.call(
+        "eth_call",
+        json!([{"to": format!("{REGISTRY:?}"), "data": hex0x(&call.abi_encode())}, "latest"]),
+    )
+    .map(|v| {
+        let bytes = hex::decode(v.as_str().unwrap().trim_start_matches("0x")).unwrap();
+        C::abi_decode_returns(&bytes).unwrap()
+    })
+}
+
+fn latest(node: &Node) -> Option<(u64, i128)> {
+    view(node, &I::latestRoundCall { feedId: 1 })
+        .ok()
+        .map(|r| (r.roundId, i128::try_from(r.answer).unwrap()))
+}
+
+fn wait_for_round(node: &Node, round: u64, within: Duration) -> (u64, i128) {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(l) = latest(node)
+            && l.0 >= round
+        {
+            return l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "round {round} did not land within {within:?}; latest {:?}",
+            latest(node)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn scaled(price: i128) -> i128 {
+    price * 10i128.pow(DECIMALS)
+}
+
+fn consumer(tail: &str) -> Vec<u8> {
+    let wat = std::fs::read_to_string(
+        orac_tests::workspace().join("oracle/tests/contracts/consumer.wat"),
+    )
+    .unwrap();
+    wat::parse_str(wat.replace("CALLBACK_TAIL", tail)).unwrap()
+}
+
+fn logs_of(node: &Node, topic: [u8; 32]) -> Vec<Value> {
+    node.ok(
+        "eth_getLogs",
+        json!([{"address": format!("{REGISTRY:?}"), "fromBlock": "0x0", "toBlock": "latest",
+                "topics": [hex0x(&topic)]}]),
+    )
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+#[test]
+fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let keys = dev_keys();
+    let admin = Sender {
+        node: &node,
+        key: keys[0].clone(),
+    };
+    // Fund the oracle nodes (they pay for their transmissions).
+    for i in 0..4 {
+        admin.send(Some(oracle_key(i).address()), 10u64.pow(18), vec![], 21_000);
+    }
+    let params = FeedParams {
+        description: "ETH / USD".into(),
+        decimals: DECIMALS as u8,
+        signers: (0..4)
+            .map(|i| alloy_primitives::Address::from(oracle_key(i).address().0))
+            .collect(),
+        f: 1,
+        heartbeat: 3600,
+        deviationPpb: 10_000_000,
+        minAnswer: I256::ONE,
+        maxAnswer: I256::try_from(scaled(1_000_000)).unwrap(),
+    };
+    admin.send(
+        Some(REGISTRY),
+        0,
+        I::createFeedCall { params }.abi_encode(),
+        1_000_000,
+    );
+    // Two subscribers: one honest, one that loops forever.
+    let deploy = |tail: &str, nonce_key: &PrivateKey| {
+        let sender = Sender {
+            node: &node,
+            key: nonce_key.clone(),
+        };
+        let mut data = envelope::wrap(&consumer(tail));
+        data.extend(
+            I::subscribeCall {
+                feedId: 1,
+                callbackGas: 100_000,
+            }
+            .abi_encode(),
+        );
+        let r = sender.send(None, 10u64.pow(16), data, 5_000_000);
+        r["contractAddress"].as_str().unwrap().to_string()
+    };
+    let good = deploy("(nop)", &keys[2]);
+    let looping = deploy("(loop $l (br $l))", &keys[3]);
+    assert_eq!(good, format!("{:?}", create_address(&keys[2].address(), 0)));
+
+    let source = PriceSource::start("3000.00");
+    let mut oracles = start_oracles(dir.path(), &node.url, source.port);
+
+    // 1. An honest round reaches the subscriber; the liar's 100× is outside
+    //    the answer; the looping subscriber is recorded and isolated.
+    let started = Instant::now();
+    let (round, answer) = wait_for_round(&node, 1, Duration::from_secs(60));
+    eprintln!("first round after {:?}", started.elapsed());
+    assert_eq!(answer, scaled(3000), "round {round}");
+    let slot = |addr: &str, i: u8| {
+        qty(&node.ok(
+            "eth_getStorageAt",
+            json!([addr, format!("0x{i:x}"), "latest"]),
+        ))
+    };
+    assert_eq!(slot(&good, 1) as i128, scaled(3000));
+    assert!(!logs_of(&node, I::CallbackFailed::SIGNATURE_HASH.0).is_empty());
+    assert!(!logs_of(&node, I::CallbackDelivered::SIGNATURE_HASH.0).is_empty());
+
+    // 2. A replay of the landed report is refused.
+    let landed = &logs_of(&node, I::NewRound::SIGNATURE_HASH.0)[0];
+    let tx = node.ok(
+        "eth_getTransactionByHash",
+        json!([landed["transactionHash"]]),
+    );
+    let err = node
+        .call(
+            "eth_call",
+            json!([{"from": format!("{:?}", keys[5].address()), "to": format!("{REGISTRY:?}"),
+                    "data": tx["input"]}, "latest"]),
+        )
+        .expect_err("a replay must revert");
+    assert!(
+        err.to_string().contains("not above the last round"),
+        "{err}"
+    );
+
+    // 3. One node down: rounds go on.
+    drop(oracles.remove(0));
+    source.set("3100.00");
+    let changed = Instant::now();
+    let (_, answer) = wait_for_round(&node, round + 1, Duration::from_secs(60));
+    eprintln!(
+        "with one node down, the change landed after {:?}",
+        changed.elapsed()
+    );
+    assert_eq!(answer, scaled(3100));
+    assert_eq!(slot(&good, 1) as i128, scaled(3100));
+
+    // 4. Two nodes down: no quorum, no update, and the status says why.
+    let (stuck, _) = latest(&node).unwrap();
+    drop(oracles.remove(0));
+    source.set("3300.00");
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(latest(&node).unwrap(), (stuck, scaled(3100)));
+    let status: Value =
+        reqwest::blocking::get(format!("http://127.0.0.1:{}/status", oracles[0].port))
+            .unwrap()
+            .json()
+            .unwrap();
+    let feed = status["feeds"]["1"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(feed.contains("waiting for quorum: 2 of 3"), "{status}");
+    let metrics = reqwest::blocking::get(format!("http://127.0.0.1:{}/metrics", oracles[0].port))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("orac_oracle_observations_signed_total"),
+        "{metrics}"
+    );
+    let _ = looping;
+}
