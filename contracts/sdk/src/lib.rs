@@ -40,6 +40,8 @@
 //! * Events and errors are declared with [`sol!`] (alloy's macro, unchanged)
 //!   and listed in the ABI with [`abi!`].
 //! * Storage layout: see [`storage`].
+//! * Oracle feeds (prices and other data the chain's oracle bridge signs
+//!   on chain): read, subscribe and request with [`oracle`].
 //!
 //! Built for `wasm32-unknown-unknown` (with `orac build`), the SDK talks to
 //! the node's host functions (docs/host-abi.md). Built natively, it talks to
@@ -54,6 +56,7 @@ extern crate std;
 pub mod call;
 pub mod env;
 pub mod host;
+pub mod oracle;
 pub mod revert;
 pub mod storage;
 #[cfg(not(target_arch = "wasm32"))]

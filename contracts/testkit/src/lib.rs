@@ -14,6 +14,9 @@
 //! assert!(r.success);
 //! assert_eq!(r.events::<Transfer>()[0].value, U256::from(5));
 //! ```
+//!
+//! The chain's oracle registry is there too: [`oracle::TestFeed`] creates
+//! a feed whose signer keys the test holds, and pushes rounds to it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,8 @@ use orac_vm::{Vm, VmConfig};
 use parking_lot::Mutex;
 
 pub use orac_build::Artifact;
+
+pub mod oracle;
 
 /// Builds the contract crate at `dir` once per test process (later calls
 /// reuse the artifact). Panics with cargo's errors if it does not build.
