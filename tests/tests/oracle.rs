@@ -3,7 +3,8 @@
 //! which reports 100× the price. Covers: an honest update reaching a
 //! subscriber's callback while a looping subscriber is isolated; the liar
 //! staying outside the answer; a replayed report refused; one node down
-//! and rounds go on; two nodes down, no update and a status that says why.
+//! and rounds go on; two nodes down, no update and a status that says why;
+//! a node restarted from its config alone restores the quorum.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -98,19 +99,19 @@ impl Drop for Oracle {
     }
 }
 
+/// Writes the four nodes' configs and starts them.
 fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Oracle> {
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    (0..4)
-        .map(|i| {
-            let peers: Vec<String> = ports
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, p)| format!("\"http://127.0.0.1:{p}/\""))
-                .collect();
-            let who = if i == 3 { "liar" } else { "honest" };
-            let config = format!(
-                r#"rpc_url = "{rpc}"
+    for i in 0..4 {
+        let peers: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, p)| format!("\"http://127.0.0.1:{p}/\""))
+            .collect();
+        let who = if i == 3 { "liar" } else { "honest" };
+        let config = format!(
+            r#"rpc_url = "{rpc}"
 listen = "127.0.0.1:{port}"
 peers = [{peers}]
 key_env = "ORAC_ORACLE_KEY"
@@ -128,29 +129,34 @@ deviation_ppb = 10000000
   url = "http://127.0.0.1:{source_port}/price/{who}"
   pointer = "/price"
 "#,
-                port = ports[i],
-                peers = peers.join(", "),
-            );
-            let path = dir.join(format!("oracle{i}.toml"));
-            std::fs::File::create(&path)
-                .unwrap()
-                .write_all(config.as_bytes())
-                .unwrap();
-            let child = Command::new(orac_bin())
-                .args(["oracle", "--config"])
-                .arg(&path)
-                .env("ORAC_ORACLE_KEY", hex::encode(oracle_key(i).to_bytes()))
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start orac oracle");
-            Oracle {
-                child,
-                port: ports[i],
-            }
-        })
-        .collect()
+            port = ports[i],
+            peers = peers.join(", "),
+        );
+        std::fs::File::create(dir.join(format!("oracle{i}.toml")))
+            .unwrap()
+            .write_all(config.as_bytes())
+            .unwrap();
+        std::fs::write(dir.join(format!("oracle{i}.port")), ports[i].to_string()).unwrap();
+    }
+    (0..4).map(|i| start_one(dir, i)).collect()
+}
+
+/// Starts oracle node `i` from the config written for it.
+fn start_one(dir: &Path, i: usize) -> Oracle {
+    let child = Command::new(orac_bin())
+        .args(["oracle", "--config"])
+        .arg(dir.join(format!("oracle{i}.toml")))
+        .env("ORAC_ORACLE_KEY", hex::encode(oracle_key(i).to_bytes()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start orac oracle");
+    let port = std::fs::read_to_string(dir.join(format!("oracle{i}.port")))
+        .unwrap()
+        .parse()
+        .unwrap();
+    Oracle { child, port }
 }
 
 struct Sender<'a> {
@@ -356,5 +362,11 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
         metrics.contains("orac_oracle_observations_signed_total"),
         "{metrics}"
     );
+
+    // 5. A stopped node restarts with nothing but its config: the quorum is
+    //    back and the pending price lands.
+    oracles.push(start_one(dir.path(), 0));
+    let (_, answer) = wait_for_round(&node, stuck + 1, Duration::from_secs(60));
+    assert_eq!(answer, scaled(3300));
     let _ = looping;
 }
