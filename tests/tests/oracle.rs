@@ -2,8 +2,9 @@
 //! driven by the test, and four `orac oracle` processes (f = 1), one of
 //! which reports 100× the price. Covers: an honest update reaching a
 //! subscriber's callback while a looping subscriber is isolated; the liar
-//! staying outside the answer; a replayed report refused; one node down
-//! and rounds go on; two nodes down, no update and a status that says why;
+//! staying outside the answer and unable to start rounds alone; a replayed
+//! report refused; the designated transmitter down and the next one in the
+//! rotation lands the round; two nodes down, no update and a status that says why;
 //! a node restarted from its config alone restores the quorum.
 
 use std::io::Write;
@@ -100,7 +101,7 @@ impl Drop for Oracle {
 }
 
 /// Writes the four nodes' configs and starts them.
-fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Oracle> {
+fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Option<Oracle>> {
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     for i in 0..4 {
         let peers: Vec<String> = ports
@@ -138,7 +139,11 @@ deviation_ppb = 10000000
             .unwrap();
         std::fs::write(dir.join(format!("oracle{i}.port")), ports[i].to_string()).unwrap();
     }
-    (0..4).map(|i| start_one(dir, i)).collect()
+    (0..4).map(|i| Some(start_one(dir, i))).collect()
+}
+
+fn alive(oracles: &[Option<Oracle>], i: usize) -> &Oracle {
+    oracles[i].as_ref().expect("a running oracle node")
 }
 
 /// Starts oracle node `i` from the config written for it.
@@ -307,6 +312,10 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     assert_eq!(slot(&good, 1) as i128, scaled(3000));
     assert!(!logs_of(&node, I::CallbackFailed::SIGNATURE_HASH.0).is_empty());
     assert!(!logs_of(&node, I::CallbackDelivered::SIGNATURE_HASH.0).is_empty());
+    // The liar's trigger fires on every tick (its value is always 100× off
+    // the answer), but one faulty signer alone cannot start rounds.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(latest(&node), Some((1, scaled(3000))));
 
     // 2. A replay of the landed report is refused.
     let landed = &logs_of(&node, I::NewRound::SIGNATURE_HASH.0)[0];
@@ -326,8 +335,10 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
         "{err}"
     );
 
-    // 3. One node down: rounds go on.
-    drop(oracles.remove(0));
+    // 3. One node down — round 2's designated transmitter (signer 2 mod 4):
+    //    rounds go on, the next signer in the rotation transmits.
+    assert_eq!(round, 1);
+    oracles[2] = None;
     source.set("3100.00");
     let changed = Instant::now();
     let (_, answer) = wait_for_round(&node, round + 1, Duration::from_secs(60));
@@ -337,27 +348,40 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     );
     assert_eq!(answer, scaled(3100));
     assert_eq!(slot(&good, 1) as i128, scaled(3100));
+    let rounds = logs_of(&node, I::NewRound::SIGNATURE_HASH.0);
+    let last = rounds.last().unwrap();
+    let data = hex::decode(last["data"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    // NewRound's data: answer, observedAt, signers, transmitter.
+    assert_eq!(
+        &data[3 * 32 + 12..4 * 32],
+        oracle_key(3).address().as_bytes()
+    );
 
     // 4. Two nodes down: no quorum, no update, and the status says why.
     let (stuck, _) = latest(&node).unwrap();
-    drop(oracles.remove(0));
+    oracles[0] = None;
     source.set("3300.00");
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(latest(&node).unwrap(), (stuck, scaled(3100)));
-    let status: Value =
-        reqwest::blocking::get(format!("http://127.0.0.1:{}/status", oracles[0].port))
-            .unwrap()
-            .json()
-            .unwrap();
+    let status: Value = reqwest::blocking::get(format!(
+        "http://127.0.0.1:{}/status",
+        alive(&oracles, 1).port
+    ))
+    .unwrap()
+    .json()
+    .unwrap();
     let feed = status["feeds"]["1"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     assert!(feed.contains("waiting for quorum: 2 of 3"), "{status}");
-    let metrics = reqwest::blocking::get(format!("http://127.0.0.1:{}/metrics", oracles[0].port))
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = reqwest::blocking::get(format!(
+        "http://127.0.0.1:{}/metrics",
+        alive(&oracles, 1).port
+    ))
+    .unwrap()
+    .text()
+    .unwrap();
     assert!(
         metrics.contains("orac_oracle_observations_signed_total"),
         "{metrics}"
@@ -365,7 +389,7 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
 
     // 5. A stopped node restarts with nothing but its config: the quorum is
     //    back and the pending price lands.
-    oracles.push(start_one(dir.path(), 0));
+    oracles[2] = Some(start_one(dir.path(), 2));
     let (_, answer) = wait_for_round(&node, stuck + 1, Duration::from_secs(60));
     assert_eq!(answer, scaled(3300));
     let _ = looping;

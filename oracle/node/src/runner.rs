@@ -6,8 +6,9 @@
 //! 2. fetches its sources and aggregates them; a source outage leaves the
 //!    node without an observation of its own this tick;
 //! 3. signs an observation of the next round when its deviation or
-//!    heartbeat trigger fires, or when a peer has already started that
-//!    round (so one node's trigger brings the quorum along), and sends it
+//!    heartbeat trigger fires, or when f + 1 peers have already started
+//!    that round (so an honest node's trigger brings the quorum along,
+//!    but a faulty one alone cannot), and sends it
 //!    to its peers (again every tick while the round is open, so a peer
 //!    that restarted catches up);
 //! 4. once it holds observations from a quorum (2f + 1), transmits if it is
@@ -280,11 +281,16 @@ async fn feed_tick(shared: &Arc<Shared>, spec: &FeedSpec) {
         round: view.next_round,
     };
     let observed = observe(shared, spec).await;
+    // A round others started is joined once f + 1 signers are in it: at
+    // least one of them is honest, so its trigger really fired. (Joining
+    // on any single peer would let one faulty signer force a round every
+    // tick.)
     let (mine, started) = {
         let pool = shared.pool.lock();
         (
             pool.has(&key, &me),
-            pool.get(&key).is_some_and(|e| !e.observations.is_empty()),
+            pool.get(&key)
+                .is_some_and(|e| e.observations.len() > view.config.f as usize),
         )
     };
     match &observed {
