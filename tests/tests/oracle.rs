@@ -3,7 +3,7 @@
 //! which reports 100× the price. Covers: an honest update reaching a
 //! subscriber's callback while a looping subscriber is isolated; the liar
 //! staying outside the answer and unable to start rounds alone; a replayed
-//! report refused; the designated transmitter down and the next one in the
+//! report refused; a request answered by the nodes; the designated transmitter down and the next one in the
 //! rotation lands the round; two nodes down, no update and a status that says why;
 //! a node restarted from its config alone restores the quorum.
 
@@ -334,6 +334,34 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
         err.to_string().contains("not above the last round"),
         "{err}"
     );
+
+    // 2b. Request/response: the honest consumer asks for the feed's value
+    //     with a fee; the nodes answer with a quorum-signed response and
+    //     its callback stores the answer (slot 0).
+    let now = qty(&node.ok("eth_getBlockByNumber", json!(["latest", false]))["timestamp"]) as u64;
+    let requester = Sender {
+        node: &node,
+        key: keys[4].clone(),
+    };
+    let ask = I::requestCall {
+        feedId: 1,
+        query: Default::default(),
+        callbackGas: 100_000,
+        expiresAt: now + 300,
+    };
+    let good_address: Address = good.parse().unwrap();
+    requester.send(
+        Some(good_address),
+        10u64.pow(15),
+        ask.abi_encode(),
+        1_000_000,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while logs_of(&node, I::OracleResponse::SIGNATURE_HASH.0).is_empty() {
+        assert!(Instant::now() < deadline, "no response to the request");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(slot(&good, 0) as i128, scaled(3000));
 
     // 3. One node down — round 2's designated transmitter (signer 2 mod 4):
     //    rounds go on, the next signer in the rotation transmits.
