@@ -1,4 +1,5 @@
-//! `orac build` and `orac new`: contract crates in, deployable files out.
+//! `orac build`, `orac new` and `orac deploy`: contract crates in,
+//! deployable files out, and on chain.
 
 use std::path::{Path, PathBuf};
 
@@ -185,3 +186,68 @@ mod tests {
     }
 }
 "#;
+
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    /// The deploy bytecode `orac build` wrote (<name>.bin, hex). Read from
+    /// the file, so contracts of any size deploy: a module over 64 KB is
+    /// more hex than one command-line argument may hold (`cast send
+    /// --create` fails with "Argument list too long").
+    bin: PathBuf,
+    /// ABI-encoded constructor arguments, hex (e.g. from `cast abi-encode
+    /// "constructor(address,uint64)" 0x… 1`).
+    args: Option<String>,
+    /// The chain's JSON-RPC endpoint.
+    #[arg(long, env = "ETH_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    rpc_url: String,
+    /// The deployer's key, hex.
+    #[arg(long, env = "ORAC_PRIVATE_KEY")]
+    private_key: String,
+    /// Wei sent to the constructor.
+    #[arg(long, default_value = "0")]
+    value: String,
+}
+
+/// Deploys `<name>.bin` with constructor arguments; prints the contract's
+/// address on stdout (and the transaction on stderr).
+pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
+    let hex_in = |what: &str, text: &str| {
+        hex::decode(text.trim().trim_start_matches("0x"))
+            .with_context(|| format!("{what} is not hex"))
+    };
+    let code = std::fs::read_to_string(&args.bin)
+        .with_context(|| format!("reading {}", args.bin.display()))?;
+    let mut data = hex_in(&args.bin.display().to_string(), &code)?;
+    if let Some(a) = &args.args {
+        data.extend(hex_in("the constructor arguments", a)?);
+    }
+    let key = orac_primitives::PrivateKey::from_hex(args.private_key.trim())
+        .map_err(|e| anyhow::anyhow!("--private-key: {e}"))?;
+    let value = orac_primitives::U256::from_dec_str(&args.value)
+        .map_err(|_| anyhow::anyhow!("--value {:?}: give wei as a decimal integer", args.value))?;
+    let url = args
+        .rpc_url
+        .parse()
+        .with_context(|| format!("--rpc-url {:?}", args.rpc_url))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (hash, receipt) = runtime.block_on(async {
+        let chain = orac_oracle_node::chain::Chain::connect(url, key).await?;
+        chain
+            .send_tx(None, value, data, std::time::Duration::from_secs(60))
+            .await
+    })?;
+    eprintln!(
+        "transaction {hash:?}: status {}, gas used {}",
+        receipt["status"], receipt["gasUsed"]
+    );
+    if receipt["status"] != "0x1" {
+        bail!("the deployment failed (transaction {hash:?})");
+    }
+    println!(
+        "{}",
+        receipt["contractAddress"].as_str().unwrap_or_default()
+    );
+    Ok(())
+}

@@ -26,6 +26,8 @@ enum Command {
     Build(contract_cmds::BuildArgs),
     /// Create a new contract crate that builds and tests out of the box.
     New(contract_cmds::NewArgs),
+    /// Deploy a built contract (<name>.bin) with constructor arguments.
+    Deploy(contract_cmds::DeployArgs),
     /// Run an oracle node: fetch prices, sign observations, exchange them
     /// with peers and transmit quorum reports to the feed registry.
     Oracle(oracle_cmd::OracleArgs),
@@ -44,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Command::Node(args) => node::run(args),
         Command::Build(args) => contract_cmds::build(args),
         Command::New(args) => contract_cmds::new(args),
+        Command::Deploy(args) => contract_cmds::deploy(args),
         Command::Oracle(args) => oracle_cmd::run(args),
     }
 }

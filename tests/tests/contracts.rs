@@ -171,3 +171,46 @@ fn deploy_call_log_and_revert_over_json_rpc() {
     assert_eq!(node.ok("eth_getBalance", json!([to, "latest"])), "0x309");
     let _ = Address::zero();
 }
+
+/// `orac deploy` reads the bytecode from a file (so modules over 64 KB,
+/// too long for one command-line argument, deploy too) and prints the
+/// contract's address.
+#[test]
+fn orac_deploy_deploys_a_built_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let key = &dev_keys()[3];
+    let bin = dir.path().join("counter.bin");
+    std::fs::write(&bin, hex0x(&envelope::wrap(&test_contract("counter")))).unwrap();
+    let out = std::process::Command::new(orac_tests::orac_bin())
+        .arg("deploy")
+        .arg(&bin)
+        .arg(hex0x(&uint(41)))
+        .args(["--rpc-url", &node.url, "--private-key"])
+        .arg(hex0x(&key.to_bytes()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let address = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(address, format!("{:?}", create_address(&key.address(), 0)));
+    let count = node.ok(
+        "eth_call",
+        json!([{"to": address, "data": hex0x(&COUNT)}, "latest"]),
+    );
+    assert_eq!(count, hex0x(&uint(41)));
+    // Bad input is an error, not a deployment.
+    std::fs::write(&bin, "not hex").unwrap();
+    let out = std::process::Command::new(orac_tests::orac_bin())
+        .arg("deploy")
+        .arg(&bin)
+        .args(["--rpc-url", &node.url, "--private-key"])
+        .arg(hex0x(&key.to_bytes()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not hex"));
+}

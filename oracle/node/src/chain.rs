@@ -163,24 +163,37 @@ impl Chain {
         })
     }
 
-    /// Sends `data` to `to` as a transaction: estimates gas (a refusal comes
-    /// back as [`ChainError::Reverted`] before anything is spent), signs
-    /// with the next nonce, and waits up to `wait` for the receipt.
-    /// Returns the transaction hash and whether it succeeded.
+    /// Sends `data` to `to` as a transaction and reports whether it
+    /// succeeded (see [`Chain::send_tx`]).
     pub async fn send(
         &self,
         to: H160,
         data: Vec<u8>,
         wait: Duration,
     ) -> Result<(H256, bool), ChainError> {
+        let (hash, receipt) = self.send_tx(Some(to), U256::zero(), data, wait).await?;
+        let ok = hex_u64("eth_getTransactionReceipt", &receipt["status"])? == 1;
+        Ok((hash, ok))
+    }
+
+    /// Sends a transaction (`to: None` creates a contract): estimates gas (a
+    /// refusal comes back as [`ChainError::Reverted`] before anything is
+    /// spent), signs with the next nonce, and waits up to `wait` for the
+    /// receipt, which it returns with the hash.
+    pub async fn send_tx(
+        &self,
+        to: Option<H160>,
+        value: U256,
+        data: Vec<u8>,
+        wait: Duration,
+    ) -> Result<(H256, Value), ChainError> {
+        let mut request = json!({"from": self.address(), "data": hex_bytes(&data), "value": format!("{value:#x}")});
+        if let Some(to) = to {
+            request["to"] = json!(to);
+        }
         let estimate = hex_u64(
             "eth_estimateGas",
-            &self
-                .rpc(
-                    "eth_estimateGas",
-                    json!([{"from": self.address(), "to": to, "data": hex_bytes(&data)}]),
-                )
-                .await?,
+            &self.rpc("eth_estimateGas", json!([request])).await?,
         )?;
         // Headroom: a subscriber may use more gas than it did in the
         // estimate, and the 63/64 rule bites deeper when it does.
@@ -202,8 +215,8 @@ impl Chain {
             max_priority_fee_per_gas: tip,
             max_fee_per_gas: base_fee * 2 + tip,
             gas_limit,
-            to: Some(to),
-            value: U256::zero(),
+            to,
+            value,
             input: Bytes(data),
             access_list: vec![],
         }
@@ -225,8 +238,7 @@ impl Chain {
         loop {
             let r = self.rpc("eth_getTransactionReceipt", json!([hash])).await?;
             if !r.is_null() {
-                let ok = hex_u64("eth_getTransactionReceipt", &r["status"])? == 1;
-                return Ok((hash, ok));
+                return Ok((hash, r));
             }
             if tokio::time::Instant::now() >= deadline {
                 // Not mined in time: the nonce may be stuck; relearn it.

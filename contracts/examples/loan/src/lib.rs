@@ -365,22 +365,6 @@ impl Loan {
         ))
     }
 
-    pub fn token(&self) -> Address {
-        self.token.get()
-    }
-
-    pub fn feed(&self) -> u64 {
-        self.feed.get()
-    }
-
-    pub fn lender(&self) -> Address {
-        self.lender.get()
-    }
-
-    pub fn borrower(&self) -> Address {
-        self.borrower.get()
-    }
-
     pub fn available(&self) -> U256 {
         self.available.get()
     }
@@ -611,7 +595,7 @@ mod tests {
     fn the_constructor_subscribes_with_the_deposit() {
         let loan = deployed();
         assert_eq!(
-            (loan.lender(), loan.borrower(), loan.feed()),
+            (loan.lender.get(), loan.borrower.get(), loan.feed.get()),
             (LENDER, BORROWER, FEED)
         );
         let subscribe = testing::calls()
