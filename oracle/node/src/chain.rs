@@ -195,10 +195,11 @@ impl Chain {
             "eth_estimateGas",
             &self.rpc("eth_estimateGas", json!([request])).await?,
         )?;
-        // Headroom: a subscriber may use more gas than it did in the
-        // estimate, and the 63/64 rule bites deeper when it does.
-        let gas_limit = estimate + estimate / 4 + 50_000;
-        let (_, base_fee) = self.fees().await?;
+        // Headroom (within the block's limit): a subscriber may use more gas
+        // than it did in the estimate, and the 63/64 rule bites deeper when
+        // it does.
+        let (block_gas_limit, base_fee) = self.fees().await?;
+        let gas_limit = (estimate + estimate / 4 + 50_000).min(block_gas_limit.max(estimate));
         let tip = match self.rpc("eth_maxPriorityFeePerGas", json!([])).await {
             Ok(v) => hex_u256("eth_maxPriorityFeePerGas", &v)?,
             Err(_) => U256::from(DEFAULT_TIP),
@@ -262,13 +263,13 @@ impl Chain {
         hex_u64("eth_getTransactionCount", &v)
     }
 
-    /// The latest block's number and base fee.
+    /// The latest block's gas limit and base fee.
     async fn fees(&self) -> Result<(u64, U256), ChainError> {
         let b = self
             .rpc("eth_getBlockByNumber", json!(["latest", false]))
             .await?;
         Ok((
-            hex_u64("eth_getBlockByNumber", &b["number"])?,
+            hex_u64("eth_getBlockByNumber", &b["gasLimit"])?,
             hex_u256("eth_getBlockByNumber", &b["baseFeePerGas"])?,
         ))
     }
