@@ -187,10 +187,21 @@ impl ChainSpec {
         }
     }
 
+    /// The spec's allocations plus the accounts every orac chain has from
+    /// genesis: the home of the oracle registry (native code,
+    /// docs/oracle.md). Its nonce is at least 1 so it is never an "empty"
+    /// account, which EIP-161 would delete from under its storage.
+    fn genesis_alloc(&self) -> BTreeMap<Address, GenesisAccount> {
+        let mut alloc = self.alloc.clone();
+        let registry = alloc.entry(orac_oracle::registry::REGISTRY).or_default();
+        registry.nonce = registry.nonce.max(1);
+        alloc
+    }
+
     /// Genesis allocations as state changes.
     pub fn genesis_changes(&self) -> StateChanges {
         let mut changes = StateChanges::default();
-        for (address, acct) in &self.alloc {
+        for (address, acct) in &self.genesis_alloc() {
             let code_hash = keccak256(&acct.code);
             if !acct.code.is_empty() {
                 changes.code.insert(code_hash, acct.code.clone());

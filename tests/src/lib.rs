@@ -57,8 +57,17 @@ impl Node {
     }
 
     fn start(datadir: PathBuf, extra: Vec<String>) -> Node {
+        // An ephemeral port, unless the test pins one (to restart the node
+        // where its clients expect it).
+        let pinned = extra.iter().any(|a| a == "--rpc-addr");
         let mut child = Command::new(orac_bin())
-            .args(["node", "--dev", "--rpc-addr", "127.0.0.1:0", "--datadir"])
+            .args(["node", "--dev"])
+            .args(if pinned {
+                &[][..]
+            } else {
+                &["--rpc-addr", "127.0.0.1:0"][..]
+            })
+            .arg("--datadir")
             .arg(&datadir)
             .args(&extra)
             .env("RUST_LOG", "warn")

@@ -5,7 +5,8 @@
 //! staying outside the answer and unable to start rounds alone; a replayed
 //! report refused; a request answered by the nodes; the designated transmitter down and the next one in the
 //! rotation lands the round; two nodes down, no update and a status that says why;
-//! a node restarted from its config alone restores the quorum.
+//! a node restarted from its config alone restores the quorum; the chain
+//! stopped and restarted, and the nodes carry on.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -245,7 +246,9 @@ fn logs_of(node: &Node, topic: [u8; 32]) -> Vec<Value> {
 #[test]
 fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::dev(dir.path(), &[]);
+    // A fixed port, so the chain can be restarted where the nodes look.
+    let rpc_addr = format!("127.0.0.1:{}", free_port());
+    let node = Node::dev(dir.path(), &["--rpc-addr", &rpc_addr]);
     let keys = dev_keys();
     let admin = Sender {
         node: &node,
@@ -420,5 +423,15 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     oracles[2] = Some(start_one(dir.path(), 2));
     let (_, answer) = wait_for_round(&node, stuck + 1, Duration::from_secs(60));
     assert_eq!(answer, scaled(3300));
+
+    // 6. The chain goes away and comes back: the nodes ride it out and the
+    //    next change lands.
+    let (before_outage, _) = latest(&node).unwrap();
+    let state = node.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    let node = Node::restart(state);
+    source.set("3500.00");
+    let (_, answer) = wait_for_round(&node, before_outage + 1, Duration::from_secs(60));
+    assert_eq!(answer, scaled(3500));
     let _ = looping;
 }

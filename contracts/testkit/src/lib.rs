@@ -161,6 +161,10 @@ impl TestChain {
             orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
         let mut state = Overlay::new(Arc::new(Empty));
         let ether = orac_primitives::U256::from(10u64).pow(18.into());
+        // As in every chain's genesis: the oracle registry's home account.
+        state
+            .update_account(&orac_oracle::registry::REGISTRY, |a| a.nonce = 1)
+            .expect("in-memory state");
         for k in &keys {
             state
                 .add_balance(&k.address(), ether * orac_primitives::U256::from(10_000u64))
