@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pool::{Key, MAX_ROUNDS_AHEAD, WireKind};
 use crate::runner::Shared;
+use crate::view::FeedView;
 
 /// Largest request body the peer server reads.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -127,7 +128,12 @@ async fn receive(
     Json(wire): Json<WireObservation>,
 ) -> (StatusCode, String) {
     match accept(&shared, &wire) {
-        Ok(()) => (StatusCode::OK, "ok".into()),
+        Ok(view) => {
+            // Transmit as soon as this observation completes a quorum (if
+            // it is this node's turn), not at the next poll tick.
+            crate::runner::maybe_transmit(shared.clone(), wire.key(), view);
+            (StatusCode::OK, "ok".into())
+        }
         Err(reason) => {
             tracing::debug!(feed = wire.feed, round = wire.round, %reason, "observation refused");
             (StatusCode::UNPROCESSABLE_ENTITY, reason)
@@ -136,7 +142,7 @@ async fn receive(
 }
 
 /// Checks a peer's observation against the feed as this node last read it.
-fn accept(shared: &Shared, wire: &WireObservation) -> Result<(), String> {
+fn accept(shared: &Shared, wire: &WireObservation) -> Result<FeedView, String> {
     let view = shared
         .views
         .read()
@@ -162,7 +168,8 @@ fn accept(shared: &Shared, wire: &WireObservation) -> Result<(), String> {
         .pool
         .lock()
         .add(wire.key(), wire.config_digest, signer, obs, view.quorum())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(view)
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> String {

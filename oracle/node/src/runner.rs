@@ -341,8 +341,9 @@ fn describe(shared: &Shared, key: &Key, view: &FeedView, source_error: Option<St
 }
 
 /// Transmits `key` if it has a quorum and it is this node's turn; the
-/// transmission runs in its own task so polling goes on meanwhile.
-fn maybe_transmit(shared: Arc<Shared>, key: Key, view: FeedView) {
+/// transmission runs in its own task so polling goes on meanwhile. Called
+/// every tick and whenever a peer's observation arrives.
+pub(crate) fn maybe_transmit(shared: Arc<Shared>, key: Key, view: FeedView) {
     let Some(my_index) = view.index_of(&shared.chain.address()) else {
         return;
     };
