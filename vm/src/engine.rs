@@ -178,6 +178,12 @@ pub fn pooling_config(keep_resident: usize) -> PoolingAllocationConfig {
     // are identical either way. PAGEMAP_SCAN (reset only dirty pages) was
     // measured slower here: the scan syscall costs more than the memset.
     pool.linear_memory_keep_resident(keep_resident);
+    // Keep every freed slot warm (wasmtime's default is 100, shared out
+    // between per-core shards): a block that calls more distinct contracts
+    // than that otherwise re-maps a cold slot for each call (two mmaps;
+    // measured 3x slower per callback past ~50 subscriber contracts in
+    // oracle-bench). At most POOL_INSTANCES × keep_resident stays resident.
+    pool.max_unused_warm_slots(POOL_INSTANCES);
     pool.table_keep_resident(16 * 1024);
     pool
 }
