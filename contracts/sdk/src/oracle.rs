@@ -63,7 +63,8 @@
 //! say, trigger a liquidation at a price they made up).
 //!
 //! What a callback costs: each one takes `(gas used, at most the callback
-//! gas, + CALLBACK_OVERHEAD) × the transmission's gas price` from the
+//! gas, + CALLBACK_OVERHEAD + a share of PAYOUT_GAS) × the transmission's
+//! gas price` from the
 //! subscriber's deposit (see [`max_callback_fee`]); a subscriber whose
 //! deposit cannot cover its whole limit is skipped until it tops up (by
 //! subscribing again with more value). A callback that reverts or runs out
@@ -107,6 +108,9 @@ pub const MAX_CALLBACK_GAS: u64 = 2_000_000;
 /// Gas the registry charges per callback on top of the callback's own (the
 /// call itself, the deposit update, the event).
 pub const CALLBACK_OVERHEAD: u64 = 12_000;
+/// Gas of paying a round's fees to the transmitter, shared equally by the
+/// subscribers called in that round (all of it when there is one).
+pub const PAYOUT_GAS: u64 = 9_100;
 /// Longest a [`request`] may stay open, in seconds.
 pub const MAX_REQUEST_TTL: u64 = 86_400;
 
@@ -498,7 +502,11 @@ pub fn only_registry() -> Result<(), OracleError> {
 /// `gas_price` (the price of the transaction that transmits the round):
 /// a deposit below this is skipped rather than called.
 pub fn max_callback_fee(callback_gas: u64, gas_price: U256) -> U256 {
-    gas_price.saturating_mul(U256::from(callback_gas.saturating_add(CALLBACK_OVERHEAD)))
+    gas_price.saturating_mul(U256::from(
+        callback_gas
+            .saturating_add(CALLBACK_OVERHEAD)
+            .saturating_add(PAYOUT_GAS),
+    ))
 }
 
 /// The ABI JSON entries of this module's errors, one per line, as
@@ -863,7 +871,7 @@ mod tests {
     fn fees_and_the_abi_json() {
         assert_eq!(
             max_callback_fee(100_000, U256::from(2_000_000_000u64)),
-            U256::from(112_000u64 * 2_000_000_000)
+            U256::from(121_100u64 * 2_000_000_000)
         );
         // Every error this module declares is in the ABI JSON, with its
         // exact signature.

@@ -82,6 +82,9 @@ pub const MAX_DELIVERY_GAS: u64 = 12_000_000;
 /// (the call, the cold account, the deposit update, the event); a
 /// subscriber's deposit pays it too.
 pub const CALLBACK_OVERHEAD: u64 = 12_000;
+/// Gas of paying a round's collected fees to the transmitter (a value
+/// transfer to a warm account), shared equally by the subscribers called.
+pub const PAYOUT_GAS: u64 = gas::ACCOUNT_WARM + gas::CALL_VALUE;
 /// Longest a request may stay open.
 pub const MAX_REQUEST_TTL: u64 = 86_400;
 /// Longest feed description, in bytes.

@@ -5,9 +5,10 @@
 //! each in an isolated sub-call: a subscriber that reverts, traps or runs
 //! out of its gas has its own effects rolled back, an event records it,
 //! and the others go ahead. Each callback costs its subscriber
-//! `(gas used, at most its limit, + CALLBACK_OVERHEAD) × gas price` from
-//! its deposit, paid to the transmitter; a subscriber whose deposit cannot
-//! cover its limit is skipped (with an event) until it tops up.
+//! `(gas used, at most its limit, + CALLBACK_OVERHEAD + its share of
+//! PAYOUT_GAS) × gas price` from its deposit, paid to the transmitter; a
+//! subscriber whose deposit cannot cover its limit is skipped (with an
+//! event) until it tops up.
 
 use alloy_sol_types::SolCall;
 use orac_primitives::{H160, U256};
@@ -17,8 +18,8 @@ use super::abi::{IOracleConsumer, IOracleRegistry as I};
 use super::feeds::{emit, require_feed};
 use super::store::{Store, SubWord, SubsWord};
 use super::{
-    CALLBACK_OVERHEAD, MAX_CALLBACK_GAS, MAX_DELIVERY_GAS, MAX_SUBSCRIBERS, MIN_CALLBACK_GAS, fail,
-    to_abi_address, to_abi_u256,
+    CALLBACK_OVERHEAD, MAX_CALLBACK_GAS, MAX_DELIVERY_GAS, MAX_SUBSCRIBERS, MIN_CALLBACK_GAS,
+    PAYOUT_GAS, fail, to_abi_address, to_abi_u256,
 };
 
 type R<T> = Result<T, SystemExit>;
@@ -182,6 +183,9 @@ pub(super) fn deliver(
         observedAt: observed_at,
     }
     .abi_encode();
+    // Paying the collected fees to the transmitter is one value transfer
+    // per round; each subscriber's fee carries an equal share of it.
+    let payout_share = PAYOUT_GAS.div_ceil(list.len() as u64);
     let mut fees = U256::zero();
     for who in list {
         let mut store = Store { call };
@@ -190,7 +194,9 @@ pub(super) fn deliver(
             continue;
         }
         let deposit = store.deposit(feed, who)?;
-        let max_fee = price.saturating_mul(U256::from(sub.callback_gas + CALLBACK_OVERHEAD));
+        let max_fee = price.saturating_mul(U256::from(
+            sub.callback_gas + CALLBACK_OVERHEAD + payout_share,
+        ));
         if deposit < max_fee {
             emit(
                 call,
@@ -207,7 +213,7 @@ pub(super) fn deliver(
         let before = call.gas_left();
         let result = call.call(who, U256::zero(), input.clone(), sub.callback_gas)?;
         let used = before.saturating_sub(call.gas_left()).min(sub.callback_gas);
-        let fee = price.saturating_mul(U256::from(used + CALLBACK_OVERHEAD));
+        let fee = price.saturating_mul(U256::from(used + CALLBACK_OVERHEAD + payout_share));
         // Read again: the callback may have topped up or unsubscribed.
         let mut store = Store { call };
         let charged = if store.sub(feed, who)?.slot != 0 {
