@@ -20,6 +20,7 @@ use wasmtime::{
 
 use crate::exec::Frame;
 use crate::gas;
+use crate::instance::{IdleInstances, SnapshotCell};
 use crate::limits::*;
 use crate::validate::{DeployError, ModuleInfo, validate};
 
@@ -60,13 +61,17 @@ pub enum VmError {
 
 /// A module ready to instantiate.
 pub struct Compiled {
+    pub code_hash: H256,
     pub pre: InstancePre<Frame>,
     pub info: ModuleInfo,
+    /// Memory and globals of a fresh instance, once one was made, if the
+    /// module's instances can be reset and reused (`instance.rs`).
+    pub(crate) snapshot: SnapshotCell,
 }
 
 /// Bumped whenever instrumentation or the gas schedule changes, so cached
 /// artifacts compiled under the old rules are never used.
-const SCHEDULE_VERSION: u32 = 3;
+const SCHEDULE_VERSION: u32 = 4;
 
 pub struct VmEngine {
     pub(crate) engine: Engine,
@@ -74,6 +79,8 @@ pub struct VmEngine {
     fingerprint: String,
     cache_dir: Option<PathBuf>,
     modules: Mutex<Lru>,
+    /// Instances kept for reuse after their message ended.
+    pub(crate) idle: IdleInstances,
     compiler: Compiler,
 }
 
@@ -219,6 +226,7 @@ impl VmEngine {
                 map: HashMap::new(),
                 tick: 0,
             }),
+            idle: IdleInstances::default(),
             compiler: config.compiler,
         })
     }
@@ -243,7 +251,12 @@ impl VmEngine {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| DeployError::Malformed(format!("link: {e}")))?;
-        let compiled = Arc::new(Compiled { pre, info });
+        let compiled = Arc::new(Compiled {
+            code_hash,
+            pre,
+            info,
+            snapshot: SnapshotCell::new(),
+        });
         self.modules.lock().put(code_hash, compiled.clone());
         Ok(compiled)
     }
@@ -262,9 +275,11 @@ impl VmEngine {
         self.modules.lock().map.contains_key(code_hash)
     }
 
-    /// Drops the in-memory cache (the disk cache stays).
+    /// Drops the in-memory cache and the idle instances (the disk cache
+    /// stays).
     pub fn clear_memory_cache(&self) {
         self.modules.lock().map.clear();
+        self.idle.clear();
     }
 
     fn artifact_path(&self, code_hash: &H256) -> Option<PathBuf> {

@@ -1,5 +1,5 @@
 //! Message execution: calls and contract creation, nested to any depth up
-//! to the limit, each frame in its own wasmtime store.
+//! to the limit, each frame in its own wasmtime store and instance.
 //!
 //! A transaction's shared state ([`TxContext`]: the journaled overlay, the
 //! block, warm sets, depth, stack height) moves into the store of the frame
@@ -15,16 +15,16 @@
 //! Either way the frame's state changes and logs are rolled back to the
 //! checkpoint taken when it started.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::Arc;
 
 use orac_primitives::{Address, Bytes, EMPTY_CODE_HASH, H256, U256, keccak256, keccak256_concat};
 use orac_state::{Overlay, StateError};
-use wasmtime::{Memory, Store, Trap};
+use wasmtime::{Global, Memory, Trap};
 
 use crate::engine::VmEngine;
 use crate::gas;
-use crate::host::abi::STACK_GLOBAL;
+use crate::instance::Live;
 use crate::limits::*;
 
 /// The block a message runs in.
@@ -55,6 +55,8 @@ pub struct TxContext {
     pub(crate) depth: usize,
     /// Stack slots used by the frames below the running one.
     pub(crate) stack_base: u32,
+    // Membership only (never iterated), so a randomly seeded fast hash is
+    // safe for consensus.
     pub(crate) warm_slots: HashSet<(Address, H256)>,
     pub(crate) warm_accounts: HashSet<Address>,
     pub(crate) systems: crate::system::Systems,
@@ -96,6 +98,8 @@ pub struct Frame {
     /// Output of the last sub-call (return or revert data).
     pub(crate) return_data: Vec<u8>,
     pub(crate) memory: Option<Memory>,
+    /// The injected stack counter (`instrument.rs`).
+    pub(crate) stack: Option<Global>,
     /// Pages grown and not yet paid for.
     pub(crate) unpaid_pages: u64,
     /// Growth is charged once the instance exists (initial pages are
@@ -105,6 +109,38 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The data of a store whose instance is not running.
+    pub(crate) fn idle() -> Self {
+        Self {
+            tx: None,
+            address: Address::zero(),
+            caller: Address::zero(),
+            value: U256::zero(),
+            input: Arc::from(&[][..]),
+            is_static: false,
+            output: Vec::new(),
+            return_data: Vec::new(),
+            memory: None,
+            stack: None,
+            unpaid_pages: 0,
+            instantiated: false,
+            table_elements: 0,
+        }
+    }
+
+    /// Prepares the store's data for running `call`.
+    fn begin(&mut self, tx: Box<TxContext>, call: &Call) {
+        self.tx = Some(tx);
+        self.address = call.address;
+        self.caller = call.caller;
+        self.value = call.value;
+        self.input = call.input.clone();
+        self.is_static = call.is_static;
+        self.output.clear();
+        self.return_data.clear();
+        self.unpaid_pages = 0;
+    }
+
     pub(crate) fn tx(&mut self) -> &mut TxContext {
         // Present whenever this frame's own code is running; taken only
         // while a nested frame runs, during which this one cannot execute.
@@ -359,108 +395,93 @@ fn run_instance(
     compiled: Arc<crate::engine::Compiled>,
     gas: u64,
 ) -> (Box<TxContext>, Result<FrameResult, StateError>) {
-    let engine = tx.engine.clone();
-    let stack_base = tx.stack_base;
-    let mut store = Store::new(
-        &engine.engine,
-        Frame {
-            tx: Some(tx),
-            address: call.address,
-            caller: call.caller,
-            value: call.value,
-            input: call.input.clone(),
-            is_static: call.is_static,
-            output: Vec::new(),
-            return_data: Vec::new(),
-            memory: None,
-            unpaid_pages: 0,
-            instantiated: false,
-            table_elements: 0,
-        },
-    );
-    store.limiter(|f| f);
     let info = &compiled.info;
-    let entry = if call.deploy.is_some() {
+    let deploying = call.deploy.is_some() && info.deploy_index.is_some();
+    let setup_gas = gas::INSTANTIATE + info.initial_pages * gas::MEMORY_PAGE;
+    if setup_gas > gas {
+        return (tx, Ok(FrameResult::fail(0, "out of gas")));
+    }
+    let engine = tx.engine.clone();
+    let mut live = match engine.idle.take(&compiled.code_hash) {
+        Some(live) => live,
+        None => match Live::new(&engine, &compiled) {
+            Ok(live) => live,
+            Err(e) => {
+                return (
+                    tx,
+                    Ok(FrameResult::fail(0, format!("instantiation failed: {e}"))),
+                );
+            }
+        },
+    };
+    let height = tx.stack_base.saturating_add(info.frame_cost(if deploying {
         info.deploy_index.unwrap_or(info.call_index)
     } else {
         info.call_index
+    }));
+    if height > MAX_STACK_SLOTS {
+        engine.idle.put(live);
+        return (tx, Ok(FrameResult::fail(0, "stack limit exceeded")));
+    }
+    live.store.data_mut().begin(tx, call);
+    let _ = live.store.set_fuel(gas::gas_to_fuel(gas - setup_gas));
+    if let Some(g) = &live.stack {
+        let _ = g.set(&mut live.store, wasmtime::Val::I32(height as i32));
+    }
+    let func = match (&live.deploy, deploying) {
+        (Some(deploy), true) => deploy,
+        _ => &live.call,
     };
-    let setup_gas = gas::INSTANTIATE + info.initial_pages * gas::MEMORY_PAGE;
-    let outcome: Result<FrameResult, StateError> = (|| {
-        if setup_gas > gas {
-            return Ok(FrameResult::fail(0, "out of gas"));
-        }
-        let budget = gas - setup_gas;
-        let _ = store.set_fuel(gas::gas_to_fuel(budget));
-        let instance = match compiled.pre.instantiate(&mut store) {
-            Ok(i) => i,
-            Err(e) => return Ok(FrameResult::fail(0, format!("instantiation failed: {e}"))),
-        };
-        store.data_mut().memory = instance.get_memory(&mut store, "memory");
-        store.data_mut().instantiated = true;
-        let entry_cost = info.frame_cost(entry);
-        let height = stack_base.saturating_add(entry_cost);
-        if height > MAX_STACK_SLOTS {
-            return Ok(FrameResult::fail(0, "stack limit exceeded"));
-        }
-        let stack = instance.get_global(&mut store, STACK_GLOBAL);
-        if let Some(g) = &stack {
-            let _ = g.set(&mut store, wasmtime::Val::I32(height as i32));
-        }
-        let name = if entry == info.call_index {
-            "call"
-        } else {
-            "deploy"
-        };
-        let func = match instance.get_typed_func::<(), ()>(&mut store, name) {
-            Ok(f) => f,
-            Err(e) => return Ok(FrameResult::fail(0, format!("entry point: {e}"))),
-        };
-        let run = func.call(&mut store, ());
-        // Pay for memory grown since the last host call.
-        let unpaid = std::mem::take(&mut store.data_mut().unpaid_pages);
-        let fuel = store.get_fuel().unwrap_or(0);
-        let owed = gas::gas_to_fuel(unpaid * gas::MEMORY_PAGE);
-        let fuel_left = fuel.checked_sub(owed);
-        let gas_left = fuel_left.map(|f| f / gas::FUEL_PER_GAS).unwrap_or(0);
-        let frame = store.data_mut();
-        Ok(match run {
-            Ok(()) if fuel_left.is_none() => FrameResult::fail(0, "out of gas"),
-            Ok(()) => FrameResult {
-                success: true,
-                gas_left,
+    let run = func.call(&mut live.store, ());
+    let store = &mut live.store;
+    // Pay for memory grown since the last host call.
+    let unpaid = std::mem::take(&mut store.data_mut().unpaid_pages);
+    let fuel = store.get_fuel().unwrap_or(0);
+    let owed = gas::gas_to_fuel(unpaid * gas::MEMORY_PAGE);
+    let fuel_left = fuel.checked_sub(owed);
+    let gas_left = fuel_left.map(|f| f / gas::FUEL_PER_GAS).unwrap_or(0);
+    let frame = store.data_mut();
+    let mut reusable = true;
+    let outcome = match run {
+        Ok(()) if fuel_left.is_none() => Ok(FrameResult::fail(0, "out of gas")),
+        Ok(()) => Ok(FrameResult {
+            success: true,
+            gas_left,
+            output: std::mem::take(&mut frame.output),
+            error: None,
+            created: call.deploy.as_ref().map(|_| call.address),
+        }),
+        Err(err) => match err.downcast::<Exit>() {
+            Ok(Exit::Revert) => Ok(FrameResult {
+                success: false,
+                gas_left: if fuel_left.is_none() { 0 } else { gas_left },
                 output: std::mem::take(&mut frame.output),
                 error: None,
-                created: call.deploy.as_ref().map(|_| call.address),
-            },
-            Err(err) => match err.downcast_ref::<Exit>() {
-                Some(Exit::Revert) => FrameResult {
-                    success: false,
-                    gas_left: if fuel_left.is_none() { 0 } else { gas_left },
-                    output: std::mem::take(&mut frame.output),
-                    error: None,
-                    created: None,
-                },
-                Some(Exit::Fault(m)) => FrameResult::fail(0, m.clone()),
-                Some(Exit::Fatal(_)) => {
-                    let Ok(Exit::Fatal(e)) = err.downcast::<Exit>() else {
-                        unreachable!("just matched")
-                    };
-                    return Err(e);
-                }
-                None => {
-                    let stack_out = stack
-                        .map(|g| g.get(&mut store).i32().unwrap_or(0) as u32 > MAX_STACK_SLOTS)
-                        .unwrap_or(false);
-                    FrameResult::fail(0, describe_trap(&err, stack_out))
-                }
-            },
-        })
-    })();
-    let tx = store
-        .into_data()
+                created: None,
+            }),
+            Ok(Exit::Fault(m)) => Ok(FrameResult::fail(0, m)),
+            Ok(Exit::Fatal(e)) => Err(e),
+            Err(err) => {
+                // A trap: the instance is dropped rather than reused, even
+                // though wasmtime would allow it (nothing to gain).
+                reusable = false;
+                let stack_out = live
+                    .stack
+                    .map(|g| g.get(&mut live.store).i32().unwrap_or(0) as u32 > MAX_STACK_SLOTS)
+                    .unwrap_or(false);
+                Ok(FrameResult::fail(0, describe_trap(&err, stack_out)))
+            }
+        },
+    };
+    let tx = live
+        .store
+        .data_mut()
         .tx
+        .take()
         .expect("the transaction context returns with its frame");
+    if reusable {
+        engine.idle.put(live);
+    }
     (tx, outcome)
 }
 

@@ -11,6 +11,9 @@
 //!   the callee's frame cost is added, checked against the limit (trapping
 //!   with `unreachable` if exceeded) and subtracted again on return.
 //!
+//! It also exports the module's mutable globals (`__orac_global_<index>`),
+//! which the VM resets when it reuses an instance.
+//!
 //! A frame's cost is `FRAME_OVERHEAD_SLOTS + params + locals + max operand
 //! stack`, computed by the validator. For `call_indirect` the callee is not
 //! known statically, so the most expensive function of a matching signature
@@ -24,7 +27,7 @@ use wasm_encoder::reencode::{Reencode, utils};
 use wasm_encoder::{ConstExpr, ExportKind, Function, GlobalType, Instruction, SectionId, ValType};
 use wasmparser::Operator;
 
-use crate::host::abi::STACK_GLOBAL;
+use crate::host::abi::{GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
 use crate::limits::{FRAME_OVERHEAD_SLOTS, MAX_STACK_SLOTS};
 use crate::validate::{DeployError, ModuleInfo};
 
@@ -87,6 +90,15 @@ impl Reencode for StackInstrumenter<'_> {
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         utils::parse_export_section(self, exports, section)?;
         exports.export(STACK_GLOBAL, ExportKind::Global, self.stack_global);
+        // Mutable globals are exported so that an instance kept for reuse
+        // can be reset (see `instance.rs`); nothing else can reach them.
+        for g in &self.info.mutable_globals {
+            exports.export(
+                &format!("{GLOBAL_EXPORT_PREFIX}{g}"),
+                ExportKind::Global,
+                *g,
+            );
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //!   exports, structural limits).
 //! * [`instrument`]: deterministic stack bounding.
 //! * [`engine`]: wasmtime configured for consensus, plus the code caches.
+//! * [`instance`]: instances reset and kept between messages.
 //! * [`host`]: the host ABI (docs/host-abi.md).
 //! * [`exec`]: messages — calls, static calls, creation — nested in their
 //!   own stores, with gas forwarded by the 63/64 rule.
@@ -16,12 +17,13 @@ pub mod envelope;
 pub mod exec;
 pub mod gas;
 pub mod host;
+mod instance;
 pub mod instrument;
 pub mod limits;
 pub mod system;
 pub mod validate;
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::Arc;
 
 use orac_primitives::{Address, Bytes, U256};
@@ -67,8 +69,8 @@ impl Vm {
             engine: self.engine.clone(),
             depth: 0,
             stack_base: 0,
-            warm_slots: HashSet::new(),
-            warm_accounts: HashSet::new(),
+            warm_slots: HashSet::default(),
+            warm_accounts: HashSet::default(),
             systems: self.systems.clone(),
         })
     }

@@ -116,5 +116,20 @@ pub const MAX_LOG_TOPICS: usize = 4;
 /// the node bounds concurrent executions so the pool never runs dry.
 pub const POOL_INSTANCES: u32 = 1_000;
 
+/// Instances kept for reuse, per engine, after their message ended
+/// (`instance.rs`). Each holds a pool slot: with `MAX_CALL_DEPTH` per
+/// execution and the node's bounded concurrent executions they stay well
+/// inside `POOL_INSTANCES`. Enough for the contracts a block keeps calling.
+pub const IDLE_INSTANCES: usize = 32;
+
+/// Largest initial memory, in pages, of an instance kept for reuse:
+/// resetting rewrites all of it, which for one or two pages costs less than
+/// a fresh instance (and the same as wasmtime's own reset of a pool slot).
+pub const REUSE_MAX_PAGES: u64 = 2;
+
+/// Most mutable globals an instance kept for reuse may have (Rust modules
+/// have one, the shadow stack pointer).
+pub const REUSE_MAX_GLOBALS: usize = 16;
+
 /// Compiled modules kept ready to instantiate in memory.
 pub const MODULE_CACHE_ENTRIES: usize = 256;

@@ -6,8 +6,8 @@
 //! tool (`orac build`), so both say the same thing about the same module.
 
 use wasmparser::{
-    CompositeInnerType, ExternalKind, FuncValidatorAllocations, Operator, Parser, Payload, TypeRef,
-    ValType, Validator, WasmFeatures,
+    CompositeInnerType, DataKind, ElementKind, ExternalKind, FuncValidatorAllocations, Operator,
+    Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
 };
 
 use crate::host::abi;
@@ -66,6 +66,14 @@ pub struct ModuleInfo {
     pub initial_pages: u64,
     /// Defined globals (the instrumented stack counter comes after them).
     pub globals: u32,
+    /// Indices of the defined globals that are mutable: with memory, all
+    /// the state a message can leave behind in its instance.
+    pub mutable_globals: Vec<u32>,
+    /// Whether resetting memory and the mutable globals returns an instance
+    /// to exactly its state after instantiation: no passive data or element
+    /// segments (whose dropped state cannot be reset) and no instruction
+    /// that changes a table.
+    pub resettable: bool,
 }
 
 impl ModuleInfo {
@@ -110,6 +118,8 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     let mut module_weight = 0u64;
     let mut allocs = FuncValidatorAllocations::default();
     let mut defined_index = 0u32;
+    let mut passive_segments = false;
+    let mut mutates_tables = false;
 
     for payload in Parser::new(0).parse_all(code) {
         let payload = payload.map_err(malformed)?;
@@ -204,6 +214,11 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                     return Err(limit("globals", s.count(), MAX_GLOBALS));
                 }
                 info.globals = s.count();
+                for (i, g) in s.clone().into_iter().enumerate() {
+                    if g.map_err(malformed)?.ty.mutable {
+                        info.mutable_globals.push(i as u32);
+                    }
+                }
             }
             Payload::ExportSection(s) => {
                 if s.count() > MAX_EXPORTS {
@@ -212,7 +227,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 for e in s.clone() {
                     let e = e.map_err(malformed)?;
                     match (e.name, e.kind) {
-                        (abi::STACK_GLOBAL, _) => {
+                        (name, _) if name.starts_with(abi::RESERVED_EXPORT_PREFIX) => {
                             return Err(DeployError::ReservedExport(e.name.into()));
                         }
                         ("memory", ExternalKind::Memory) if e.index == 0 => memory_exported = true,
@@ -227,11 +242,25 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                     "a start function (initialise in the deploy export instead)".into(),
                 ));
             }
-            Payload::ElementSection(s) if s.count() > MAX_ELEMENT_SEGMENTS => {
-                return Err(limit("element segments", s.count(), MAX_ELEMENT_SEGMENTS));
+            Payload::ElementSection(s) => {
+                if s.count() > MAX_ELEMENT_SEGMENTS {
+                    return Err(limit("element segments", s.count(), MAX_ELEMENT_SEGMENTS));
+                }
+                for e in s.clone() {
+                    if matches!(e.map_err(malformed)?.kind, ElementKind::Passive) {
+                        passive_segments = true;
+                    }
+                }
             }
-            Payload::DataSection(s) if s.count() > MAX_DATA_SEGMENTS => {
-                return Err(limit("data segments", s.count(), MAX_DATA_SEGMENTS));
+            Payload::DataSection(s) => {
+                if s.count() > MAX_DATA_SEGMENTS {
+                    return Err(limit("data segments", s.count(), MAX_DATA_SEGMENTS));
+                }
+                for d in s.clone() {
+                    if matches!(d.map_err(malformed)?.kind, DataKind::Passive) {
+                        passive_segments = true;
+                    }
+                }
             }
             _ => {}
         }
@@ -286,6 +315,12 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                             br_targets += n;
                             br_squares += u64::from(n) * u64::from(n);
                         }
+                        Operator::TableSet { .. }
+                        | Operator::TableGrow { .. }
+                        | Operator::TableFill { .. }
+                        | Operator::TableCopy { .. }
+                        | Operator::TableInit { .. }
+                        | Operator::ElemDrop { .. } => mutates_tables = true,
                         _ => {}
                     }
                     v.op(offset, &op).map_err(malformed)?;
@@ -338,6 +373,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     info.call_index =
         call_export.ok_or(DeployError::MissingExport("call (the message entry point)"))?;
     info.deploy_index = deploy_export;
+    info.resettable = !passive_segments && !mutates_tables;
     for index in std::iter::once(info.call_index).chain(info.deploy_index) {
         let ty = info.func_types.get(index as usize).copied();
         let empty = ty

@@ -494,6 +494,8 @@ fn deploy_rules() {
     assert!(deploy_error(&m).contains("initial memory pages"));
     let m = wat::parse_str(r#"(module (memory (export "memory") 1) (global (export "__orac_stack") i32 (i32.const 0)) (func (export "call")))"#).unwrap();
     assert!(deploy_error(&m).contains("reserved"));
+    let m = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call")) (export "__orac_global_0" (func 0)))"#).unwrap();
+    assert!(deploy_error(&m).contains("reserved"));
     // A JIT bomb: thousands of empty loops in one function.
     let loops = "(loop)".repeat(20_000);
     let m = wat::parse_str(format!(
@@ -585,4 +587,90 @@ fn a_damaged_cache_entry_is_recompiled_not_run() {
     let mut w = World::with_vm(Vm::new(&config).unwrap());
     let a = w.deploy();
     assert!(w.call(a, &op(1, &[&word(1), &word(2)])).success);
+}
+
+/// Instances are reset and reused between messages (`instance.rs`): every
+/// message must still see exactly what a fresh instance holds, whatever the
+/// previous one left behind and however it ended.
+#[test]
+fn a_reused_instance_starts_as_fresh() {
+    let module = wat::parse_str(
+        r#"(module
+          (import "orac" "calldata_copy" (func $calldata_copy (param i32 i32 i32)))
+          (import "orac" "set_return" (func $set_return (param i32 i32)))
+          (import "orac" "revert" (func $revert (param i32 i32)))
+          (memory (export "memory") 1)
+          (global $g (mut i32) (i32.const 7))
+          (global $h (mut i64) (i64.const -3))
+          (data (i32.const 100) "\2a")
+          (func (export "call")
+            ;; Report what this instance holds...
+            (i32.store8 (i32.const 200) (i32.load8_u (i32.const 100)))
+            (i32.store8 (i32.const 201) (i32.load8_u (i32.const 5000)))
+            (i32.store8 (i32.const 202) (i32.load8_u (i32.const 65535)))
+            (i32.store8 (i32.const 203) (global.get $g))
+            (i64.store (i32.const 204) (global.get $h))
+            (i32.store8 (i32.const 212) (memory.size))
+            ;; ...then leave a mess behind.
+            (i32.store8 (i32.const 100) (i32.const 0xff))
+            (i32.store8 (i32.const 5000) (i32.const 0xee))
+            (i32.store8 (i32.const 65535) (i32.const 0xdd))
+            (global.set $g (i32.const 99))
+            (global.set $h (i64.const 12345))
+            (call $calldata_copy (i32.const 300) (i32.const 0) (i32.const 1))
+            (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 1))
+              (then (call $revert (i32.const 200) (i32.const 13))))
+            (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 2))
+              (then (drop (memory.grow (i32.const 1)))))
+            (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 3))
+              (then unreachable))
+            (call $set_return (i32.const 200) (i32.const 13))))"#,
+    )
+    .unwrap();
+    let mut w = World::new();
+    let (a, r) = w.deploy_with(&module, &[], 0);
+    assert!(r.success, "{:?}", r.error);
+    let mut fresh = vec![0x2a, 0, 0, 7];
+    fresh.extend_from_slice(&(-3i64).to_le_bytes());
+    fresh.push(1);
+    let mut gas = None;
+    for mode in [0u8, 0, 1, 0, 2, 0, 3, 0, 0] {
+        let r = w.call(a, &[mode]);
+        match mode {
+            3 => assert!(!r.success && r.error.is_some()),
+            1 => assert_eq!((r.success, &r.output), (false, &fresh)),
+            _ => assert_eq!((r.success, &r.output), (true, &fresh), "mode {mode}"),
+        }
+        if mode == 0 {
+            assert_eq!(*gas.get_or_insert(r.gas_left), r.gas_left, "same gas");
+        }
+    }
+}
+
+/// A module that writes its table is never reused (its table would keep
+/// the write): each message still sees the table it was instantiated with.
+#[test]
+fn an_instance_that_changed_its_table_is_not_reused() {
+    let module = wat::parse_str(
+        r#"(module
+          (import "orac" "set_return" (func $set_return (param i32 i32)))
+          (memory (export "memory") 1)
+          (type $t (func (result i32)))
+          (table 1 funcref)
+          (elem (i32.const 0) $one)
+          (elem declare func $two)
+          (func $one (result i32) (i32.const 1))
+          (func $two (result i32) (i32.const 2))
+          (func (export "call")
+            (i32.store8 (i32.const 0) (call_indirect (type $t) (i32.const 0)))
+            (table.set (i32.const 0) (ref.func $two))
+            (call $set_return (i32.const 0) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let mut w = World::new();
+    let (a, r) = w.deploy_with(&module, &[], 0);
+    assert!(r.success, "{:?}", r.error);
+    for _ in 0..3 {
+        assert_eq!(w.call(a, &[]).output, vec![1]);
+    }
 }

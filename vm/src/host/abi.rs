@@ -6,9 +6,16 @@ use wasmparser::ValType;
 /// The import module every host function lives in.
 pub const MODULE: &str = "orac";
 
-/// Name of the stack-height global the VM injects and exports. Contracts
-/// may not export anything under this name themselves.
+/// Exports the VM adds to every module start with this; contracts may not
+/// export anything under it themselves.
+pub const RESERVED_EXPORT_PREFIX: &str = "__orac_";
+
+/// Name of the stack-height global the VM injects and exports.
 pub const STACK_GLOBAL: &str = "__orac_stack";
+
+/// Prefix of the names under which the VM exports a module's mutable
+/// globals (`__orac_global_<index>`), so a reused instance can reset them.
+pub const GLOBAL_EXPORT_PREFIX: &str = "__orac_global_";
 
 /// A host function's WebAssembly signature.
 pub struct HostSig {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use orac_primitives::{Address, H256, Log, Signature, U256, keccak256};
 use orac_state::StateError;
-use wasmtime::{Caller, Extern, Linker, Trap};
+use wasmtime::{Caller, Linker, Trap};
 
 use crate::envelope;
 use crate::exec::{Call, Exit, Frame, create_address, create2_address, run_frame};
@@ -51,8 +51,8 @@ fn gas_left(c: &C) -> R<u64> {
     Ok(c.get_fuel()? / gas::FUEL_PER_GAS)
 }
 
-/// Copies `len` bytes at `ptr` out of linear memory.
-fn read(c: &C, ptr: i32, len: i32) -> R<Vec<u8>> {
+/// The `len` bytes at `ptr` in linear memory.
+fn bytes<'a>(c: &'a C, ptr: i32, len: i32) -> R<&'a [u8]> {
     let mem = c
         .data()
         .memory
@@ -60,13 +60,18 @@ fn read(c: &C, ptr: i32, len: i32) -> R<Vec<u8>> {
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
     mem.data(c)
         .get(start..start.saturating_add(len))
-        .map(|s| s.to_vec())
         .ok_or_else(|| fault(format!("out-of-bounds pointer: {len} bytes at {start}")))
 }
 
+/// Copies `len` bytes at `ptr` out of linear memory.
+fn read(c: &C, ptr: i32, len: i32) -> R<Vec<u8>> {
+    bytes(c, ptr, len).map(<[u8]>::to_vec)
+}
+
 fn read_array<const N: usize>(c: &C, ptr: i32) -> R<[u8; N]> {
-    let v = read(c, ptr, N as i32)?;
-    Ok(v.try_into().unwrap_or([0; N]))
+    let mut out = [0; N];
+    out.copy_from_slice(bytes(c, ptr, N as i32)?);
+    Ok(out)
 }
 
 fn read_address(c: &C, ptr: i32) -> R<Address> {
@@ -408,8 +413,8 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
                 &mut c,
                 gas::KECCAK_BASE + gas::KECCAK_WORD * (len as u64).div_ceil(32),
             )?;
-            let data = read(&c, ptr, len as i32)?;
-            write(&mut c, out, keccak256(&data).as_bytes())
+            let hash = keccak256(bytes(&c, ptr, len as i32)?);
+            write(&mut c, out, hash.as_bytes())
         },
     )?;
 
@@ -440,9 +445,9 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
 
 /// The stack height of the running instance, from its injected global.
 fn stack_height(c: &mut C) -> u32 {
-    match c.get_export(abi::STACK_GLOBAL) {
-        Some(Extern::Global(g)) => g.get(&mut *c).i32().unwrap_or(0) as u32,
-        _ => 0,
+    match c.data().stack {
+        Some(g) => g.get(&mut *c).i32().unwrap_or(0) as u32,
+        None => 0,
     }
 }
 

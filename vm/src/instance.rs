@@ -1,0 +1,230 @@
+//! Instances kept between messages.
+//!
+//! Creating a wasmtime store, instantiating a module into it and tearing it
+//! down again costs about as much as a whole token transfer's work (about
+//! 3 µs: the store, the instance, the pooled slot's bookkeeping and reset;
+//! bench/README.md). So when a frame ends cleanly its instance is reset to
+//! the state it had right after instantiation and kept, by code hash, for
+//! the next message to the same code.
+//!
+//! The reset restores everything a message can change in an instance of a
+//! module that validation marked `resettable`:
+//!
+//! * linear memory: the instance is only kept if its memory still has its
+//!   initial size, and every byte is rewritten from a snapshot of a fresh
+//!   instance (zeros plus the data segments);
+//! * mutable globals: rewritten from the same snapshot (the instrumentation
+//!   exports them for this);
+//! * tables: nothing to do, a resettable module has no passive segments and
+//!   no instruction that writes a table;
+//! * fuel, the stack counter and the store's [`Frame`] are set by every
+//!   frame anyway.
+//!
+//! A reused instance is therefore indistinguishable from a fresh one, and
+//! gas is identical: instantiation is charged whether it happens or not.
+//! Anything else (a trap, grown memory, a module that is not resettable or
+//! whose memory is too big to reset cheaply) drops the instance, which
+//! gives its slot back to wasmtime's pooling allocator as before.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+
+use orac_primitives::H256;
+use parking_lot::Mutex;
+use wasmtime::{Global, Memory, Store, TypedFunc, Val};
+
+use crate::engine::{Compiled, VmEngine};
+use crate::exec::Frame;
+use crate::host::abi::{GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
+use crate::limits::{IDLE_INSTANCES, REUSE_MAX_GLOBALS, REUSE_MAX_PAGES};
+
+/// A fresh instance's memory and mutable globals, to reset reused ones to.
+pub struct Snapshot {
+    memory_len: usize,
+    /// The runs of non-zero bytes in the initial memory, by offset.
+    runs: Vec<(usize, Box<[u8]>)>,
+    globals: Vec<Val>,
+}
+
+/// Bytes of zeros that end a run of non-zero bytes in a snapshot: shorter
+/// gaps are copied rather than split into a separate run.
+const RUN_GAP: usize = 64;
+
+/// Output buffers larger than this are freed rather than kept idle.
+const KEPT_BUFFER_BYTES: usize = 4096;
+
+impl Snapshot {
+    fn take(store: &mut Store<Frame>, memory: &Memory, globals: &[Global]) -> Self {
+        let data = memory.data(&*store);
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            if data[i] == 0 {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut end = i + 1;
+            let mut zeros = 0;
+            i += 1;
+            while i < data.len() && zeros < RUN_GAP {
+                if data[i] == 0 {
+                    zeros += 1;
+                } else {
+                    zeros = 0;
+                    end = i + 1;
+                }
+                i += 1;
+            }
+            runs.push((start, data[start..end].into()));
+        }
+        let memory_len = data.len();
+        Self {
+            memory_len,
+            runs,
+            globals: globals.iter().map(|g| g.get(&mut *store)).collect(),
+        }
+    }
+}
+
+/// An instance in its own store, with the handles a frame needs.
+pub(crate) struct Live {
+    pub store: Store<Frame>,
+    pub call: TypedFunc<(), ()>,
+    pub deploy: Option<TypedFunc<(), ()>>,
+    /// The injected stack counter.
+    pub stack: Option<Global>,
+    memory: Memory,
+    globals: Vec<Global>,
+    compiled: Arc<Compiled>,
+}
+
+impl Live {
+    /// Instantiates `compiled` in a new store. The first instance of a
+    /// module that can be reused also takes the module's snapshot.
+    pub fn new(engine: &VmEngine, compiled: &Arc<Compiled>) -> wasmtime::Result<Self> {
+        let mut store = Store::new(&engine.engine, Frame::idle());
+        store.limiter(|f| f);
+        let instance = compiled.pre.instantiate(&mut store)?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| wasmtime::Error::msg("no exported memory"))?;
+        let call = instance.get_typed_func::<(), ()>(&mut store, "call")?;
+        let deploy = match compiled.info.deploy_index {
+            Some(_) => Some(instance.get_typed_func::<(), ()>(&mut store, "deploy")?),
+            None => None,
+        };
+        let stack = instance.get_global(&mut store, STACK_GLOBAL);
+        let info = &compiled.info;
+        let reusable = info.resettable
+            && info.initial_pages <= REUSE_MAX_PAGES
+            && info.mutable_globals.len() <= REUSE_MAX_GLOBALS;
+        let globals = if reusable {
+            info.mutable_globals
+                .iter()
+                .map(|g| {
+                    instance
+                        .get_global(&mut store, &format!("{GLOBAL_EXPORT_PREFIX}{g}"))
+                        .ok_or_else(|| wasmtime::Error::msg("mutable global not exported"))
+                })
+                .collect::<wasmtime::Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        if reusable {
+            compiled
+                .snapshot
+                .get_or_init(|| Snapshot::take(&mut store, &memory, &globals));
+        }
+        let frame = store.data_mut();
+        frame.memory = Some(memory);
+        frame.stack = stack;
+        frame.instantiated = true;
+        Ok(Self {
+            store,
+            call,
+            deploy,
+            stack,
+            memory,
+            globals,
+            compiled: compiled.clone(),
+        })
+    }
+
+    /// Resets the instance to its state after instantiation; false if it
+    /// cannot be (then it must be dropped, not reused).
+    fn reset(&mut self) -> bool {
+        let Some(snap) = self.compiled.snapshot.get() else {
+            return false;
+        };
+        let data = self.memory.data_mut(&mut self.store);
+        if data.len() != snap.memory_len {
+            return false;
+        }
+        let mut at = 0;
+        for (start, bytes) in &snap.runs {
+            data[at..*start].fill(0);
+            data[*start..*start + bytes.len()].copy_from_slice(bytes);
+            at = start + bytes.len();
+        }
+        data[at..].fill(0);
+        for (g, v) in self.globals.iter().zip(&snap.globals) {
+            if g.set(&mut self.store, *v).is_err() {
+                return false;
+            }
+        }
+        // Idle stores should not hold on to a large return value.
+        let frame = self.store.data_mut();
+        for buf in [&mut frame.output, &mut frame.return_data] {
+            if buf.capacity() > KEPT_BUFFER_BYTES {
+                *buf = Vec::new();
+            }
+        }
+        frame.input = Arc::from(&[][..]);
+        true
+    }
+}
+
+/// Idle instances of one engine, most recently used last. Bounded by
+/// [`IDLE_INSTANCES`]: each holds a pooled instance slot and its memory.
+#[derive(Default)]
+pub(crate) struct IdleInstances {
+    idle: Mutex<VecDeque<(H256, Live)>>,
+}
+
+impl IdleInstances {
+    /// An idle instance of `code_hash`, if one is kept.
+    pub fn take(&self, code_hash: &H256) -> Option<Live> {
+        let mut idle = self.idle.lock();
+        let i = idle.iter().rposition(|(h, _)| h == code_hash)?;
+        idle.remove(i).map(|(_, live)| live)
+    }
+
+    /// Resets `live` and keeps it, or drops it if it cannot be reset.
+    pub fn put(&self, live: Live) {
+        let mut live = live;
+        if !live.reset() {
+            return;
+        }
+        let evicted = {
+            let mut idle = self.idle.lock();
+            idle.push_back((live.compiled.code_hash, live));
+            if idle.len() > IDLE_INSTANCES {
+                idle.pop_front()
+            } else {
+                None
+            }
+        };
+        // Dropped outside the lock: freeing a store resets its slot.
+        drop(evicted);
+    }
+
+    /// Drops every idle instance.
+    pub fn clear(&self) {
+        let drained: Vec<_> = self.idle.lock().drain(..).collect();
+        drop(drained);
+    }
+}
+
+/// Set on [`Compiled`]: the snapshot is taken once per compiled module.
+pub(crate) type SnapshotCell = OnceLock<Snapshot>;
