@@ -999,7 +999,7 @@ fn instantiate() {
         println!("    {label:<44} {us:>8.2} µs");
     }
     println!(
-        "  whole Vm::call of a contract whose `call` does nothing (account lookup, module cache hit by code hash, store, instantiate, run):"
+        "  whole Vm::call of a contract whose `call` does nothing (account lookup, module cache hit by code hash, an idle instance reused and reset, run):"
     );
     let me = Address::repeat_byte(0xaa);
     for (name, code) in [

@@ -1,7 +1,12 @@
-//! A bump allocator: allocation moves a pointer up linear memory, growing
-//! it as needed; nothing is freed. An instance lives for one message, so
-//! its memory goes away with it — this is small and fast, and the 16 MiB
+//! A bump allocator: allocation moves a pointer up linear memory, from the
+//! end of the module's static data (`__heap_base`, set by the linker),
+//! growing memory only when the initial pages are used up; nothing is
+//! freed. Every message starts from a fresh (or reset) instance, so its
+//! memory goes away with it — this is small and fast, and the 16 MiB
 //! memory cap (and the gas for each page) bounds what a message can take.
+//! Starting at `__heap_base` rather than at the end of memory matters: a
+//! message that fits in its initial pages pays no page growth, and the VM
+//! can reuse its instance (grown instances are dropped).
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
@@ -15,11 +20,16 @@ pub struct Bump {
 // Contracts are single-threaded.
 unsafe impl Sync for Bump {}
 
+unsafe extern "C" {
+    /// The first byte after the stack and static data, defined by wasm-ld.
+    static __heap_base: u8;
+}
+
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let next = unsafe { &mut *self.next.get() };
         if *next == 0 {
-            *next = core::arch::wasm32::memory_size(0) * PAGE;
+            *next = &raw const __heap_base as usize;
         }
         let start = (*next + layout.align() - 1) & !(layout.align() - 1);
         let Some(end) = start.checked_add(layout.size()) else {
