@@ -5,6 +5,7 @@
 //! Checkpoints nest freely, which is what contract messages need: a failed
 //! inner call reverts to its own checkpoint and leaves the caller's effects.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use foldhash::fast::RandomState;
@@ -20,7 +21,7 @@ pub struct Checkpoint {
     logs: usize,
 }
 
-enum Entry {
+enum JournalEntry {
     Account {
         address: Address,
         prev: Option<Account>,
@@ -62,7 +63,7 @@ pub struct Overlay {
     accounts: HashMap<Address, Tracked<Option<Account>>, RandomState>,
     storage: HashMap<(Address, H256), Tracked<H256>, RandomState>,
     code: HashMap<H256, Bytes, RandomState>,
-    journal: Vec<Entry>,
+    journal: Vec<JournalEntry>,
     logs: Vec<Log>,
 }
 
@@ -82,18 +83,17 @@ impl Overlay {
         &mut self,
         address: &Address,
     ) -> Result<&mut Tracked<Option<Account>>, StateError> {
-        if !self.accounts.contains_key(address) {
-            let original = self.base.account(address)?;
-            self.accounts.insert(
-                *address,
-                Tracked {
+        // One hash per access: this runs several times per transaction.
+        Ok(match self.accounts.entry(*address) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let original = self.base.account(address)?;
+                v.insert(Tracked {
                     current: original.clone(),
                     original,
-                },
-            );
-        }
-        // Just inserted if it was missing.
-        Ok(self.accounts.get_mut(address).expect("present"))
+                })
+            }
+        })
     }
 
     pub fn account(&mut self, address: &Address) -> Result<Option<Account>, StateError> {
@@ -118,11 +118,31 @@ impl Overlay {
     ) -> Result<(), StateError> {
         let entry = self.load_account(address)?;
         let prev = std::mem::replace(&mut entry.current, account);
-        self.journal.push(Entry::Account {
+        self.journal.push(JournalEntry::Account {
             address: *address,
             prev,
         });
         Ok(())
+    }
+
+    /// Changes the account (created if absent) through `f`, journaling what
+    /// it was; nothing changes if `f` returns false or fails. One map lookup.
+    fn modify_account(
+        &mut self,
+        address: &Address,
+        f: impl FnOnce(&mut Account) -> Result<bool, StateError>,
+    ) -> Result<bool, StateError> {
+        let entry = self.load_account(address)?;
+        let mut account = entry.current.clone().unwrap_or_default();
+        if !f(&mut account)? {
+            return Ok(false);
+        }
+        let prev = entry.current.replace(account);
+        self.journal.push(JournalEntry::Account {
+            address: *address,
+            prev,
+        });
+        Ok(true)
     }
 
     /// Applies `f` to the account, creating it if absent.
@@ -131,31 +151,35 @@ impl Overlay {
         address: &Address,
         f: impl FnOnce(&mut Account),
     ) -> Result<(), StateError> {
-        let mut account = self.account(address)?.unwrap_or_default();
-        f(&mut account);
-        self.set_account(address, Some(account))
+        self.modify_account(address, |a| {
+            f(a);
+            Ok(true)
+        })?;
+        Ok(())
     }
 
     pub fn add_balance(&mut self, address: &Address, amount: U256) -> Result<(), StateError> {
-        let mut account = self.account(address)?.unwrap_or_default();
-        account.balance = account
-            .balance
-            .checked_add(amount)
-            .ok_or_else(|| StateError::Invalid("balance overflow".into()))?;
-        self.set_account(address, Some(account))
+        self.modify_account(address, |a| {
+            a.balance = a
+                .balance
+                .checked_add(amount)
+                .ok_or_else(|| StateError::Invalid("balance overflow".into()))?;
+            Ok(true)
+        })?;
+        Ok(())
     }
 
     /// Debits `amount`; `Ok(false)` (and no change) if the balance is short.
     pub fn sub_balance(&mut self, address: &Address, amount: U256) -> Result<bool, StateError> {
-        let mut account = self.account(address)?.unwrap_or_default();
-        match account.balance.checked_sub(amount) {
-            Some(b) => {
-                account.balance = b;
-                self.set_account(address, Some(account))?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        self.modify_account(address, |a| {
+            Ok(match a.balance.checked_sub(amount) {
+                Some(b) => {
+                    a.balance = b;
+                    true
+                }
+                None => false,
+            })
+        })
     }
 
     /// Moves value between accounts; `Ok(false)` if `from` cannot pay.
@@ -186,18 +210,16 @@ impl Overlay {
         address: &Address,
         slot: &H256,
     ) -> Result<&mut Tracked<H256>, StateError> {
-        let key = (*address, *slot);
-        if !self.storage.contains_key(&key) {
-            let original = self.base.storage(address, slot)?;
-            self.storage.insert(
-                key,
-                Tracked {
+        Ok(match self.storage.entry((*address, *slot)) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let original = self.base.storage(address, slot)?;
+                v.insert(Tracked {
                     original,
                     current: original,
-                },
-            );
-        }
-        Ok(self.storage.get_mut(&key).expect("present"))
+                })
+            }
+        })
     }
 
     pub fn set_storage(
@@ -208,7 +230,7 @@ impl Overlay {
     ) -> Result<(), StateError> {
         let entry = self.load_slot(address, slot)?;
         let prev = std::mem::replace(&mut entry.current, value);
-        self.journal.push(Entry::Storage {
+        self.journal.push(JournalEntry::Storage {
             address: *address,
             slot: *slot,
             prev,
@@ -267,12 +289,12 @@ impl Overlay {
     pub fn revert_to(&mut self, cp: Checkpoint) {
         while self.journal.len() > cp.journal {
             match self.journal.pop() {
-                Some(Entry::Account { address, prev }) => {
+                Some(JournalEntry::Account { address, prev }) => {
                     if let Some(t) = self.accounts.get_mut(&address) {
                         t.current = prev;
                     }
                 }
-                Some(Entry::Storage {
+                Some(JournalEntry::Storage {
                     address,
                     slot,
                     prev,

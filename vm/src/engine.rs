@@ -71,7 +71,7 @@ pub struct Compiled {
 
 /// Bumped whenever instrumentation or the gas schedule changes, so cached
 /// artifacts compiled under the old rules are never used.
-const SCHEDULE_VERSION: u32 = 4;
+const SCHEDULE_VERSION: u32 = 5;
 
 pub struct VmEngine {
     pub(crate) engine: Engine,

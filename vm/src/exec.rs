@@ -100,6 +100,8 @@ pub struct Frame {
     pub(crate) memory: Option<Memory>,
     /// The injected stack counter (`instrument.rs`).
     pub(crate) stack: Option<Global>,
+    /// Chunks of memory host functions wrote (`instance.rs`).
+    pub(crate) host_dirty: u64,
     /// Pages grown and not yet paid for.
     pub(crate) unpaid_pages: u64,
     /// Growth is charged once the instance exists (initial pages are
@@ -122,6 +124,7 @@ impl Frame {
             return_data: Vec::new(),
             memory: None,
             stack: None,
+            host_dirty: 0,
             unpaid_pages: 0,
             instantiated: false,
             table_elements: 0,

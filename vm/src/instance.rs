@@ -11,8 +11,10 @@
 //! module that validation marked `resettable`:
 //!
 //! * linear memory: the instance is only kept if its memory still has its
-//!   initial size, and every byte is rewritten from a snapshot of a fresh
-//!   instance (zeros plus the data segments);
+//!   initial size; every 2 KiB chunk the message may have written (the
+//!   instrumentation's dirty mask, plus what host functions wrote) is
+//!   rewritten from a snapshot of a fresh instance (zeros plus the data
+//!   segments);
 //! * mutable globals: rewritten from the same snapshot (the instrumentation
 //!   exports them for this);
 //! * tables: nothing to do, a resettable module has no passive segments and
@@ -35,54 +37,70 @@ use wasmtime::{Global, Memory, Store, TypedFunc, Val};
 
 use crate::engine::{Compiled, VmEngine};
 use crate::exec::Frame;
-use crate::host::abi::{GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
+use crate::host::abi::{DIRTY_GLOBAL, GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
 use crate::limits::{IDLE_INSTANCES, REUSE_MAX_GLOBALS, REUSE_MAX_PAGES};
 
-/// A fresh instance's memory and mutable globals, to reset reused ones to.
-pub struct Snapshot {
-    memory_len: usize,
-    /// The runs of non-zero bytes in the initial memory, by offset.
-    runs: Vec<(usize, Box<[u8]>)>,
-    globals: Vec<Val>,
-}
+/// log2 of the granularity at which writes to memory are tracked: 2 KiB
+/// chunks, so the 64 bits of the dirty mask cover 128 KiB (two pages, the
+/// most [`REUSE_MAX_PAGES`] allows).
+pub(crate) const DIRTY_CHUNK_SHIFT: u32 = 11;
+const CHUNK: usize = 1 << DIRTY_CHUNK_SHIFT;
 
-/// Bytes of zeros that end a run of non-zero bytes in a snapshot: shorter
-/// gaps are copied rather than split into a separate run.
-const RUN_GAP: usize = 64;
+/// The widest single store (i64/f64): it may spill this many bytes minus
+/// one past the end of the chunk its address is in.
+const MAX_STORE: usize = 8;
 
 /// Output buffers larger than this are freed rather than kept idle.
 const KEPT_BUFFER_BYTES: usize = 4096;
 
+/// The dirty-mask bits of the chunks `[start, start + len)` touches.
+pub(crate) fn chunk_bits(start: usize, len: usize) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    let (lo, hi) = (
+        start >> DIRTY_CHUNK_SHIFT,
+        (start + len - 1) >> DIRTY_CHUNK_SHIFT,
+    );
+    if hi >= 64 {
+        // Beyond what reuse allows: the instance will not be kept.
+        return u64::MAX;
+    }
+    (u64::MAX >> (63 - hi)) & (u64::MAX << lo)
+}
+
+/// A fresh instance's memory and mutable globals, to reset reused ones to.
+pub struct Snapshot {
+    memory_len: usize,
+    /// The initial contents of each chunk, `None` for all zeros.
+    chunks: Vec<Option<Box<[u8]>>>,
+    globals: Vec<Val>,
+}
+
 impl Snapshot {
     fn take(store: &mut Store<Frame>, memory: &Memory, globals: &[Global]) -> Self {
         let data = memory.data(&*store);
-        let mut runs = Vec::new();
-        let mut i = 0;
-        while i < data.len() {
-            if data[i] == 0 {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut end = i + 1;
-            let mut zeros = 0;
-            i += 1;
-            while i < data.len() && zeros < RUN_GAP {
-                if data[i] == 0 {
-                    zeros += 1;
-                } else {
-                    zeros = 0;
-                    end = i + 1;
-                }
-                i += 1;
-            }
-            runs.push((start, data[start..end].into()));
-        }
+        let chunks = data
+            .chunks(CHUNK)
+            .map(|c| c.iter().any(|b| *b != 0).then(|| c.into()))
+            .collect();
         let memory_len = data.len();
         Self {
             memory_len,
-            runs,
+            chunks,
             globals: globals.iter().map(|g| g.get(&mut *store)).collect(),
+        }
+    }
+
+    /// Restores `data[start..end]` (within one chunk) to its initial bytes.
+    fn restore(&self, data: &mut [u8], start: usize, end: usize) {
+        let c = start >> DIRTY_CHUNK_SHIFT;
+        match self.chunks.get(c).and_then(Option::as_ref) {
+            Some(initial) => {
+                let base = c << DIRTY_CHUNK_SHIFT;
+                data[start..end].copy_from_slice(&initial[start - base..end - base]);
+            }
+            None => data[start..end].fill(0),
         }
     }
 }
@@ -94,6 +112,8 @@ pub(crate) struct Live {
     pub deploy: Option<TypedFunc<(), ()>>,
     /// The injected stack counter.
     pub stack: Option<Global>,
+    /// The injected dirty mask (`instrument.rs`).
+    dirty: Option<Global>,
     memory: Memory,
     globals: Vec<Global>,
     compiled: Arc<Compiled>,
@@ -115,8 +135,10 @@ impl Live {
             None => None,
         };
         let stack = instance.get_global(&mut store, STACK_GLOBAL);
+        let dirty = instance.get_global(&mut store, DIRTY_GLOBAL);
         let info = &compiled.info;
         let reusable = info.resettable
+            && dirty.is_some()
             && info.initial_pages <= REUSE_MAX_PAGES
             && info.mutable_globals.len() <= REUSE_MAX_GLOBALS;
         let globals = if reusable {
@@ -145,6 +167,7 @@ impl Live {
             call,
             deploy,
             stack,
+            dirty,
             memory,
             globals,
             compiled: compiled.clone(),
@@ -152,22 +175,39 @@ impl Live {
     }
 
     /// Resets the instance to its state after instantiation; false if it
-    /// cannot be (then it must be dropped, not reused).
+    /// cannot be (then it must be dropped, not reused). Only the chunks of
+    /// memory marked dirty are restored, each with the few bytes a store
+    /// at its end can spill into the next.
     fn reset(&mut self) -> bool {
         let Some(snap) = self.compiled.snapshot.get() else {
             return false;
         };
+        let Some(dirty_global) = self.dirty else {
+            return false;
+        };
+        let marked = match dirty_global.get(&mut self.store).i64() {
+            Some(bits) => bits as u64,
+            None => return false,
+        };
+        let host = std::mem::take(&mut self.store.data_mut().host_dirty);
+        let dirty = marked | host;
         let data = self.memory.data_mut(&mut self.store);
         if data.len() != snap.memory_len {
             return false;
         }
-        let mut at = 0;
-        for (start, bytes) in &snap.runs {
-            data[at..*start].fill(0);
-            data[*start..*start + bytes.len()].copy_from_slice(bytes);
-            at = start + bytes.len();
+        let chunks = snap.memory_len.div_ceil(CHUNK);
+        for c in (0..chunks.min(64)).filter(|c| dirty & (1 << c) != 0) {
+            let start = c * CHUNK;
+            let end = (start + CHUNK).min(data.len());
+            snap.restore(data, start, end);
+            let next = c + 1;
+            if next < chunks && dirty & (1u64 << next.min(63)) == 0 {
+                snap.restore(data, end, (end + MAX_STORE - 1).min(data.len()));
+            }
         }
-        data[at..].fill(0);
+        if dirty_global.set(&mut self.store, Val::I64(0)).is_err() {
+            return false;
+        }
         for (g, v) in self.globals.iter().zip(&snap.globals) {
             if g.set(&mut self.store, *v).is_err() {
                 return false;

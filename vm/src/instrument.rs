@@ -11,8 +11,23 @@
 //!   the callee's frame cost is added, checked against the limit (trapping
 //!   with `unreachable` if exceeded) and subtracted again on return.
 //!
-//! It also exports the module's mutable globals (`__orac_global_<index>`),
-//! which the VM resets when it reuses an instance.
+//! It also keeps track of which parts of linear memory a message wrote, so
+//! that an instance the VM reuses is reset cheaply (`instance.rs`):
+//!
+//! * a second mutable global, the *dirty mask* (i64, exported as
+//!   `__orac_dirty`), has bit `c` set when a byte of the 2 KiB chunk `c`
+//!   may have been written;
+//! * before every store the chunk of its effective address is marked; a
+//!   store of up to 8 bytes can spill into the next chunk, which the reset
+//!   accounts for;
+//! * before `memory.fill`, `memory.copy` and `memory.init` every chunk of
+//!   the destination range is marked;
+//! * the host marks what host functions write (`host::write`).
+//!
+//! Marks beyond bit 63 wrap (shifts are modulo 64): only instances of at
+//! most 128 KiB of memory are reused, where no store that succeeds can
+//! reach past bit 63; marking too much is harmless. The module's mutable
+//! globals are exported too (`__orac_global_<index>`), to be reset.
 //!
 //! A frame's cost is `FRAME_OVERHEAD_SLOTS + params + locals + max operand
 //! stack`, computed by the validator. For `call_indirect` the callee is not
@@ -27,14 +42,19 @@ use wasm_encoder::reencode::{Reencode, utils};
 use wasm_encoder::{ConstExpr, ExportKind, Function, GlobalType, Instruction, SectionId, ValType};
 use wasmparser::Operator;
 
-use crate::host::abi::{GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
+use crate::host::abi::{DIRTY_GLOBAL, GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
+use crate::instance::DIRTY_CHUNK_SHIFT;
 use crate::limits::{FRAME_OVERHEAD_SLOTS, MAX_STACK_SLOTS};
 use crate::validate::{DeployError, ModuleInfo};
 
 struct StackInstrumenter<'a> {
     info: &'a ModuleInfo,
-    /// Index of the injected global (after every defined global).
+    /// Index of the injected stack counter (after every defined global).
     stack_global: u32,
+    /// Index of the injected dirty mask (after the stack counter).
+    dirty_global: u32,
+    /// Defined-function index of the next body.
+    next_body: u32,
     /// Cost charged for a `call_indirect` of each type index.
     indirect_cost: HashMap<u32, u32>,
     global_emitted: bool,
@@ -49,7 +69,7 @@ impl Reencode for StackInstrumenter<'_> {
         section: wasmparser::GlobalSectionReader<'_>,
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         utils::parse_global_section(self, globals, section)?;
-        globals.global(stack_global_type(), &ConstExpr::i32_const(0));
+        add_globals(globals);
         self.global_emitted = true;
         Ok(())
     }
@@ -76,7 +96,7 @@ impl Reencode for StackInstrumenter<'_> {
         };
         if !self.global_emitted && follows_globals && before != Some(SectionId::Global) {
             let mut globals = wasm_encoder::GlobalSection::new();
-            globals.global(stack_global_type(), &ConstExpr::i32_const(0));
+            add_globals(&mut globals);
             module.section(&globals);
             self.global_emitted = true;
         }
@@ -90,6 +110,7 @@ impl Reencode for StackInstrumenter<'_> {
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
         utils::parse_export_section(self, exports, section)?;
         exports.export(STACK_GLOBAL, ExportKind::Global, self.stack_global);
+        exports.export(DIRTY_GLOBAL, ExportKind::Global, self.dirty_global);
         // Mutable globals are exported so that an instance kept for reuse
         // can be reset (see `instance.rs`); nothing else can reach them.
         for g in &self.info.mutable_globals {
@@ -107,7 +128,34 @@ impl Reencode for StackInstrumenter<'_> {
         code: &mut wasm_encoder::CodeSection,
         func: wasmparser::FunctionBody<'_>,
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
-        let mut f = self.new_function_with_parsed_locals(&func)?;
+        let mut locals = Vec::new();
+        for pair in func.get_locals_reader()? {
+            let (count, ty) = pair?;
+            locals.push((count, self.val_type(ty)?));
+        }
+        // Scratch locals for the memory marks, after the function's own.
+        let first = self
+            .info
+            .local_counts
+            .get(self.next_body as usize)
+            .copied()
+            .unwrap_or(0);
+        self.next_body += 1;
+        let scratch = Scratch {
+            addr: first,
+            x: first + 1,
+            n: first + 2,
+            i64: first + 3,
+            f32: first + 4,
+            f64: first + 5,
+        };
+        locals.extend([
+            (3, ValType::I32),
+            (1, ValType::I64),
+            (1, ValType::F32),
+            (1, ValType::F64),
+        ]);
+        let mut f = Function::new(locals);
         let mut reader = func.get_operators_reader()?;
         while !reader.eof() {
             let op = reader.read()?;
@@ -125,6 +173,13 @@ impl Reencode for StackInstrumenter<'_> {
                 ),
                 _ => None,
             };
+            match writes(&op, &scratch) {
+                Some(Write::Store { offset, value }) => {
+                    self.mark_store(&mut f, &scratch, offset, value)
+                }
+                Some(Write::Range) => self.mark_range(&mut f, &scratch),
+                None => {}
+            }
             let instruction = self.instruction(op)?;
             match cost {
                 Some(cost) => {
@@ -142,12 +197,58 @@ impl Reencode for StackInstrumenter<'_> {
     }
 }
 
-fn stack_global_type() -> GlobalType {
-    GlobalType {
-        val_type: ValType::I32,
+/// The scratch locals added to every function.
+struct Scratch {
+    addr: u32,
+    x: u32,
+    n: u32,
+    i64: u32,
+    f32: u32,
+    f64: u32,
+}
+
+/// How an instruction writes linear memory.
+enum Write {
+    /// A store at `address + offset`; `value` is the local that holds the
+    /// stored value while the mark is computed.
+    Store { offset: u64, value: u32 },
+    /// `memory.fill`, `memory.copy`, `memory.init`: `(dest, x, len)`.
+    Range,
+}
+
+fn writes(op: &Operator, s: &Scratch) -> Option<Write> {
+    let store = |memarg: &wasmparser::MemArg, value| {
+        Some(Write::Store {
+            offset: memarg.offset,
+            value,
+        })
+    };
+    match op {
+        Operator::I32Store { memarg }
+        | Operator::I32Store8 { memarg }
+        | Operator::I32Store16 { memarg } => store(memarg, s.x),
+        Operator::I64Store { memarg }
+        | Operator::I64Store8 { memarg }
+        | Operator::I64Store16 { memarg }
+        | Operator::I64Store32 { memarg } => store(memarg, s.i64),
+        Operator::F32Store { memarg } => store(memarg, s.f32),
+        Operator::F64Store { memarg } => store(memarg, s.f64),
+        Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
+            Some(Write::Range)
+        }
+        _ => None,
+    }
+}
+
+/// The injected globals: the stack counter, then the dirty mask.
+fn add_globals(globals: &mut wasm_encoder::GlobalSection) {
+    let mutable = |val_type| GlobalType {
+        val_type,
         mutable: true,
         shared: false,
-    }
+    };
+    globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+    globals.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
 }
 
 impl StackInstrumenter<'_> {
@@ -163,6 +264,61 @@ impl StackInstrumenter<'_> {
             .instruction(&Instruction::If(wasm_encoder::BlockType::Empty))
             .instruction(&Instruction::Unreachable)
             .instruction(&Instruction::End);
+    }
+
+    /// `[addr value] -> [addr value]`, marking the chunk of
+    /// `addr + offset`.
+    fn mark_store(&self, f: &mut Function, s: &Scratch, offset: u64, value: u32) {
+        f.instruction(&Instruction::LocalSet(value))
+            .instruction(&Instruction::LocalTee(s.addr))
+            .instruction(&Instruction::GlobalGet(self.dirty_global))
+            .instruction(&Instruction::I64Const(1))
+            .instruction(&Instruction::LocalGet(s.addr));
+        if offset != 0 {
+            // Wraps past 4 GiB, where the store itself traps.
+            f.instruction(&Instruction::I32Const(offset as u32 as i32))
+                .instruction(&Instruction::I32Add);
+        }
+        f.instruction(&Instruction::I32Const(DIRTY_CHUNK_SHIFT as i32))
+            .instruction(&Instruction::I32ShrU)
+            .instruction(&Instruction::I64ExtendI32U)
+            .instruction(&Instruction::I64Shl)
+            .instruction(&Instruction::I64Or)
+            .instruction(&Instruction::GlobalSet(self.dirty_global))
+            .instruction(&Instruction::LocalGet(value));
+    }
+
+    /// `[dest x len] -> [dest x len]`, marking the chunks `dest >> shift`
+    /// through `(dest + len - 1) >> shift`: the bits
+    /// `(2 << hi) - (1 << lo)`, which is right even for `hi = 63` (the
+    /// shift wraps to 0) and marks too much, harmlessly, when `len` is 0.
+    fn mark_range(&self, f: &mut Function, s: &Scratch) {
+        let chunk = |f: &mut Function| {
+            f.instruction(&Instruction::I32Const(DIRTY_CHUNK_SHIFT as i32))
+                .instruction(&Instruction::I32ShrU)
+                .instruction(&Instruction::I64ExtendI32U);
+        };
+        f.instruction(&Instruction::LocalSet(s.n))
+            .instruction(&Instruction::LocalSet(s.x))
+            .instruction(&Instruction::LocalTee(s.addr))
+            .instruction(&Instruction::GlobalGet(self.dirty_global))
+            .instruction(&Instruction::I64Const(2))
+            .instruction(&Instruction::LocalGet(s.addr))
+            .instruction(&Instruction::LocalGet(s.n))
+            .instruction(&Instruction::I32Add)
+            .instruction(&Instruction::I32Const(1))
+            .instruction(&Instruction::I32Sub);
+        chunk(f);
+        f.instruction(&Instruction::I64Shl)
+            .instruction(&Instruction::I64Const(1))
+            .instruction(&Instruction::LocalGet(s.addr));
+        chunk(f);
+        f.instruction(&Instruction::I64Shl)
+            .instruction(&Instruction::I64Sub)
+            .instruction(&Instruction::I64Or)
+            .instruction(&Instruction::GlobalSet(self.dirty_global))
+            .instruction(&Instruction::LocalGet(s.x))
+            .instruction(&Instruction::LocalGet(s.n));
     }
 
     fn leave(&self, f: &mut Function, cost: u32) {
@@ -199,6 +355,8 @@ pub fn instrument(code: &[u8], info: &ModuleInfo) -> Result<Vec<u8>, DeployError
     let mut reencoder = StackInstrumenter {
         info,
         stack_global: info.globals,
+        dirty_global: info.globals + 1,
+        next_body: 0,
         indirect_cost,
         global_emitted: false,
     };

@@ -55,6 +55,9 @@ pub struct ModuleInfo {
     pub func_types: Vec<u32>,
     /// Stack-height cost of each defined function's frame, in slots.
     pub frame_costs: Vec<u32>,
+    /// Parameters plus declared locals of each defined function (the
+    /// instrumentation appends its own locals after them).
+    pub local_counts: Vec<u32>,
     /// For each type index, the first type index with the same signature
     /// (call_indirect compares signatures, not indices).
     pub type_canon: Vec<u32>,
@@ -358,6 +361,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 }
                 info.frame_costs
                     .push(FRAME_OVERHEAD_SLOTS + locals_total + max_stack);
+                info.local_counts.push(locals_total);
                 defined_index += 1;
                 allocs = v.into_allocations();
             }

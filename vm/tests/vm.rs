@@ -674,3 +674,104 @@ fn an_instance_that_changed_its_table_is_not_reused() {
         assert_eq!(w.call(a, &[]).output, vec![1]);
     }
 }
+
+/// Stores of every width at random places (chunk edges especially), bulk
+/// fills and copies, and host writes: whatever a message wrote, the next
+/// message to the same contract sees exactly a fresh instance's memory.
+/// The contract returns keccak256 of its whole memory (and of a global) as
+/// it found it, then writes where the calldata says.
+#[test]
+fn reset_restores_every_byte_a_message_wrote() {
+    let module = wat::parse_str(
+        r#"(module
+          (import "orac" "calldata_size" (func $calldata_size (result i32)))
+          (import "orac" "calldata_copy" (func $calldata_copy (param i32 i32 i32)))
+          (import "orac" "set_return" (func $set_return (param i32 i32)))
+          (import "orac" "revert" (func $revert (param i32 i32)))
+          (import "orac" "keccak256" (func $keccak256 (param i32 i32 i32)))
+          (memory (export "memory") 1)
+          (global $g (mut i64) (i64.const 5))
+          (data (i32.const 2040) "initial bytes across a chunk edge")
+          (data (i32.const 40960) "\01\02\03")
+          (func (export "call")
+            (local $n i32) (local $p i32) (local $end i32) (local $addr i32)
+            (i64.store (i32.const 65528) (global.get $g))
+            (call $keccak256 (i32.const 0) (i32.const 65536) (i32.const 65496))
+            (call $set_return (i32.const 65496) (i32.const 32))
+            (global.set $g (i64.const 77))
+            ;; calldata: [mode, (address: u32 LE, kind: u8)...], copied to 45000
+            (local.set $n (call $calldata_size))
+            (call $calldata_copy (i32.const 45000) (i32.const 0) (local.get $n))
+            (local.set $p (i32.const 45001))
+            (local.set $end (i32.add (i32.const 45000) (local.get $n)))
+            (block $done
+              (loop $next
+                (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 5)) (local.get $end)))
+                (local.set $addr (i32.load (local.get $p)))
+                (block $out
+                  (block $b8 (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+                    (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 (i32.load8_u offset=4 (local.get $p))))
+                    (i32.store8 (local.get $addr) (i32.const 0xab)) (br $out))
+                    (i32.store16 (local.get $addr) (i32.const 0xabcd)) (br $out))
+                    (i32.store offset=3 (local.get $addr) (i32.const -1)) (br $out))
+                    (i64.store (local.get $addr) (i64.const -1)) (br $out))
+                    (f32.store (local.get $addr) (f32.const 1.5)) (br $out))
+                    (f64.store offset=1 (local.get $addr) (f64.const -2.5)) (br $out))
+                    (i64.store32 (local.get $addr) (i64.const 0x12345678)) (br $out))
+                    (memory.fill (local.get $addr) (i32.const 0x5a) (i32.const 3000)) (br $out))
+                  (memory.copy (local.get $addr) (i32.const 2040) (i32.const 100)))
+                (local.set $p (i32.add (local.get $p) (i32.const 5)))
+                (br $next)))
+            (if (i32.eq (i32.load8_u (i32.const 45000)) (i32.const 1))
+              (then (call $revert (i32.const 65496) (i32.const 32))))
+            (if (i32.eq (i32.load8_u (i32.const 45000)) (i32.const 3))
+              (then unreachable))))"#,
+    )
+    .unwrap();
+    // Bytes each kind writes from its address (offset included).
+    const SIZE: [u32; 9] = [1, 2, 7, 8, 4, 9, 4, 3000, 100];
+    let mut w = World::new();
+    let (a, r) = w.deploy_with(&module, &[], 0);
+    assert!(r.success, "{:?}", r.error);
+    let fresh = w.call(a, &[0]).output;
+    assert_eq!(fresh.len(), 32);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % u64::from(n)) as u32
+    };
+    for round in 0..300 {
+        let mode = [0u8, 0, 0, 1, 3][next(5) as usize];
+        let mut input = vec![mode];
+        for _ in 0..1 + next(6) {
+            let kind = next(9);
+            let size = SIZE[kind as usize];
+            let addr = loop {
+                let addr = if next(2) == 0 {
+                    // Near a chunk edge.
+                    (1 + next(31)) * 2048 - next(12)
+                } else {
+                    next(65_536)
+                };
+                // Not over the calldata being read, nor the digest the
+                // revert returns at the end.
+                let clear_of_calldata = addr + size <= 45_000 || addr >= 45_100;
+                if addr + size <= 65_496 && clear_of_calldata {
+                    break addr;
+                }
+            };
+            input.extend_from_slice(&addr.to_le_bytes());
+            input.push(kind as u8);
+        }
+        let r = w.call(a, &input);
+        assert_eq!(r.success, mode == 0, "round {round}: {:?}", r.error);
+        if mode != 3 {
+            assert_eq!(
+                r.output, fresh,
+                "round {round}: the message saw a used memory"
+            );
+        }
+    }
+}

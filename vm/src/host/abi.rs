@@ -13,6 +13,9 @@ pub const RESERVED_EXPORT_PREFIX: &str = "__orac_";
 /// Name of the stack-height global the VM injects and exports.
 pub const STACK_GLOBAL: &str = "__orac_stack";
 
+/// Name of the dirty-memory mask the VM injects and exports.
+pub const DIRTY_GLOBAL: &str = "__orac_dirty";
+
 /// Prefix of the names under which the VM exports a module's mutable
 /// globals (`__orac_global_<index>`), so a reused instance can reset them.
 pub const GLOBAL_EXPORT_PREFIX: &str = "__orac_global_";

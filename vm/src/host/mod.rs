@@ -93,6 +93,7 @@ fn write(c: &mut C, ptr: i32, data: &[u8]) -> R<()> {
         .memory
         .ok_or_else(|| fault("contract has no memory"))?;
     let start = ptr as u32 as usize;
+    c.data_mut().host_dirty |= crate::instance::chunk_bits(start, data.len());
     mem.data_mut(&mut *c)
         .get_mut(start..start.saturating_add(data.len()))
         .ok_or_else(|| {
