@@ -117,10 +117,13 @@ pub const MAX_LOG_TOPICS: usize = 4;
 pub const POOL_INSTANCES: u32 = 1_000;
 
 /// Instances kept for reuse, per engine, after their message ended
-/// (`instance.rs`). Each holds a pool slot: with `MAX_CALL_DEPTH` per
-/// execution and the node's bounded concurrent executions they stay well
-/// inside `POOL_INSTANCES`. Enough for the contracts a block keeps calling.
-pub const IDLE_INSTANCES: usize = 32;
+/// (`instance.rs`), least recently used dropped first. Each holds a pool
+/// slot and at most `REUSE_MAX_PAGES` of resident memory (~20 MB in all):
+/// with `MAX_CALL_DEPTH` per execution and the node's bounded concurrent
+/// executions they stay well inside `POOL_INSTANCES`. As many as an oracle
+/// feed may have subscribers, so a round's callbacks all find one (with 32,
+/// 100 distinct subscriber contracts evicted each other every round).
+pub const IDLE_INSTANCES: usize = 128;
 
 /// Largest initial memory, in pages, of an instance kept for reuse:
 /// resetting rewrites all of it, which for one or two pages costs less than
