@@ -407,7 +407,16 @@ fn run_instance(
     let engine = tx.engine.clone();
     let mut live = match engine.idle.take(&compiled.code_hash) {
         Some(live) => live,
-        None => match Live::new(&engine, &compiled) {
+        // Idle instances hold pool slots: if the pool is out of them, give
+        // those back before calling this frame a failure.
+        None => match Live::new(&engine, &compiled).or_else(|e| {
+            if e.is::<wasmtime::PoolConcurrencyLimitError>() {
+                engine.idle.clear();
+                Live::new(&engine, &compiled)
+            } else {
+                Err(e)
+            }
+        }) {
             Ok(live) => live,
             Err(e) => {
                 return (
