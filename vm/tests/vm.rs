@@ -682,22 +682,31 @@ fn an_instance_that_changed_its_table_is_not_reused() {
 /// it found it, then writes where the calldata says.
 #[test]
 fn reset_restores_every_byte_a_message_wrote() {
-    let module = wat::parse_str(
-        r#"(module
+    // One page, and two: the most a reused instance may have, where the
+    // dirty mask's last bit (and its wrap-around arithmetic) is reached.
+    for pages in [1u32, 2] {
+        check_reset(pages);
+    }
+}
+
+fn check_reset(pages: u32) {
+    let len = pages * 65_536;
+    let digest = len - 40;
+    let wat = r#"(module
           (import "orac" "calldata_size" (func $calldata_size (result i32)))
           (import "orac" "calldata_copy" (func $calldata_copy (param i32 i32 i32)))
           (import "orac" "set_return" (func $set_return (param i32 i32)))
           (import "orac" "revert" (func $revert (param i32 i32)))
           (import "orac" "keccak256" (func $keccak256 (param i32 i32 i32)))
-          (memory (export "memory") 1)
+          (memory (export "memory") PAGES)
           (global $g (mut i64) (i64.const 5))
           (data (i32.const 2040) "initial bytes across a chunk edge")
           (data (i32.const 40960) "\01\02\03")
           (func (export "call")
             (local $n i32) (local $p i32) (local $end i32) (local $addr i32)
-            (i64.store (i32.const 65528) (global.get $g))
-            (call $keccak256 (i32.const 0) (i32.const 65536) (i32.const 65496))
-            (call $set_return (i32.const 65496) (i32.const 32))
+            (i64.store (i32.const GSLOT) (global.get $g))
+            (call $keccak256 (i32.const 0) (i32.const MEMLEN) (i32.const DIGEST))
+            (call $set_return (i32.const DIGEST) (i32.const 32))
             (global.set $g (i64.const 77))
             ;; calldata: [mode, (address: u32 LE, kind: u8)...], copied to 45000
             (local.set $n (call $calldata_size))
@@ -723,11 +732,14 @@ fn reset_restores_every_byte_a_message_wrote() {
                 (local.set $p (i32.add (local.get $p) (i32.const 5)))
                 (br $next)))
             (if (i32.eq (i32.load8_u (i32.const 45000)) (i32.const 1))
-              (then (call $revert (i32.const 65496) (i32.const 32))))
+              (then (call $revert (i32.const DIGEST) (i32.const 32))))
             (if (i32.eq (i32.load8_u (i32.const 45000)) (i32.const 3))
-              (then unreachable))))"#,
-    )
-    .unwrap();
+              (then unreachable))))"#
+        .replace("PAGES", &pages.to_string())
+        .replace("MEMLEN", &len.to_string())
+        .replace("DIGEST", &digest.to_string())
+        .replace("GSLOT", &(len - 8).to_string());
+    let module = wat::parse_str(&wat).unwrap();
     // Bytes each kind writes from its address (offset included).
     const SIZE: [u32; 9] = [1, 2, 7, 8, 4, 9, 4, 3000, 100];
     let mut w = World::new();
@@ -751,14 +763,14 @@ fn reset_restores_every_byte_a_message_wrote() {
             let addr = loop {
                 let addr = if next(2) == 0 {
                     // Near a chunk edge.
-                    (1 + next(31)) * 2048 - next(12)
+                    (1 + next(len / 2048 - 1)) * 2048 - next(12)
                 } else {
-                    next(65_536)
+                    next(len)
                 };
                 // Not over the calldata being read, nor the digest the
                 // revert returns at the end.
                 let clear_of_calldata = addr + size <= 45_000 || addr >= 45_100;
-                if addr + size <= 65_496 && clear_of_calldata {
+                if addr + size <= digest && clear_of_calldata {
                     break addr;
                 }
             };
