@@ -3,7 +3,8 @@
 //! which reports 100× the price. Covers: an honest update reaching a
 //! subscriber's callback while a looping subscriber is isolated; the liar
 //! staying outside the answer and unable to start rounds alone; a replayed
-//! report refused; a request answered by the nodes; the designated transmitter down and the next one in the
+//! report refused; requests answered by the nodes (the feed's value and a
+//! named query); the designated transmitter down and the next one in the
 //! rotation lands the round; two nodes down, no update and a status that says why;
 //! a node restarted from its config alone restores the quorum; the chain
 //! stopped and restarted, and the nodes carry on.
@@ -130,6 +131,12 @@ deviation_ppb = 10000000
   [[feeds.sources]]
   url = "http://127.0.0.1:{source_port}/price/{who}"
   pointer = "/price"
+  [[feeds.queries]]
+  name = "half"
+    [[feeds.queries.sources]]
+    url = "http://127.0.0.1:{source_port}/price/{who}"
+    pointer = "/price"
+    scale = 0.5
 "#,
             port = ports[i],
             peers = peers.join(", "),
@@ -346,25 +353,33 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
         node: &node,
         key: keys[4].clone(),
     };
-    let ask = I::requestCall {
-        feedId: 1,
-        query: Default::default(),
-        callbackGas: 100_000,
-        expiresAt: now + 300,
-    };
     let good_address: Address = good.parse().unwrap();
-    requester.send(
-        Some(good_address),
-        10u64.pow(15),
-        ask.abi_encode(),
-        1_000_000,
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while logs_of(&node, I::OracleResponse::SIGNATURE_HASH.0).is_empty() {
-        assert!(Instant::now() < deadline, "no response to the request");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    // Requests `query` and waits for the response (the `n`th so far).
+    let ask = |query: [u8; 32], n: usize| {
+        let call = I::requestCall {
+            feedId: 1,
+            query: query.into(),
+            callbackGas: 100_000,
+            expiresAt: now + 300,
+        };
+        requester.send(
+            Some(good_address),
+            10u64.pow(15),
+            call.abi_encode(),
+            1_000_000,
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while logs_of(&node, I::OracleResponse::SIGNATURE_HASH.0).len() < n {
+            assert!(Instant::now() < deadline, "no response to request {n}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    ask([0; 32], 1);
     assert_eq!(slot(&good, 0) as i128, scaled(3000));
+    //     A named query: the nodes' [[feeds.queries]] "half" reads the same
+    //     source at half the price; the request names it by keccak256.
+    ask(orac_primitives::keccak256(b"half").0, 2);
+    assert_eq!(slot(&good, 0) as i128, scaled(1500));
 
     // 3. One node down — round 2's designated transmitter (signer 2 mod 4):
     //    rounds go on, the next signer in the rotation transmits.

@@ -27,6 +27,15 @@
 //!   [[feeds.sources]]
 //!   url = "http://127.0.0.1:8000/price"
 //!   pointer = "/data/price"
+//!
+//!   # Optional: named queries that requests may ask for (`request(feed,
+//!   # keccak256("EUR"), …)`), each with its own sources.
+//!   [[feeds.queries]]
+//!   name = "EUR"
+//!   min_sources = 1
+//!     [[feeds.queries.sources]]
+//!     url = "http://127.0.0.1:8000/eur"
+//!     pointer = "/price"
 //! ```
 
 use std::collections::HashSet;
@@ -61,6 +70,10 @@ pub const MAX_SOURCE_TIMEOUT_MS: u64 = 60_000;
 /// concurrently; this bounds the fan-out of one node per feed, and nobody
 /// needs more independent prices than this for a median.
 pub const MAX_SOURCES_PER_FEED: usize = 32;
+
+/// Most named queries one feed may serve, and the longest name (bytes).
+pub const MAX_QUERIES_PER_FEED: usize = 16;
+pub const MAX_QUERY_NAME: usize = 64;
 
 /// Decimals a feed's answers may be scaled by. The same limit as the
 /// on-chain registry (`orac_oracle::feed::MAX_DECIMALS`): an i128 holds 38
@@ -117,6 +130,46 @@ pub struct FeedSpec {
     /// before the heartbeat is due.
     pub deviation_ppb: u64,
     pub sources: Vec<SourceSpec>,
+    /// Named queries requests may ask for instead of the feed's value.
+    pub queries: Vec<QuerySpec>,
+}
+
+/// A named query: a datum other than the feed's own value (another
+/// currency, a related index) that requests to the feed's signers may ask
+/// for, answered from its own sources with the feed's decimals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuerySpec {
+    pub name: String,
+    /// What requests carry as `query`: keccak256 of the name.
+    pub id: [u8; 32],
+    pub min_sources: usize,
+    pub max_spread_ppm: u64,
+    pub sources: Vec<SourceSpec>,
+}
+
+/// The `query` a request carries to ask for the named query `name`.
+pub fn query_id(name: &str) -> [u8; 32] {
+    orac_primitives::keccak256(name.as_bytes()).0
+}
+
+impl FeedSpec {
+    /// What to observe for a request with `query`: the feed itself for the
+    /// zero query, a configured named query otherwise (same feed id and
+    /// decimals, the query's sources); `None` if this node has no such
+    /// query.
+    pub fn for_query(&self, query: &[u8; 32]) -> Option<FeedSpec> {
+        if *query == [0; 32] {
+            return Some(self.clone());
+        }
+        let q = self.queries.iter().find(|q| q.id == *query)?;
+        Some(FeedSpec {
+            min_sources: q.min_sources,
+            max_spread_ppm: q.max_spread_ppm,
+            sources: q.sources.clone(),
+            queries: Vec::new(),
+            ..self.clone()
+        })
+    }
 }
 
 /// One HTTP price source.
@@ -206,6 +259,20 @@ struct FeedFile {
     max_spread_ppm: u64,
     heartbeat_secs: u64,
     deviation_ppb: u64,
+    #[serde(default)]
+    sources: Vec<SourceFile>,
+    #[serde(default)]
+    queries: Vec<QueryFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryFile {
+    name: String,
+    /// Default: the feed's.
+    min_sources: Option<usize>,
+    /// Default: the feed's.
+    max_spread_ppm: Option<u64>,
     #[serde(default)]
     sources: Vec<SourceFile>,
 }
@@ -340,38 +407,87 @@ fn check_feed(i: usize, feed: FeedFile) -> Result<FeedSpec, ConfigError> {
             format!("{}, at most {MAX_DECIMALS}", feed.decimals),
         ));
     }
-    if feed.sources.is_empty() {
-        return Err(invalid(field("sources"), "no [[feeds.sources]]"));
-    }
-    if feed.sources.len() > MAX_SOURCES_PER_FEED {
-        return Err(invalid(
-            field("sources"),
-            format!(
-                "{} sources, at most {MAX_SOURCES_PER_FEED}",
-                feed.sources.len()
-            ),
-        ));
-    }
-    if feed.min_sources == 0 || feed.min_sources > feed.sources.len() {
-        return Err(invalid(
-            field("min_sources"),
-            format!(
-                "{}, must be 1 to the number of sources ({})",
-                feed.min_sources,
-                feed.sources.len()
-            ),
-        ));
-    }
     if feed.heartbeat_secs == 0 {
         return Err(invalid(
             field("heartbeat_secs"),
             "0 would report on every poll; must be at least 1",
         ));
     }
+    let sources = check_sources(&field(""), feed.sources, feed.min_sources)?;
+    if feed.queries.len() > MAX_QUERIES_PER_FEED {
+        return Err(invalid(
+            field("queries"),
+            format!(
+                "{} queries, at most {MAX_QUERIES_PER_FEED}",
+                feed.queries.len()
+            ),
+        ));
+    }
+    let mut queries: Vec<QuerySpec> = Vec::with_capacity(feed.queries.len());
+    for (j, query) in feed.queries.into_iter().enumerate() {
+        let prefix = format!("feeds[{i}].queries[{j}].");
+        if query.name.is_empty() || query.name.len() > MAX_QUERY_NAME {
+            return Err(invalid(
+                format!("{prefix}name"),
+                format!("{:?}, must be 1 to {MAX_QUERY_NAME} bytes", query.name),
+            ));
+        }
+        if queries.iter().any(|q| q.name == query.name) {
+            return Err(invalid(
+                format!("{prefix}name"),
+                format!("{:?} is configured twice for this feed", query.name),
+            ));
+        }
+        let min_sources = query.min_sources.unwrap_or(feed.min_sources);
+        queries.push(QuerySpec {
+            id: query_id(&query.name),
+            sources: check_sources(&prefix, query.sources, min_sources)?,
+            name: query.name,
+            min_sources,
+            max_spread_ppm: query.max_spread_ppm.unwrap_or(feed.max_spread_ppm),
+        });
+    }
 
-    let mut sources = Vec::with_capacity(feed.sources.len());
-    for (j, source) in feed.sources.into_iter().enumerate() {
-        let field = |name: &str| format!("feeds[{i}].sources[{j}].{name}");
+    Ok(FeedSpec {
+        id: feed.id,
+        decimals: feed.decimals,
+        min_sources: feed.min_sources,
+        max_spread_ppm: feed.max_spread_ppm,
+        heartbeat_secs: feed.heartbeat_secs,
+        deviation_ppb: feed.deviation_ppb,
+        sources,
+        queries,
+    })
+}
+
+/// Checks the sources of a feed or query (`prefix` is its field path,
+/// ending in `.`) against its `min_sources`.
+fn check_sources(
+    prefix: &str,
+    files: Vec<SourceFile>,
+    min_sources: usize,
+) -> Result<Vec<SourceSpec>, ConfigError> {
+    if files.is_empty() {
+        return Err(invalid(format!("{prefix}sources"), "no sources"));
+    }
+    if files.len() > MAX_SOURCES_PER_FEED {
+        return Err(invalid(
+            format!("{prefix}sources"),
+            format!("{} sources, at most {MAX_SOURCES_PER_FEED}", files.len()),
+        ));
+    }
+    if min_sources == 0 || min_sources > files.len() {
+        return Err(invalid(
+            format!("{prefix}min_sources"),
+            format!(
+                "{min_sources}, must be 1 to the number of sources ({})",
+                files.len()
+            ),
+        ));
+    }
+    let mut sources = Vec::with_capacity(files.len());
+    for (j, source) in files.into_iter().enumerate() {
+        let field = |name: &str| format!("{prefix}sources[{j}].{name}");
         let url = parse_http_url(&field("url"), &source.url)?;
         check_pointer(&field("pointer"), &source.pointer)?;
         let scale = source.scale.unwrap_or(1.0);
@@ -395,16 +511,7 @@ fn check_feed(i: usize, feed: FeedFile) -> Result<FeedSpec, ConfigError> {
             timeout: Duration::from_millis(timeout_ms),
         });
     }
-
-    Ok(FeedSpec {
-        id: feed.id,
-        decimals: feed.decimals,
-        min_sources: feed.min_sources,
-        max_spread_ppm: feed.max_spread_ppm,
-        heartbeat_secs: feed.heartbeat_secs,
-        deviation_ppb: feed.deviation_ppb,
-        sources,
-    })
+    Ok(sources)
 }
 
 fn parse_http_url(field: &str, text: &str) -> Result<Url, ConfigError> {
@@ -643,6 +750,51 @@ deviation_ppb = 5000000
             invalid_field(&with("heartbeat_secs = 60", "heartbeat_secs = 0")),
             "feeds[0].heartbeat_secs"
         );
+    }
+
+    #[test]
+    fn named_queries() {
+        const EUR: &str = r#"
+  [[feeds.queries]]
+  name = "EUR"
+  min_sources = 1
+    [[feeds.queries.sources]]
+    url = "http://127.0.0.1:8000/eur"
+    pointer = "/price"
+"#;
+        let with_eur = format!("{GOOD}{EUR}");
+        let config = Config::parse(&with_eur).unwrap();
+        let feed = &config.feeds[0];
+        let q = &feed.queries[0];
+        // What a contract computes: keccak256("EUR").
+        assert_eq!(q.id, orac_primitives::keccak256(b"EUR").0);
+        assert_eq!(q.id, query_id("EUR"));
+        // max_spread_ppm defaults to the feed's.
+        assert_eq!((q.min_sources, q.max_spread_ppm), (1, 50_000));
+
+        // What a request observes.
+        assert_eq!(feed.for_query(&[0; 32]).as_ref(), Some(feed));
+        let asked = feed.for_query(&query_id("EUR")).unwrap();
+        assert_eq!((asked.id, asked.decimals, asked.min_sources), (1, 8, 1));
+        assert_eq!(asked.sources[0].url.as_str(), "http://127.0.0.1:8000/eur");
+        assert!(feed.for_query(&query_id("GBP")).is_none());
+
+        // min_sources defaults to the feed's (2: more than one source).
+        let inherits = with_eur.replace("  min_sources = 1\n", "");
+        assert_eq!(invalid_field(&inherits), "feeds[0].queries[0].min_sources");
+        assert_eq!(
+            invalid_field(&with_eur.replace("name = \"EUR\"", "name = \"\"")),
+            "feeds[0].queries[0].name"
+        );
+        assert_eq!(
+            invalid_field(&format!("{with_eur}{EUR}")),
+            "feeds[0].queries[1].name"
+        );
+        let no_sources = with_eur
+            .split("    [[feeds.queries.sources]]")
+            .next()
+            .unwrap();
+        assert_eq!(invalid_field(no_sources), "feeds[0].queries[0].sources");
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub enum NodeError {
 struct OpenRequest {
     feed: u64,
     expires_at: u64,
+    /// Zero for the feed's own value, else a named query's id.
+    query: [u8; 32],
 }
 
 /// State shared by the node's tasks and its HTTP server.
@@ -484,12 +486,13 @@ fn note_request(shared: &Shared, log: &Value) {
     let Ok(ev) = I::OracleRequest::decode_raw_log(topics, &data) else {
         return;
     };
-    if !shared.config.feeds.iter().any(|f| f.id == ev.feedId) {
+    let Some(feed) = shared.config.feeds.iter().find(|f| f.id == ev.feedId) else {
         return;
-    }
-    if !ev.query.is_zero() {
+    };
+    let query = ev.query.0;
+    if feed.for_query(&query).is_none() {
         tracing::warn!(request = ev.requestId, query = %ev.query,
-            "request for a named query; this node answers only query 0 (the feed's own sources)");
+            "request for a query this node does not serve (not in its config's [[feeds.queries]])");
         return;
     }
     let mut open = shared.requests.lock();
@@ -499,6 +502,7 @@ fn note_request(shared: &Shared, log: &Value) {
             OpenRequest {
                 feed: ev.feedId,
                 expires_at: ev.expiresAt,
+                query,
             },
         );
     }
@@ -520,7 +524,13 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
     let Some(view) = shared.views.read().get(&req.feed).cloned() else {
         return;
     };
-    let Some(spec) = shared.config.feeds.iter().find(|f| f.id == req.feed) else {
+    let Some(spec) = shared
+        .config
+        .feeds
+        .iter()
+        .find(|f| f.id == req.feed)
+        .and_then(|f| f.for_query(&req.query))
+    else {
         return;
     };
     let key = Key {
@@ -530,7 +540,7 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
     };
     let me: H160 = shared.chain.address();
     if !shared.pool.lock().has(&key, &me) {
-        match observe(shared, spec).await {
+        match observe(shared, &spec).await {
             Ok(value) => sign(shared, key, &view, value),
             Err(e) => tracing::warn!(request = id, error = %e, "cannot answer request"),
         }

@@ -195,6 +195,7 @@ fn feed(sources: Vec<SourceSpec>, min_sources: usize) -> FeedSpec {
         heartbeat_secs: 60,
         deviation_ppb: 5_000_000,
         sources,
+        queries: Vec::new(),
     }
 }
 
