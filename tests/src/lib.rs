@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -21,20 +21,53 @@ pub fn workspace() -> PathBuf {
 /// Builds the `orac` binary once per test process and returns its path.
 pub fn orac_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "orac-node", "--bin", "orac"])
-            .current_dir(workspace())
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building orac failed");
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| workspace().join("target"));
-        target.join("debug").join("orac")
-    })
-    .clone()
+    BIN.get_or_init(|| build_orac(false)).clone()
+}
+
+/// Runs `cargo build -p orac-node --bin orac` (debug, or `--release`) in
+/// the workspace and returns the binary's path (`$CARGO_TARGET_DIR` is
+/// honoured). Used by the tests and by the benchmarks that start nodes.
+pub fn build_orac(release: bool) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "orac-node", "--bin", "orac"])
+        .args(release.then_some("--release"))
+        .current_dir(workspace())
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building orac failed");
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target"))
+        .join(if release { "release" } else { "debug" })
+        .join("orac")
+}
+
+/// Reads an `orac node`'s stdout up to its banner's "Listening on ADDR"
+/// line (for at most `timeout`) and returns ADDR; then keeps draining the
+/// pipe in the background so the node never blocks on a full one.
+pub fn listening_addr(stdout: ChildStdout, timeout: Duration) -> Option<String> {
+    let mut reader = BufReader::new(stdout);
+    let mut addr = None;
+    let deadline = Instant::now() + timeout;
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+            addr = rest.split_whitespace().next().map(str::to_string);
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while reader.read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+    });
+    addr
 }
 
 /// A running `orac node` process.
@@ -77,27 +110,7 @@ impl Node {
             .expect("start orac");
         // The banner ends with the address actually bound.
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut addr = None;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut line = String::new();
-        while Instant::now() < deadline {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
-            }
-            if let Some(rest) = line.trim().strip_prefix("Listening on ") {
-                addr = rest.split_whitespace().next().map(str::to_string);
-                break;
-            }
-        }
-        // Keep draining stdout so the node never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-                sink.clear();
-            }
-        });
+        let addr = listening_addr(stdout, Duration::from_secs(60));
         let addr = addr.unwrap_or_else(|| {
             let _ = child.kill();
             panic!("orac did not report its listening address");

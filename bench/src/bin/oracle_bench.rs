@@ -22,7 +22,6 @@ mod vmkit;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -849,31 +848,12 @@ impl Drop for Proc {
     }
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("bench/ sits in the workspace")
-        .to_path_buf()
-}
-
-/// The release `orac` binary: builds it unless `--orac` names one.
 fn orac_binary(given: &Option<PathBuf>) -> PathBuf {
     if let Some(p) = given {
         return p.clone();
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("building the release orac binary (cargo build --release -p orac-node --bin orac)");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "orac-node", "--bin", "orac"])
-        .current_dir(workspace())
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building orac failed");
-    std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| workspace().join("target"))
-        .join("release")
-        .join("orac")
+    orac_tests::build_orac(true)
 }
 
 /// Starts `orac node --dev` and returns it with its HTTP URL (read from
@@ -894,26 +874,7 @@ fn start_node(orac: &Path, datadir: &Path, block_time: f64, log: &Path) -> (Proc
         .expect("start orac node");
     let stdout = child.stdout.take().expect("piped stdout");
     let proc = Proc { child };
-    let mut reader = BufReader::new(stdout);
-    let mut addr = None;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(rest) = line.trim().strip_prefix("Listening on ") {
-            addr = rest.split_whitespace().next().map(str::to_string);
-            break;
-        }
-    }
-    // Keep draining stdout so the node never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
+    let addr = orac_tests::listening_addr(stdout, Duration::from_secs(60));
     let addr = addr.unwrap_or_else(|| {
         panic!(
             "orac node did not print its address; its log:\n{}",
