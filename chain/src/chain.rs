@@ -210,11 +210,7 @@ impl Chain {
             .spec
             .genesis_header(crate::spec::genesis_state_root(&config.spec))
             .hash();
-        // The compiler is a consensus parameter, not a node option: Winch
-        // meters bulk-memory instructions differently (docs/gas.md), so
-        // every node runs Cranelift.
         let vm = Vm::new(&VmConfig {
-            compiler: orac_vm::Compiler::Cranelift,
             cache_dir: Some(config.datadir.join("code-cache")),
         })
         .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use orac_primitives::{H256, keccak256};
 use parking_lot::Mutex;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel,
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, Strategy,
 };
 
@@ -24,31 +24,10 @@ use crate::instance::{IdleInstances, SnapshotCell};
 use crate::limits::*;
 use crate::validate::{DeployError, ModuleInfo, validate};
 
-/// Which compiler turns WebAssembly into machine code. Both are
-/// deterministic; they differ in compile and run time (docs/gas.md has the
-/// measurements that picked the default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Compiler {
-    /// Optimising compiler: slower to compile, much faster code.
-    Cranelift,
-    /// Baseline compiler: compiles in linear time, slower code.
-    Winch,
-}
-
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct VmConfig {
-    pub compiler: Compiler,
     /// Where compiled artifacts are kept; `None` keeps them only in memory.
     pub cache_dir: Option<PathBuf>,
-}
-
-impl Default for VmConfig {
-    fn default() -> Self {
-        Self {
-            compiler: Compiler::Cranelift,
-            cache_dir: None,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +50,7 @@ pub struct Compiled {
 
 /// Bumped whenever instrumentation or the gas schedule changes, so cached
 /// artifacts compiled under the old rules are never used.
-const SCHEDULE_VERSION: u32 = 5;
+const SCHEDULE_VERSION: u32 = 6;
 
 pub struct VmEngine {
     pub(crate) engine: Engine,
@@ -81,7 +60,6 @@ pub struct VmEngine {
     modules: Mutex<Lru>,
     /// Instances kept for reuse after their message ended.
     pub(crate) idle: IdleInstances,
-    compiler: Compiler,
 }
 
 /// A small LRU of compiled modules: a map plus a use counter.
@@ -116,26 +94,34 @@ impl Lru {
 }
 
 /// The engine configuration. Every choice here is a consensus choice.
-pub fn engine_config(compiler: Compiler) -> Config {
+pub fn engine_config() -> Config {
     let mut c = Config::new();
-    c.strategy(match compiler {
-        Compiler::Cranelift => Strategy::Cranelift,
-        Compiler::Winch => Strategy::Winch,
-    });
-    // Deterministic metering: fuel, with our per-operator costs.
+    // Winch, wasmtime's baseline compiler, is the consensus compiler. It
+    // translates each operator on its own: locals live in fixed frame
+    // slots and the operand stack spills to the frame, so a function's
+    // native frame is bounded by its locals and operand-stack depth, which
+    // is what the deterministic stack counter charges (`limits.rs`), and
+    // compile time and memory are linear in the code. Cranelift builds SSA
+    // form: every value live across a control-flow merge becomes a block
+    // parameter, copied at every edge and (with its single-pass register
+    // allocator) given a stack slot of its own. Frames then grow with
+    // locals × merges (254 KB for a 16-local function with 1,536 `if`s,
+    // against 128 bytes under Winch), a loop carrying 2,000 locals ran
+    // 2,000× slower per gas than the reference, and SSA construction is
+    // superlinear (a 34 KB module took 0.9 s). Winch ran the benchmark
+    // token transfer and compute loop as fast as unoptimised Cranelift
+    // (docs/gas.md, "Compiler").
+    c.strategy(Strategy::Winch);
+    // Deterministic metering: fuel, with our per-operator costs. Winch
+    // ignores the per-byte costs of bulk instructions, so the
+    // instrumentation routes those through host functions that charge them
+    // (`instrument.rs`).
     c.consume_fuel(true);
     c.operator_cost(gas::operator_costs());
     // Floats are deterministic in WebAssembly except for NaN bit patterns;
-    // canonicalising NaNs removes that.
+    // canonicalising NaNs removes that (a shared code-generator flag that
+    // Winch honours too).
     c.cranelift_nan_canonicalization(true);
-    // Compile time is part of a deploy's cost and of the block's time, so it
-    // must grow linearly with the code. Cranelift's optimiser and its
-    // backtracking register allocator do not: loops with back-edges took
-    // ~40 ms/KB with them and ~2.5 ms/KB without, while the benchmark
-    // contracts ran within 10% (bench/README.md). What stays superlinear
-    // (SSA construction) is bounded by the deploy limits.
-    c.cranelift_opt_level(OptLevel::None);
-    c.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
     // At least the features rustc emits by default (validate::features);
     // the deploy validator refuses anything beyond them before wasmtime
     // sees a module. Reference types (funcref tables) need no `gc` feature,
@@ -150,7 +136,9 @@ pub fn engine_config(compiler: Compiler) -> Config {
     c.wasm_wide_arithmetic(false);
     c.wasm_extended_const(false);
     c.wasm_custom_page_sizes(false);
-    // Far above what the instrumented stack counter allows (see limits).
+    // Just above what the instrumented stack counter allows, so that
+    // wasmtime's own (machine-dependent) check can never decide a call's
+    // fate unless the counter's bound is wrong (see limits).
     c.max_wasm_stack(WASM_STACK_BYTES);
     // Only checked against max_wasm_stack; nothing here runs async.
     c.async_stack_size(WASM_STACK_BYTES);
@@ -201,18 +189,12 @@ const KEEP_RESIDENT_BYTES: usize = 128 * 1024;
 
 impl VmEngine {
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
-        let engine = Engine::new(&engine_config(config.compiler))
-            .map_err(|e| VmError::Engine(e.to_string()))?;
+        let engine = Engine::new(&engine_config()).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         crate::host::define(&mut linker).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        let fingerprint = format!(
-            "{:016x}-{:?}-s{SCHEDULE_VERSION}",
-            h.finish(),
-            config.compiler
-        )
-        .to_lowercase();
+        let fingerprint = format!("{:016x}-winch-s{SCHEDULE_VERSION}", h.finish());
         if let Some(dir) = &config.cache_dir {
             std::fs::create_dir_all(dir)
                 .map_err(|e| VmError::Cache(format!("{}: {e}", dir.display())))?;
@@ -227,7 +209,6 @@ impl VmEngine {
                 tick: 0,
             }),
             idle: IdleInstances::default(),
-            compiler: config.compiler,
         })
     }
 
@@ -264,10 +245,6 @@ impl VmEngine {
     /// The ready module for `code_hash` if it is in the memory cache.
     pub fn cached(&self, code_hash: &H256) -> Option<Arc<Compiled>> {
         self.modules.lock().get(code_hash)
-    }
-
-    pub fn compiler(&self) -> Compiler {
-        self.compiler
     }
 
     /// Whether `code_hash` is compiled and in the memory cache.

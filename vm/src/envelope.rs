@@ -39,6 +39,11 @@ pub fn unwrap(data: &[u8]) -> Result<(&[u8], &[u8]), DeployError> {
         .checked_add(len)
         .filter(|e| *e <= data.len())
         .ok_or_else(|| bad("module length runs past the end of the data"))?;
+    // An empty module would create an account without code: not a
+    // contract, and not what anyone deploying meant.
+    if len == 0 {
+        return Err(bad("the envelope holds an empty module"));
+    }
     Ok((&data[8..end], &data[end..]))
 }
 
@@ -56,5 +61,6 @@ mod tests {
         let mut short = wrap(module);
         short.truncate(10);
         assert!(unwrap(&short).is_err());
+        assert!(unwrap(&wrap(b"")).is_err());
     }
 }

@@ -102,11 +102,6 @@ pub struct Frame {
     pub(crate) stack: Option<Global>,
     /// Chunks of memory host functions wrote (`instance.rs`).
     pub(crate) host_dirty: u64,
-    /// Pages grown and not yet paid for.
-    pub(crate) unpaid_pages: u64,
-    /// Growth is charged once the instance exists (initial pages are
-    /// charged before instantiating).
-    pub(crate) instantiated: bool,
     pub(crate) table_elements: usize,
 }
 
@@ -125,8 +120,6 @@ impl Frame {
             memory: None,
             stack: None,
             host_dirty: 0,
-            unpaid_pages: 0,
-            instantiated: false,
             table_elements: 0,
         }
     }
@@ -141,7 +134,6 @@ impl Frame {
         self.is_static = call.is_static;
         self.output.clear();
         self.return_data.clear();
-        self.unpaid_pages = 0;
     }
 
     pub(crate) fn tx(&mut self) -> &mut TxContext {
@@ -156,20 +148,13 @@ impl Frame {
 impl wasmtime::ResourceLimiter for Frame {
     fn memory_growing(
         &mut self,
-        current: usize,
+        _current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let pages = (desired / 65_536) as u64;
-        if pages > MAX_MEMORY_PAGES {
-            return Ok(false);
-        }
-        // Initial pages are charged at instantiation; growth is recorded
-        // here and charged at the next host call or the end of the frame.
-        if self.instantiated {
-            self.unpaid_pages += pages.saturating_sub((current / 65_536) as u64);
-        }
-        Ok(true)
+        // Initial pages are charged before instantiating, growth by the
+        // host function `memory.grow` is rewritten to, before it asks.
+        Ok((desired / 65_536) as u64 <= MAX_MEMORY_PAGES)
     }
 
     fn table_growing(
@@ -253,6 +238,26 @@ pub fn create2_address(sender: &Address, salt: &H256, creation_data: &[u8]) -> A
 /// Gas to deploy `module`: storing it and compiling it, per byte.
 pub fn deploy_cost(module_len: usize) -> u64 {
     (gas::CODE_DEPOSIT_BYTE + gas::COMPILE_BYTE) * module_len as u64
+}
+
+/// Runs `call` as a child of a frame whose stack height is `height` (the
+/// running frame's own counter for a contract, its entry height for a
+/// system contract), one call level deeper. Depth and stack base are put
+/// back afterwards, so the next child of the same parent starts from the
+/// parent's height, not from wherever a sibling's frames ended.
+pub(crate) fn run_child(
+    mut tx: Box<TxContext>,
+    call: Call,
+    gas: u64,
+    height: u32,
+) -> (Box<TxContext>, Result<FrameResult, StateError>) {
+    let (depth, base) = (tx.depth, tx.stack_base);
+    tx.depth += 1;
+    tx.stack_base = height;
+    let (mut tx, result) = run_frame(tx, call, gas);
+    tx.depth = depth;
+    tx.stack_base = base;
+    (tx, result)
 }
 
 /// Runs one frame. Fatal (database) errors end everything; every other
@@ -446,16 +451,10 @@ fn run_instance(
     };
     let run = func.call(&mut live.store, ());
     let store = &mut live.store;
-    // Pay for memory grown since the last host call.
-    let unpaid = std::mem::take(&mut store.data_mut().unpaid_pages);
-    let fuel = store.get_fuel().unwrap_or(0);
-    let owed = gas::gas_to_fuel(unpaid * gas::MEMORY_PAGE);
-    let fuel_left = fuel.checked_sub(owed);
-    let gas_left = fuel_left.map(|f| f / gas::FUEL_PER_GAS).unwrap_or(0);
+    let gas_left = store.get_fuel().unwrap_or(0) / gas::FUEL_PER_GAS;
     let frame = store.data_mut();
     let mut reusable = true;
     let outcome = match run {
-        Ok(()) if fuel_left.is_none() => Ok(FrameResult::fail(0, "out of gas")),
         Ok(()) => Ok(FrameResult {
             success: true,
             gas_left,
@@ -466,7 +465,7 @@ fn run_instance(
         Err(err) => match err.downcast::<Exit>() {
             Ok(Exit::Revert) => Ok(FrameResult {
                 success: false,
-                gas_left: if fuel_left.is_none() { 0 } else { gas_left },
+                gas_left,
                 output: std::mem::take(&mut frame.output),
                 error: None,
                 created: None,

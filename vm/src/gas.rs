@@ -77,11 +77,20 @@ pub const INSTANTIATE: u64 = 1_000;
 /// Each 64 KiB page of linear memory, initial or grown: between an
 /// untouched page (0.8 µs) and one written throughout (24 µs: sixteen page
 /// faults, then the reset); Ethereum charges 14,336 gas to expand memory
-/// by 64 KiB. wasmtime's
-/// per-page fuel field is one byte, too small for this, so the VM records
-/// growth as it happens and settles it at the next host call or at the end
-/// of the frame (the memory cap bounds what can be grown meanwhile).
+/// by 64 KiB. Initial pages are charged before instantiation, grown ones by
+/// the host function `memory.grow` runs as (`host/bulk.rs`) before they
+/// exist.
 pub const MEMORY_PAGE: u64 = 8_192;
+
+/// `memory.grow`, on top of its pages (a call into the host).
+pub const MEMORY_GROW_BASE: u64 = 2;
+
+/// `memory.fill` and `memory.copy` run on the host (`host/bulk.rs`): a
+/// fixed cost that covers the call into the host whatever the length, on
+/// top of the `call` the instrumentation turns them into.
+pub const MEMORY_BULK_BASE: u64 = 2;
+/// ... and fuel per byte filled or copied.
+pub const MEMORY_BULK_BYTE_FUEL: u64 = 1;
 
 /// Gas to read a storage slot, first time in the transaction or again.
 pub fn sload_cost(cold: bool) -> u64 {
@@ -145,23 +154,11 @@ pub fn operator_costs() -> OperatorCost {
     // table and the signature (7.9 ns).
     c.Call = 24;
     c.CallIndirect = 48;
-    c.MemoryGrow = 16;
-    c.TableGrow = 16;
-    // Bulk memory: a base cost, plus per byte/element (below).
-    c.MemoryCopy = 4;
-    c.MemoryFill = 4;
-    c.MemoryInit = 4;
-    c.TableCopy = 4;
-    c.TableFill = 4;
-    c.TableInit = 4;
-    c.variable.memory_copy_per_byte = 1;
-    c.variable.memory_fill_per_byte = 1;
-    c.variable.memory_init_per_byte = 1;
-    // Charged in gas by the VM instead (see MEMORY_PAGE).
-    c.variable.memory_grow_per_page = 0;
-    c.variable.table_copy_per_element = 1;
-    c.variable.table_fill_per_element = 1;
-    c.variable.table_init_per_element = 1;
-    c.variable.table_grow_per_element = 8;
+    // memory.fill, memory.copy and memory.grow never reach compiled code:
+    // the instrumentation turns them into calls of host functions that
+    // charge for their operands (MEMORY_BULK_*, MEMORY_GROW_BASE). The
+    // table instructions whose work grows with an operand, memory.init and
+    // data.drop are refused at deploy. Winch would meter only these fixed
+    // costs, so none of the per-byte (`c.variable`) costs apply.
     c
 }

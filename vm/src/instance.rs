@@ -161,7 +161,6 @@ impl Live {
         let frame = store.data_mut();
         frame.memory = Some(memory);
         frame.stack = stack;
-        frame.instantiated = true;
         Ok(Self {
             store,
             call,

@@ -20,9 +20,15 @@
 //! * before every store the chunk of its effective address is marked; a
 //!   store of up to 8 bytes can spill into the next chunk, which the reset
 //!   accounts for;
-//! * before `memory.fill`, `memory.copy` and `memory.init` every chunk of
-//!   the destination range is marked;
-//! * the host marks what host functions write (`host::write`).
+//! * the host marks what host functions write (`host::write`), including
+//!   `memory.fill` and `memory.copy`, which run on the host (below).
+//!
+//! And it makes every instruction whose work grows with an operand pay for
+//! that work before doing it. Winch meters a fixed fuel cost per
+//! instruction, so `memory.fill`, `memory.copy` and `memory.grow` become
+//! calls to host functions appended to the module's imports
+//! (`abi::INTERNAL_FUNCTIONS`), which charge per byte or per page first
+//! (`host::bulk`). The module's own functions move up by that many indices.
 //!
 //! Marks beyond bit 63 wrap (shifts are modulo 64): only instances of at
 //! most 128 KiB of memory are reused, where no store that succeeds can
@@ -42,7 +48,10 @@ use wasm_encoder::reencode::{Reencode, utils};
 use wasm_encoder::{ConstExpr, ExportKind, Function, GlobalType, Instruction, SectionId, ValType};
 use wasmparser::Operator;
 
-use crate::host::abi::{DIRTY_GLOBAL, GLOBAL_EXPORT_PREFIX, STACK_GLOBAL};
+use crate::host::abi::{
+    DIRTY_GLOBAL, GLOBAL_EXPORT_PREFIX, INTERNAL_FUNCTIONS, MEMORY_COPY, MEMORY_FILL, MEMORY_GROW,
+    MODULE, STACK_GLOBAL,
+};
 use crate::instance::DIRTY_CHUNK_SHIFT;
 use crate::limits::{FRAME_OVERHEAD_SLOTS, MAX_STACK_SLOTS};
 use crate::validate::{DeployError, ModuleInfo};
@@ -58,10 +67,50 @@ struct StackInstrumenter<'a> {
     /// Cost charged for a `call_indirect` of each type index.
     indirect_cost: HashMap<u32, u32>,
     global_emitted: bool,
+    imports_emitted: bool,
+    /// Type index of the first internal function's type (appended after
+    /// the module's types, one per internal function).
+    first_internal_type: u32,
 }
 
 impl Reencode for StackInstrumenter<'_> {
     type Error = DeployError;
+
+    fn function_index(
+        &mut self,
+        func: u32,
+    ) -> Result<u32, wasm_encoder::reencode::Error<DeployError>> {
+        Ok(if func < self.info.imported_funcs {
+            func
+        } else {
+            func + INTERNAL_FUNCTIONS.len() as u32
+        })
+    }
+
+    fn parse_type_section(
+        &mut self,
+        types: &mut wasm_encoder::TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        utils::parse_type_section(self, types, section)?;
+        for sig in INTERNAL_FUNCTIONS {
+            types.ty().function(
+                sig.params.iter().map(|t| val_type(*t)),
+                sig.results.iter().map(|t| val_type(*t)),
+            );
+        }
+        Ok(())
+    }
+
+    fn parse_import_section(
+        &mut self,
+        imports: &mut wasm_encoder::ImportSection,
+        section: wasmparser::ImportSectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        utils::parse_import_section(self, imports, section)?;
+        self.add_imports(imports);
+        Ok(())
+    }
 
     fn parse_global_section(
         &mut self,
@@ -80,6 +129,18 @@ impl Reencode for StackInstrumenter<'_> {
         _after: Option<SectionId>,
         before: Option<SectionId>,
     ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        // A module without imports gets an import section for the internal
+        // functions just before the first section that must follow it.
+        if !self.imports_emitted
+            && !matches!(
+                before,
+                Some(SectionId::Type | SectionId::Import | SectionId::Custom)
+            )
+        {
+            let mut imports = wasm_encoder::ImportSection::new();
+            self.add_imports(&mut imports);
+            module.section(&imports);
+        }
         // A module without globals gets a global section just before the
         // first section that must follow it.
         let follows_globals = match before {
@@ -144,13 +205,12 @@ impl Reencode for StackInstrumenter<'_> {
         let scratch = Scratch {
             addr: first,
             x: first + 1,
-            n: first + 2,
-            i64: first + 3,
-            f32: first + 4,
-            f64: first + 5,
+            i64: first + 2,
+            f32: first + 3,
+            f64: first + 4,
         };
         locals.extend([
-            (3, ValType::I32),
+            (2, ValType::I32),
             (1, ValType::I64),
             (1, ValType::F32),
             (1, ValType::F64),
@@ -173,14 +233,21 @@ impl Reencode for StackInstrumenter<'_> {
                 ),
                 _ => None,
             };
-            match writes(&op, &scratch) {
-                Some(Write::Store { offset, value }) => {
-                    self.mark_store(&mut f, &scratch, offset, value)
-                }
-                Some(Write::Range) => self.mark_range(&mut f, &scratch),
-                None => {}
+            if let Some(Write::Store { offset, value }) = writes(&op, &scratch) {
+                self.mark_store(&mut f, &scratch, offset, value);
             }
-            let instruction = self.instruction(op)?;
+            let internal = match &op {
+                Operator::MemoryFill { .. } => Some(MEMORY_FILL),
+                Operator::MemoryCopy { .. } => Some(MEMORY_COPY),
+                Operator::MemoryGrow { .. } => Some(MEMORY_GROW),
+                _ => None,
+            };
+            let instruction = match internal {
+                // Same operands and results as the instruction it replaces
+                // (a module has one memory, so its index is always 0).
+                Some(i) => Instruction::Call(self.info.imported_funcs + i),
+                None => self.instruction(op)?,
+            };
             match cost {
                 Some(cost) => {
                     self.enter(&mut f, cost);
@@ -201,7 +268,6 @@ impl Reencode for StackInstrumenter<'_> {
 struct Scratch {
     addr: u32,
     x: u32,
-    n: u32,
     i64: u32,
     f32: u32,
     f64: u32,
@@ -212,8 +278,6 @@ enum Write {
     /// A store at `address + offset`; `value` is the local that holds the
     /// stored value while the mark is computed.
     Store { offset: u64, value: u32 },
-    /// `memory.fill`, `memory.copy`, `memory.init`: `(dest, x, len)`.
-    Range,
 }
 
 fn writes(op: &Operator, s: &Scratch) -> Option<Write> {
@@ -233,9 +297,6 @@ fn writes(op: &Operator, s: &Scratch) -> Option<Write> {
         | Operator::I64Store32 { memarg } => store(memarg, s.i64),
         Operator::F32Store { memarg } => store(memarg, s.f32),
         Operator::F64Store { memarg } => store(memarg, s.f64),
-        Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
-            Some(Write::Range)
-        }
         _ => None,
     }
 }
@@ -252,6 +313,18 @@ fn add_globals(globals: &mut wasm_encoder::GlobalSection) {
 }
 
 impl StackInstrumenter<'_> {
+    /// Appends the internal host functions to an import section.
+    fn add_imports(&mut self, imports: &mut wasm_encoder::ImportSection) {
+        for (i, sig) in INTERNAL_FUNCTIONS.iter().enumerate() {
+            imports.import(
+                MODULE,
+                sig.name,
+                wasm_encoder::EntityType::Function(self.first_internal_type + i as u32),
+            );
+        }
+        self.imports_emitted = true;
+    }
+
     fn enter(&self, f: &mut Function, cost: u32) {
         let g = self.stack_global;
         f.instruction(&Instruction::GlobalGet(g))
@@ -286,39 +359,6 @@ impl StackInstrumenter<'_> {
             .instruction(&Instruction::I64Or)
             .instruction(&Instruction::GlobalSet(self.dirty_global))
             .instruction(&Instruction::LocalGet(value));
-    }
-
-    /// `[dest x len] -> [dest x len]`, marking the chunks `dest >> shift`
-    /// through `(dest + len - 1) >> shift`: the bits
-    /// `(2 << hi) - (1 << lo)`, which is right even for `hi = 63` (the
-    /// shift wraps to 0) and marks too much, harmlessly, when `len` is 0.
-    fn mark_range(&self, f: &mut Function, s: &Scratch) {
-        let chunk = |f: &mut Function| {
-            f.instruction(&Instruction::I32Const(DIRTY_CHUNK_SHIFT as i32))
-                .instruction(&Instruction::I32ShrU)
-                .instruction(&Instruction::I64ExtendI32U);
-        };
-        f.instruction(&Instruction::LocalSet(s.n))
-            .instruction(&Instruction::LocalSet(s.x))
-            .instruction(&Instruction::LocalTee(s.addr))
-            .instruction(&Instruction::GlobalGet(self.dirty_global))
-            .instruction(&Instruction::I64Const(2))
-            .instruction(&Instruction::LocalGet(s.addr))
-            .instruction(&Instruction::LocalGet(s.n))
-            .instruction(&Instruction::I32Add)
-            .instruction(&Instruction::I32Const(1))
-            .instruction(&Instruction::I32Sub);
-        chunk(f);
-        f.instruction(&Instruction::I64Shl)
-            .instruction(&Instruction::I64Const(1))
-            .instruction(&Instruction::LocalGet(s.addr));
-        chunk(f);
-        f.instruction(&Instruction::I64Shl)
-            .instruction(&Instruction::I64Sub)
-            .instruction(&Instruction::I64Or)
-            .instruction(&Instruction::GlobalSet(self.dirty_global))
-            .instruction(&Instruction::LocalGet(s.x))
-            .instruction(&Instruction::LocalGet(s.n));
     }
 
     fn leave(&self, f: &mut Function, cost: u32) {
@@ -359,10 +399,23 @@ pub fn instrument(code: &[u8], info: &ModuleInfo) -> Result<Vec<u8>, DeployError
         next_body: 0,
         indirect_cost,
         global_emitted: false,
+        imports_emitted: false,
+        first_internal_type: info.type_canon.len() as u32,
     };
     let mut module = wasm_encoder::Module::new();
     reencoder
         .parse_core_module(&mut module, wasmparser::Parser::new(0), code)
         .map_err(|e| DeployError::Malformed(format!("instrumentation failed: {e}")))?;
     Ok(module.finish())
+}
+
+fn val_type(t: wasmparser::ValType) -> ValType {
+    match t {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        // Internal functions take and return numbers only.
+        _ => ValType::I32,
+    }
 }

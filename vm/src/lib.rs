@@ -29,7 +29,7 @@ use std::sync::Arc;
 use orac_primitives::{Address, Bytes, U256};
 use orac_state::{Overlay, StateError};
 
-pub use engine::{Compiler, VmConfig, VmEngine, VmError};
+pub use engine::{VmConfig, VmEngine, VmError};
 pub use exec::{BlockEnv, FrameResult, TxEnv, create_address, create2_address};
 pub use system::{SystemCall, SystemContract, SystemExit, Systems};
 pub use validate::{DeployError, ModuleInfo};

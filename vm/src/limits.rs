@@ -86,23 +86,54 @@ pub const MAX_CALL_DEPTH: usize = 64;
 
 /// Budget of the deterministic stack-height counter for one transaction,
 /// shared by every frame of every nested call, in slots. A frame costs
-/// `FRAME_OVERHEAD_SLOTS + params + locals + max operand stack`. Exceeding
-/// it traps at the same instruction on every machine; wasmtime's own
-/// (machine-dependent) stack check is set far above what this allows.
+/// `FRAME_OVERHEAD_SLOTS + params + locals + max operand stack` (computed
+/// at deploy by `validate.rs`). Exceeding it traps at the same instruction
+/// on every machine with "stack limit exceeded": whether a call is too
+/// deep is decided by this counter alone.
 pub const MAX_STACK_SLOTS: u32 = 256 * 1024;
 
 /// Slots charged per frame on top of its values: return address, frame
-/// pointer, saved registers and spill space.
+/// pointer, the two VM-context pointers Winch keeps in every frame, the
+/// instrumentation's five scratch locals, and alignment.
 pub const FRAME_OVERHEAD_SLOTS: u32 = 16;
 
-/// wasmtime's per-store wasm stack limit. Measured frames use at most 16
-/// bytes per slot (see `deep_recursion_hits_the_deterministic_limit`), so
-/// `MAX_STACK_SLOTS` × 16 = 4 MiB; this leaves a 4× margin.
-pub const WASM_STACK_BYTES: usize = 16 * 1024 * 1024;
+/// Native stack bytes one slot stands for: an upper bound of what Winch
+/// (the consensus compiler, `engine.rs`) puts in a frame per local or
+/// operand-stack value. Winch gives each local a fixed frame slot of its
+/// own size (4 or 8 bytes; no SIMD), spills operand-stack values to 8-byte
+/// slots, and at a call holds at most the spilled operands plus an
+/// argument and results area, each no larger than the operand stack
+/// itself: at most 16 bytes per slot. Cranelift could not be bounded so:
+/// its frames grow with the values live across control-flow merges
+/// (`engine.rs`). `vm-adversary --sections stack` measures the worst ratio
+/// over generated frame shapes (docs/gas.md, "Stack");
+/// `deep_recursion_hits_the_deterministic_limit` (vm/tests/stack.rs) runs
+/// the worst ones at the counter's limit.
+pub const BYTES_PER_SLOT: usize = 16;
 
-/// Native stack of the threads that run contracts: room for the wasm frames
-/// of one store plus `MAX_CALL_DEPTH` levels of host frames.
-pub const EXECUTION_THREAD_STACK: usize = 256 * 1024 * 1024;
+/// wasmtime's own per-store stack limit: what the counter allows, plus
+/// slack for the entry trampoline. Each nested call is a new store with a
+/// new window of this size, but the counter is shared, so all windows
+/// together hold at most `MAX_STACK_SLOTS × BYTES_PER_SLOT` bytes of wasm
+/// frames. Set this tight on purpose: if the bound above ever failed,
+/// wasmtime would trap ("native stack exhausted", machine-dependent and so
+/// a consensus bug the tests look for) long before the thread could
+/// overflow.
+pub const WASM_STACK_BYTES: usize = MAX_STACK_SLOTS as usize * BYTES_PER_SLOT + 64 * 1024;
+
+/// Native stack of the host frames of one call level (a host call, the
+/// message, compiling a module a `create` deploys, entering the next
+/// store): measured under 8 KiB per level in a debug build and ~320 KiB
+/// for a compile; this allows 1 MiB.
+pub const HOST_STACK_PER_LEVEL: usize = 1024 * 1024;
+
+/// Native stack of the threads that run contracts: every level's wasmtime
+/// window full plus its host frames, so that even if the counter's bound
+/// were wrong no contract could overflow the thread (that aborts the
+/// process). It is virtual memory, committed only as it is used: a
+/// transaction at the counter's limit touches about 4 MiB.
+pub const EXECUTION_THREAD_STACK: usize =
+    MAX_CALL_DEPTH * (WASM_STACK_BYTES + HOST_STACK_PER_LEVEL);
 
 /// Bytes of return data a call may produce, and of revert data.
 pub const MAX_RETURN_DATA: usize = 1024 * 1024;

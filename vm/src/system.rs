@@ -20,9 +20,9 @@ use std::sync::Arc;
 use orac_primitives::{Address, H256, Log, U256};
 use orac_state::StateError;
 
-use crate::exec::{BlockEnv, Call, FrameResult, TxContext, TxEnv, run_frame};
+use crate::exec::{BlockEnv, Call, FrameResult, TxContext, TxEnv, run_child};
 use crate::gas;
-use crate::limits::MAX_LOG_DATA;
+use crate::limits::{FRAME_OVERHEAD_SLOTS, MAX_LOG_DATA, MAX_STACK_SLOTS};
 
 /// A contract implemented in the node.
 pub trait SystemContract: Send + Sync + 'static {
@@ -80,6 +80,9 @@ pub struct SystemCall {
     value: U256,
     input: Arc<[u8]>,
     is_static: bool,
+    /// Stack height of this frame: its caller's, plus a frame's overhead
+    /// for the native code (its sub-calls stack on top of it).
+    height: u32,
 }
 
 impl SystemCall {
@@ -218,12 +221,12 @@ impl SystemCall {
             is_static: self.is_static,
             deploy: None,
         };
-        let Some(mut tx) = self.tx.take() else {
+        let Some(tx) = self.tx.take() else {
             return Err(SystemExit::OutOfGas);
         };
-        tx.depth += 1;
-        let (mut tx, result) = run_frame(tx, frame, budget);
-        tx.depth -= 1;
+        // Every sub-call starts from this frame's own height, whatever an
+        // earlier sub-call (say, one subscriber's callback) left behind.
+        let (tx, result) = run_child(tx, frame, budget, self.height);
         self.tx = Some(tx);
         let result = result?;
         self.gas += result.gas_left;
@@ -257,7 +260,20 @@ pub(crate) fn run_system(
     contract: Arc<dyn SystemContract>,
     gas: u64,
 ) -> (Box<TxContext>, Result<FrameResult, StateError>) {
+    let height = tx.stack_base.saturating_add(FRAME_OVERHEAD_SLOTS);
+    if height > MAX_STACK_SLOTS {
+        return (
+            tx,
+            Ok(FrameResult {
+                success: false,
+                gas_left: 0,
+                error: Some("stack limit exceeded".into()),
+                ..Default::default()
+            }),
+        );
+    }
     let mut sys = SystemCall {
+        height,
         tx: Some(tx),
         gas,
         address: call.address,

@@ -73,9 +73,9 @@ pub struct ModuleInfo {
     /// the state a message can leave behind in its instance.
     pub mutable_globals: Vec<u32>,
     /// Whether resetting memory and the mutable globals returns an instance
-    /// to exactly its state after instantiation: no passive data or element
-    /// segments (whose dropped state cannot be reset) and no instruction
-    /// that changes a table.
+    /// to exactly its state after instantiation: no instruction that
+    /// changes a table (passive segments, whose dropped state could not be
+    /// reset, are refused outright).
     pub resettable: bool,
 }
 
@@ -121,7 +121,6 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     let mut module_weight = 0u64;
     let mut allocs = FuncValidatorAllocations::default();
     let mut defined_index = 0u32;
-    let mut passive_segments = false;
     let mut mutates_tables = false;
 
     for payload in Parser::new(0).parse_all(code) {
@@ -251,7 +250,9 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 }
                 for e in s.clone() {
                     if matches!(e.map_err(malformed)?.kind, ElementKind::Passive) {
-                        passive_segments = true;
+                        return Err(DeployError::Unsupported(
+                            "passive element segments (table.init is not supported)".into(),
+                        ));
                     }
                 }
             }
@@ -261,7 +262,9 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 }
                 for d in s.clone() {
                     if matches!(d.map_err(malformed)?.kind, DataKind::Passive) {
-                        passive_segments = true;
+                        return Err(DeployError::Unsupported(
+                            "passive data segments (memory.init is not supported)".into(),
+                        ));
                     }
                 }
             }
@@ -318,12 +321,23 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                             br_targets += n;
                             br_squares += u64::from(n) * u64::from(n);
                         }
-                        Operator::TableSet { .. }
-                        | Operator::TableGrow { .. }
+                        Operator::TableSet { .. } => mutates_tables = true,
+                        // Work proportional to an operand, which Winch does
+                        // not meter (and rustc never emits these): refused
+                        // rather than priced. memory.fill/copy/grow are
+                        // routed through metered host functions instead.
+                        Operator::TableGrow { .. }
                         | Operator::TableFill { .. }
                         | Operator::TableCopy { .. }
                         | Operator::TableInit { .. }
-                        | Operator::ElemDrop { .. } => mutates_tables = true,
+                        | Operator::ElemDrop { .. }
+                        | Operator::MemoryInit { .. }
+                        | Operator::DataDrop { .. } => {
+                            return Err(DeployError::Unsupported(format!(
+                                "instruction {} (at byte {offset})",
+                                operator_name(&op)
+                            )));
+                        }
                         _ => {}
                     }
                     v.op(offset, &op).map_err(malformed)?;
@@ -377,7 +391,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     info.call_index =
         call_export.ok_or(DeployError::MissingExport("call (the message entry point)"))?;
     info.deploy_index = deploy_export;
-    info.resettable = !passive_segments && !mutates_tables;
+    info.resettable = !mutates_tables;
     for index in std::iter::once(info.call_index).chain(info.deploy_index) {
         let ty = info.func_types.get(index as usize).copied();
         let empty = ty
@@ -390,4 +404,18 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
         }
     }
     Ok(info)
+}
+
+/// The text-format name of an instruction, for error messages.
+fn operator_name(op: &Operator) -> &'static str {
+    match op {
+        Operator::TableGrow { .. } => "table.grow",
+        Operator::TableFill { .. } => "table.fill",
+        Operator::TableCopy { .. } => "table.copy",
+        Operator::TableInit { .. } => "table.init",
+        Operator::ElemDrop { .. } => "elem.drop",
+        Operator::MemoryInit { .. } => "memory.init",
+        Operator::DataDrop { .. } => "data.drop",
+        _ => "this instruction",
+    }
 }

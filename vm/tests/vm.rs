@@ -2,161 +2,13 @@
 //! hostile contracts, and the deploy-time rules. Contracts are WAT
 //! (tests/tool.wat is a multi-tool dispatching on its first calldata byte).
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
-
-use orac_primitives::{Account, Address, Bytes, H256, PrivateKey, U256, keccak256};
-use orac_state::{Overlay, StateError, StateReader};
+use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
 use orac_vm::envelope;
 use orac_vm::limits::{MAX_CALL_DEPTH, MAX_MEMORY_PAGES};
-use orac_vm::{
-    BlockEnv, Compiler, FrameResult, TxEnv, Vm, VmConfig, create_address, create2_address,
-};
+use orac_vm::{Vm, VmConfig, create_address, create2_address};
 
-static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unwrap());
-
-fn tool() -> Vec<u8> {
-    wat::parse_str(include_str!("tool.wat")).unwrap()
-}
-
-struct Mem(HashMap<Address, Account>);
-
-impl StateReader for Mem {
-    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
-        Ok(self.0.get(a).cloned())
-    }
-    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
-        Ok(H256::zero())
-    }
-    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
-        Ok(Bytes::new())
-    }
-}
-
-const ALICE: Address = Address::repeat_byte(0xa1);
-const GAS: u64 = 10_000_000;
-
-fn env() -> TxEnv {
-    TxEnv {
-        block: BlockEnv {
-            number: 7,
-            timestamp: 1_700_000_000,
-            coinbase: Address::repeat_byte(0xcb),
-            base_fee: U256::from(1_000_000_000u64),
-            gas_limit: 30_000_000,
-            chain_id: 31337,
-            prev_randao: H256::repeat_byte(0x5e),
-        },
-        origin: ALICE,
-        gas_price: U256::from(2_000_000_000u64),
-    }
-}
-
-/// A world with Alice funded, and helpers to deploy and call.
-struct World {
-    state: Overlay,
-    vm: Vm,
-    nonce: u64,
-}
-
-impl World {
-    fn new() -> Self {
-        Self::with_vm(VM.clone())
-    }
-
-    fn with_vm(vm: Vm) -> Self {
-        let alice = Account {
-            balance: U256::from(10u64).pow(U256::from(21)),
-            ..Default::default()
-        };
-        Self {
-            state: Overlay::new(Arc::new(Mem(HashMap::from([(ALICE, alice)])))),
-            vm,
-            nonce: 0,
-        }
-    }
-
-    fn deploy_with(&mut self, module: &[u8], args: &[u8], value: u64) -> (Address, FrameResult) {
-        let address = create_address(&ALICE, self.nonce);
-        self.nonce += 1;
-        let mut data = envelope::wrap(module);
-        data.extend_from_slice(args);
-        let vm = self.vm.clone();
-        let state = &mut self.state;
-        // Deploying a large module costs tens of millions of gas.
-        let r = orac_vm::on_execution_stack(|| {
-            vm.create(
-                state,
-                env(),
-                ALICE,
-                address,
-                U256::from(value),
-                &data,
-                100_000_000,
-            )
-            .unwrap()
-        });
-        (address, r)
-    }
-
-    fn deploy(&mut self) -> Address {
-        let (a, r) = self.deploy_with(&tool(), &[], 0);
-        assert!(r.success, "deploy failed: {:?}", r.error);
-        a
-    }
-
-    fn call_with(&mut self, to: Address, input: &[u8], value: u64, gas: u64) -> FrameResult {
-        let vm = self.vm.clone();
-        let state = &mut self.state;
-        orac_vm::on_execution_stack(|| {
-            vm.call(
-                state,
-                env(),
-                ALICE,
-                to,
-                U256::from(value),
-                input,
-                gas,
-                false,
-            )
-            .unwrap()
-        })
-    }
-
-    fn call(&mut self, to: Address, input: &[u8]) -> FrameResult {
-        self.call_with(to, input, 0, GAS)
-    }
-
-    fn slot(&mut self, a: Address, key: H256) -> H256 {
-        self.state.storage(&a, &key).unwrap()
-    }
-}
-
-fn word(b: u8) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    w[31] = b;
-    w
-}
-
-fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
-    let mut v = vec![code];
-    for r in rest {
-        v.extend_from_slice(r);
-    }
-    v
-}
-
-fn call_op(to: Address, value: u64, gas: i64, data: &[u8]) -> Vec<u8> {
-    op(
-        7,
-        &[
-            to.as_bytes(),
-            &U256::from(value).to_big_endian(),
-            &gas.to_le_bytes(),
-            data,
-        ],
-    )
-}
+mod common;
+use common::*;
 
 #[test]
 fn deploy_runs_the_constructor_and_storage_round_trips() {
@@ -535,9 +387,8 @@ fn deploy_rules() {
 #[test]
 fn results_do_not_depend_on_the_code_cache() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |compiler: Compiler| {
+    let run = || {
         let vm = Vm::new(&VmConfig {
-            compiler,
             cache_dir: Some(dir.path().to_path_buf()),
         })
         .unwrap();
@@ -557,12 +408,12 @@ fn results_do_not_depend_on_the_code_cache() {
         }
         out
     };
-    let cold = run(Compiler::Cranelift);
+    let cold = run();
     assert!(
         std::fs::read_dir(dir.path()).unwrap().count() > 0,
         "artifacts were cached"
     );
-    let warm = run(Compiler::Cranelift);
+    let warm = run();
     assert_eq!(cold, warm);
 }
 
@@ -570,7 +421,6 @@ fn results_do_not_depend_on_the_code_cache() {
 fn a_damaged_cache_entry_is_recompiled_not_run() {
     let dir = tempfile::tempdir().unwrap();
     let config = VmConfig {
-        compiler: Compiler::Cranelift,
         cache_dir: Some(dir.path().to_path_buf()),
     };
     {

@@ -10,7 +10,7 @@
 //! with an empty body is the baseline: ns and gas of the item = (body run)
 //! − (empty run), divided by N. Medians of several runs after a warm-up.
 //!
-//! `cargo run --release -p orac-bench --bin calibrate [-- --compiler winch]`
+//! `cargo run --release -p orac-bench --bin calibrate`
 
 #[path = "../vmkit.rs"]
 mod vmkit;
@@ -27,15 +27,12 @@ use orac_primitives::{
     Account, Address, Bytes, H256, Header, RecoveredTx, Transaction, TxType, U256, keccak256,
 };
 use orac_state::{Overlay, SharedReader};
-use orac_vm::{Compiler, Vm, VmConfig, gas};
+use orac_vm::{Vm, VmConfig, gas};
 use vmkit::*;
 
 #[derive(Parser)]
 #[command(about = "orac gas-schedule calibration: ns per gas of WebAssembly and host functions")]
 struct Args {
-    /// winch or cranelift.
-    #[arg(long, default_value = "cranelift")]
-    compiler: String,
     /// Measured runs per item (after one warm-up); medians are reported.
     #[arg(long, default_value_t = 7)]
     runs: usize,
@@ -1003,19 +1000,11 @@ fn items(scale: f64, tmp: &std::path::Path) -> Vec<Item> {
 
 fn main() {
     let args = Args::parse();
-    let compiler = match args.compiler.as_str() {
-        "winch" => Compiler::Winch,
-        _ => Compiler::Cranelift,
-    };
-    let vm = Vm::new(&VmConfig {
-        compiler,
-        cache_dir: None,
-    })
-    .expect("engine");
+    let vm = Vm::new(&VmConfig::default()).expect("engine");
     let tmp = tempfile::tempdir().expect("tmp");
     let items = items(args.scale, tmp.path());
     println!(
-        "orac gas calibration ({compiler:?}; FUEL_PER_GAS = {}; {} runs per item after a warm-up, medians)",
+        "orac gas calibration (FUEL_PER_GAS = {}; {} runs per item after a warm-up, medians)",
         gas::FUEL_PER_GAS,
         args.runs
     );

@@ -5,8 +5,8 @@
 //!    `RecoveredTx`s, and bare `Vm::call`) against revm (`transact_commit`
 //!    on an in-memory `CacheDB`), the same transfers among the same accounts;
 //! 2. a compute-heavy call (64-bit integer mix + keccak loop): orac vs revm;
-//! 3. compile time per KB, Cranelift and Winch, for the contracts, a larger
-//!    generated module, and "JIT bomb" shapes that pass the deploy limits;
+//! 3. compile time per KB for the contracts, a larger generated module,
+//!    and "JIT bomb" shapes (vm-adversary searches for worse ones);
 //! 4. cached instantiation: store + instantiate, and a whole empty call.
 //!
 //! `cargo run --release -p orac-bench --bin vm-bench [-- --help]`
@@ -24,7 +24,7 @@ use clap::Parser;
 use orac_chain::executor::execute_transaction;
 use orac_primitives::{Address, Bytes, H256, RecoveredTx, Transaction, TxType, U256};
 use orac_state::Overlay;
-use orac_vm::{Compiler, Vm, VmConfig};
+use orac_vm::{Vm, VmConfig};
 use vmkit::*;
 use wasmgen::*;
 
@@ -47,13 +47,12 @@ struct Args {
     /// Sections to run, comma-separated: token, compute, compile, instantiate.
     #[arg(long, default_value = "token,compute,compile,instantiate")]
     sections: String,
-    /// Also compile the shapes that do not fit a 30M-gas deploy transaction
-    /// (one takes minutes with Cranelift).
+    /// Also compile the shapes that do not fit a 30M-gas deploy transaction.
     #[arg(long)]
     extreme: bool,
     /// Instead of the compile section's shapes, compile one
     /// "br_table to DEPTH nested blocks with LOCALS live locals" module per
-    /// value (e.g. --bomb 4096,1024 --bomb 2048,2047), Cranelift only.
+    /// value (e.g. --bomb 4096,1024 --bomb 2048,2047).
     #[arg(long)]
     bomb: Vec<String>,
 }
@@ -98,19 +97,8 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn vm_with(compiler: Compiler) -> Vm {
-    Vm::new(&VmConfig {
-        compiler,
-        cache_dir: None,
-    })
-    .expect("engine")
-}
-
-fn compiler_name(c: Compiler) -> &'static str {
-    match c {
-        Compiler::Cranelift => "Cranelift",
-        Compiler::Winch => "Winch",
-    }
+fn vm() -> Vm {
+    Vm::new(&VmConfig::default()).expect("engine")
 }
 
 // ---------------------------------------------------------------------------
@@ -489,30 +477,25 @@ fn revm_run(load: &TokenLoad) -> (f64, u64) {
 fn token(args: &Args) {
     println!("\n== 1. token transfers: transfer(address,uint256), 2 SLOAD + 2 SSTORE + LOG3 each");
     let load = TokenLoad::new(args.transfers, args.accounts);
-    let cranelift = vm_with(Compiler::Cranelift);
-    let winch = vm_with(Compiler::Winch);
+    let vm = vm();
     let mut rows: Vec<(String, Vec<f64>, u64)> = vec![
-        ("orac  execute_transaction, Cranelift".into(), vec![], 0),
-        ("orac  Vm::call,            Cranelift".into(), vec![], 0),
-        ("orac  execute_transaction, Winch".into(), vec![], 0),
+        ("orac  execute_transaction".into(), vec![], 0),
+        ("orac  Vm::call".into(), vec![], 0),
         ("revm  transact_commit (CacheDB)".into(), vec![], 0),
     ];
     for round in 0..=args.runs {
         // Interleaved, so drift (thermal, other load) hits every row alike.
-        let (a, ga) = orac_executor_run(&cranelift, &load);
-        let b = orac_vm_call_run(&cranelift, &load);
-        let (c, gc) = orac_executor_run(&winch, &load);
+        let (a, ga) = orac_executor_run(&vm, &load);
+        let b = orac_vm_call_run(&vm, &load);
         let (d, gd) = revm_run(&load);
         if round == 0 {
             rows[0].2 = ga;
-            rows[2].2 = gc;
-            rows[3].2 = gd;
+            rows[2].2 = gd;
             continue; // warm-up
         }
         rows[0].1.push(a);
         rows[1].1.push(b);
-        rows[2].1.push(c);
-        rows[3].1.push(d);
+        rows[2].1.push(d);
     }
     println!(
         "  {:<40} {:>12} {:>12} {:>12} {:>10}",
@@ -544,18 +527,14 @@ fn token(args: &Args) {
             );
         }
     }
-    let revm = median(&rows[3].1);
+    let revm = median(&rows[2].1);
     println!(
-        "  ratio orac/revm (execute_transaction, Cranelift): {:.2}",
+        "  ratio orac/revm (execute_transaction): {:.2}",
         median(&rows[0].1) / revm
     );
     println!(
-        "  ratio orac/revm (Vm::call, Cranelift):            {:.2}",
+        "  ratio orac/revm (Vm::call):            {:.2}",
         median(&rows[1].1) / revm
-    );
-    println!(
-        "  ratio orac/revm (execute_transaction, Winch):     {:.2}",
-        median(&rows[2].1) / revm
     );
     println!(
         "  ({} runs after a warm-up; each run: fresh state, deploy + {} setup transfers untimed, then the {} timed transfers; final balances checked on both sides)",
@@ -577,8 +556,8 @@ fn compute(args: &Args) {
     let input = work_input(args.compute_n);
     let mut results: Vec<(String, f64, u64)> = Vec::new();
     let mut outputs = Vec::new();
-    for compiler in [Compiler::Cranelift, Compiler::Winch] {
-        let vm = vm_with(compiler);
+    {
+        let vm = vm();
         let mut base = MemState::default();
         base.install(contract, COMPUTE_WASM);
         let base = Arc::new(base);
@@ -597,11 +576,7 @@ fn compute(args: &Args) {
             }
             times.push(s);
         }
-        results.push((
-            format!("orac {}", compiler_name(compiler)),
-            median(&times),
-            gas,
-        ));
+        results.push(("orac".into(), median(&times), gas));
     }
     {
         let mut e = evm::new(&[me], true);
@@ -650,11 +625,9 @@ fn compute(args: &Args) {
             s * 1e9 / *gas as f64
         );
     }
-    let revm = results[2].1;
     println!(
-        "  ratio orac/revm (calls/s): Cranelift {:.1}, Winch {:.1}",
-        revm / results[0].1,
-        revm / results[1].1
+        "  ratio orac/revm (calls/s): {:.1}",
+        results[1].1 / results[0].1
     );
 }
 
@@ -701,31 +674,27 @@ fn compile(extreme: bool) {
         "\n== 3. compile time (validate + instrument + compile + link, i.e. Vm::precompile; median of 5, or 1 run if > 2 s)"
     );
     let shapes = shapes(extreme);
-    let cranelift = vm_with(Compiler::Cranelift);
-    let winch = vm_with(Compiler::Winch);
+    let vm = vm();
     println!(
-        "  {:<52} {:>8} {:>11} {:>9} {:>11} {:>9} {:>10} {:>12}",
-        "module", "KB", "Cranelift", "ms/KB", "Winch", "ms/KB", "front ms", "deploy tx gas"
+        "  {:<52} {:>8} {:>11} {:>9} {:>10} {:>12}",
+        "module", "KB", "compile", "ms/KB", "front ms", "deploy tx gas"
     );
-    let mut ordinary = [(0.0, 0.0); 2];
-    let mut worst: [(f64, &str, f64); 2] = [(0.0, "", 0.0); 2];
+    let mut ordinary = (0.0, 0.0);
+    let mut worst: (f64, &str, f64) = (0.0, "", 0.0);
     for s in &shapes {
         if let Err(e) = orac_vm::validate::validate(&s.code) {
             println!("  {:<52} refused at deploy: {e}", s.name);
             continue;
         }
         let kb = s.code.len() as f64 / 1024.0;
-        let c = compile_time(&cranelift, &s.code);
-        let w = compile_time(&winch, &s.code);
+        let c = compile_time(&vm, &s.code);
         let gas = deploy_tx_gas(&s.code);
         println!(
-            "  {:<52} {:>8.1} {:>8.1} ms {:>9.2} {:>8.1} ms {:>9.2} {:>10.1} {:>12}",
+            "  {:<52} {:>8.1} {:>8.1} ms {:>9.2} {:>10.1} {:>12}",
             s.name,
             kb,
             c.total * 1e3,
             c.total * 1e3 / kb,
-            w.total * 1e3,
-            w.total * 1e3 / kb,
             c.front * 1e3,
             format!(
                 "{}{}",
@@ -733,25 +702,21 @@ fn compile(extreme: bool) {
                 if gas > BLOCK_GAS_LIMIT { "*" } else { "" }
             )
         );
-        for (i, t) in [c.total, w.total].into_iter().enumerate() {
-            if s.ordinary {
-                ordinary[i].0 += t;
-                ordinary[i].1 += kb;
-            } else if t > worst[i].0 {
-                worst[i] = (t, &s.name, kb);
-            }
+        if s.ordinary {
+            ordinary.0 += c.total;
+            ordinary.1 += kb;
+        } else if c.total > worst.0 {
+            worst = (c.total, &s.name, kb);
         }
     }
-    for (i, name) in ["Cranelift", "Winch"].iter().enumerate() {
-        println!(
-            "  {name}: ordinary code {:.2} ms/KB (contracts + generated module together); worst shape: {} ({:.1} KB) {:.0} ms = {:.2} ms/KB",
-            ordinary[i].0 * 1e3 / ordinary[i].1,
-            worst[i].1,
-            worst[i].2,
-            worst[i].0 * 1e3,
-            worst[i].0 * 1e3 / worst[i].2
-        );
-    }
+    println!(
+        "  ordinary code {:.2} ms/KB (contracts + generated module together); worst shape: {} ({:.1} KB) {:.0} ms = {:.2} ms/KB",
+        ordinary.0 * 1e3 / ordinary.1,
+        worst.1,
+        worst.2,
+        worst.0 * 1e3,
+        worst.0 * 1e3 / worst.2
+    );
     println!(
         "  (* = the deploy transaction needs more than a 30M-gas block. Deploy tx gas = intrinsic + (CODE_DEPOSIT_BYTE + COMPILE_BYTE) x bytes = {} gas/byte; COMPILE_BYTE alone is {} gas/byte)",
         orac_vm::gas::CODE_DEPOSIT_BYTE + orac_vm::gas::COMPILE_BYTE,
@@ -760,10 +725,8 @@ fn compile(extreme: bool) {
 }
 
 fn explore_bombs(specs: &[String]) {
-    println!(
-        "\n== br_table JIT bombs, Cranelift (validate + instrument + compile + link, one run each)"
-    );
-    let vm = vm_with(Compiler::Cranelift);
+    println!("\n== br_table JIT bombs (validate + instrument + compile + link, one run each)");
+    let vm = vm();
     for spec in specs {
         let (d, l) = spec
             .split_once(',')
@@ -838,18 +801,15 @@ impl wasmtime::ResourceLimiter for Host {
 /// orac's engine configuration (pooling allocator, fuel, ...) with every
 /// host function defined as a no-op, and `code` validated, instrumented and
 /// compiled as the VM does.
-fn bare_instance_pre(
-    compiler: Compiler,
-    code: &[u8],
-) -> (wasmtime::Engine, wasmtime::InstancePre<Host>) {
-    bare_instance_pre_with(orac_vm::engine::engine_config(compiler), code)
+fn bare_instance_pre(code: &[u8]) -> (wasmtime::Engine, wasmtime::InstancePre<Host>) {
+    bare_instance_pre_with(orac_vm::engine::engine_config(), code)
 }
 
 /// orac's engine configuration with `keep` bytes of each linear memory
 /// reset with memset instead of madvise when an instance is freed (0: all
 /// madvise, wasmtime's default; orac's own choice is in vm/src/engine.rs).
-fn config_keep_resident(compiler: Compiler, keep: usize) -> wasmtime::Config {
-    let mut c = orac_vm::engine::engine_config(compiler);
+fn config_keep_resident(keep: usize) -> wasmtime::Config {
+    let mut c = orac_vm::engine::engine_config();
     c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
         orac_vm::engine::pooling_config(keep),
     ));
@@ -868,7 +828,10 @@ fn bare_instance_pre_with(
         "i64" => ValType::I64,
         other => panic!("unexpected host ABI type {other}"),
     };
-    for sig in orac_vm::host::abi::HOST_FUNCTIONS {
+    for sig in orac_vm::host::abi::HOST_FUNCTIONS
+        .iter()
+        .chain(orac_vm::host::abi::INTERNAL_FUNCTIONS)
+    {
         let f = FuncType::new(
             &engine,
             sig.params.iter().map(|t| ty(t)),
@@ -933,12 +896,12 @@ fn instantiate() {
         ("generated 560-function module", &big),
     ];
     println!(
-        "  {:<34} {:>10} {:>12} {:>22} {:>18}",
-        "module", "KB", "compiler", "store+instantiate µs", "+ entry call µs"
+        "  {:<34} {:>10} {:>22} {:>18}",
+        "module", "KB", "store+instantiate µs", "+ entry call µs"
     );
     for (name, code) in modules {
-        for compiler in [Compiler::Cranelift, Compiler::Winch] {
-            let (engine, pre) = bare_instance_pre(compiler, code);
+        {
+            let (engine, pre) = bare_instance_pre(code);
             let inst = per_iter_us(15, 2_000, || {
                 let mut store = wasmtime::Store::new(&engine, Host { memory_pages: 0 });
                 store.limiter(|h| h);
@@ -962,10 +925,9 @@ fn instantiate() {
                 }
             });
             println!(
-                "  {:<34} {:>10.1} {:>12} {:>22.2} {:>18}",
+                "  {:<34} {:>10.1} {:>22.2} {:>18}",
                 name,
                 code.len() as f64 / 1024.0,
-                compiler_name(compiler),
                 inst,
                 if name.starts_with("trivial") {
                     format!("{with_call:.2}")
@@ -976,7 +938,7 @@ fn instantiate() {
         }
     }
     println!(
-        "  memory reset when an instance is freed (store + instantiate + call + drop; the call writes one word per 4 KiB of its 64 KiB page), Cranelift:"
+        "  memory reset when an instance is freed (store + instantiate + call + drop; the call writes one word per 4 KiB of its 64 KiB page):"
     );
     let touch = wat::parse_str(TOUCH).expect("wat");
     for (label, keep) in [
@@ -984,8 +946,7 @@ fn instantiate() {
         ("+ linear_memory_keep_resident(64 KiB)", 64 << 10),
         ("+ linear_memory_keep_resident(1 MiB)", 1 << 20),
     ] {
-        let (engine, pre) =
-            bare_instance_pre_with(config_keep_resident(Compiler::Cranelift, keep), &touch);
+        let (engine, pre) = bare_instance_pre_with(config_keep_resident(keep), &touch);
         let us = per_iter_us(15, 2_000, || {
             let mut store = wasmtime::Store::new(&engine, Host { memory_pages: 0 });
             store.limiter(|h| h);
@@ -1006,8 +967,8 @@ fn instantiate() {
         ("trivial", &trivial[..]),
         ("generated 560-function module, 'call' empty", &big[..]),
     ] {
-        for compiler in [Compiler::Cranelift, Compiler::Winch] {
-            let vm = vm_with(compiler);
+        {
+            let vm = vm();
             let to = Address::repeat_byte(0xc1);
             let mut base = MemState::default();
             base.install(to, code);
@@ -1017,10 +978,9 @@ fn instantiate() {
                 assert!(r.success);
             });
             println!(
-                "  {:<48} {:>6.1} KB {:>10} {:>8.2} µs/call",
+                "  {:<48} {:>6.1} KB {:>8.2} µs/call",
                 name,
                 code.len() as f64 / 1024.0,
-                compiler_name(compiler),
                 us
             );
         }

@@ -84,6 +84,35 @@ sigs! {
     "ecrecover": (I, I, I, I, I) -> (I);
 }
 
+/// Host functions the instrumentation calls in place of the instructions
+/// whose work depends on an operand (`memory.fill`, `memory.copy`,
+/// `memory.grow`), so that work is charged before it is done: Winch meters
+/// only a fixed cost per instruction. Imported after the module's own
+/// imports, in this order; contracts cannot import them by name.
+pub const INTERNAL_FUNCTIONS: &[HostSig] = &[
+    HostSig {
+        name: "__orac_memory_fill",
+        params: &[I, I, I],
+        results: &[],
+    },
+    HostSig {
+        name: "__orac_memory_copy",
+        params: &[I, I, I],
+        results: &[],
+    },
+    HostSig {
+        name: "__orac_memory_grow",
+        params: &[I],
+        results: &[I],
+    },
+];
+
+/// Index of each internal function in [`INTERNAL_FUNCTIONS`].
+pub const MEMORY_FILL: u32 = 0;
+pub const MEMORY_COPY: u32 = 1;
+pub const MEMORY_GROW: u32 = 2;
+
+/// A public host function by name (the ones contracts may import).
 pub fn lookup(name: &str) -> Option<&'static HostSig> {
     HOST_FUNCTIONS.iter().find(|s| s.name == name)
 }

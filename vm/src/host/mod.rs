@@ -10,6 +10,7 @@
 //!   the host.
 
 pub mod abi;
+mod bulk;
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use orac_state::StateError;
 use wasmtime::{Caller, Linker, Trap};
 
 use crate::envelope;
-use crate::exec::{Call, Exit, Frame, create_address, create2_address, run_frame};
+use crate::exec::{Call, Exit, Frame, create_address, create2_address, run_child};
 use crate::gas;
 use crate::limits::*;
 
@@ -33,11 +34,15 @@ fn fatal(e: StateError) -> wasmtime::Error {
     wasmtime::Error::new(Exit::Fatal(e))
 }
 
-/// Takes `amount` gas (plus any memory growth not yet paid for) from the
-/// running frame, or fails it with "out of gas".
+/// Takes `amount` gas from the running frame, or fails it with "out of
+/// gas".
 fn charge(c: &mut C, amount: u64) -> R<()> {
-    let unpaid = std::mem::take(&mut c.data_mut().unpaid_pages);
-    let cost = gas::gas_to_fuel(amount.saturating_add(unpaid.saturating_mul(gas::MEMORY_PAGE)));
+    charge_fuel(c, gas::gas_to_fuel(amount))
+}
+
+/// Takes `cost` fuel from the running frame, or fails it with "out of gas"
+/// (all its fuel gone, as when compiled code runs out).
+fn charge_fuel(c: &mut C, cost: u64) -> R<()> {
     let fuel = c.get_fuel()?;
     if fuel < cost {
         c.set_fuel(0)?;
@@ -51,12 +56,16 @@ fn gas_left(c: &C) -> R<u64> {
     Ok(c.get_fuel()? / gas::FUEL_PER_GAS)
 }
 
+/// The running instance's linear memory.
+fn memory(c: &C) -> R<wasmtime::Memory> {
+    c.data()
+        .memory
+        .ok_or_else(|| fault("contract has no memory"))
+}
+
 /// The `len` bytes at `ptr` in linear memory.
 fn bytes<'a>(c: &'a C, ptr: i32, len: i32) -> R<&'a [u8]> {
-    let mem = c
-        .data()
-        .memory
-        .ok_or_else(|| fault("contract has no memory"))?;
+    let mem = memory(c)?;
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
     mem.data(c)
         .get(start..start.saturating_add(len))
@@ -88,10 +97,7 @@ fn read_u256(c: &C, ptr: i32) -> R<U256> {
 
 /// Copies `data` into linear memory at `ptr`.
 fn write(c: &mut C, ptr: i32, data: &[u8]) -> R<()> {
-    let mem = c
-        .data()
-        .memory
-        .ok_or_else(|| fault("contract has no memory"))?;
+    let mem = memory(c)?;
     let start = ptr as u32 as usize;
     c.data_mut().host_dirty |= crate::instance::chunk_bits(start, data.len());
     mem.data_mut(&mut *c)
@@ -141,6 +147,7 @@ fn account_access(c: &mut C, address: Address) -> R<()> {
 /// Defines every host function on `linker`.
 pub fn define(linker: &mut Linker<Frame>) -> R<()> {
     let m = abi::MODULE;
+    bulk::define(linker)?;
 
     linker.func_wrap(m, "storage_read", |mut c: C, key: i32, out: i32| -> R<()> {
         let key = read_word(&c, key)?;
@@ -473,18 +480,16 @@ fn give_back(c: &mut C, gas_left: u64) -> R<()> {
     Ok(())
 }
 
-/// Runs `frame` as a child of the calling frame.
+/// Runs `frame` as a child of the calling frame, on top of the frames
+/// the calling instance's stack counter says are running.
 fn child(c: &mut C, frame: Call, gas: u64) -> R<crate::exec::FrameResult> {
     let height = stack_height(c);
-    let mut tx = c
+    let tx = c
         .data_mut()
         .tx
         .take()
         .ok_or_else(|| fault("no transaction context"))?;
-    tx.depth += 1;
-    tx.stack_base = height;
-    let (mut tx, result) = run_frame(tx, frame, gas);
-    tx.depth -= 1;
+    let (tx, result) = run_child(tx, frame, gas, height);
     c.data_mut().tx = Some(tx);
     result.map_err(fatal)
 }

@@ -1,0 +1,162 @@
+//! What the VM's integration tests share: an in-memory world with a funded
+//! account, deploy and call helpers, and the multi-tool contract's calldata.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use orac_primitives::{Account, Address, Bytes, H256, U256};
+use orac_state::{Overlay, StateError, StateReader};
+use orac_vm::envelope;
+use orac_vm::{BlockEnv, FrameResult, TxEnv, Vm, VmConfig, create_address};
+
+pub static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unwrap());
+
+pub fn tool() -> Vec<u8> {
+    wat::parse_str(include_str!("../tool.wat")).unwrap()
+}
+
+pub struct Mem(pub HashMap<Address, Account>);
+
+impl StateReader for Mem {
+    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
+        Ok(self.0.get(a).cloned())
+    }
+    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
+        Ok(H256::zero())
+    }
+    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
+pub const ALICE: Address = Address::repeat_byte(0xa1);
+pub const GAS: u64 = 10_000_000;
+
+pub fn env() -> TxEnv {
+    TxEnv {
+        block: BlockEnv {
+            number: 7,
+            timestamp: 1_700_000_000,
+            coinbase: Address::repeat_byte(0xcb),
+            base_fee: U256::from(1_000_000_000u64),
+            gas_limit: 30_000_000,
+            chain_id: 31337,
+            prev_randao: H256::repeat_byte(0x5e),
+        },
+        origin: ALICE,
+        gas_price: U256::from(2_000_000_000u64),
+    }
+}
+
+/// A world with Alice funded, and helpers to deploy and call.
+pub struct World {
+    pub state: Overlay,
+    pub vm: Vm,
+    pub nonce: u64,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self::with_vm(VM.clone())
+    }
+
+    pub fn with_vm(vm: Vm) -> Self {
+        let alice = Account {
+            balance: U256::from(10u64).pow(U256::from(21)),
+            ..Default::default()
+        };
+        Self {
+            state: Overlay::new(Arc::new(Mem(HashMap::from([(ALICE, alice)])))),
+            vm,
+            nonce: 0,
+        }
+    }
+
+    pub fn deploy_with(
+        &mut self,
+        module: &[u8],
+        args: &[u8],
+        value: u64,
+    ) -> (Address, FrameResult) {
+        let address = create_address(&ALICE, self.nonce);
+        self.nonce += 1;
+        let mut data = envelope::wrap(module);
+        data.extend_from_slice(args);
+        let vm = self.vm.clone();
+        let state = &mut self.state;
+        // Deploying a large module costs tens of millions of gas.
+        let r = orac_vm::on_execution_stack(|| {
+            vm.create(
+                state,
+                env(),
+                ALICE,
+                address,
+                U256::from(value),
+                &data,
+                100_000_000,
+            )
+            .unwrap()
+        });
+        (address, r)
+    }
+
+    pub fn deploy(&mut self) -> Address {
+        let (a, r) = self.deploy_with(&tool(), &[], 0);
+        assert!(r.success, "deploy failed: {:?}", r.error);
+        a
+    }
+
+    pub fn call_with(&mut self, to: Address, input: &[u8], value: u64, gas: u64) -> FrameResult {
+        let vm = self.vm.clone();
+        let state = &mut self.state;
+        orac_vm::on_execution_stack(|| {
+            vm.call(
+                state,
+                env(),
+                ALICE,
+                to,
+                U256::from(value),
+                input,
+                gas,
+                false,
+            )
+            .unwrap()
+        })
+    }
+
+    pub fn call(&mut self, to: Address, input: &[u8]) -> FrameResult {
+        self.call_with(to, input, 0, GAS)
+    }
+
+    pub fn slot(&mut self, a: Address, key: H256) -> H256 {
+        self.state.storage(&a, &key).unwrap()
+    }
+}
+
+pub fn word(b: u8) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[31] = b;
+    w
+}
+
+pub fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
+    let mut v = vec![code];
+    for r in rest {
+        v.extend_from_slice(r);
+    }
+    v
+}
+
+pub fn call_op(to: Address, value: u64, gas: i64, data: &[u8]) -> Vec<u8> {
+    op(
+        7,
+        &[
+            to.as_bytes(),
+            &U256::from(value).to_big_endian(),
+            &gas.to_le_bytes(),
+            data,
+        ],
+    )
+}
