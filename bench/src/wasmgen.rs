@@ -2,8 +2,6 @@
 //! contract-like code, and "JIT bomb" shapes sized to pass orac's deploy
 //! limits (vm/src/limits.rs).
 
-#![allow(dead_code)]
-
 use crate::vmkit::{COMPUTE_WASM, TOKEN_WASM};
 
 pub fn module(funcs: &[String]) -> Vec<u8> {
@@ -187,7 +185,9 @@ pub fn deploy_tx_gas(code: &[u8]) -> u64 {
         + 32_000
         + calldata
         + 2 * (data.len() as u64).div_ceil(32)
-        + orac_vm::exec::deploy_cost(code.len())
+        + orac_vm::validate::validate(code)
+            .map(|info| orac_vm::exec::deploy_cost(code.len(), info.trampolines))
+            .unwrap_or(0)
 }
 
 /// The dev chain's block gas limit: a deploy transaction must fit in it.

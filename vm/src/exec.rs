@@ -235,9 +235,14 @@ pub fn create2_address(sender: &Address, salt: &H256, creation_data: &[u8]) -> A
     Address::from_slice(&h[12..])
 }
 
-/// Gas to deploy `module`: storing it and compiling it, per byte.
-pub fn deploy_cost(module_len: usize) -> u64 {
+/// Gas to deploy a module of `module_len` bytes for which wasmtime
+/// compiles `trampolines` trampolines (`ModuleInfo::trampolines`): storing
+/// and compiling it per byte, plus each trampoline, the instrumentation's
+/// internal imports' included.
+pub fn deploy_cost(module_len: usize, trampolines: u32) -> u64 {
+    let trampolines = u64::from(trampolines) + crate::host::abi::INTERNAL_FUNCTIONS.len() as u64;
     (gas::CODE_DEPOSIT_BYTE + gas::COMPILE_BYTE) * module_len as u64
+        + gas::COMPILE_TRAMPOLINE * trampolines
 }
 
 /// Runs `call` as a child of a frame whose stack height is `height` (the
@@ -321,9 +326,25 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
     // The code is named by its hash; the bytes are only loaded (and cloned)
     // when the compiled module is not already in the engine's memory cache,
     // which keeps a call to a warm contract free of a keccak over its code.
+    let mut validated = None;
     let (code_hash, code) = match &call.deploy {
         Some(module) => {
-            let cost = deploy_cost(module.len());
+            // What a deploy costs depends on what is in the module, so it
+            // is validated first (unless this very code is compiled already).
+            let hash = keccak256(module);
+            let trampolines = match tx.engine.cached(&hash) {
+                Some(compiled) => compiled.info.trampolines,
+                None => match crate::validate::validate(module) {
+                    Ok(info) => validated.insert(info).trampolines,
+                    Err(e) => {
+                        return Ok(Prepared::Done(FrameResult::fail(
+                            0,
+                            format!("invalid contract code: {e}"),
+                        )));
+                    }
+                },
+            };
+            let cost = deploy_cost(module.len(), trampolines);
             if cost > gas {
                 return Ok(Prepared::Done(FrameResult::fail(
                     0,
@@ -375,7 +396,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
                     &loaded
                 }
             };
-            tx.engine.prepare(code_hash, code)
+            tx.engine.prepare(code_hash, code, validated)
         }
     };
     match prepared {

@@ -71,6 +71,11 @@ pub const CODE_DEPOSIT_BYTE: u64 = 200;
 /// limits admit, so this is a subsidy, not the reference rate: a 30M-gas
 /// block of deploys compiles in at most ~0.5 s (docs/gas.md, "Deploys").
 pub const COMPILE_BYTE: u64 = 150;
+/// Each trampoline wasmtime compiles for a deployed module (one per
+/// distinct signature, one per function exported or in a table;
+/// `ModuleInfo::trampolines`): measured 60–110 µs each, so this too is a
+/// subsidy (docs/gas.md, "Deploys").
+pub const COMPILE_TRAMPOLINE: u64 = 20_000;
 /// Each instance created (measured pooled instantiation).
 pub const INSTANTIATE: u64 = 1_000;
 
@@ -83,12 +88,12 @@ pub const INSTANTIATE: u64 = 1_000;
 pub const MEMORY_PAGE: u64 = 8_192;
 
 /// `memory.grow`, on top of its pages (a call into the host).
-pub const MEMORY_GROW_BASE: u64 = 2;
+pub const MEMORY_GROW_BASE: u64 = 16;
 
 /// `memory.fill` and `memory.copy` run on the host (`host/bulk.rs`): a
 /// fixed cost that covers the call into the host whatever the length, on
 /// top of the `call` the instrumentation turns them into.
-pub const MEMORY_BULK_BASE: u64 = 2;
+pub const MEMORY_BULK_BASE: u64 = 6;
 /// ... and fuel per byte filled or copied.
 pub const MEMORY_BULK_BYTE_FUEL: u64 = 1;
 
@@ -123,8 +128,41 @@ pub fn max_forwardable(gas_left: u64) -> u64 {
     gas_left - gas_left / 64
 }
 
+/// Fuel of one `nop`. The instrumentation charges for work that no
+/// instruction stands for (zeroing a function's locals on entry, the
+/// latency of loads in a large memory) by adding `nop`s, which compile to
+/// nothing.
+pub const NOP_FUEL: u8 = 4;
+
+/// Fuel per local a function's prologue zeroes on every call: 8 bytes each,
+/// measured ~0.22 ns (a call of a function with 2,000 locals took 440 ns,
+/// 80× the reference per gas when only the call was charged).
+pub const LOCAL_ZEROING_FUEL: u64 = 2;
+
+/// The `nop`s that pay for zeroing `locals` locals.
+pub fn local_zeroing_nops(locals: u32) -> u32 {
+    (u64::from(locals) * LOCAL_ZEROING_FUEL).div_ceil(u64::from(NOP_FUEL)) as u32
+}
+
+/// Fuel of a load from a memory of at most `SMALL_MEMORY_PAGES`. Loads are
+/// priced for a dependent chain of them (a pointer chase), where each one
+/// waits for the cache: an attacker chooses the access pattern, as it
+/// chooses dependent multiplies. Over 256 KiB a hop takes 5–7 ns on the
+/// reference machine (~1.2 ns per gas). Stores do not stall (measured at
+/// or under the reference with random addresses) and cost 1.
+pub const LOAD_FUEL: u8 = 6;
+
+/// Fuel of a load from a memory that may grow past `SMALL_MEMORY_PAGES`
+/// (up to `MAX_MEMORY_PAGES`, 1 MiB): a chase waits ~16 ns per hop. The
+/// difference from `LOAD_FUEL` is charged with `nop`s before each load.
+pub const LARGE_MEMORY_LOAD_FUEL: u8 = 18;
+
+/// The `nop`s added before each load in a large memory.
+pub const LARGE_MEMORY_LOAD_NOPS: u32 = ((LARGE_MEMORY_LOAD_FUEL - LOAD_FUEL) / NOP_FUEL) as u32;
+
 /// Fuel cost of every operator. Control flow that compiles to nothing is
-/// free; arithmetic and memory access cost 1; slow instructions more.
+/// free; arithmetic and stores cost 1; slow instructions more, each priced
+/// from `vm-adversary` (bench/README.md, "Adversarial shapes").
 pub fn operator_costs() -> OperatorCost {
     let mut c = OperatorCost::new();
     // Division and remainder take tens of cycles (measured: 2.3 ns for
@@ -134,6 +172,8 @@ pub fn operator_costs() -> OperatorCost {
         &mut c.I64DivU,
         &mut c.I64RemS,
         &mut c.I64RemU,
+        &mut c.F32Sqrt,
+        &mut c.F64Sqrt,
     ] {
         *op = 16;
     }
@@ -144,14 +184,73 @@ pub fn operator_costs() -> OperatorCost {
         &mut c.I32RemU,
         &mut c.F32Div,
         &mut c.F64Div,
-        &mut c.F32Sqrt,
-        &mut c.F64Sqrt,
     ] {
         *op = 8;
     }
+    // Rounding and float-to-int conversions are multi-instruction sequences
+    // under Winch (range checks, NaN handling): a dependent chain ran at
+    // 5–6× the reference per gas at 1 fuel each.
+    for op in [
+        &mut c.F32Ceil,
+        &mut c.F32Floor,
+        &mut c.F32Trunc,
+        &mut c.F32Nearest,
+        &mut c.F64Ceil,
+        &mut c.F64Floor,
+        &mut c.F64Trunc,
+        &mut c.F64Nearest,
+        &mut c.I32TruncF32S,
+        &mut c.I32TruncF32U,
+        &mut c.I32TruncF64S,
+        &mut c.I32TruncF64U,
+        &mut c.I64TruncF32S,
+        &mut c.I64TruncF32U,
+        &mut c.I64TruncF64S,
+        &mut c.I64TruncF64U,
+        &mut c.I32TruncSatF32S,
+        &mut c.I32TruncSatF32U,
+        &mut c.I32TruncSatF64S,
+        &mut c.I32TruncSatF64U,
+        &mut c.I64TruncSatF32S,
+        &mut c.I64TruncSatF32U,
+        &mut c.I64TruncSatF64S,
+        &mut c.I64TruncSatF64U,
+        &mut c.F32ConvertI64U,
+        &mut c.F64ConvertI64U,
+    ] {
+        *op = 4;
+    }
+    for op in [
+        &mut c.I32Load,
+        &mut c.I64Load,
+        &mut c.F32Load,
+        &mut c.F64Load,
+        &mut c.I32Load8S,
+        &mut c.I32Load8U,
+        &mut c.I32Load16S,
+        &mut c.I32Load16U,
+        &mut c.I64Load8S,
+        &mut c.I64Load8U,
+        &mut c.I64Load16S,
+        &mut c.I64Load16U,
+        &mut c.I64Load32S,
+        &mut c.I64Load32U,
+    ] {
+        *op = LOAD_FUEL;
+    }
+    // A branch that loops back runs the fuel check at the loop's head (a
+    // load, add, store and compare of the fuel counter: ~1.8 ns per
+    // iteration); `(loop (br 0))` ran at 11× the reference at 1 fuel.
+    c.Br = 3;
+    c.BrIf = 3;
+    c.BrTable = 3;
+    // A call into the runtime under Winch (4.4× the reference at 1).
+    c.MemorySize = 8;
+    c.Nop = NOP_FUEL;
     // Calls spill registers, set up a frame and run the stack-height
     // counter's prologue (measured 4.0 ns); indirect ones also check the
-    // table and the signature (7.9 ns).
+    // table and the signature (7.9 ns). Zeroing the callee's locals is
+    // charged in the callee (LOCAL_ZEROING_FUEL).
     c.Call = 24;
     c.CallIndirect = 48;
     // memory.fill, memory.copy and memory.grow never reach compiled code:

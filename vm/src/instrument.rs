@@ -48,6 +48,7 @@ use wasm_encoder::reencode::{Reencode, utils};
 use wasm_encoder::{ConstExpr, ExportKind, Function, GlobalType, Instruction, SectionId, ValType};
 use wasmparser::Operator;
 
+use crate::gas;
 use crate::host::abi::{
     DIRTY_GLOBAL, GLOBAL_EXPORT_PREFIX, INTERNAL_FUNCTIONS, MEMORY_COPY, MEMORY_FILL, MEMORY_GROW,
     MODULE, STACK_GLOBAL,
@@ -209,6 +210,7 @@ impl Reencode for StackInstrumenter<'_> {
             f32: first + 3,
             f64: first + 4,
         };
+        // SCRATCH_LOCALS of them.
         locals.extend([
             (2, ValType::I32),
             (1, ValType::I64),
@@ -216,6 +218,19 @@ impl Reencode for StackInstrumenter<'_> {
             (1, ValType::F64),
         ]);
         let mut f = Function::new(locals);
+        // Every call zeroes the function's declared locals and the scratch
+        // locals: charged on entry, as `nop`s (free at run time,
+        // `gas::NOP_FUEL` each).
+        let zeroed = self
+            .info
+            .declared_locals
+            .get(self.next_body as usize - 1)
+            .copied()
+            .unwrap_or(0)
+            + SCRATCH_LOCALS;
+        for _ in 0..gas::local_zeroing_nops(zeroed) {
+            f.instruction(&Instruction::Nop);
+        }
         let mut reader = func.get_operators_reader()?;
         while !reader.eof() {
             let op = reader.read()?;
@@ -235,6 +250,11 @@ impl Reencode for StackInstrumenter<'_> {
             };
             if let Some(Write::Store { offset, value }) = writes(&op, &scratch) {
                 self.mark_store(&mut f, &scratch, offset, value);
+            }
+            if self.info.large_memory() && is_load(&op) {
+                for _ in 0..gas::LARGE_MEMORY_LOAD_NOPS {
+                    f.instruction(&Instruction::Nop);
+                }
             }
             let internal = match &op {
                 Operator::MemoryFill { .. } => Some(MEMORY_FILL),
@@ -263,6 +283,9 @@ impl Reencode for StackInstrumenter<'_> {
         Ok(())
     }
 }
+
+/// How many scratch locals every function gets.
+const SCRATCH_LOCALS: u32 = 5;
 
 /// The scratch locals added to every function.
 struct Scratch {
@@ -299,6 +322,26 @@ fn writes(op: &Operator, s: &Scratch) -> Option<Write> {
         Operator::F64Store { memarg } => store(memarg, s.f64),
         _ => None,
     }
+}
+
+fn is_load(op: &Operator) -> bool {
+    matches!(
+        op,
+        Operator::I32Load { .. }
+            | Operator::I64Load { .. }
+            | Operator::F32Load { .. }
+            | Operator::F64Load { .. }
+            | Operator::I32Load8S { .. }
+            | Operator::I32Load8U { .. }
+            | Operator::I32Load16S { .. }
+            | Operator::I32Load16U { .. }
+            | Operator::I64Load8S { .. }
+            | Operator::I64Load8U { .. }
+            | Operator::I64Load16S { .. }
+            | Operator::I64Load16U { .. }
+            | Operator::I64Load32S { .. }
+            | Operator::I64Load32U { .. }
+    )
 }
 
 /// The injected globals: the stack counter, then the dirty mask.

@@ -147,7 +147,7 @@ impl Vm {
     /// calls find it ready; returns the deploy-rule verdict.
     pub fn precompile(&self, code: &[u8]) -> Result<(), DeployError> {
         self.engine
-            .prepare(orac_primitives::keccak256(code), code)
+            .prepare(orac_primitives::keccak256(code), code, None)
             .map(|_| ())
     }
 }

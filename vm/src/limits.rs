@@ -1,8 +1,9 @@
 //! Every limit the VM enforces, with why it exists. They are consensus
 //! rules: changing one changes which contracts deploy and which calls fail.
 
-/// Largest deployable module, in bytes. Bounds storage, compile time (with
-/// the structural limits below) and must fit a transaction (128 KiB).
+/// Largest deployable module, in bytes. Bounds storage and compile time
+/// (Winch compiles in time linear in the code: `vm-adversary --sections
+/// compile`) and must fit a transaction (128 KiB).
 pub const MAX_CODE_SIZE: usize = 120 * 1024;
 
 /// Functions defined in a module. Rust contracts use tens to hundreds.
@@ -14,14 +15,14 @@ pub const MAX_PARAMS: u32 = 64;
 /// Results of one function type (multi-value).
 pub const MAX_RESULTS: u32 = 16;
 
-/// Parameters plus locals of one function. Cranelift's register allocator
-/// grows with live values; this keeps one function's compile time bounded.
+/// Parameters plus locals of one function: they are its frame (16 KiB at
+/// most), zeroed on every call (`gas::LOCAL_ZEROING_FUEL`).
 pub const MAX_LOCALS: u32 = 2_048;
 
-/// `block`, `loop` and `if` in one function. Cranelift's compile time is
-/// superlinear in the number of basic blocks (see the "JIT bomb" shapes in
-/// docs/gas.md); this bound, measured, keeps the worst module under the
-/// compile budget.
+/// `block`, `loop` and `if` in one function: the compiler's control stack.
+/// (They also bounded Cranelift's superlinear SSA construction, together
+/// with limits on locals × blocks; Winch has no such step, and
+/// `vm-adversary` finds no shape that compiles superlinearly.)
 pub const MAX_BLOCKS_PER_FUNCTION: u32 = 4_096;
 
 /// `block`, `loop` and `if` in the whole module.
@@ -31,31 +32,20 @@ pub const MAX_BLOCKS_PER_MODULE: u32 = 32_768;
 /// targets in the example contracts).
 pub const MAX_BR_TABLE_TARGETS: u32 = 256;
 
-/// Compile-time weight of one function: locals × (blocks + br_table
-/// targets). Cranelift's SSA construction carries every live local across
-/// every block edge, so its time grows with this product, not with either
-/// factor alone: 2,047 locals live across 2,500 `if`s passed every other
-/// limit and took 1.2 s to compile (bench/README.md, "JIT bombs"). The
-/// example contracts peak at ~1,000; this allows 256× that and keeps one
-/// function under ~60 ms.
-pub const MAX_FUNCTION_WEIGHT: u64 = 1 << 18;
-
-/// The same weight summed over the module's functions (~8,000 for the
-/// multisig example), so many heavy functions cannot add up.
-pub const MAX_MODULE_WEIGHT: u64 = 1 << 20;
-
-/// locals × Σ(targets²) over a function's `br_table`s. Cranelift looks up
-/// each live local in each target's predecessor list, which scans the
-/// jump table: ~targets² × locals. A `br_table` to 4,096 blocks with 1,024
-/// live locals took 119 s; this bound allows 256 targets with 256 locals
-/// (examples: under 2,000).
-pub const MAX_BR_TABLE_WEIGHT: u64 = 1 << 24;
-
 /// Operand-stack depth of one function, as the validator tracks it.
 pub const MAX_OPERAND_STACK: u32 = 1_024;
 
-/// Function types.
-pub const MAX_TYPES: u32 = 1_024;
+/// Function types. wasmtime compiles a trampoline (with Cranelift) for
+/// every distinct signature, 60–110 µs each whatever the module's size: a
+/// module of 1,000 distinct types compiled in 120 ms from 13 KB. Rust
+/// contracts have 15–30 (the examples).
+pub const MAX_TYPES: u32 = 128;
+
+/// Distinct functions exported or listed in element segments (tables).
+/// Each needs an entry trampoline, ~110 µs to compile: 1,000 tiny
+/// functions in a table compiled in 134 ms from 16 KB. The examples have
+/// 8–31 in their tables.
+pub const MAX_ESCAPING_FUNCTIONS: u32 = 128;
 
 /// Globals defined by the module.
 pub const MAX_GLOBALS: u32 = 1_024;
@@ -75,9 +65,23 @@ pub const MAX_DATA_SEGMENTS: u32 = 1_024;
 /// Exports.
 pub const MAX_EXPORTS: u32 = 256;
 
-/// Linear memory pages (64 KiB each): 16 MiB. Initial pages above this are
-/// refused at deploy; `memory.grow` past it returns -1.
-pub const MAX_MEMORY_PAGES: u64 = 256;
+/// Linear memory pages (64 KiB each): 1 MiB. Initial pages above this are
+/// refused at deploy; `memory.grow` past it (or past a smaller declared
+/// maximum) returns -1. Memory is capped where a load's latency is still
+/// that of a cache: a pointer chase over 1 MiB waits ~16 ns per hop on the
+/// reference machine, over 4 MiB 19–34 ns (TLB misses, under
+/// virtualisation), over 16 MiB ~140 ns (a miss to DRAM every hop), which
+/// no per-load price could cover without making ordinary loads absurdly
+/// dear (`gas::LARGE_MEMORY_LOAD_FUEL`). Ethereum's quadratic memory price
+/// keeps EVM memory to a few MiB per transaction.
+pub const MAX_MEMORY_PAGES: u64 = 16;
+
+/// A memory whose declared maximum is at most this many pages (256 KiB)
+/// stays in the caches closest to the core: a pointer chase over it waits
+/// ~4–5 ns per hop, against ~16 ns over 1 MiB. Loads in such modules
+/// cost `gas::LOAD_FUEL`, in others `gas::LARGE_MEMORY_LOAD_FUEL`. `orac
+/// build` declares this maximum unless told otherwise.
+pub const SMALL_MEMORY_PAGES: u64 = 4;
 
 /// Nested calls (messages) in one transaction, counting the first. Each
 /// level costs native stack for the host frames between instances; see

@@ -6,8 +6,8 @@
 //! tool (`orac build`), so both say the same thing about the same module.
 
 use wasmparser::{
-    CompositeInnerType, DataKind, ElementKind, ExternalKind, FuncValidatorAllocations, Operator,
-    Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
+    CompositeInnerType, DataKind, ElementItems, ElementKind, ExternalKind,
+    FuncValidatorAllocations, Operator, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
 };
 
 use crate::host::abi;
@@ -58,6 +58,9 @@ pub struct ModuleInfo {
     /// Parameters plus declared locals of each defined function (the
     /// instrumentation appends its own locals after them).
     pub local_counts: Vec<u32>,
+    /// Declared locals (not parameters) of each defined function: what
+    /// its prologue zeroes on every call.
+    pub declared_locals: Vec<u32>,
     /// For each type index, the first type index with the same signature
     /// (call_indirect compares signatures, not indices).
     pub type_canon: Vec<u32>,
@@ -67,6 +70,10 @@ pub struct ModuleInfo {
     pub deploy_index: Option<u32>,
     /// Pages of linear memory at instantiation.
     pub initial_pages: u64,
+    /// Pages the memory can ever have: its declared maximum, at most
+    /// `MAX_MEMORY_PAGES`. Loads cost more in a memory that can grow past
+    /// `SMALL_MEMORY_PAGES` (`gas::LARGE_MEMORY_LOAD_FUEL`).
+    pub max_pages: u64,
     /// Defined globals (the instrumented stack counter comes after them).
     pub globals: u32,
     /// Indices of the defined globals that are mutable: with memory, all
@@ -77,9 +84,20 @@ pub struct ModuleInfo {
     /// changes a table (passive segments, whose dropped state could not be
     /// reset, are refused outright).
     pub resettable: bool,
+    /// Trampolines wasmtime compiles besides the code: one per distinct
+    /// function signature and one per function exported or in an element
+    /// segment. Each costs as much to compile as a few hundred bytes of
+    /// ordinary code, so deploys pay for them (`gas::COMPILE_TRAMPOLINE`).
+    pub trampolines: u32,
 }
 
 impl ModuleInfo {
+    /// Whether the memory may grow past what the caches hold close, which
+    /// makes every load dearer.
+    pub fn large_memory(&self) -> bool {
+        self.max_pages > SMALL_MEMORY_PAGES
+    }
+
     /// Frame cost of function `index` (imported functions cost nothing:
     /// they run on the host).
     pub fn frame_cost(&self, index: u32) -> u32 {
@@ -118,10 +136,13 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
     let mut call_export = None;
     let mut deploy_export = None;
     let mut module_blocks = 0u32;
-    let mut module_weight = 0u64;
     let mut allocs = FuncValidatorAllocations::default();
     let mut defined_index = 0u32;
     let mut mutates_tables = false;
+    // Functions callable from outside the module's own code (exported, or
+    // in an element segment): wasmtime compiles an entry trampoline for
+    // each (see limits::MAX_ESCAPING_FUNCTIONS).
+    let mut escaping = std::collections::BTreeSet::new();
 
     for payload in Parser::new(0).parse_all(code) {
         let payload = payload.map_err(malformed)?;
@@ -209,6 +230,7 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                         return Err(limit("initial memory pages", m.initial, MAX_MEMORY_PAGES));
                     }
                     info.initial_pages = m.initial;
+                    info.max_pages = m.maximum.unwrap_or(MAX_MEMORY_PAGES).min(MAX_MEMORY_PAGES);
                 }
             }
             Payload::GlobalSection(s) => {
@@ -237,6 +259,9 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                         ("deploy", ExternalKind::Func) => deploy_export = Some(e.index),
                         _ => {}
                     }
+                    if e.kind == ExternalKind::Func {
+                        escaping.insert(e.index);
+                    }
                 }
             }
             Payload::StartSection { .. } => {
@@ -249,10 +274,29 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                     return Err(limit("element segments", s.count(), MAX_ELEMENT_SEGMENTS));
                 }
                 for e in s.clone() {
-                    if matches!(e.map_err(malformed)?.kind, ElementKind::Passive) {
+                    let e = e.map_err(malformed)?;
+                    if matches!(e.kind, ElementKind::Passive) {
                         return Err(DeployError::Unsupported(
                             "passive element segments (table.init is not supported)".into(),
                         ));
+                    }
+                    match e.items {
+                        ElementItems::Functions(funcs) => {
+                            for f in funcs {
+                                escaping.insert(f.map_err(malformed)?);
+                            }
+                        }
+                        ElementItems::Expressions(_, exprs) => {
+                            for expr in exprs {
+                                for op in expr.map_err(malformed)?.get_operators_reader() {
+                                    if let Operator::RefFunc { function_index } =
+                                        op.map_err(malformed)?
+                                    {
+                                        escaping.insert(function_index);
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -273,10 +317,11 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
         match validator.payload(&payload).map_err(malformed)? {
             wasmparser::ValidPayload::Func(func, body) => {
                 let mut v = func.into_validator(std::mem::take(&mut allocs));
-                let mut locals_total = types
+                let params = types
                     .get(info.func_types[(info.imported_funcs + defined_index) as usize] as usize)
                     .map(|t| t.0.len() as u32)
                     .unwrap_or(0);
+                let mut locals_total = params;
                 let mut locals = body.get_locals_reader().map_err(malformed)?;
                 for _ in 0..locals.get_count() {
                     let offset = locals.original_position();
@@ -289,8 +334,6 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                 }
                 let mut ops = body.get_operators_reader().map_err(malformed)?;
                 let mut blocks = 0u32;
-                let mut br_targets = 0u32;
-                let mut br_squares = 0u64;
                 let mut max_stack = 0u32;
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(malformed)?;
@@ -318,8 +361,6 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                             if n > MAX_BR_TABLE_TARGETS {
                                 return Err(limit("br_table targets", n, MAX_BR_TABLE_TARGETS));
                             }
-                            br_targets += n;
-                            br_squares += u64::from(n) * u64::from(n);
                         }
                         Operator::TableSet { .. } => mutates_tables = true,
                         // Work proportional to an operand, which Winch does
@@ -344,38 +385,13 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
                     max_stack = max_stack.max(v.operand_stack_height());
                 }
                 ops.finish().map_err(malformed)?;
-                // Compile-time weights (see limits::MAX_FUNCTION_WEIGHT).
-                let locals = u64::from(locals_total);
-                let weight = locals * u64::from(blocks + br_targets);
-                if weight > MAX_FUNCTION_WEIGHT {
-                    return Err(limit(
-                        "locals x (blocks + br_table targets) in one function",
-                        weight,
-                        MAX_FUNCTION_WEIGHT,
-                    ));
-                }
-                let br_weight = locals * br_squares;
-                if br_weight > MAX_BR_TABLE_WEIGHT {
-                    return Err(limit(
-                        "locals x br_table targets squared in one function",
-                        br_weight,
-                        MAX_BR_TABLE_WEIGHT,
-                    ));
-                }
-                module_weight += weight;
-                if module_weight > MAX_MODULE_WEIGHT {
-                    return Err(limit(
-                        "locals x (blocks + br_table targets) summed over the module",
-                        module_weight,
-                        MAX_MODULE_WEIGHT,
-                    ));
-                }
                 if max_stack > MAX_OPERAND_STACK {
                     return Err(limit("operand stack depth", max_stack, MAX_OPERAND_STACK));
                 }
                 info.frame_costs
                     .push(FRAME_OVERHEAD_SLOTS + locals_total + max_stack);
                 info.local_counts.push(locals_total);
+                info.declared_locals.push(locals_total - params);
                 defined_index += 1;
                 allocs = v.into_allocations();
             }
@@ -392,6 +408,20 @@ pub fn validate(code: &[u8]) -> Result<ModuleInfo, DeployError> {
         call_export.ok_or(DeployError::MissingExport("call (the message entry point)"))?;
     info.deploy_index = deploy_export;
     info.resettable = !mutates_tables;
+    if escaping.len() > MAX_ESCAPING_FUNCTIONS as usize {
+        return Err(limit(
+            "functions exported or in element segments",
+            escaping.len(),
+            MAX_ESCAPING_FUNCTIONS,
+        ));
+    }
+    let signatures = info
+        .type_canon
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| **c as usize == *i)
+        .count();
+    info.trampolines = (signatures + escaping.len()) as u32;
     for index in std::iter::once(info.call_index).chain(info.deploy_index) {
         let ty = info.func_types.get(index as usize).copied();
         let empty = ty

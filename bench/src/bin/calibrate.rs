@@ -12,23 +12,18 @@
 //!
 //! `cargo run --release -p orac-bench --bin calibrate`
 
-#[path = "../vmkit.rs"]
-mod vmkit;
-#[path = "../wasmgen.rs"]
-mod wasmgen;
-
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Parser;
+use orac_bench::vmkit::*;
 use orac_chain::executor::execute_transaction;
 use orac_primitives::{
     Account, Address, Bytes, H256, Header, RecoveredTx, Transaction, TxType, U256, keccak256,
 };
 use orac_state::{Overlay, SharedReader};
 use orac_vm::{Vm, VmConfig, gas};
-use vmkit::*;
 
 #[derive(Parser)]
 #[command(about = "orac gas-schedule calibration: ns per gas of WebAssembly and host functions")]
@@ -1132,7 +1127,7 @@ fn compile_rows(vm: &Vm) -> Vec<(String, String, f64, f64, &'static str)> {
     let mut out = Vec::new();
     let mut worst = (0.0f64, String::new());
     let mut ordinary = (0.0, 0.0);
-    for s in wasmgen::shapes(false) {
+    for s in orac_bench::wasmgen::shapes(false) {
         if orac_vm::validate::validate(&s.code).is_err() {
             continue;
         }

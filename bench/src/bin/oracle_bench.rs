@@ -17,9 +17,6 @@
 //! `cargo run --release -p orac-bench --bin oracle-bench -- updates`
 //! `cargo run --release -p orac-bench --bin oracle-bench -- latency`
 
-#[path = "../vmkit.rs"]
-mod vmkit;
-
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -30,6 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use clap::{Parser, Subcommand};
+use orac_bench::vmkit::{self, MemState, median, thousands};
 use orac_chain::executor::{CallRequest, ExecOutcome, execute_transaction, simulate_call};
 use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::registry::{BASE_GAS, CALLBACK_OVERHEAD, OBSERVATION_GAS, REGISTRY, Registry};
@@ -40,7 +38,6 @@ use orac_primitives::{
 use orac_state::Overlay;
 use orac_vm::{BlockEnv, Vm, VmConfig, envelope, gas};
 use serde_json::{Value, json};
-use vmkit::{MemState, median, thousands};
 
 /// The test consumer (also used by oracle/tests and tests/tests/oracle.rs).
 const CONSUMER_WAT: &str = include_str!("../../../oracle/tests/contracts/consumer.wat");

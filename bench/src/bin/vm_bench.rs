@@ -11,22 +11,17 @@
 //!
 //! `cargo run --release -p orac-bench --bin vm-bench [-- --help]`
 
-#[path = "../vmkit.rs"]
-mod vmkit;
-#[path = "../wasmgen.rs"]
-mod wasmgen;
-
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Parser;
+use orac_bench::vmkit::*;
+use orac_bench::wasmgen::*;
 use orac_chain::executor::execute_transaction;
 use orac_primitives::{Address, Bytes, H256, RecoveredTx, Transaction, TxType, U256};
 use orac_state::Overlay;
 use orac_vm::{Vm, VmConfig};
-use vmkit::*;
-use wasmgen::*;
 
 #[derive(Parser, Clone)]
 #[command(about = "orac VM benchmark: orac vs revm, compile and instantiation times")]
