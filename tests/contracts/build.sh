@@ -21,9 +21,10 @@ else
 fi
 echo "building test contracts with the $toolchain toolchain" >&2
 
-# The same 64 KiB stack as `orac build` (contracts/build): memory pages are
-# paid for on every call.
-stack="-C link-arg=-zstack-size=65536"
+# The same 64 KiB stack and 256 KiB memory maximum as `orac build`
+# (contracts/build): memory pages are paid for on every call, and loads cost
+# less in a memory that cannot grow past 256 KiB.
+stack="-C link-arg=-zstack-size=65536 -C link-arg=--max-memory=262144"
 
 for dir in "$here"/*/; do
   [ -f "$dir/Cargo.toml" ] || continue

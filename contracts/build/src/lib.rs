@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use orac_vm::limits::{MAX_MEMORY_PAGES, SMALL_MEMORY_PAGES};
 use serde_json::Value;
 
 pub const TARGET: &str = "wasm32-unknown-unknown";
@@ -48,6 +49,8 @@ pub enum BuildError {
     Deploy(#[from] orac_vm::DeployError),
     #[error("bad ABI data in the module: {0}")]
     Abi(String),
+    #[error("bad Cargo.toml: {0}")]
+    Manifest(String),
 }
 
 /// Which compiler built the contract.
@@ -138,35 +141,65 @@ impl Artifact {
     }
 }
 
-/// The package name in `dir/Cargo.toml` (as cargo names the output).
-fn package_name(dir: &Path) -> Result<String, BuildError> {
-    let manifest = dir.join("Cargo.toml");
+/// What `orac build` reads from the contract's Cargo.toml.
+struct Manifest {
+    /// The package name (as cargo names the output).
+    name: String,
+    /// `[package.metadata.orac] max-memory-pages`: the most 64 KiB pages
+    /// the contract's memory may grow to. Loads cost less in a memory that
+    /// cannot pass `SMALL_MEMORY_PAGES` (docs/gas.md, "Memory"), so that is
+    /// the default; a contract that needs more says so, up to
+    /// `MAX_MEMORY_PAGES`.
+    max_memory_pages: u64,
+}
+
+fn manifest(dir: &Path) -> Result<Manifest, BuildError> {
+    let path = dir.join("Cargo.toml");
     let text =
-        std::fs::read_to_string(&manifest).map_err(|_| BuildError::NotACrate(dir.to_path_buf()))?;
-    let mut in_package = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-            continue;
-        }
-        if in_package && let Some(rest) = line.strip_prefix("name") {
-            let value = rest
-                .trim_start()
-                .trim_start_matches('=')
-                .trim()
-                .trim_matches('"');
-            return Ok(value.to_string());
-        }
-    }
-    Err(BuildError::NotACrate(dir.to_path_buf()))
+        std::fs::read_to_string(&path).map_err(|_| BuildError::NotACrate(dir.to_path_buf()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| BuildError::Manifest(format!("{}: {e}", path.display())))?;
+    let package = doc
+        .get("package")
+        .and_then(|p| p.as_table())
+        .ok_or_else(|| BuildError::NotACrate(dir.to_path_buf()))?;
+    let name = package
+        .get("name")
+        .and_then(|n| n.as_str())
+        .ok_or_else(|| BuildError::NotACrate(dir.to_path_buf()))?
+        .to_string();
+    let pages = package
+        .get("metadata")
+        .and_then(|m| m.get("orac"))
+        .and_then(|o| o.get("max-memory-pages"));
+    let max_memory_pages = match pages {
+        None => SMALL_MEMORY_PAGES,
+        Some(v) => match v.as_integer() {
+            Some(n) if n >= 2 && n as u64 <= MAX_MEMORY_PAGES => n as u64,
+            _ => {
+                return Err(BuildError::Manifest(format!(
+                    "{}: [package.metadata.orac] max-memory-pages must be an integer from 2 to \
+                     {MAX_MEMORY_PAGES} (pages of 64 KiB)",
+                    path.display()
+                )));
+            }
+        },
+    };
+    Ok(Manifest {
+        name,
+        max_memory_pages,
+    })
 }
 
 /// Builds the contract crate at `dir`, into `target_dir` (default
 /// `dir/target/orac`).
 pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildError> {
     let dir = dir.canonicalize().map_err(io(dir))?;
-    let name = package_name(&dir)?;
+    let Manifest {
+        name,
+        max_memory_pages,
+    } = manifest(&dir)?;
     let toolchain = toolchain()?;
     let target_dir = target_dir
         .map(Path::to_path_buf)
@@ -208,6 +241,12 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildErr
     // stack is plenty for contract code; the stack sits at the bottom of
     // memory, so an overflow traps (out of bounds) instead of corrupting data.
     rustflags.push(format!("-C link-arg=-zstack-size={STACK_BYTES}"));
+    // A declared maximum: loads are cheaper in a memory that cannot grow
+    // past SMALL_MEMORY_PAGES (see `Manifest::max_memory_pages`).
+    rustflags.push(format!(
+        "-C link-arg=--max-memory={}",
+        max_memory_pages * 65_536
+    ));
     cmd.current_dir(&dir)
         .args(["build", "--release", "--lib", "--target", TARGET])
         .arg("--target-dir")
