@@ -85,6 +85,7 @@ pub fn tx_env(origin: Address) -> TxEnv {
         block: block_env(),
         origin,
         gas_price: U256::from(BASE_FEE),
+        access_list: Vec::new(),
     }
 }
 

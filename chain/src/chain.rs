@@ -55,6 +55,9 @@ pub struct ChainConfig {
     pub db: DbConfig,
     /// Keys the node signs with for `eth_sendTransaction`.
     pub dev_keys: Vec<PrivateKey>,
+    /// Bound of the on-disk cache of compiled contracts
+    /// (`orac_vm::VmConfig::cache_bytes`).
+    pub code_cache_bytes: u64,
 }
 
 /// Something subscribers hear about.
@@ -93,6 +96,9 @@ pub(crate) struct PoolState {
 pub(crate) struct Shared {
     pub db: Db,
     pub vm: Vm,
+    /// The same VM for `eth_call` and `eth_estimateGas`: what they compile
+    /// is never written to the on-disk code cache.
+    pub sim_vm: Vm,
     pub spec: ChainSpec,
     pub pool: Mutex<PoolState>,
     /// The head header, updated after each commit.
@@ -212,6 +218,7 @@ impl Chain {
             .hash();
         let vm = Vm::new(&VmConfig {
             cache_dir: Some(config.datadir.join("code-cache")),
+            cache_bytes: config.code_cache_bytes,
         })
         .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?
         // The oracle feed registry is native chain code at a fixed address
@@ -220,6 +227,7 @@ impl Chain {
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             db,
+            sim_vm: vm.for_simulation(),
             vm,
             spec: config.spec,
             pool: Mutex::new(PoolState {
@@ -421,7 +429,7 @@ impl Chain {
         let state: SharedReader = Arc::new(state);
         self.on_vm_thread(|| {
             let mut overlay = Overlay::new(state);
-            executor::simulate_call(&mut overlay, &self.shared.vm, &env, req, gas)
+            executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
                 .map_err(call_error)
         })
     }
@@ -437,7 +445,7 @@ impl Chain {
         let state: SharedReader = Arc::new(state);
         let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
             let mut overlay = Overlay::new(state.clone());
-            executor::simulate_call(&mut overlay, &self.shared.vm, &env, req, gas)
+            executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
                 .map_err(call_error)
         };
         self.on_vm_thread(|| self.search_gas(req, &env, run))

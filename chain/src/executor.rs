@@ -165,6 +165,12 @@ pub fn execute_transaction(
         input: &t.input,
         gas: gas_left,
         create_nonce: t.nonce,
+        // Paid for in the intrinsic gas: warm from the start (EIP-2930).
+        access_list: t
+            .access_list
+            .iter()
+            .map(|i| (i.address, i.storage_keys.clone()))
+            .collect(),
     };
     let mut outcome = run_message(state, vm, env, price, &msg)?;
     outcome.gas_used += intrinsic;
@@ -189,6 +195,7 @@ struct Message<'a> {
     gas: u64,
     /// The sender's nonce before this transaction, for CREATE's address.
     create_nonce: u64,
+    access_list: Vec<(Address, Vec<orac_primitives::H256>)>,
 }
 
 /// Runs a message through the VM: a call (value moves, code runs) or a
@@ -206,6 +213,7 @@ fn run_message(
         block: env.clone(),
         origin: msg.from,
         gas_price,
+        access_list: msg.access_list.clone(),
     };
     let (result, created) = match msg.to {
         Some(to) => (
@@ -306,6 +314,7 @@ pub fn simulate_call(
         input: &req.input,
         gas: gas - intrinsic,
         create_nonce: req.nonce.unwrap_or(nonce),
+        access_list: Vec::new(),
     };
     let mut outcome = run_message(state, vm, env, price, &msg)?;
     outcome.gas_used += intrinsic;

@@ -335,6 +335,15 @@ impl Producer {
             number: header.number,
             hash,
         });
+        // Modules the block compiled go to the disk cache if their code is
+        // now committed (deployed here, or called and already in state); a
+        // reverted deploy's module does not.
+        if let Ok(state) = shared.db.snapshot().and_then(|s| s.latest_state()) {
+            shared.vm.engine().persist(|h| {
+                built.changes.code.contains_key(h)
+                    || orac_state::StateReader::code(&state, h).is_ok_and(|c| !c.is_empty())
+            });
+        }
         Ok(included.len())
     }
 

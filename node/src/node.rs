@@ -38,6 +38,11 @@ pub struct NodeArgs {
     /// Number of dev accounts.
     #[arg(long, default_value_t = 10, requires = "dev")]
     accounts: u32,
+    /// Disk space for compiled contracts (DATADIR/code-cache), in MiB.
+    /// Least recently used ones are deleted past it and compiled again
+    /// when next called.
+    #[arg(long, value_name = "MIB", default_value_t = orac_vm::DEFAULT_CACHE_BYTES >> 20)]
+    code_cache_mib: u64,
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -91,6 +96,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         pool: PoolConfig::default(),
         db: DbConfig::default(),
         dev_keys: keys.clone(),
+        code_cache_bytes: args.code_cache_mib.saturating_mul(1 << 20),
     })
     .with_context(|| format!("cannot open the chain in {}", datadir.display()))?;
 

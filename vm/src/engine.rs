@@ -1,33 +1,52 @@
 //! The wasmtime engine, configured for consensus, and the code caches.
 //!
 //! Compilation happens once per code hash: at deploy, or the first time a
-//! node meets code it has not compiled. Artifacts are kept on disk, keyed by
-//! code hash and engine fingerprint (a different wasmtime, configuration or
-//! gas schedule never reuses an artifact), and ready-to-instantiate modules
-//! are kept in a bounded in-memory cache.
+//! node meets code it has not compiled. Ready-to-instantiate modules are
+//! kept in a bounded in-memory cache; modules of committed code are also
+//! kept on disk (`cache.rs`), written only once the chain says the code is
+//! committed ([`VmEngine::persist`]), never for simulations.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use orac_primitives::{H256, keccak256};
+use orac_primitives::H256;
 use parking_lot::Mutex;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel,
     PoolingAllocationConfig, Strategy,
 };
 
+use crate::cache::DiskCache;
 use crate::exec::Frame;
 use crate::gas;
 use crate::instance::{IdleInstances, SnapshotCell};
 use crate::limits::*;
 use crate::validate::{DeployError, ModuleInfo, validate};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct VmConfig {
     /// Where compiled artifacts are kept; `None` keeps them only in memory.
     pub cache_dir: Option<PathBuf>,
+    /// Bytes the on-disk cache may hold (least recently used entries go
+    /// first). An artifact is ~10× its module; a module evicted from here is
+    /// compiled again when next called, which costs the node time, not the
+    /// caller gas, so size it for the chain's code.
+    pub cache_bytes: u64,
+}
+
+/// Default bound of the on-disk cache: 4 GiB, about 10,000 contracts the
+/// size of the example ERC-20.
+pub const DEFAULT_CACHE_BYTES: u64 = 4 << 30;
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +60,8 @@ pub enum VmError {
 /// A module ready to instantiate.
 pub struct Compiled {
     pub code_hash: H256,
+    /// Bytes of the module (what loading it cold is charged by).
+    pub code_len: usize,
     pub pre: InstancePre<Frame>,
     pub info: ModuleInfo,
     /// Memory and globals of a fresh instance, once one was made, if the
@@ -55,16 +76,29 @@ const SCHEDULE_VERSION: u32 = 7;
 pub struct VmEngine {
     pub(crate) engine: Engine,
     linker: Linker<Frame>,
-    fingerprint: String,
-    cache_dir: Option<PathBuf>,
+    disk: Option<DiskCache>,
     modules: Mutex<Lru>,
+    /// Modules evicted from memory before [`Self::persist`] saw them (a
+    /// block that compiled more than the memory cache holds): kept until
+    /// the next call to it.
+    evicted: Mutex<Vec<Arc<Compiled>>>,
     /// Instances kept for reuse after their message ended.
     pub(crate) idle: IdleInstances,
 }
 
+/// A module in the memory cache.
+struct Entry {
+    compiled: Arc<Compiled>,
+    /// Last use, for eviction.
+    tick: u64,
+    /// Compiled here and not (yet) written to disk: a candidate for
+    /// [`VmEngine::persist`].
+    unpersisted: bool,
+}
+
 /// A small LRU of compiled modules: a map plus a use counter.
 struct Lru {
-    map: HashMap<H256, (Arc<Compiled>, u64)>,
+    map: HashMap<H256, Entry>,
     tick: u64,
 }
 
@@ -72,24 +106,40 @@ impl Lru {
     fn get(&mut self, k: &H256) -> Option<Arc<Compiled>> {
         self.tick += 1;
         let tick = self.tick;
-        self.map.get_mut(k).map(|(v, t)| {
-            *t = tick;
-            v.clone()
+        self.map.get_mut(k).map(|e| {
+            e.tick = tick;
+            e.compiled.clone()
         })
     }
 
-    fn put(&mut self, k: H256, v: Arc<Compiled>) {
+    /// Adds a module; returns the one it evicted if that was still
+    /// waiting to be persisted.
+    fn put(
+        &mut self,
+        k: H256,
+        compiled: Arc<Compiled>,
+        unpersisted: bool,
+    ) -> Option<Arc<Compiled>> {
+        let mut evicted = None;
         if self.map.len() >= MODULE_CACHE_ENTRIES
-            && let Some(oldest) = self
-                .map
-                .iter()
-                .min_by_key(|(_, (_, t))| *t)
-                .map(|(k, _)| *k)
+            && let Some(oldest) = self.map.iter().min_by_key(|(_, e)| e.tick).map(|(k, _)| *k)
         {
-            self.map.remove(&oldest);
+            evicted = self
+                .map
+                .remove(&oldest)
+                .filter(|e| e.unpersisted)
+                .map(|e| e.compiled);
         }
         self.tick += 1;
-        self.map.insert(k, (v, self.tick));
+        self.map.insert(
+            k,
+            Entry {
+                compiled,
+                tick: self.tick,
+                unpersisted,
+            },
+        );
+        evicted
     }
 }
 
@@ -128,6 +178,8 @@ pub fn engine_config() -> Config {
     // 110 µs instead of 377 (they are pure argument shuffles).
     c.cranelift_opt_level(OptLevel::None);
     c.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+    c.generate_address_map(false);
+    c.native_unwind_info(false);
     // At least the features rustc emits by default (validate::features);
     // the deploy validator refuses anything beyond them before wasmtime
     // sees a module. Reference types (funcref tables) need no `gc` feature,
@@ -201,15 +253,18 @@ impl VmEngine {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let fingerprint = format!("{:016x}-winch-s{SCHEDULE_VERSION}", h.finish());
-        if let Some(dir) = &config.cache_dir {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| VmError::Cache(format!("{}: {e}", dir.display())))?;
-        }
+        let disk = match &config.cache_dir {
+            Some(dir) => Some(
+                DiskCache::open(dir, fingerprint, config.cache_bytes)
+                    .map_err(|e| VmError::Cache(format!("{}: {e}", dir.display())))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             engine,
             linker,
-            fingerprint,
-            cache_dir: config.cache_dir.clone(),
+            disk,
+            evicted: Mutex::new(Vec::new()),
             modules: Mutex::new(Lru {
                 map: HashMap::new(),
                 tick: 0,
@@ -220,28 +275,33 @@ impl VmEngine {
 
     /// The ready module for `code`, from memory, disk, or a fresh compile.
     /// `validated`: what `validate(code)` returned, if the caller already
-    /// has it.
+    /// has it. `persistable`: a fresh compile may later be written to disk
+    /// by [`Self::persist`] (false for simulations).
     pub fn prepare(
         &self,
         code_hash: H256,
         code: &[u8],
         validated: Option<ModuleInfo>,
+        persistable: bool,
     ) -> Result<Arc<Compiled>, DeployError> {
         if let Some(c) = self.modules.lock().get(&code_hash) {
             return Ok(c);
         }
-        let info = match validated {
-            Some(info) => info,
-            None => validate(code)?,
-        };
-        let module = match self.load_artifact(&code_hash) {
-            Some(m) => m,
+        let loaded = self
+            .disk
+            .as_ref()
+            .and_then(|d| d.load(&self.engine, &code_hash));
+        let (module, info, unpersisted) = match loaded {
+            Some((module, info)) => (module, info, false),
             None => {
+                let info = match validated {
+                    Some(info) => info,
+                    None => validate(code)?,
+                };
                 let instrumented = crate::instrument::instrument(code, &info)?;
                 let module = Module::new(&self.engine, &instrumented)
                     .map_err(|e| DeployError::Malformed(format!("compile: {e}")))?;
-                self.store_artifact(&code_hash, &module);
-                module
+                (module, info, persistable)
             }
         };
         let pre = self
@@ -250,12 +310,50 @@ impl VmEngine {
             .map_err(|e| DeployError::Malformed(format!("link: {e}")))?;
         let compiled = Arc::new(Compiled {
             code_hash,
+            code_len: code.len(),
             pre,
             info,
             snapshot: SnapshotCell::new(),
         });
-        self.modules.lock().put(code_hash, compiled.clone());
+        let evicted = self
+            .modules
+            .lock()
+            .put(code_hash, compiled.clone(), unpersisted);
+        if let Some(e) = evicted
+            && self.disk.is_some()
+        {
+            self.evicted.lock().push(e);
+        }
         Ok(compiled)
+    }
+
+    /// Writes to the disk cache every module compiled in memory and not
+    /// yet written whose code `committed` says is in committed state. The
+    /// chain calls this after each block (with the code the block deployed,
+    /// or found in the database); what simulations compiled, and what
+    /// failed or reverted deploys compiled, is never written.
+    pub fn persist(&self, committed: impl Fn(&H256) -> bool) {
+        let Some(disk) = &self.disk else {
+            return;
+        };
+        let mut candidates: Vec<Arc<Compiled>> = std::mem::take(&mut *self.evicted.lock());
+        {
+            let mut modules = self.modules.lock();
+            candidates.extend(modules.map.values_mut().filter(|e| e.unpersisted).map(|e| {
+                // Checked once: if it is not committed now, a later deploy
+                // of the same code names it again.
+                e.unpersisted = false;
+                e.compiled.clone()
+            }));
+        }
+        for c in candidates.iter().filter(|c| committed(&c.code_hash)) {
+            disk.store(&c.code_hash, c.pre.module(), &c.info);
+        }
+    }
+
+    /// Bytes the on-disk cache holds (0 without one).
+    pub fn disk_cache_bytes(&self) -> u64 {
+        self.disk.as_ref().map_or(0, DiskCache::used_bytes)
     }
 
     /// The ready module for `code_hash` if it is in the memory cache.
@@ -273,62 +371,5 @@ impl VmEngine {
     pub fn clear_memory_cache(&self) {
         self.modules.lock().map.clear();
         self.idle.clear();
-    }
-
-    fn artifact_path(&self, code_hash: &H256) -> Option<PathBuf> {
-        let dir = self.cache_dir.as_ref()?;
-        Some(dir.join(format!("{code_hash:x}-{}.cwasm", self.fingerprint)))
-    }
-
-    /// Reads an artifact and checks its digest before wasmtime sees it:
-    /// `Module::deserialize` trusts its input, so a damaged or planted file
-    /// must never reach it. Anything wrong is deleted and recompiled.
-    fn load_artifact(&self, code_hash: &H256) -> Option<Module> {
-        let path = self.artifact_path(code_hash)?;
-        let bytes = std::fs::read(&path).ok()?;
-        let ok = bytes.len() > 32 && keccak256(&bytes[32..]).as_bytes() == &bytes[..32];
-        if !ok {
-            tracing::warn!(
-                "compiled-code cache entry {} is damaged; recompiling",
-                path.display()
-            );
-            let _ = std::fs::remove_file(&path);
-            return None;
-        }
-        // SAFETY: the payload is an artifact this node serialised with an
-        // engine of the same fingerprint (the file name encodes it), and its
-        // keccak digest matches, so it is byte-for-byte what we wrote.
-        match unsafe { Module::deserialize(&self.engine, &bytes[32..]) } {
-            Ok(m) => Some(m),
-            Err(e) => {
-                tracing::warn!("cannot load {}: {e}; recompiling", path.display());
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
-    }
-
-    fn store_artifact(&self, code_hash: &H256, module: &Module) {
-        let Some(path) = self.artifact_path(code_hash) else {
-            return;
-        };
-        let Ok(payload) = module.serialize() else {
-            return;
-        };
-        let mut bytes = keccak256(&payload).as_bytes().to_vec();
-        bytes.extend_from_slice(&payload);
-        // Write then rename, so a crash never leaves a half-written entry
-        // under the final name.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &bytes)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .is_err()
-        {
-            let _ = std::fs::remove_file(&tmp);
-            tracing::warn!(
-                "could not write compiled-code cache entry {}",
-                path.display()
-            );
-        }
     }
 }

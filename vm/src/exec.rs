@@ -15,7 +15,6 @@
 //! Either way the frame's state changes and logs are rolled back to the
 //! checkpoint taken when it started.
 
-use foldhash::HashSet;
 use std::sync::Arc;
 
 use orac_primitives::{Address, Bytes, EMPTY_CODE_HASH, H256, U256, keccak256, keccak256_concat};
@@ -45,6 +44,9 @@ pub struct TxEnv {
     pub block: BlockEnv,
     pub origin: Address,
     pub gas_price: U256,
+    /// The transaction's access list (EIP-2930): accounts and slots it
+    /// paid to have warm from the start.
+    pub access_list: Vec<(Address, Vec<H256>)>,
 }
 
 /// State shared by all frames of one transaction.
@@ -55,11 +57,29 @@ pub struct TxContext {
     pub(crate) depth: usize,
     /// Stack slots used by the frames below the running one.
     pub(crate) stack_base: u32,
-    // Membership only (never iterated), so a randomly seeded fast hash is
-    // safe for consensus.
-    pub(crate) warm_slots: HashSet<(Address, H256)>,
-    pub(crate) warm_accounts: HashSet<Address>,
+    /// Accounts, slots and code touched so far (EIP-2929), rolled back
+    /// with a failed frame.
+    pub(crate) warm: crate::warm::Warm,
     pub(crate) systems: crate::system::Systems,
+    /// A simulation: what it compiles is never persisted.
+    pub(crate) simulation: bool,
+}
+
+impl TxContext {
+    /// Warms what is warm before anything runs: the sender and the target
+    /// (`accounts`) and the access list. Not journaled: no frame can give
+    /// it back.
+    pub(crate) fn prewarm(&mut self, accounts: [Address; 2]) {
+        for a in accounts {
+            self.warm.account(a);
+        }
+        for (a, keys) in &self.env.access_list {
+            self.warm.account(*a);
+            for k in keys {
+                self.warm.slot(*a, *k);
+            }
+        }
+    }
 }
 
 /// Why a frame stopped early, carried out of host functions as an error.
@@ -277,6 +297,7 @@ pub(crate) fn run_frame(
         return (tx, Ok(FrameResult::fail(gas, "call depth limit exceeded")));
     }
     let checkpoint = tx.state.checkpoint();
+    let warm = tx.warm.checkpoint();
     let result = enter(&mut tx, &call, gas);
     let (tx, result) = match result {
         Ok(Prepared::Done(r)) => (tx, Ok(r)),
@@ -289,6 +310,7 @@ pub(crate) fn run_frame(
         && !r.success
     {
         tx.state.revert_to(checkpoint);
+        tx.warm.revert(warm);
     }
     (tx, result)
 }
@@ -385,19 +407,39 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             ..Default::default()
         }));
     }
-    let prepared = match tx.engine.cached(&code_hash) {
-        Some(compiled) => Ok(compiled),
-        None => {
-            let loaded;
-            let code: &[u8] = match code {
-                Some(module) => module,
-                None => {
-                    loaded = tx.state.code_by_hash(&code_hash)?;
-                    &loaded
-                }
-            };
-            tx.engine.prepare(code_hash, code, validated)
+    let cached = tx.engine.cached(&code_hash);
+    let loaded;
+    let code: Option<&[u8]> = match (&cached, code) {
+        (Some(_), _) => None,
+        (None, Some(module)) => Some(module),
+        (None, None) => {
+            loaded = tx.state.code_by_hash(&code_hash)?;
+            Some(&loaded)
         }
+    };
+    // The first run of some code in a transaction pays for loading it,
+    // whether or not this node happens to have it compiled in memory (a
+    // deploy has paid per byte already).
+    let first_run = tx.warm.code(code_hash);
+    if first_run && call.deploy.is_none() {
+        let len = match (&cached, code) {
+            (Some(c), _) => c.code_len,
+            (None, code) => code.map_or(0, <[u8]>::len),
+        };
+        let cost = gas::code_load_cost(len);
+        if cost > gas {
+            return Ok(Prepared::Done(FrameResult::fail(0, "out of gas")));
+        }
+        gas -= cost;
+    }
+    let prepared = match (cached, code) {
+        (Some(compiled), _) => Ok(compiled),
+        (None, code) => tx.engine.prepare(
+            code_hash,
+            code.unwrap_or_default(),
+            validated,
+            !tx.simulation,
+        ),
     };
     match prepared {
         Ok(compiled) => {

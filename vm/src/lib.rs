@@ -12,6 +12,7 @@
 //! The entry points are [`Vm::call`] and [`Vm::create`]; both take the
 //! transaction's journaled state by value and hand it back.
 
+mod cache;
 pub mod engine;
 pub mod envelope;
 pub mod exec;
@@ -22,14 +23,14 @@ pub mod instrument;
 pub mod limits;
 pub mod system;
 pub mod validate;
+mod warm;
 
-use foldhash::HashSet;
 use std::sync::Arc;
 
 use orac_primitives::{Address, Bytes, U256};
 use orac_state::{Overlay, StateError};
 
-pub use engine::{VmConfig, VmEngine, VmError};
+pub use engine::{DEFAULT_CACHE_BYTES, VmConfig, VmEngine, VmError};
 pub use exec::{BlockEnv, FrameResult, TxEnv, create_address, create2_address};
 pub use system::{SystemCall, SystemContract, SystemExit, Systems};
 pub use validate::{DeployError, ModuleInfo};
@@ -41,6 +42,9 @@ use exec::{Call, TxContext, run_frame};
 pub struct Vm {
     engine: Arc<VmEngine>,
     systems: Systems,
+    /// Runs simulations (`eth_call`, `eth_estimateGas`): nothing they
+    /// compile is ever written to the on-disk cache.
+    simulation: bool,
 }
 
 impl Vm {
@@ -48,7 +52,17 @@ impl Vm {
         Ok(Self {
             engine: Arc::new(VmEngine::new(config)?),
             systems: Systems::default(),
+            simulation: false,
         })
+    }
+
+    /// The same VM (engine, caches, system contracts) for simulations:
+    /// modules they compile stay in memory only, whatever code they run.
+    pub fn for_simulation(&self) -> Self {
+        Self {
+            simulation: true,
+            ..self.clone()
+        }
     }
 
     /// Adds a native system contract (see [`system`]). Part of the chain's
@@ -69,9 +83,9 @@ impl Vm {
             engine: self.engine.clone(),
             depth: 0,
             stack_base: 0,
-            warm_slots: HashSet::default(),
-            warm_accounts: HashSet::default(),
+            warm: warm::Warm::default(),
             systems: self.systems.clone(),
+            simulation: self.simulation,
         })
     }
 
@@ -90,7 +104,7 @@ impl Vm {
         is_static: bool,
     ) -> Result<FrameResult, StateError> {
         let mut tx = self.context(state, env);
-        tx.warm_accounts.extend([from, to]);
+        tx.prewarm([from, to]);
         let call = Call {
             address: to,
             caller: from,
@@ -129,7 +143,7 @@ impl Vm {
             }
         };
         let mut tx = self.context(state, env);
-        tx.warm_accounts.extend([from, address]);
+        tx.prewarm([from, address]);
         let call = Call {
             address,
             caller: from,
@@ -144,10 +158,16 @@ impl Vm {
     }
 
     /// Validates and compiles `code` (e.g. code found in genesis) so later
-    /// calls find it ready; returns the deploy-rule verdict.
+    /// calls find it ready; returns the deploy-rule verdict. Nothing is
+    /// written to disk: see [`VmEngine::persist`].
     pub fn precompile(&self, code: &[u8]) -> Result<(), DeployError> {
         self.engine
-            .prepare(orac_primitives::keccak256(code), code, None)
+            .prepare(
+                orac_primitives::keccak256(code),
+                code,
+                None,
+                !self.simulation,
+            )
             .map(|_| ())
     }
 }

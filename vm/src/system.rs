@@ -136,7 +136,7 @@ impl SystemCall {
     /// Reads a slot of the contract's own storage, at the host ABI's price.
     pub fn sload(&mut self, key: H256) -> Result<H256, SystemExit> {
         let home = self.home;
-        let cold = self.tx().warm_slots.insert((home, key));
+        let cold = self.tx().warm.slot(home, key);
         self.charge(gas::sload_cost(cold))?;
         Ok(self.tx().state.storage(&home, &key)?)
     }
@@ -147,7 +147,7 @@ impl SystemCall {
         self.writable("storage write")?;
         let home = self.home;
         let tx = self.tx();
-        let cold = tx.warm_slots.insert((home, key));
+        let cold = tx.warm.slot(home, key);
         let current = tx.state.storage(&home, &key)?;
         self.charge(gas::sstore_cost(cold, current.is_zero(), value.is_zero()))?;
         Ok(self.tx().state.set_storage(&home, &key, value)?)
@@ -187,6 +187,7 @@ impl SystemCall {
         self.writable("value transfer")?;
         self.charge_account(to)?;
         self.charge(gas::CALL_VALUE)?;
+        self.charge_new_account(to, amount)?;
         let home = self.home;
         if !self.tx().state.transfer(&home, &to, amount)? {
             return Err(SystemExit::Revert(
@@ -211,6 +212,7 @@ impl SystemCall {
         }
         self.charge_account(to)?;
         self.charge(gas::CALL_BASE + if value.is_zero() { 0 } else { gas::CALL_VALUE })?;
+        self.charge_new_account(to, value)?;
         let budget = gas.min(gas::max_forwardable(self.gas));
         self.gas -= budget;
         let frame = Call {
@@ -234,12 +236,23 @@ impl SystemCall {
     }
 
     fn charge_account(&mut self, address: Address) -> Result<(), SystemExit> {
-        let cold = self.tx().warm_accounts.insert(address);
+        let cold = self.tx().warm.account(address);
         self.charge(if cold {
             gas::ACCOUNT_COLD
         } else {
             gas::ACCOUNT_WARM
         })
+    }
+
+    /// `gas::NEW_ACCOUNT` if `value` would bring `to` into existence.
+    fn charge_new_account(&mut self, to: Address, value: U256) -> Result<(), SystemExit> {
+        if value.is_zero() {
+            return Ok(());
+        }
+        if self.tx().state.account(&to)?.is_none_or(|a| a.is_empty()) {
+            self.charge(gas::NEW_ACCOUNT)?;
+        }
+        Ok(())
     }
 
     fn writable(&self, what: &str) -> Result<(), SystemExit> {

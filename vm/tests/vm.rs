@@ -5,7 +5,7 @@
 use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
 use orac_vm::envelope;
 use orac_vm::limits::{MAX_CALL_DEPTH, MAX_MEMORY_PAGES};
-use orac_vm::{Vm, VmConfig, create_address, create2_address};
+use orac_vm::{create_address, create2_address};
 
 mod common;
 use common::*;
@@ -380,63 +380,6 @@ fn deploy_rules() {
     let mut w = World::new();
     let (_, r) = w.deploy_with(&m, &[], 0);
     assert!(r.success);
-}
-
-/// The same calls on fresh VMs — cold cache, then warm from disk — give
-/// identical results and gas.
-#[test]
-fn results_do_not_depend_on_the_code_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = || {
-        let vm = Vm::new(&VmConfig {
-            cache_dir: Some(dir.path().to_path_buf()),
-        })
-        .unwrap();
-        let mut w = World::with_vm(vm);
-        let (a, b) = (w.deploy(), w.deploy());
-        let mut out = vec![];
-        for input in [
-            op(1, &[&word(1), &word(2)]),
-            call_op(b, 3, -1, &op(2, &[&word(1)])),
-            vec![15],
-            vec![13],
-            vec![14],
-            op(21, &[b.as_bytes(), &op(20, &[&word(8), &word(9)])]),
-        ] {
-            let r = w.call_with(a, &input, 5, 3_000_000);
-            out.push((r.success, r.gas_left, r.output, r.error));
-        }
-        out
-    };
-    let cold = run();
-    assert!(
-        std::fs::read_dir(dir.path()).unwrap().count() > 0,
-        "artifacts were cached"
-    );
-    let warm = run();
-    assert_eq!(cold, warm);
-}
-
-#[test]
-fn a_damaged_cache_entry_is_recompiled_not_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = VmConfig {
-        cache_dir: Some(dir.path().to_path_buf()),
-    };
-    {
-        let mut w = World::with_vm(Vm::new(&config).unwrap());
-        w.deploy();
-    }
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        let mut bytes = std::fs::read(&path).unwrap();
-        let mid = bytes.len() / 2;
-        bytes[mid] ^= 0xff;
-        std::fs::write(&path, bytes).unwrap();
-    }
-    let mut w = World::with_vm(Vm::new(&config).unwrap());
-    let a = w.deploy();
-    assert!(w.call(a, &op(1, &[&word(1), &word(2)])).success);
 }
 
 /// Instances are reset and reused between messages (`instance.rs`): every

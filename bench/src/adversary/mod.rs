@@ -10,11 +10,13 @@
 //! * [`stack`]: native stack bytes per charged stack slot of frame shapes,
 //!   generated and hand-written;
 //! * [`compile`]: compile time per KB and peak memory of module shapes,
-//!   known bombs and a random search.
+//!   known bombs and a random search;
+//! * [`cold`]: calls to contracts whose compiled code is on disk only.
 //!
 //! The gas schedule's rule is that no admitted module runs slower than 10×
 //! the reference per gas (docs/gas.md); this is where that is checked.
 
+pub mod cold;
 pub mod compile;
 pub mod search;
 pub mod stack;

@@ -6,7 +6,7 @@
 //! `cargo run --release -p orac-bench --bin vm-adversary [-- --help]`
 
 use clap::Parser;
-use orac_bench::adversary::{Runner, compile, search, stack, time};
+use orac_bench::adversary::{Runner, cold, compile, search, stack, time};
 use orac_bench::vmkit::median;
 use orac_vm::limits::BYTES_PER_SLOT;
 
@@ -16,8 +16,8 @@ static ALLOC: compile::Counting = compile::Counting;
 #[derive(Parser)]
 #[command(about = "orac VM under attack: time per gas, stack per slot, compile cost per KB")]
 struct Args {
-    /// Sections to run, comma-separated: time, search, stack, compile.
-    #[arg(long, default_value = "time,search,stack,compile")]
+    /// Sections to run, comma-separated: time, search, stack, compile, cold.
+    #[arg(long, default_value = "time,search,stack,compile,cold")]
     sections: String,
     /// Gas per timed run.
     #[arg(long, default_value_t = 10_000_000)]
@@ -59,6 +59,31 @@ fn main() {
     if want("compile") {
         compile_section(&args, &runner);
     }
+    if want("cold") {
+        orac_vm::on_execution_stack(|| cold_section(&args, &runner));
+    }
+}
+
+fn cold_section(args: &Args, runner: &Runner) {
+    let contracts = 300;
+    println!(
+        "\n== cold code: {contracts} distinct contracts called round robin from a fresh VM (every module loaded from the disk cache), against calls to one warm contract"
+    );
+    let reference = time::reference();
+    let (r, _) = runner.measure(&reference, args.gas, args.runs);
+    let c = cold::run(contracts);
+    let ns = |us: f64| us * 1e3 / c.gas_per_call as f64;
+    println!(
+        "  {:.1} KB each, {} gas per call: cold {:.1} µs ({:.2} ns/gas, {:.2}x ref), warm {:.1} µs ({:.2} ns/gas); cold/warm {:.1}x",
+        c.kb,
+        c.gas_per_call,
+        c.cold_us,
+        ns(c.cold_us),
+        ns(c.cold_us) / r,
+        c.warm_us,
+        ns(c.warm_us),
+        c.cold_us / c.warm_us
+    );
 }
 
 fn timing(args: &Args, runner: &Runner, shapes: bool, search: bool) {

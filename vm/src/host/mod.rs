@@ -132,8 +132,15 @@ fn bounded(len: i32, max: usize, what: &str) -> R<usize> {
     Ok(len)
 }
 
+/// Whether sending value to `address` would bring it into existence (it
+/// does not exist, or is empty and so deleted by EIP-161).
+fn creates_account(c: &mut C, address: &Address) -> R<bool> {
+    let account = c.data_mut().tx().state.account(address).map_err(fatal)?;
+    Ok(account.is_none_or(|a| a.is_empty()))
+}
+
 fn account_access(c: &mut C, address: Address) -> R<()> {
-    let cold = c.data_mut().tx().warm_accounts.insert(address);
+    let cold = c.data_mut().tx().warm.account(address);
     charge(
         c,
         if cold {
@@ -152,7 +159,7 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
     linker.func_wrap(m, "storage_read", |mut c: C, key: i32, out: i32| -> R<()> {
         let key = read_word(&c, key)?;
         let address = c.data().address;
-        let cold = c.data_mut().tx().warm_slots.insert((address, key));
+        let cold = c.data_mut().tx().warm.slot(address, key);
         charge(&mut c, gas::sload_cost(cold))?;
         let value = c
             .data_mut()
@@ -167,7 +174,7 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         no_state_change(&c, "storage write")?;
         let address = c.data().address;
         let tx = c.data_mut().tx();
-        let cold = tx.warm_slots.insert((address, key));
+        let cold = tx.warm.slot(address, key);
         let current = tx.state.storage(&address, &key).map_err(fatal)?;
         charge(
             &mut c,
@@ -510,6 +517,9 @@ fn message(
         &mut c,
         gas::CALL_BASE + if value.is_zero() { 0 } else { gas::CALL_VALUE },
     )?;
+    if !value.is_zero() && creates_account(&mut c, &to)? {
+        charge(&mut c, gas::NEW_ACCOUNT)?;
+    }
     let gas = take_budget(&mut c, gas_req)?;
     let stipend = if value.is_zero() {
         0

@@ -47,6 +47,7 @@ pub fn env() -> TxEnv {
         },
         origin: ALICE,
         gas_price: U256::from(2_000_000_000u64),
+        access_list: Vec::new(),
     }
 }
 
