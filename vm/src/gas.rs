@@ -76,13 +76,14 @@ pub const COMPILE_BYTE: u64 = 150;
 /// `ModuleInfo::trampolines`): measured 60–110 µs each, so this too is a
 /// subsidy (docs/gas.md, "Deploys").
 pub const COMPILE_TRAMPOLINE: u64 = 20_000;
-/// Loading a contract's code the first time a transaction runs it, per
-/// 32-byte word of its module (on top of the cold account access): reading
-/// its compiled form from the disk cache and mapping it took 250–400 µs
-/// for a 38 KB contract, which a node that has the module in memory skips,
-/// but gas cannot depend on that (REPRO M4). 14,700 gas for that contract
-/// (docs/gas.md, "Cold code").
-pub const CODE_LOAD_WORD: u64 = 12;
+/// Loading a contract's code the first time a transaction runs it (on top
+/// of the cold account access): reading its compiled form from the disk
+/// cache and mapping it took ~200 µs for a tiny contract and 250–400 µs for
+/// a 38 KB one, which a node that has the module in memory skips, but gas
+/// cannot depend on that (REPRO M4; docs/gas.md, "Cold code"). A base...
+pub const CODE_LOAD_BASE: u64 = 15_000;
+/// ... and per 32-byte word of the module: 39,500 gas for that contract.
+pub const CODE_LOAD_WORD: u64 = 20;
 
 /// A value transfer that brings an account into existence (as Ethereum's
 /// `G_newaccount`): the state grows by an account for good.
@@ -90,7 +91,7 @@ pub const NEW_ACCOUNT: u64 = 25_000;
 
 /// Gas to load `len` bytes of code cold.
 pub fn code_load_cost(len: usize) -> u64 {
-    CODE_LOAD_WORD * (len as u64).div_ceil(32)
+    CODE_LOAD_BASE + CODE_LOAD_WORD * (len as u64).div_ceil(32)
 }
 
 /// Each instance created (measured pooled instantiation).

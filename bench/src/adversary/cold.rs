@@ -14,10 +14,10 @@ use orac_vm::{Vm, VmConfig};
 use crate::vmkit::{MemState, tx_env};
 use crate::wasmgen::ordinary_function;
 
-/// A ~40 KB contract whose `call` returns at once, unlike any other (its
-/// data segment holds `n`).
-pub fn contract(n: usize) -> Vec<u8> {
-    let funcs: String = (0..280).map(ordinary_function).collect();
+/// A contract of `functions` ordinary functions (280: ~38 KB) whose `call`
+/// returns at once, unlike any other (its data segment holds `n`).
+pub fn contract(n: usize, functions: usize) -> Vec<u8> {
+    let funcs: String = (0..functions).map(ordinary_function).collect();
     wat::parse_str(format!(
         "(module (memory (export \"memory\") 1) (data (i32.const 0) \"{n:08}\") (func (export \"call\")) {funcs})"
     ))
@@ -38,7 +38,7 @@ fn address(i: usize) -> Address {
 }
 
 /// Must run on the execution stack.
-pub fn run(contracts: usize) -> Cold {
+pub fn run(contracts: usize, functions: usize) -> Cold {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = VmConfig {
         cache_dir: Some(dir.path().to_path_buf()),
@@ -47,7 +47,7 @@ pub fn run(contracts: usize) -> Cold {
     let from = Address::repeat_byte(0xa1);
     let mut base = MemState::default();
     base.fund(from, U256::from(10u64).pow(U256::from(24)));
-    let codes: Vec<Vec<u8>> = (0..contracts).map(contract).collect();
+    let codes: Vec<Vec<u8>> = (0..contracts).map(|n| contract(n, functions)).collect();
     for (i, code) in codes.iter().enumerate() {
         base.install(address(i), code);
     }

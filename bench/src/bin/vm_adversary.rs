@@ -71,19 +71,21 @@ fn cold_section(args: &Args, runner: &Runner) {
     );
     let reference = time::reference();
     let (r, _) = runner.measure(&reference, args.gas, args.runs);
-    let c = cold::run(contracts);
-    let ns = |us: f64| us * 1e3 / c.gas_per_call as f64;
-    println!(
-        "  {:.1} KB each, {} gas per call: cold {:.1} µs ({:.2} ns/gas, {:.2}x ref), warm {:.1} µs ({:.2} ns/gas); cold/warm {:.1}x",
-        c.kb,
-        c.gas_per_call,
-        c.cold_us,
-        ns(c.cold_us),
-        ns(c.cold_us) / r,
-        c.warm_us,
-        ns(c.warm_us),
-        c.cold_us / c.warm_us
-    );
+    for functions in [1, 280] {
+        let c = cold::run(contracts, functions);
+        let ns = |us: f64| us * 1e3 / c.gas_per_call as f64;
+        println!(
+            "  {:.1} KB each, {} gas per call: cold {:.1} µs ({:.2} ns/gas, {:.2}x ref), warm {:.1} µs ({:.2} ns/gas); cold/warm {:.1}x",
+            c.kb,
+            c.gas_per_call,
+            c.cold_us,
+            ns(c.cold_us),
+            ns(c.cold_us) / r,
+            c.warm_us,
+            ns(c.warm_us),
+            c.cold_us / c.warm_us
+        );
+    }
 }
 
 fn timing(args: &Args, runner: &Runner, shapes: bool, search: bool) {
