@@ -55,6 +55,8 @@ pub fn build(
     env: BlockEnv,
     parent_hash: H256,
     candidates: &[Arc<RecoveredTx>],
+    // Called with each transaction's hash just before it runs.
+    on_execute: &mut dyn FnMut(&H256),
 ) -> Result<BuiltBlock, StateError> {
     let mut overlay = Overlay::new(state);
     let mut body = BlockBody::default();
@@ -71,6 +73,7 @@ pub fn build(
             blocked.insert(tx.sender);
             continue;
         }
+        on_execute(&tx.hash());
         match execute_transaction(&mut overlay, vm, &env, tx) {
             Ok(outcome) => {
                 gas_used += outcome.gas_used;

@@ -22,6 +22,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::basefee::next_base_fee;
+use crate::blackbox::BlackBox;
 use crate::block::next_env;
 use crate::error::{ChainError, InvalidTx};
 use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
@@ -239,9 +240,15 @@ impl Chain {
             head: RwLock::new(head),
             events,
         });
-        reload_pool(&shared)?;
+        let blackbox = BlackBox::open(&config.datadir).map_err(|e| {
+            ChainError::Request(format!(
+                "cannot open the producer's black box in {}: {e}",
+                config.datadir.display()
+            ))
+        })?;
+        reload_pool(&shared, blackbox.suspect())?;
         let (tx, rx) = mpsc::channel();
-        let handle = producer::spawn(shared.clone(), rx, config.mining)?;
+        let handle = producer::spawn(shared.clone(), blackbox, rx, config.mining)?;
         let chain = Arc::new(Chain {
             shared,
             commands: tx,
@@ -602,7 +609,10 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 /// Re-admits the journaled pool after a restart, re-validating each entry.
-fn reload_pool(shared: &Shared) -> Result<(), ChainError> {
+/// `suspect`: the transaction the last run died executing, and how many
+/// runs have (`blackbox.rs`); one that has killed the node too often is
+/// dropped rather than replayed into a crash loop.
+fn reload_pool(shared: &Shared, suspect: Option<(H256, u32)>) -> Result<(), ChainError> {
     let snap = shared.db.snapshot()?;
     let state = snap.latest_state()?;
     let mut txs = Vec::new();
@@ -618,6 +628,23 @@ fn reload_pool(shared: &Shared) -> Result<(), ChainError> {
     let mut kept = 0;
     for tx in txs {
         let hash = tx.hash();
+        if let Some((h, strikes)) = suspect
+            && h == hash
+        {
+            if strikes >= crate::blackbox::MAX_STRIKES {
+                tracing::error!(
+                    "dropping transaction {hash:?} from the pool: the node died while executing it \
+                     {strikes} times (raw: 0x{})",
+                    hex::encode(tx.tx.encoded())
+                );
+                ps.stale.push(hash);
+                continue;
+            }
+            tracing::warn!(
+                "the node died while executing transaction {hash:?}; it is kept, and dropped if \
+                 that happens again"
+            );
+        }
         let nonce = state.account(&tx.sender)?.map(|a| a.nonce).unwrap_or(0);
         match ps.pool.add(tx, nonce) {
             Ok(_) => kept += 1,

@@ -9,6 +9,7 @@
 //! * [`Chain`]: the shared handle the RPC server talks to.
 
 pub mod basefee;
+mod blackbox;
 mod block;
 mod chain;
 pub mod dev;

@@ -17,6 +17,7 @@ use orac_primitives::{Address, Bytes, H256, U256};
 use orac_state::{Overlay, StateError};
 use tokio::sync::oneshot;
 
+use crate::blackbox::BlackBox;
 use crate::block::{build, next_env};
 use crate::chain::{ChainEvent, MiningMode, Shared, unix_now};
 use crate::error::ChainError;
@@ -67,6 +68,8 @@ const MAX_BLOCKS_PER_WAKE: usize = 10_000;
 
 struct Producer {
     shared: Arc<Shared>,
+    /// Which transaction is running, should the process die (`blackbox`).
+    blackbox: BlackBox,
     mode: MiningMode,
     time_offset: i64,
     next_timestamp: Option<u64>,
@@ -74,12 +77,14 @@ struct Producer {
 
 pub(crate) fn spawn(
     shared: Arc<Shared>,
+    blackbox: BlackBox,
     rx: Receiver<Command>,
     mode: MiningMode,
 ) -> Result<std::thread::JoinHandle<()>, ChainError> {
     let time_offset = shared.db.snapshot()?.time_offset()?;
     let mut producer = Producer {
         shared,
+        blackbox,
         mode,
         time_offset,
         next_timestamp: None,
@@ -262,7 +267,15 @@ impl Producer {
         }
         let snap = shared.db.snapshot()?;
         let state: orac_state::SharedReader = Arc::new(snap.latest_state()?);
-        let built = build(state, &shared.vm, env, parent.hash(), &candidates)?;
+        let blackbox = &self.blackbox;
+        let built = build(
+            state,
+            &shared.vm,
+            env,
+            parent.hash(),
+            &candidates,
+            &mut |h| blackbox.executing(h),
+        )?;
         drop(snap);
 
         let included: HashSet<H256> = built.body.transactions.iter().map(|t| t.hash()).collect();
@@ -293,6 +306,7 @@ impl Producer {
             return Err(e.into());
         }
 
+        self.blackbox.clear();
         // Durable. The head moves first, so a submitter who hears back sees
         // the block that holds its transaction; then the pool and the
         // submitters; then subscribers.

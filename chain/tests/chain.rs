@@ -336,6 +336,52 @@ async fn restart_resumes_and_reloads_the_journaled_pool() {
     chain.shutdown();
 }
 
+/// A journaled transaction the node died executing is replayed once (the
+/// death may have been a plain kill), and dropped after the second death
+/// instead of crash-looping the node (HOSTILE B1, the `--block-time`
+/// crash loop). The deaths are simulated by leaving the producer's black
+/// box as a dying process leaves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_that_kills_the_node_is_not_replayed_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys();
+    let interval = || config(dir.path(), MiningMode::Interval(Duration::from_secs(3600)));
+    let tx = transfer(&k[0], 0, Address::repeat_byte(0x56), U256::from(7));
+    let hash = tx.hash();
+    {
+        let chain = Chain::open(interval()).unwrap();
+        chain.submit(tx).await.unwrap();
+        chain.shutdown();
+    }
+    let die_running = |strikes: u32| {
+        let mut record = hash.as_bytes().to_vec();
+        record.extend_from_slice(&strikes.to_le_bytes());
+        std::fs::write(dir.path().join("executing"), record).unwrap();
+    };
+    // First death: kept.
+    die_running(0);
+    {
+        let chain = Chain::open(interval()).unwrap();
+        assert!(
+            chain.pool_transaction(&hash).is_some(),
+            "kept after one death"
+        );
+        chain.shutdown();
+    }
+    // Second death on the same transaction: dropped, and not back after
+    // another restart.
+    die_running(1);
+    {
+        let chain = Chain::open(interval()).unwrap();
+        assert!(chain.pool_transaction(&hash).is_none(), "dropped after two");
+        chain.mine(1, None).await.unwrap();
+        chain.shutdown();
+    }
+    let chain = Chain::open(interval()).unwrap();
+    assert!(chain.pool_transaction(&hash).is_none());
+    chain.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshots_patches_and_history() {
     let dir = tempfile::tempdir().unwrap();
