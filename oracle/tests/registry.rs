@@ -490,6 +490,31 @@ fn subscribers_are_called_back_and_bad_ones_block_nobody() {
     assert!(!subs.contains(&good));
 }
 
+/// A subscriber's callback cannot reach past the deterministic stack
+/// bound, and cannot leave the registry's frame higher for the next one
+/// (REPRO H1: a callback that recursed near the limit and then made a call
+/// made every later subscriber fail "stack limit exceeded" at full price).
+#[test]
+fn a_deep_callback_leaves_the_next_subscriber_its_whole_stack() {
+    let mut fx = Fixture::new();
+    let deposit = 10u64.pow(16);
+    let deep = fx.consumer("(call $deep (i32.const 11000))", Some((1_000_000, deposit)));
+    let endless = fx.consumer("(call $endless (i32.const 0))", Some((1_000_000, deposit)));
+    let also_deep = fx.consumer("(call $deep (i32.const 11000))", Some((1_000_000, deposit)));
+    let r = fx.round(Kind::Round, 1, &[0, 1, 2], &[7, 7, 7]);
+    assert!(r.success, "{}", reason(&r));
+    let delivered: Vec<Address> = r
+        .events::<I::CallbackDelivered>()
+        .iter()
+        .map(|e| e.subscriber)
+        .collect();
+    assert_eq!(delivered, vec![deep, also_deep]);
+    let failed = r.events::<I::CallbackFailed>();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].subscriber, endless);
+    assert_eq!(&failed[0].reason[..], b"stack limit exceeded");
+}
+
 #[test]
 fn a_transmitter_cannot_starve_subscribers_of_gas() {
     let mut fx = Fixture::new();
@@ -541,7 +566,7 @@ fn requests_are_answered_once_or_refunded_after_expiry() {
     let ask = |expires: u64| I::requestCall {
         feedId: 1,
         query: B256::ZERO,
-        callbackGas: 60_000,
+        callbackGas: 100_000,
         expiresAt: expires,
     };
     let r = fx

@@ -567,7 +567,17 @@ fn describe_trap(err: &wasmtime::Error, stack_exhausted: bool) -> String {
         Some(Trap::OutOfFuel) => "out of gas".into(),
         Some(Trap::UnreachableCodeReached) => "unreachable executed (contract panicked)".into(),
         Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".into(),
-        Some(Trap::StackOverflow) => "native stack exhausted".into(),
+        Some(Trap::StackOverflow) => {
+            // Cannot happen while limits::BYTES_PER_SLOT bounds Winch's
+            // frames: wasmtime's limit sits just above the counter's. If it
+            // does, whether this call failed depends on the machine, which
+            // is a consensus bug: say so loudly.
+            tracing::error!(
+                "wasmtime's native stack limit fired before the deterministic counter: \
+                 the stack bound (vm/src/limits.rs) does not hold for this contract"
+            );
+            "native stack exhausted".into()
+        }
         Some(t) => format!("trap: {t}"),
         None => format!("execution failed: {err}"),
     }

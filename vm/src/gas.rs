@@ -80,10 +80,12 @@ pub const COMPILE_TRAMPOLINE: u64 = 20_000;
 /// of the cold account access): reading its compiled form from the disk
 /// cache and mapping it took ~200 µs for a tiny contract and 250–400 µs for
 /// a 38 KB one, which a node that has the module in memory skips, but gas
-/// cannot depend on that (REPRO M4; docs/gas.md, "Cold code"). A base...
+/// cannot depend on that (REPRO M4; docs/gas.md, "Cold code"). A base
+/// (the fixed part: files, mappings, a first instance)...
 pub const CODE_LOAD_BASE: u64 = 15_000;
-/// ... and per 32-byte word of the module: 39,500 gas for that contract.
-pub const CODE_LOAD_WORD: u64 = 20;
+/// ... and per 32-byte word of the module (~3 µs per KB more): 24,800 gas
+/// for that contract.
+pub const CODE_LOAD_WORD: u64 = 8;
 
 /// A value transfer that brings an account into existence (as Ethereum's
 /// `G_newaccount`): the state grows by an account for good.

@@ -45,6 +45,20 @@ impl Frame {
     }
 
     pub fn module(&self) -> Vec<u8> {
+        self.module_calling("")
+    }
+
+    /// The shape as a contract: `call` recurses as many times as its
+    /// calldata has bytes (for the fuzzer).
+    pub fn module_with_call(&self) -> Vec<u8> {
+        self.module_calling(&format!(
+            "(call $rec (call $calldata_size) {}) {}",
+            self.args,
+            "(drop) ".repeat(self.results)
+        ))
+    }
+
+    fn module_calling(&self, call_body: &str) -> Vec<u8> {
         let results = if self.results == 0 {
             String::new()
         } else {
@@ -55,6 +69,7 @@ impl Frame {
         let text = format!(
             r#"(module
   (import "orac" "gas_left" (func $note (result i64)))
+  (import "orac" "calldata_size" (func $calldata_size (result i32)))
   (memory (export "memory") 1)
   (func $rec (export "rec") (param $n i32) {params} {results} {locals}
     {before}
@@ -63,7 +78,7 @@ impl Frame {
       (else (drop (call $note))))
     {after}
     {ret})
-  (func (export "call")))"#,
+  (func (export "call") {call_body}))"#,
             params = self.params,
             locals = self.locals,
             before = self.before,

@@ -39,6 +39,15 @@
       (i32.eq (i32.load (i32.const 1300)) (i32.load (i32.const 1000)))
       (i64.eq (i64.or (i64.load (i32.const 1304)) (i64.load (i32.const 1312))) (i64.const 0))))
 
+  ;; Recursion `n` deep; at the bottom, a call to an account without code
+  ;; (the shape that once left the registry's stack base near the limit for
+  ;; the next subscriber). Tails use it; without a bottom it never ends.
+  (func $deep (param $n i32)
+    (if (local.get $n)
+      (then (call $deep (i32.sub (local.get $n) (i32.const 1))))
+      (else (drop (call $call (i32.const 1100) (i32.const 1100) (i32.const 0) (i32.const 0) (i64.const 0))))))
+  (func $endless (param $n i32) (call $endless (i32.add (local.get $n) (i32.const 1))))
+
   (func (export "deploy") (call $forward))
 
   (func (export "call")

@@ -52,9 +52,10 @@ abi! {
 }
 
 /// Gas `tokenBalance` lets a token's `balanceOf` use: plenty for an honest
-/// token (the example ERC-20 needs a few thousand), and a bound on what a
-/// hostile one can burn of the caller's gas.
-pub const BALANCE_OF_GAS: u64 = 50_000;
+/// token (the example ERC-20 needs a few thousand to run, and ~25,000 to
+/// load its 41 KB of code the first time a transaction calls it), and a
+/// bound on what a hostile one can burn of the caller's gas.
+pub const BALANCE_OF_GAS: u64 = 100_000;
 
 /// A proposed call and who agreed to it.
 #[storage]

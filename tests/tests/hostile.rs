@@ -1,0 +1,357 @@
+//! The node under attack (HOSTILE.md, REPRO C1/H1/M4), as a user meets it:
+//! the real `orac node --dev` over JSON-RPC. Attackers deploy the hostile
+//! shapes and run them as transactions, `eth_call`s and `eth_estimateGas`
+//! at full gas, several at once, while a monitor checks that the node
+//! answers `eth_blockNumber` within 1 s, that a plain transfer sent meanwhile
+//! is mined within 2 s, and, at the end, that every transaction it
+//! acknowledged has its receipt.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use orac_primitives::{Address, PrivateKey};
+use orac_tests::{Node, dev_keys, hex0x, qty, signed_transfer, signed_tx, try_call};
+use serde_json::json;
+
+const IMPORTS: &str = r#"
+  (import "orac" "calldata_size" (func $calldata_size (result i32)))
+  (import "orac" "calldata_copy" (func $calldata_copy (param i32 i32 i32)))
+  (import "orac" "address" (func $address (param i32)))
+  (import "orac" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
+  (import "orac" "create" (func $create (param i32 i32 i32 i32) (result i32)))
+"#;
+
+fn repeat(n: usize, f: impl Fn(usize) -> String) -> String {
+    (0..n).map(f).collect::<Vec<_>>().join(" ")
+}
+
+fn module(memory: &str, fields: &str, body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        "(module {IMPORTS} (memory (export \"memory\") {memory}) {fields} (func (export \"call\") {body}))"
+    ))
+    .unwrap()
+}
+
+fn forever(body: &str) -> String {
+    format!("(loop $l {body} (br $l))")
+}
+
+/// The attack contracts, by name. Each runs until its gas is gone (or, for
+/// the stack bomb, until the stack counter stops it).
+fn attacks() -> Vec<(&'static str, Vec<u8>)> {
+    // HOSTILE B1 / REPRO C1: frames charged ~40 slots that used ~240 KiB of
+    // native stack under Cranelift; recursion, then a self-call, 64 levels.
+    let tee = format!(
+        "(global.get $z) {} (local.set $l15)",
+        repeat(15, |i| format!("(local.tee $l{i})"))
+    );
+    let stack_bomb = module(
+        "1",
+        &format!(
+            "(global $z (mut i32) (i32.const 0)) \
+             (func $f (param $n i32) {} {} \
+               (if (global.get $z) (then {})) \
+               (if (i32.lt_u (local.get $n) (i32.const 64)) \
+                 (then (call $f (i32.add (local.get $n) (i32.const 1)))) \
+                 (else (call $address (i32.const 64)) \
+                   (drop (call $call (i32.const 64) (i32.const 128) (i32.const 0) (i32.const 0) (i64.const -1))))))",
+            repeat(16, |i| format!("(local $l{i} i32)")),
+            repeat(1_536, |_| format!("(if (global.get $z) (then {tee}))")),
+            repeat(16, |i| format!("(drop (local.get $l{i}))")),
+        ),
+        "(call $f (i32.const 0))",
+    );
+    // HOSTILE B2: 2,000 locals live across a loop that redefines them.
+    let n = 2_000;
+    let phi = module(
+        "1",
+        "",
+        &format!(
+            "(local $c i32) {} (local.set $c (call $calldata_size)) {} \
+             (loop $l (if (local.get $c) (then {})) (br_if $l (i32.eqz (local.get $c))))",
+            repeat(n, |i| format!("(local $x{i} i64)")),
+            repeat(n, |i| format!(
+                "(local.set $x{i} (i64.extend_i32_u (local.get $c)))"
+            )),
+            repeat(n, |i| format!("(local.set $x{i} (i64.const {i}))")),
+        ),
+    );
+    // HOSTILE B3: a pointer chase over the largest memory, unrolled.
+    let lines = 16 * 1024;
+    let chase = module(
+        "16",
+        "",
+        &format!(
+            "(local $i i32) (local $p i32) \
+             (loop $s (i32.store (i32.shl (local.get $i) (i32.const 6)) \
+               (i32.shl (i32.and (i32.add (i32.mul (local.get $i) (i32.const 1103515245)) (i32.const 12345)) \
+                 (i32.const {})) (i32.const 6))) \
+               (local.set $i (i32.add (local.get $i) (i32.const 1))) \
+               (br_if $s (i32.lt_u (local.get $i) (i32.const {lines})))) {}",
+            lines - 1,
+            forever(&format!(
+                "(local.set $p {})",
+                (0..8).fold("(local.get $p)".to_string(), |e, _| format!(
+                    "(i32.load {e})"
+                ))
+            ))
+        ),
+    );
+    // HOSTILE B7 and B8: empty bulk operations, an empty loop.
+    let fill = module(
+        "1",
+        "",
+        &forever("(memory.fill (i32.const 0) (i32.const 1) (call $calldata_size))"),
+    );
+    let empty_loop = module("1", "", &forever(""));
+    // Calls of a function with 2,000 locals (zeroed on every call).
+    let locals_call = module(
+        "1",
+        &format!("(func $f {})", "(local i64) ".repeat(2_000)),
+        &forever("(call $f)"),
+    );
+    // HOSTILE B10: create a new module every iteration.
+    let child = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (data (i32.const 0) "01234567") (func (export "call")))"#,
+    )
+    .unwrap();
+    let envelope = orac_vm::envelope::wrap(&child);
+    let at = envelope.windows(8).position(|w| w == b"01234567").unwrap() + 1024;
+    let data: String = envelope.iter().map(|b| format!("\\{b:02x}")).collect();
+    let creator = module(
+        "1",
+        &format!("(data (i32.const 1024) \"{data}\")"),
+        &forever(&format!(
+            "(i64.store (i32.const {at}) (i64.add (i64.load (i32.const {at})) (i64.const 1))) \
+             (drop (call $create (i32.const 0) (i32.const 1024) (i32.const {}) (i32.const 64)))",
+            envelope.len()
+        )),
+    );
+    vec![
+        ("stack bomb", stack_bomb),
+        ("2,000 live locals", phi),
+        ("pointer chase", chase),
+        ("empty memory.fill", fill),
+        ("empty loop", empty_loop),
+        ("2,000-local calls", locals_call),
+        ("create new modules", creator),
+    ]
+}
+
+/// HOSTILE B4's pair: a contract that grows memory to the cap and touches
+/// every page, and one that calls it in a loop with too little gas.
+fn grower_and_caller(grower: Address) -> (Vec<u8>, Vec<u8>) {
+    let grower_code = module(
+        "0",
+        "",
+        "(local $i i32) (drop (memory.grow (i32.const 16))) \
+         (loop $l (i32.store8 (local.get $i) (i32.const 1)) \
+           (local.set $i (i32.add (local.get $i) (i32.const 4096))) \
+           (br_if $l (i32.lt_u (local.get $i) (i32.const 1048576))))",
+    );
+    let addr: String = grower
+        .as_bytes()
+        .iter()
+        .map(|b| format!("\\{b:02x}"))
+        .collect();
+    let caller = module(
+        "1",
+        &format!("(data (i32.const 0) \"{addr}\")"),
+        &forever(
+            "(drop (call $call (i32.const 0) (i32.const 64) (i32.const 0) (i32.const 0) (i64.const 14000)))",
+        ),
+    );
+    (grower_code, caller)
+}
+
+/// A deploy transaction's data for `module`.
+fn deploy_data(module: &[u8]) -> Vec<u8> {
+    orac_vm::envelope::wrap(module)
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+/// Sends `raw` and, in instant mode, gets back its hash once mined.
+fn send(c: &reqwest::blocking::Client, url: &str, raw: String) -> String {
+    match try_call(c, url, "eth_sendRawTransaction", json!([raw])) {
+        Ok(Ok(h)) => h.as_str().unwrap().to_string(),
+        other => panic!("transaction refused: {other:?}"),
+    }
+}
+
+struct Deployer<'a> {
+    node: &'a Node,
+    key: PrivateKey,
+    nonce: u64,
+}
+
+impl Deployer<'_> {
+    fn deploy(&mut self, name: &str, module: &[u8]) -> Address {
+        let raw = signed_tx(
+            &self.key,
+            self.nonce,
+            None,
+            0,
+            deploy_data(module),
+            29_000_000,
+        );
+        self.nonce += 1;
+        let hash = send(&client(), &self.node.url, raw);
+        let r = self.node.ok("eth_getTransactionReceipt", json!([hash]));
+        assert_eq!(r["status"], "0x1", "{name} did not deploy: {r}");
+        r["contractAddress"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+#[test]
+fn the_node_keeps_serving_while_attacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let keys = dev_keys();
+    let mut deployer = Deployer {
+        node: &node,
+        key: keys[9].clone(),
+        nonce: 0,
+    };
+    let mut targets: Vec<(String, Address, Vec<u8>)> = attacks()
+        .into_iter()
+        .map(|(name, code)| {
+            let a = deployer.deploy(name, &code);
+            (name.to_string(), a, Vec::new())
+        })
+        .collect();
+    let grower_at = orac_vm::create_address(&keys[9].address(), deployer.nonce);
+    let (grower, caller) = grower_and_caller(grower_at);
+    assert_eq!(deployer.deploy("grower", &grower), grower_at);
+    let caller = deployer.deploy("grow-and-touch caller", &caller);
+    targets.push(("grow in sub-calls".into(), caller, Vec::new()));
+    // HOSTILE B5: a compile bomb of multi-value br_tables, deployed for
+    // real and simulated, as an attacker would send it again and again.
+    let bomb = {
+        let ty = format!("(result {})", "i64 ".repeat(16));
+        let labels = repeat(128, |i| i.to_string());
+        wat::parse_str(format!(
+            "(module (memory (export \"memory\") 1) (func (export \"call\")) (func {} {} {} {} {}))",
+            repeat(384, |_| format!("(block {ty}")),
+            repeat(16, |i| format!("(i64.const {i})")),
+            repeat(256, |_| format!("(br_table {labels} 0 (i32.const 0)))")),
+            ")".repeat(128),
+            "(drop) ".repeat(16),
+        ))
+        .unwrap()
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut attackers = Vec::new();
+    // Transactions: each attack at 10M gas, from four senders.
+    for (i, key) in keys[1..5].iter().enumerate() {
+        let (key, url, stop, acked) = (key.clone(), node.url.clone(), stop.clone(), acked.clone());
+        let targets: Vec<Address> = targets.iter().map(|t| t.1).collect();
+        let bomb = bomb.clone();
+        attackers.push(std::thread::spawn(move || {
+            let c = client();
+            let mut nonce = 0;
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let raw = if k % (targets.len() + 1) == targets.len() {
+                    signed_tx(&key, nonce, None, 0, deploy_data(&bomb), 20_000_000)
+                } else {
+                    let to = targets[k % targets.len()];
+                    signed_tx(&key, nonce, Some(to), 0, Vec::new(), 10_000_000)
+                };
+                acked.lock().unwrap().push(send(&c, &url, raw));
+                nonce += 1;
+                k += 1;
+            }
+        }));
+    }
+    // Simulations at the RPC's full gas: every attack, the stack bomb in
+    // particular (one such call used to abort the node), and estimates.
+    for i in 0..3 {
+        let (url, stop) = (node.url.clone(), stop.clone());
+        let targets: Vec<Address> = targets.iter().map(|t| t.1).collect();
+        let bomb = hex0x(&deploy_data(&bomb));
+        attackers.push(std::thread::spawn(move || {
+            let c = client();
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let call = if k % (targets.len() + 1) == targets.len() {
+                    json!({"data": bomb, "gas": "0x2faf080"})
+                } else {
+                    json!({"to": format!("{:?}", targets[k % targets.len()]), "gas": "0x2faf080"})
+                };
+                let method = if k % 3 == 2 {
+                    "eth_estimateGas"
+                } else {
+                    "eth_call"
+                };
+                let params = if method == "eth_call" {
+                    json!([call, "latest"])
+                } else {
+                    json!([call])
+                };
+                // Errors (out of gas, stack limit) are the expected answers;
+                // what matters is that one comes back.
+                let _answer = try_call(&c, &url, method, params).expect("the node answers");
+                k += 1;
+            }
+        }));
+    }
+
+    // The monitor: latency of a cheap read, and of a plain transfer.
+    let c = client();
+    let started = Instant::now();
+    let mut worst_read = Duration::ZERO;
+    let mut worst_transfer = Duration::ZERO;
+    let mut transfers = 0;
+    let to = Address::repeat_byte(0x5b);
+    while started.elapsed() < Duration::from_secs(25) {
+        let t = Instant::now();
+        try_call(&c, &node.url, "eth_blockNumber", json!([]))
+            .expect("the node answers")
+            .expect("eth_blockNumber");
+        worst_read = worst_read.max(t.elapsed());
+        if started.elapsed() > Duration::from_secs(2 * transfers + 3) {
+            let t = Instant::now();
+            let hash = send(&c, &node.url, signed_transfer(&keys[0], transfers, to, 1));
+            worst_transfer = worst_transfer.max(t.elapsed());
+            acked.lock().unwrap().push(hash);
+            transfers += 1;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for a in attackers {
+        a.join().expect("an attacker failed");
+    }
+    eprintln!(
+        "worst eth_blockNumber {worst_read:?}, worst transfer-to-receipt {worst_transfer:?}, {} transactions acknowledged",
+        acked.lock().unwrap().len()
+    );
+    assert!(transfers >= 5);
+    assert!(
+        worst_read <= Duration::from_secs(1),
+        "eth_blockNumber took {worst_read:?}"
+    );
+    assert!(
+        worst_transfer <= Duration::from_secs(2),
+        "a transfer took {worst_transfer:?} to be mined"
+    );
+    // Nothing acknowledged is lost, and the attacks really ran (each used
+    // its gas, none crashed anything).
+    for hash in acked.lock().unwrap().iter() {
+        let r = node.ok("eth_getTransactionReceipt", json!([hash]));
+        assert!(!r.is_null(), "acknowledged {hash} has no receipt");
+    }
+    assert_eq!(
+        qty(&node.ok("eth_getBalance", json!([format!("{to:?}"), "latest"]))),
+        u128::from(transfers)
+    );
+}
