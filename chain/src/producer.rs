@@ -353,9 +353,9 @@ impl Producer {
         // now committed (deployed here, or called and already in state); a
         // reverted deploy's module does not.
         if let Ok(state) = shared.db.snapshot().and_then(|s| s.latest_state()) {
-            shared.vm.engine().persist(|h| {
-                built.changes.code.contains_key(h)
-                    || orac_state::StateReader::code(&state, h).is_ok_and(|c| !c.is_empty())
+            let deployed: Vec<H256> = built.changes.code.keys().copied().collect();
+            shared.vm.engine().persist(&deployed, |h| {
+                orac_state::StateReader::code(&state, h).is_ok_and(|c| !c.is_empty())
             });
         }
         Ok(included.len())

@@ -215,7 +215,7 @@ fn fuzz(args: &Args) -> i32 {
             }
             expected.push(fresh);
         }
-        first.engine().persist(|_| true);
+        first.engine().persist(&[], |_| true);
         for ((input, gas), want) in inputs.iter().zip(&expected) {
             let cold = run::outcome(&second, &base, input, *gas);
             let other = worker.outcome(&module, input, *gas);

@@ -355,3 +355,38 @@ fn the_node_keeps_serving_while_attacked() {
         u128::from(transfers)
     );
 }
+
+/// HOSTILE B6: simulating a deploy compiles it, but never writes it to the
+/// node's code cache on disk (it used to leave an artifact per call,
+/// forever); deploying it for real does.
+#[test]
+fn simulated_deploys_leave_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let cache = node.datadir.join("code-cache");
+    let artifacts = || {
+        std::fs::read_dir(&cache)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let numbered = |n: u32| module("1", &format!("(data (i32.const 0) \"{n:08}\")"), "");
+    let before = artifacts();
+    for n in 0..10 {
+        let call = json!({"data": hex0x(&deploy_data(&numbered(n)))});
+        let r = node.ok("eth_call", json!([call, "latest"]));
+        assert_eq!(r, "0x");
+        node.ok("eth_estimateGas", json!([call]));
+    }
+    assert_eq!(artifacts(), before, "simulations wrote to the code cache");
+    let mut deployer = Deployer {
+        node: &node,
+        key: dev_keys()[0].clone(),
+        nonce: 0,
+    };
+    deployer.deploy("a numbered module", &numbered(3));
+    assert_eq!(artifacts(), before + 1, "a deployed module is cached");
+}

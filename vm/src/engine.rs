@@ -91,9 +91,11 @@ struct Entry {
     compiled: Arc<Compiled>,
     /// Last use, for eviction.
     tick: u64,
-    /// Compiled here and not (yet) written to disk: a candidate for
+    /// Compiled here by a block's execution and not yet looked at by
     /// [`VmEngine::persist`].
     unpersisted: bool,
+    /// Loaded from, or written to, the disk cache.
+    on_disk: bool,
 }
 
 /// A small LRU of compiled modules: a map plus a use counter.
@@ -119,6 +121,7 @@ impl Lru {
         k: H256,
         compiled: Arc<Compiled>,
         unpersisted: bool,
+        on_disk: bool,
     ) -> Option<Arc<Compiled>> {
         let mut evicted = None;
         if self.map.len() >= MODULE_CACHE_ENTRIES
@@ -137,6 +140,7 @@ impl Lru {
                 compiled,
                 tick: self.tick,
                 unpersisted,
+                on_disk,
             },
         );
         evicted
@@ -295,6 +299,7 @@ impl VmEngine {
             .disk
             .as_ref()
             .and_then(|d| d.load(&self.engine, &code_hash));
+        let on_disk = loaded.is_some();
         let (module, info, unpersisted) = match loaded {
             Some((module, info)) => (module, info, false),
             None => {
@@ -322,7 +327,7 @@ impl VmEngine {
         let evicted = self
             .modules
             .lock()
-            .put(code_hash, compiled.clone(), unpersisted);
+            .put(code_hash, compiled.clone(), unpersisted, on_disk);
         if let Some(e) = evicted
             && self.disk.is_some()
         {
@@ -331,27 +336,43 @@ impl VmEngine {
         Ok(compiled)
     }
 
-    /// Writes to the disk cache every module compiled in memory and not
-    /// yet written whose code `committed` says is in committed state. The
-    /// chain calls this after each block (with the code the block deployed,
-    /// or found in the database); what simulations compiled, and what
-    /// failed or reverted deploys compiled, is never written.
-    pub fn persist(&self, committed: impl Fn(&H256) -> bool) {
+    /// Writes to the disk cache the modules of code that is now committed
+    /// and not on disk yet: those of `deployed` (the code a block just
+    /// deployed, whoever compiled it first, a simulation included), and
+    /// those a block's execution compiled whose code `committed` says is
+    /// in committed state (a call to code the node had no artifact for).
+    /// The chain calls this after each block. What simulations compiled
+    /// for code that is not committed, and what failed or reverted deploys
+    /// compiled, is never written.
+    pub fn persist(&self, deployed: &[H256], committed: impl Fn(&H256) -> bool) {
         let Some(disk) = &self.disk else {
             return;
         };
         let mut candidates: Vec<Arc<Compiled>> = std::mem::take(&mut *self.evicted.lock());
         {
             let mut modules = self.modules.lock();
-            candidates.extend(modules.map.values_mut().filter(|e| e.unpersisted).map(|e| {
-                // Checked once: if it is not committed now, a later deploy
-                // of the same code names it again.
-                e.unpersisted = false;
-                e.compiled.clone()
-            }));
+            for (hash, e) in modules.map.iter_mut() {
+                if !e.on_disk && (e.unpersisted || deployed.contains(hash)) {
+                    // A block's module is checked once: if it is not
+                    // committed now, a later deploy of the same code names
+                    // it again.
+                    e.unpersisted = false;
+                    candidates.push(e.compiled.clone());
+                }
+            }
         }
-        for c in candidates.iter().filter(|c| committed(&c.code_hash)) {
-            disk.store(&c.code_hash, c.pre.module(), &c.info);
+        let mut stored = Vec::new();
+        for c in candidates {
+            if deployed.contains(&c.code_hash) || committed(&c.code_hash) {
+                disk.store(&c.code_hash, c.pre.module(), &c.info);
+                stored.push(c.code_hash);
+            }
+        }
+        let mut modules = self.modules.lock();
+        for hash in stored {
+            if let Some(e) = modules.map.get_mut(&hash) {
+                e.on_disk = true;
+            }
         }
     }
 

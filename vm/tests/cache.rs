@@ -44,7 +44,7 @@ fn results_do_not_depend_on_the_code_cache() {
     let dir = tempfile::tempdir().unwrap();
     let run = |w: &mut World| {
         let (a, b) = (w.deploy(), w.deploy());
-        w.vm.engine().persist(|_| true);
+        w.vm.engine().persist(&[], |_| true);
         let mut out = vec![];
         for input in [
             op(1, &[&word(1), &word(2)]),
@@ -81,8 +81,26 @@ fn simulations_never_write_the_disk_cache() {
         let (_, r) = w.deploy_with(&numbered(n), &[], 0);
         assert!(r.success);
     }
-    vm.engine().persist(|_| true);
+    vm.engine().persist(&[], |_| true);
     assert_eq!(entries(&dir), 0);
+}
+
+/// A module a simulation compiled first is written once the same code is
+/// deployed for real (the chain names the code a block deployed).
+#[test]
+fn code_simulated_first_is_persisted_when_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let vm = Vm::new(&config(&dir, 1 << 30)).unwrap();
+    let code = numbered(7);
+    let mut sim = World::with_vm(vm.for_simulation());
+    assert!(sim.deploy_with(&code, &[], 0).1.success);
+    vm.engine().persist(&[], |_| true);
+    assert_eq!(entries(&dir), 0);
+    let mut real = World::with_vm(vm.clone());
+    assert!(real.deploy_with(&code, &[], 0).1.success);
+    vm.engine()
+        .persist(&[orac_primitives::keccak256(&code)], |_| false);
+    assert_eq!(entries(&dir), 1);
 }
 
 /// A module whose code did not end up committed (a reverted or failed
@@ -98,7 +116,7 @@ fn only_committed_code_is_persisted() {
     let (_, r) = w.deploy_with(&numbered(2), &[], 0);
     assert!(r.success);
     let kept_hash = orac_primitives::keccak256(&kept);
-    vm.engine().persist(|h: &H256| *h == kept_hash);
+    vm.engine().persist(&[], |h: &H256| *h == kept_hash);
     assert_eq!(entries(&dir), 1);
     let name = std::fs::read_dir(dir.path())
         .unwrap()
@@ -107,7 +125,7 @@ fn only_committed_code_is_persisted() {
         .unwrap();
     assert!(name.starts_with(&format!("{kept_hash:x}")));
     // Asked again, nothing new: each module is considered once.
-    vm.engine().persist(|_| true);
+    vm.engine().persist(&[], |_| true);
     assert_eq!(entries(&dir), 1);
 }
 
@@ -117,7 +135,7 @@ fn a_damaged_cache_entry_is_recompiled_not_run() {
     {
         let mut w = World::with_vm(Vm::new(&config(&dir, 1 << 30)).unwrap());
         w.deploy();
-        w.vm.engine().persist(|_| true);
+        w.vm.engine().persist(&[], |_| true);
     }
     assert!(entries(&dir) > 0);
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -142,7 +160,7 @@ fn the_disk_cache_is_bounded() {
         let vm = Vm::new(&config(&dir, 1 << 30)).unwrap();
         let mut w = World::with_vm(vm.clone());
         w.deploy_with(&numbered(0), &[], 0);
-        vm.engine().persist(|_| true);
+        vm.engine().persist(&[], |_| true);
         vm.engine().disk_cache_bytes()
     };
     assert!(one > 0);
@@ -152,7 +170,7 @@ fn the_disk_cache_is_bounded() {
     for n in 1..20 {
         let (_, r) = w.deploy_with(&numbered(n), &[], 0);
         assert!(r.success);
-        vm.engine().persist(|_| true);
+        vm.engine().persist(&[], |_| true);
         let on_disk: u64 = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().metadata().unwrap().len())

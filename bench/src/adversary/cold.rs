@@ -76,7 +76,7 @@ pub fn run(contracts: usize, functions: usize) -> Cold {
         for i in 0..contracts {
             call(&vm, i);
         }
-        vm.engine().persist(|_| true);
+        vm.engine().persist(&[], |_| true);
     }
     let vm = Vm::new(&config).expect("engine");
     let t = Instant::now();
