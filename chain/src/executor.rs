@@ -177,11 +177,14 @@ pub fn execute_transaction(
 
     // Refund what was not used; the tip goes to the producer, the base fee
     // part is burned by not being credited to anyone.
+    // Both credits are of gas already paid for, so neither can fail the
+    // transaction; they saturate (only reachable when a dev-node patch has
+    // set a balance near 2^256-1, as in anvil).
     let refund = price * U256::from(t.gas_limit - outcome.gas_used);
-    state.add_balance(&sender, refund)?;
+    state.credit_saturating(&sender, refund)?;
     let tip = t.effective_tip(env.base_fee) * U256::from(outcome.gas_used);
     if !tip.is_zero() {
-        state.add_balance(&env.coinbase, tip)?;
+        state.credit_saturating(&env.coinbase, tip)?;
     }
     Ok(outcome)
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
-use orac_primitives::{Address, Bytes, H256, U256};
+use orac_primitives::{Address, Bytes, H256, RecoveredTx, U256};
 use orac_state::{Overlay, StateError};
 use tokio::sync::oneshot;
 
@@ -21,6 +21,7 @@ use crate::blackbox::BlackBox;
 use crate::block::{build, next_env};
 use crate::chain::{ChainEvent, MiningMode, Shared, unix_now};
 use crate::error::ChainError;
+use crate::executor::BlockEnv;
 
 /// A dev-mode state edit (anvil_set*).
 #[derive(Clone, Debug)]
@@ -260,6 +261,29 @@ impl Producer {
             let stale = std::mem::take(&mut ps.stale);
             (candidates, fresh, stale)
         };
+        let result = self.seal_these(force, env, &candidates, &fresh, &stale);
+        if result.is_err() {
+            // Nothing landed: put the bookkeeping back, so the next attempt
+            // journals them and `fail_waiters` answers their submitters.
+            let mut ps = shared.pool.lock();
+            ps.fresh.extend(fresh);
+            ps.stale.extend(stale);
+        }
+        result
+    }
+
+    /// [`Self::seal_one`] once the pool's bookkeeping is taken: on `Err`
+    /// nothing was committed.
+    fn seal_these(
+        &mut self,
+        force: bool,
+        env: BlockEnv,
+        candidates: &[Arc<RecoveredTx>],
+        fresh: &[H256],
+        stale: &[H256],
+    ) -> Result<usize, ChainError> {
+        let shared = self.shared.clone();
+        let parent = shared.head.read().clone();
         let has_underpriced = shared.pool.lock().pool.has_underpriced_ready(env.base_fee);
         if candidates.is_empty() && !force && !has_underpriced {
             self.journal_these(fresh, stale)?;
@@ -273,7 +297,7 @@ impl Producer {
             &shared.vm,
             env,
             parent.hash(),
-            &candidates,
+            candidates,
             &mut |h| blackbox.executing(h),
         )?;
         drop(snap);
@@ -298,13 +322,7 @@ impl Producer {
         for h in stale.iter().chain(dropped.iter()) {
             w.pool_remove(h)?;
         }
-        if let Err(e) = w.commit() {
-            // Nothing landed: put the bookkeeping back for the next attempt.
-            let mut ps = shared.pool.lock();
-            ps.fresh.extend(fresh);
-            ps.stale.extend(stale);
-            return Err(e.into());
-        }
+        w.commit()?;
 
         self.blackbox.clear();
         // Durable. The head moves first, so a submitter who hears back sees
@@ -333,7 +351,7 @@ impl Producer {
                     let _ = w.send(Err(reason.clone().into()));
                 }
             }
-            for h in &fresh {
+            for h in fresh {
                 if let Some(w) = ps.waiters.remove(h) {
                     let _ = w.send(Ok(()));
                 }
@@ -367,28 +385,36 @@ impl Producer {
             let mut ps = self.shared.pool.lock();
             (std::mem::take(&mut ps.fresh), std::mem::take(&mut ps.stale))
         };
-        self.journal_these(fresh, stale)
+        let result = self.journal_these(&fresh, &stale);
+        if result.is_err() {
+            let mut ps = self.shared.pool.lock();
+            ps.fresh.extend(fresh);
+            ps.stale.extend(stale);
+        }
+        result
     }
 
-    fn journal_these(&mut self, fresh: Vec<H256>, stale: Vec<H256>) -> Result<(), ChainError> {
+    /// Writes admissions and removals to the pool journal; on `Err`
+    /// nothing was committed.
+    fn journal_these(&mut self, fresh: &[H256], stale: &[H256]) -> Result<(), ChainError> {
         if fresh.is_empty() && stale.is_empty() {
             return Ok(());
         }
         let mut w = self.shared.db.writer()?;
         {
             let ps = self.shared.pool.lock();
-            for h in &fresh {
+            for h in fresh {
                 if let Some(tx) = ps.pool.get(h) {
                     w.pool_insert(&tx.tx)?;
                 }
             }
         }
-        for h in &stale {
+        for h in stale {
             w.pool_remove(h)?;
         }
         w.commit()?;
         let mut ps = self.shared.pool.lock();
-        for h in &fresh {
+        for h in fresh {
             if let Some(w) = ps.waiters.remove(h) {
                 let _ = w.send(Ok(()));
             }
@@ -406,8 +432,14 @@ impl Producer {
                 overlay.set_code(&address, c)?;
             }
             Patch::Storage(slot, value) => {
-                // The account must exist to hold storage.
-                overlay.update_account(&address, |_| {})?;
+                // Storage lives in an account; an empty one does not exist
+                // (EIP-161) and would be deleted with it.
+                if overlay.account(&address)?.is_none_or(|a| a.is_empty()) {
+                    return Err(ChainError::Request(format!(
+                        "{address:?} has no account (no balance, nonce or code) to hold \
+                         storage: give it a balance, nonce or code first"
+                    )));
+                }
                 overlay.set_storage(&address, &slot, value)?
             }
         }

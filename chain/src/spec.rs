@@ -155,6 +155,27 @@ impl ChainSpec {
                 "extraData is limited to 32 bytes".into(),
             ));
         }
+        let mut supply = U256::zero();
+        for (address, a) in &self.alloc {
+            // An empty account does not exist (EIP-161), so it cannot
+            // hold storage: it would be left without an account.
+            if !a.storage.is_empty()
+                && a.balance.is_zero()
+                && a.nonce == 0
+                && a.code.is_empty()
+                && *address != orac_oracle::registry::REGISTRY
+            {
+                return Err(SpecError::Invalid(format!(
+                    "alloc {address:?} has storage but no balance, nonce or code: an empty \
+                     account cannot hold storage (give it a nonce of 1)"
+                )));
+            }
+            // Balances never pass the supply, so if it fits no transfer can
+            // overflow a balance.
+            supply = supply.checked_add(a.balance).ok_or_else(|| {
+                SpecError::Invalid("the alloc's balances add up to more than 2^256-1".into())
+            })?;
+        }
         Ok(())
     }
 
@@ -299,5 +320,35 @@ mod tests {
         assert_eq!(spec.chain_id, 31337);
         assert_eq!(spec.alloc.len(), 10);
         spec.validate().unwrap();
+    }
+
+    /// REPRO L3: storage on an empty genesis account used to be accepted,
+    /// leaving storage rows without an account that the second start
+    /// refused.
+    #[test]
+    fn storage_on_an_empty_account_and_an_overflowing_supply_are_refused() {
+        let parse = |alloc: &str| {
+            serde_json::from_str::<ChainSpec>(&format!(r#"{{"chainId": 7, "alloc": {{{alloc}}}}}"#))
+                .unwrap()
+                .validate()
+        };
+        let word = |b: u8| format!("0x{}", hex::encode([b; 32]));
+        let slot = format!(r#""storage": {{"{}": "{}"}}"#, word(1), word(42));
+        let err = parse(&format!(
+            r#""0x00000000000000000000000000000000000000aa": {{{slot}}}"#
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot hold storage"), "{err}");
+        parse(&format!(
+            r#""0x00000000000000000000000000000000000000aa": {{"nonce": 1, {slot}}}"#
+        ))
+        .unwrap();
+        let max = format!("{:#x}", U256::MAX);
+        let err = parse(&format!(
+            r#""0x00000000000000000000000000000000000000aa": {{"balance": "{max}"}},
+               "0x00000000000000000000000000000000000000bb": {{"balance": "1"}}"#
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("2^256-1"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
 use orac_chain::{Chain, ChainConfig, ChainSpec, MiningMode};
 use orac_primitives::U256;
-use orac_rpc::Limits;
+use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
 
 #[derive(Args, Debug)]
@@ -43,6 +43,12 @@ pub struct NodeArgs {
     /// when next called.
     #[arg(long, value_name = "MIB", default_value_t = orac_vm::DEFAULT_CACHE_BYTES >> 20)]
     code_cache_mib: u64,
+    /// Serve the dev controls (`anvil_*`, `hardhat_*`, `evm_*`: set
+    /// balances, code, storage, nonces and time, mine, snapshot and
+    /// revert) on a chain that is not `--dev`. Anyone who can reach the
+    /// RPC port can then rewrite this node's state.
+    #[arg(long)]
+    allow_dev_rpc: bool,
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -108,8 +114,11 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     let served = runtime.block_on(orac_rpc::serve(
         chain.clone(),
         args.rpc_addr,
-        Limits::default(),
-        format!("orac/v{}", env!("CARGO_PKG_VERSION")),
+        RpcConfig {
+            limits: Limits::default(),
+            client_version: format!("orac/v{}", env!("CARGO_PKG_VERSION")),
+            dev_methods: args.dev || args.allow_dev_rpc,
+        },
         |addr| banner(&spec, &keys, addr, &datadir, mining, head.number),
         shutdown_signal(),
     ));

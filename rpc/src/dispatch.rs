@@ -20,6 +20,9 @@ pub struct Ctx {
     pub chain: Arc<Chain>,
     pub filters: Filters,
     pub client_version: String,
+    /// Serve the dev-node controls ([`dispatch_dev`]); off on any chain
+    /// but `--dev` unless the operator asks (`--allow-dev-rpc`).
+    pub dev_methods: bool,
 }
 
 fn tag(p: &Params, i: usize) -> Result<BlockTag, RpcError> {
@@ -188,7 +191,16 @@ pub async fn dispatch(
             )
         }
 
-        // Dev-node controls (anvil / hardhat compatible).
+        _ if ctx.dev_methods => dispatch_dev(chain, method, params).await,
+        _ => Err(RpcError::method_not_found(method)),
+    }
+}
+
+/// Dev-node controls (anvil / hardhat compatible): they rewrite state and
+/// time at will, so a chain that is not a dev chain never serves them
+/// (REPRO H2: on a `--chain` node anyone could set a balance to 2^256-1).
+async fn dispatch_dev(chain: &Chain, method: &str, params: Params) -> Result<Value, RpcError> {
+    match method {
         "evm_snapshot" => Ok(json!(Quantity(chain.take_snapshot()?))),
         "evm_revert" => Ok(json!(
             chain

@@ -17,4 +17,4 @@ mod server;
 pub mod types;
 mod ws;
 
-pub use server::{Limits, router, serve};
+pub use server::{Limits, RpcConfig, router, serve};

@@ -49,6 +49,17 @@ impl Default for Limits {
     }
 }
 
+/// How the server is set up.
+#[derive(Clone, Debug)]
+pub struct RpcConfig {
+    pub limits: Limits,
+    /// What `web3_clientVersion` answers.
+    pub client_version: String,
+    /// Serve `anvil_*`, `hardhat_*` and `evm_*` (state and time edits):
+    /// for dev chains only.
+    pub dev_methods: bool,
+}
+
 #[derive(Clone)]
 struct AppState {
     ctx: Arc<Ctx>,
@@ -56,11 +67,13 @@ struct AppState {
 }
 
 /// Builds the router serving `chain`.
-pub fn router(chain: Arc<Chain>, limits: Limits, client_version: String) -> Router {
+pub fn router(chain: Arc<Chain>, config: RpcConfig) -> Router {
+    let limits = config.limits;
     let ctx = Arc::new(Ctx {
         chain,
         filters: Filters::new(limits.max_filters),
-        client_version,
+        client_version: config.client_version,
+        dev_methods: config.dev_methods,
     });
     let state = AppState {
         ctx,
@@ -78,14 +91,13 @@ pub fn router(chain: Arc<Chain>, limits: Limits, client_version: String) -> Rout
 pub async fn serve(
     chain: Arc<Chain>,
     addr: SocketAddr,
-    limits: Limits,
-    client_version: String,
+    config: RpcConfig,
     on_bound: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_bound(listener.local_addr()?);
-    axum::serve(listener, router(chain, limits, client_version))
+    axum::serve(listener, router(chain, config))
         .with_graceful_shutdown(shutdown)
         .await
 }

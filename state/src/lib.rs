@@ -19,6 +19,6 @@ mod writer;
 pub use codec::{BlockBody, StoredReceipt, TxLocation};
 pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StoredLog};
 pub use error::StateError;
-pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges};
+pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges, Transfer};
 pub use reader::{HistoricalState, LatestState, StateReader};
 pub use writer::{BlockWriter, GenesisAlloc};

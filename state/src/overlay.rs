@@ -39,6 +39,31 @@ struct Tracked<T> {
 }
 
 /// Everything a block changed, ready to be committed.
+/// How a value transfer ended ([`Overlay::transfer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transfer {
+    Done,
+    /// The payer's balance is short; nothing moved.
+    InsufficientBalance,
+    /// The recipient's balance would pass 2^256-1; nothing moved.
+    RecipientOverflow,
+}
+
+impl Transfer {
+    pub fn is_done(self) -> bool {
+        self == Transfer::Done
+    }
+
+    /// Why a message fails when its value cannot move.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Transfer::Done => "",
+            Transfer::InsufficientBalance => "insufficient balance for transfer",
+            Transfer::RecipientOverflow => "transfer overflows the recipient's balance",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct StateChanges {
     /// New account records; `None` deletes. Storage roots are recomputed at
@@ -182,18 +207,31 @@ impl Overlay {
         })
     }
 
-    /// Moves value between accounts; `Ok(false)` if `from` cannot pay.
+    /// Moves value between accounts. Nothing changes unless it returns
+    /// [`Transfer::Done`].
     pub fn transfer(
         &mut self,
         from: &Address,
         to: &Address,
         amount: U256,
-    ) -> Result<bool, StateError> {
+    ) -> Result<Transfer, StateError> {
+        // Balances only pass 2^256-1 if the supply does, which a genesis
+        // cannot (the spec is checked) but a dev-node patch can; then the
+        // transfer fails like a short balance, never the block.
+        if from != to && self.balance(to)?.checked_add(amount).is_none() {
+            return Ok(Transfer::RecipientOverflow);
+        }
         if !self.sub_balance(from, amount)? {
-            return Ok(false);
+            return Ok(Transfer::InsufficientBalance);
         }
         self.add_balance(to, amount)?;
-        Ok(true)
+        Ok(Transfer::Done)
+    }
+
+    /// Credits `amount`, stopping at 2^256-1: for fee credits, which a
+    /// transaction has already paid for and must not fail on.
+    pub fn credit_saturating(&mut self, address: &Address, amount: U256) -> Result<(), StateError> {
+        self.update_account(address, |a| a.balance = a.balance.saturating_add(amount))
     }
 
     pub fn storage(&mut self, address: &Address, slot: &H256) -> Result<H256, StateError> {
@@ -367,13 +405,31 @@ mod tests {
     }
 
     #[test]
+    fn a_transfer_that_would_overflow_moves_nothing() {
+        let mut o = Overlay::new(Arc::new(Empty));
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        o.add_balance(&a, U256::from(5)).unwrap();
+        o.add_balance(&b, U256::MAX).unwrap();
+        assert_eq!(
+            o.transfer(&a, &b, U256::one()).unwrap(),
+            Transfer::RecipientOverflow
+        );
+        assert_eq!(o.balance(&a).unwrap(), U256::from(5));
+        assert_eq!(o.balance(&b).unwrap(), U256::MAX);
+        // To oneself nothing is added, so nothing can overflow.
+        assert!(o.transfer(&b, &b, U256::one()).unwrap().is_done());
+        o.credit_saturating(&b, U256::one()).unwrap();
+        assert_eq!(o.balance(&b).unwrap(), U256::MAX);
+    }
+
+    #[test]
     fn nested_checkpoints_revert_only_their_own_effects() {
         let mut o = Overlay::new(Arc::new(Empty));
         let a = Address::repeat_byte(1);
         let b = Address::repeat_byte(2);
         o.add_balance(&a, U256::from(100)).unwrap();
         let outer = o.checkpoint();
-        assert!(o.transfer(&a, &b, U256::from(30)).unwrap());
+        assert!(o.transfer(&a, &b, U256::from(30)).unwrap().is_done());
         o.add_log(Log {
             address: a,
             topics: vec![],
@@ -382,12 +438,15 @@ mod tests {
         let inner = o.checkpoint();
         o.set_storage(&b, &H256::repeat_byte(9), H256::repeat_byte(1))
             .unwrap();
-        assert!(o.transfer(&b, &a, U256::from(10)).unwrap());
+        assert!(o.transfer(&b, &a, U256::from(10)).unwrap().is_done());
         o.revert_to(inner);
         assert_eq!(o.balance(&a).unwrap(), U256::from(70));
         assert_eq!(o.storage(&b, &H256::repeat_byte(9)).unwrap(), H256::zero());
         assert_eq!(o.logs().len(), 1);
-        assert!(!o.transfer(&b, &a, U256::from(31)).unwrap());
+        assert_eq!(
+            o.transfer(&b, &a, U256::from(31)).unwrap(),
+            Transfer::InsufficientBalance
+        );
         o.revert_to(outer);
         assert_eq!(o.balance(&b).unwrap(), U256::zero());
         assert!(o.logs().is_empty());

@@ -61,9 +61,39 @@ impl BlockWriter {
             code.insert(hash.as_bytes(), &bytes[..])?;
         }
 
+        // A deleted account (EIP-161: left empty) takes its storage with
+        // it; rows left behind would be storage without an account, which
+        // the start-up check refuses (REPRO H2: a dev patch of storage on
+        // an empty address bricked the next start).
+        let deleted: std::collections::BTreeSet<Address> = changes
+            .accounts
+            .iter()
+            .filter(|(_, new)| new.is_none())
+            .map(|(a, _)| *a)
+            .collect();
+        for address in &deleted {
+            let from = storage_key(address.as_bytes(), &[0u8; 32]);
+            let to = storage_key(address.as_bytes(), &[0xffu8; 32]);
+            let mut rows = Vec::new();
+            for row in storage.range(&from[..]..=&to[..])? {
+                let (k, v) = row?;
+                rows.push((
+                    H256::from_slice(&k.value()[20..]),
+                    H256::from_slice(v.value()),
+                ));
+            }
+            for (slot, old) in rows {
+                storage.remove(&storage_key(address.as_bytes(), slot.as_bytes())[..])?;
+                diff.storage.push((*address, slot, old));
+            }
+        }
+
         // Storage first: each touched account gets a new storage root.
         let mut storage_roots: BTreeMap<Address, H256> = BTreeMap::new();
         for (address, slots) in &changes.storage {
+            if deleted.contains(address) {
+                continue;
+            }
             let old_account = get_account(&accounts, address)?;
             let root = old_account.map(|a| a.storage_root).unwrap_or(EMPTY_ROOT);
             let (new_root, new_nodes) = {

@@ -76,6 +76,7 @@ pub struct Node {
     pub url: String,
     pub ws_url: String,
     pub datadir: PathBuf,
+    /// The arguments after `orac node`, minus the RPC address and datadir.
     extra: Vec<String>,
     client: reqwest::blocking::Client,
 }
@@ -83,10 +84,16 @@ pub struct Node {
 impl Node {
     /// Starts `orac node --dev` with a fresh data directory inside `dir`.
     pub fn dev(dir: &Path, extra: &[&str]) -> Node {
-        Self::start(
-            dir.join("data"),
-            extra.iter().map(|s| s.to_string()).collect(),
-        )
+        let args = std::iter::once("--dev").chain(extra.iter().copied());
+        Self::start(dir.join("data"), args.map(str::to_string).collect())
+    }
+
+    /// Starts `orac node --chain SPEC` (not a dev chain) with a fresh data
+    /// directory inside `dir`.
+    pub fn chain(dir: &Path, spec: &Path, extra: &[&str]) -> Node {
+        let mut args = vec!["--chain".to_string(), spec.display().to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::start(dir.join("data"), args)
     }
 
     fn start(datadir: PathBuf, extra: Vec<String>) -> Node {
@@ -94,7 +101,7 @@ impl Node {
         // where its clients expect it).
         let pinned = extra.iter().any(|a| a == "--rpc-addr");
         let mut child = Command::new(orac_bin())
-            .args(["node", "--dev"])
+            .arg("node")
             .args(if pinned {
                 &[][..]
             } else {

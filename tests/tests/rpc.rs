@@ -563,3 +563,123 @@ async fn websocket_subscriptions_and_requests() {
     .await
     .unwrap();
 }
+
+/// A chain spec with the first dev account funded, as a file in `dir`.
+fn spec_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let funded = dev_keys()[0].address();
+    let path = dir.join("spec.json");
+    let spec = json!({
+        "chainId": 31337,
+        "alloc": { addr(funded): { "balance": "0x3635c9adc5dea00000" } }
+    });
+    std::fs::write(&path, spec.to_string()).unwrap();
+    path
+}
+
+/// REPRO H2: `anvil_*`/`evm_*` were served on every chain; on a chain
+/// that is not `--dev` they are "method not available" unless the
+/// operator passes `--allow-dev-rpc`.
+#[test]
+fn dev_methods_are_served_only_on_dev_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_file(dir.path());
+    let who = addr(Address::repeat_byte(0x33));
+    let node = Node::chain(&dir.path().join("a"), &spec, &[]);
+    for (method, params) in [
+        ("anvil_setBalance", json!([who, "0x1"])),
+        ("hardhat_setBalance", json!([who, "0x1"])),
+        (
+            "anvil_setStorageAt",
+            json!([who, "0x0", format!("0x{}", "00".repeat(32))]),
+        ),
+        ("evm_mine", json!([])),
+        ("evm_snapshot", json!([])),
+        ("evm_setNextBlockTimestamp", json!(["0x1"])),
+    ] {
+        let e = node.call(method, params).unwrap_err();
+        assert_eq!(e["code"], -32601, "{method}: {e}");
+    }
+    assert_eq!(node.ok("eth_getBalance", json!([who, "latest"])), "0x0");
+    assert_eq!(node.ok("eth_blockNumber", json!([])), "0x0");
+    drop(node);
+    let node = Node::chain(&dir.path().join("b"), &spec, &["--allow-dev-rpc"]);
+    assert_eq!(node.ok("anvil_setBalance", json!([who, "0x1"])), true);
+    assert_eq!(node.ok("eth_getBalance", json!([who, "latest"])), "0x1");
+}
+
+/// REPRO H2: a balance at 2^256-1 plus a 1-wei transfer made "balance
+/// overflow" a block error: production halted for good and every
+/// submitter hung. Now the transfer fails as a transaction.
+#[test]
+fn a_transfer_that_would_overflow_a_balance_fails_as_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let rich = Address::repeat_byte(0x44);
+    let max = format!("{:#x}", orac_primitives::U256::MAX);
+    node.ok("anvil_setBalance", json!([addr(rich), max]));
+    let key = &dev_keys()[0];
+    let hash = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(key, 0, rich, 1)]),
+    );
+    let r = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(r["status"], "0x0", "{r}");
+    assert_eq!(r["gasUsed"], "0x5208");
+    assert_eq!(
+        node.ok("eth_getBalance", json!([addr(rich), "latest"])),
+        max
+    );
+    // Blocks go on.
+    let other = Address::repeat_byte(0x45);
+    let hash = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(key, 1, other, 5)]),
+    );
+    let r = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(
+        node.ok("eth_getBalance", json!([addr(other), "latest"])),
+        "0x5"
+    );
+}
+
+/// REPRO H2: storage patched onto an address with no account left a
+/// storage row without an account, and the next start refused the
+/// database. Such a patch is refused; an account emptied later takes its
+/// storage with it; the node restarts.
+#[test]
+fn storage_never_outlives_its_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let who = addr(Address::repeat_byte(0x55));
+    let one = format!("0x{}01", "00".repeat(31));
+    let e = node
+        .call("anvil_setStorageAt", json!([who, "0x0", one]))
+        .unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("no account"), "{e}");
+    assert_eq!(
+        qty(&node.ok("eth_getStorageAt", json!([who, "0x0", "latest"]))),
+        0
+    );
+    node.ok("anvil_setBalance", json!([who, "0x1"]));
+    assert_eq!(
+        node.ok("anvil_setStorageAt", json!([who, "0x0", one])),
+        true
+    );
+    assert_eq!(
+        qty(&node.ok("eth_getStorageAt", json!([who, "0x0", "latest"]))),
+        1
+    );
+    // Emptied: deleted (EIP-161), storage and all.
+    node.ok("anvil_setBalance", json!([who, "0x0"]));
+    assert_eq!(
+        qty(&node.ok("eth_getStorageAt", json!([who, "0x0", "latest"]))),
+        0
+    );
+    let node = Node::restart(node.stop());
+    assert_eq!(
+        qty(&node.ok("eth_getStorageAt", json!([who, "0x0", "latest"]))),
+        0
+    );
+    node.ok("eth_blockNumber", json!([]));
+}

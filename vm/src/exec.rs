@@ -333,15 +333,13 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
         // The value lands in the system contract's home account, whichever
         // of its addresses was called; a method that takes no value
         // reverts, which moves it back.
-        if !call.value.is_zero()
-            && !tx
+        if !call.value.is_zero() {
+            let moved = tx
                 .state
-                .transfer(&call.caller, &contract.home(), call.value)?
-        {
-            return Ok(Prepared::Done(FrameResult::fail(
-                gas,
-                "insufficient balance for transfer",
-            )));
+                .transfer(&call.caller, &contract.home(), call.value)?;
+            if !moved.is_done() {
+                return Ok(Prepared::Done(FrameResult::fail(gas, moved.reason())));
+            }
         }
         return Ok(Prepared::System(contract, gas));
     }
@@ -392,11 +390,11 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             None => (EMPTY_CODE_HASH, None),
         },
     };
-    if !call.value.is_zero() && !tx.state.transfer(&call.caller, &call.address, call.value)? {
-        return Ok(Prepared::Done(FrameResult::fail(
-            gas,
-            "insufficient balance for transfer",
-        )));
+    if !call.value.is_zero() {
+        let moved = tx.state.transfer(&call.caller, &call.address, call.value)?;
+        if !moved.is_done() {
+            return Ok(Prepared::Done(FrameResult::fail(gas, moved.reason())));
+        }
     }
     if code_hash == EMPTY_CODE_HASH {
         // A plain account: the value moved, nothing runs.

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use orac_primitives::{Address, H256, Log, U256};
-use orac_state::StateError;
+use orac_state::{StateError, Transfer};
 
 use crate::exec::{BlockEnv, Call, FrameResult, TxContext, TxEnv, run_child};
 use crate::gas;
@@ -189,10 +189,14 @@ impl SystemCall {
         self.charge(gas::CALL_VALUE)?;
         self.charge_new_account(to, amount)?;
         let home = self.home;
-        if !self.tx().state.transfer(&home, &to, amount)? {
-            return Err(SystemExit::Revert(
-                b"system contract balance too low".to_vec(),
-            ));
+        match self.tx().state.transfer(&home, &to, amount)? {
+            Transfer::Done => {}
+            Transfer::InsufficientBalance => {
+                return Err(SystemExit::Revert(
+                    b"system contract balance too low".to_vec(),
+                ));
+            }
+            failed => return Err(SystemExit::Revert(failed.reason().as_bytes().to_vec())),
         }
         Ok(())
     }
