@@ -391,11 +391,14 @@ impl Chain {
             let mut ps = self.shared.pool.lock();
             let account = self.latest_account(&tx.sender)?;
             executor::check_balance(&tx, account.balance)?;
-            let admitted = ps.pool.add(tx, account.nonce)?;
+            let admitted = ps.pool.add(tx, account.nonce, account.balance)?;
             ps.stale.extend(admitted.replaced);
-            ps.stale.extend(admitted.evicted);
-            if let Some(w) = admitted.evicted.and_then(|h| ps.waiters.remove(&h)) {
-                let _ = w.send(Err(InvalidTx::PoolFull.into()));
+            ps.stale.extend(admitted.stale);
+            for h in admitted.evicted {
+                ps.stale.push(h);
+                if let Some(w) = ps.waiters.remove(&h) {
+                    let _ = w.send(Err(InvalidTx::PoolFull.into()));
+                }
             }
             ps.fresh.push(hash);
             let (done_tx, done_rx) = oneshot::channel();
@@ -645,9 +648,13 @@ fn reload_pool(shared: &Shared, suspect: Option<(H256, u32)>) -> Result<(), Chai
                  that happens again"
             );
         }
-        let nonce = state.account(&tx.sender)?.map(|a| a.nonce).unwrap_or(0);
-        match ps.pool.add(tx, nonce) {
-            Ok(_) => kept += 1,
+        let account = state.account(&tx.sender)?.unwrap_or_default();
+        match ps.pool.add(tx, account.nonce, account.balance) {
+            Ok(admitted) => {
+                kept += 1;
+                ps.stale.extend(admitted.evicted);
+                ps.stale.extend(admitted.stale);
+            }
             Err(e) => {
                 tracing::info!("journaled transaction {hash:?} no longer valid: {e}");
                 ps.stale.push(hash);

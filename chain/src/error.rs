@@ -46,6 +46,10 @@ pub enum InvalidTx {
     },
     #[error("nonce has max value")]
     NonceMax,
+    #[error("gas * maxFeePerGas + value overflows 256 bits")]
+    CostOverflow,
+    #[error("invalid contract creation: {0}")]
+    BadCreation(String),
     #[error(
         "insufficient funds for gas * price + value: address {address:?} have {have} want {want}"
     )]
@@ -62,6 +66,29 @@ pub enum InvalidTx {
     PoolFull,
     #[error("account limit exceeded: {address:?} already has {count} pooled transactions")]
     AccountLimit { address: Address, count: usize },
+    /// geth's text: the sender's pooled transactions together would cost
+    /// more than its balance.
+    #[error(
+        "transaction would cause overdraft: address {address:?} have {have} want {want} for all its pooled transactions"
+    )]
+    Overdraft {
+        address: Address,
+        have: U256,
+        want: U256,
+    },
+    #[error(
+        "nonce too high: address {address:?}, tx: {tx} is more than {limit} past the next nonce {next}"
+    )]
+    NonceGap {
+        address: Address,
+        tx: u64,
+        next: u64,
+        limit: u64,
+    },
+    #[error(
+        "account queue limit exceeded: {address:?} already has {count} transactions waiting for a nonce gap to fill"
+    )]
+    QueuedLimit { address: Address, count: usize },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -70,6 +70,18 @@ pub fn check_static(
     if t.nonce == u64::MAX {
         return Err(InvalidTx::NonceMax);
     }
+    // What a sender may have to pay must be a number (ethereum/tests:
+    // GASLIMIT_PRICE_PRODUCT_OVERFLOW), not a saturated one.
+    if t.max_cost().is_none() {
+        return Err(InvalidTx::CostOverflow);
+    }
+    // A creation that is not a deploy envelope can only fail, charging
+    // all its gas: say so before it is mined.
+    if t.to.is_none()
+        && let Err(e) = orac_vm::envelope::unwrap(&t.input)
+    {
+        return Err(InvalidTx::BadCreation(e.to_string()));
+    }
     Ok(())
 }
 
@@ -291,9 +303,10 @@ pub fn simulate_call(
     }
     let price = match (req.gas_price, req.max_fee_per_gas) {
         (Some(p), _) => p,
-        (None, Some(cap)) => {
-            cap.min(env.base_fee + req.max_priority_fee_per_gas.unwrap_or_default())
-        }
+        (None, Some(cap)) => cap.min(
+            env.base_fee
+                .saturating_add(req.max_priority_fee_per_gas.unwrap_or_default()),
+        ),
         (None, None) => U256::zero(),
     };
     let value = req.value.unwrap_or_default();

@@ -220,3 +220,40 @@ fn balances_plus_burned_fees_are_conserved() {
     }
     assert!(!burned.is_zero());
 }
+
+/// ethereum/tests GASLIMIT_PRICE_PRODUCT_OVERFLOW: gas × maxFeePerGas +
+/// value past 2^256-1 is refused, not saturated into a balance check.
+#[test]
+fn a_cost_past_256_bits_is_refused() {
+    let key = PrivateKey::from_bytes(&[7; 32]).unwrap();
+    let mut t = transfer(&key, 0, TxType::DynamicFee, Address::zero(), 0, 1, 1)
+        .tx
+        .tx;
+    let gas = U256::from(t.gas_limit);
+    t.max_fee_per_gas = U256::MAX / gas + U256::one();
+    t.max_priority_fee_per_gas = U256::one();
+    let signed = t.clone().sign(&key);
+    assert_eq!(
+        check_static(&signed, 1, 30_000_000),
+        Err(InvalidTx::CostOverflow)
+    );
+    t.max_fee_per_gas = U256::MAX / gas;
+    check_static(&t.sign(&key), 1, 30_000_000).unwrap();
+}
+
+/// A creation whose data is not a deploy envelope used to be mined with
+/// status 0 and all its gas charged; it is refused at admission.
+#[test]
+fn a_creation_without_a_deploy_envelope_is_refused() {
+    let key = PrivateKey::from_bytes(&[7; 32]).unwrap();
+    let mut t = transfer(&key, 0, TxType::DynamicFee, Address::zero(), 0, 1, 1)
+        .tx
+        .tx;
+    t.to = None;
+    t.gas_limit = 100_000;
+    t.input = Bytes(vec![0x60, 0x80, 0x60, 0x40, 0x52]);
+    let err = check_static(&t.clone().sign(&key), 1, 30_000_000).unwrap_err();
+    assert!(err.to_string().contains("deploy envelope"), "{err}");
+    t.input = Bytes(orac_vm::envelope::wrap(b"\0asm\x01\0\0\0"));
+    check_static(&t.sign(&key), 1, 30_000_000).unwrap();
+}

@@ -4,25 +4,52 @@
 //! run on without a gap from the sender's state nonce are *ready*; the rest
 //! are *queued* until the gap fills. A new transaction with a nonce already
 //! taken replaces the old one only if it raises both fee fields by at least
-//! [`PoolConfig::price_bump_percent`]. The pool is bounded per sender and
-//! overall; when full, a better-paying newcomer evicts the cheapest
-//! transaction at the tail of some sender's queue (never one in the middle,
-//! so no gap is opened).
+//! [`PoolConfig::price_bump_percent`].
+//!
+//! Everything a sender pools must be affordable at once (the sum of their
+//! `gas × maxFeePerGas + value` within the balance), so pooled transactions
+//! are transactions that can pay. Queued ones cannot run until their gap
+//! fills, so they are capped harder (per sender, overall, and by how far
+//! past the ready run they reach) and expire. The pool is bounded by count
+//! and by bytes; when full, a better-paying newcomer evicts the cheapest
+//! transactions at the tails of other senders' queues (never one in the
+//! middle, so no gap is opened).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use orac_primitives::{Address, H256, RecoveredTx, U256};
 
 use crate::error::InvalidTx;
 
+/// The pool's limits. The defaults follow geth's where it has one
+/// (`--txpool.*`); each says why it exists.
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
-    /// Transactions held in total.
+    /// Transactions held in total (memory, and the work of building a
+    /// block's candidate list).
     pub max_total: usize,
+    /// Bytes of encoded transactions held in total. The pool journal on
+    /// disk holds a subset of the pool, so this bounds it too. A count
+    /// alone let 100,000 transactions of 128 KiB (12.5 GiB) in (REPRO H4).
+    /// geth: 6,144 slots of 32 KiB, 192 MiB.
+    pub max_bytes: usize,
     /// Transactions held per sender.
     pub max_per_sender: usize,
+    /// Queued (not yet executable) transactions per sender (geth's
+    /// `accountqueue`: 64).
+    pub max_queued_per_sender: usize,
+    /// Queued transactions in total (geth's `globalqueue`: 1,024).
+    pub max_queued: usize,
+    /// How far past the end of a sender's ready run a nonce may be: a
+    /// transaction that needs more than this many others before it can run
+    /// is refused.
+    pub max_nonce_gap: u64,
+    /// How long a queued transaction waits for its gap to fill before it
+    /// is dropped (geth's `lifetime`: 3 hours).
+    pub queued_lifetime: Duration,
     /// Minimum fee increase for a replacement, in percent (geth uses 10).
     pub price_bump_percent: u64,
 }
@@ -31,7 +58,12 @@ impl Default for PoolConfig {
     fn default() -> Self {
         Self {
             max_total: 100_000,
+            max_bytes: 192 << 20,
             max_per_sender: 16_384,
+            max_queued_per_sender: 64,
+            max_queued: 1_024,
+            max_nonce_gap: 64,
+            queued_lifetime: Duration::from_secs(3 * 3600),
             price_bump_percent: 10,
         }
     }
@@ -42,26 +74,102 @@ struct Pooled {
     tx: Arc<RecoveredTx>,
     /// Arrival order, the tie-breaker between equal tips.
     seq: u64,
+    /// When it arrived (or was reloaded), for the queued lifetime.
+    arrived: Instant,
+}
+
+impl Pooled {
+    fn size(&self) -> usize {
+        self.tx.tx.encoded().len()
+    }
+
+    fn cost(&self) -> U256 {
+        cost_of(&self.tx)
+    }
+}
+
+/// What a transaction can cost its sender at most. Admission refuses a
+/// transaction whose cost passes 2^256-1, so it saturates only in theory.
+fn cost_of(tx: &RecoveredTx) -> U256 {
+    tx.tx.tx.max_cost().unwrap_or(U256::MAX)
 }
 
 #[derive(Default, Debug)]
 struct SenderQueue {
     /// The sender's nonce in the latest state, as last seen.
     state_nonce: u64,
+    /// The end of the ready run: the first nonce from `state_nonce` on that
+    /// is not pooled. Kept as the queue changes (recomputing it walks the
+    /// run, and a sender can have thousands ready).
+    next: u64,
     txs: BTreeMap<u64, Pooled>,
+    /// Sum of [`Pooled::cost`] over `txs`.
+    cost: U256,
+    /// Sum of [`Pooled::size`] over `txs`.
+    bytes: usize,
 }
 
 impl SenderQueue {
-    /// The next nonce after the ready run starting at the state nonce.
-    fn next_nonce(&self) -> u64 {
-        let mut n = self.state_nonce;
-        for (&nonce, _) in self.txs.range(self.state_nonce..) {
-            if nonce != n {
-                break;
-            }
-            n += 1;
+    fn new(state_nonce: u64) -> Self {
+        Self {
+            state_nonce,
+            next: state_nonce,
+            ..Default::default()
         }
-        n
+    }
+
+    /// Every pooled nonce is at least `state_nonce` and the run up to
+    /// `next` is all there, so the rest is queued.
+    fn queued(&self) -> usize {
+        self.txs.len() - (self.next - self.state_nonce) as usize
+    }
+
+    fn advance(&mut self) {
+        while self.txs.contains_key(&self.next) {
+            self.next += 1;
+        }
+    }
+
+    fn insert(&mut self, nonce: u64, p: Pooled) -> Option<Pooled> {
+        self.cost = self.cost.saturating_add(p.cost());
+        self.bytes += p.size();
+        let old = self.txs.insert(nonce, p);
+        if let Some(o) = &old {
+            self.cost = self.cost.saturating_sub(o.cost());
+            self.bytes -= o.size();
+        }
+        if nonce == self.next {
+            self.advance();
+        }
+        old
+    }
+
+    fn remove(&mut self, nonce: u64) -> Option<Pooled> {
+        let p = self.txs.remove(&nonce)?;
+        self.cost = self.cost.saturating_sub(p.cost());
+        self.bytes -= p.size();
+        if nonce >= self.state_nonce && nonce < self.next {
+            self.next = nonce;
+        }
+        Some(p)
+    }
+
+    /// Moves the state nonce to `n`, returning what it made stale.
+    fn set_state_nonce(&mut self, n: u64) -> Vec<Pooled> {
+        self.state_nonce = n;
+        let keep = self.txs.split_off(&n);
+        let stale: Vec<Pooled> = std::mem::replace(&mut self.txs, keep)
+            .into_values()
+            .collect();
+        for p in &stale {
+            self.cost = self.cost.saturating_sub(p.cost());
+            self.bytes -= p.size();
+        }
+        if self.next < n {
+            self.next = n;
+            self.advance();
+        }
+        stale
     }
 }
 
@@ -69,7 +177,10 @@ impl SenderQueue {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Admitted {
     pub replaced: Option<H256>,
-    pub evicted: Option<H256>,
+    /// Cheaper transactions of other senders dropped to make room.
+    pub evicted: Vec<H256>,
+    /// The sender's own transactions below the state nonce, dropped.
+    pub stale: Vec<H256>,
 }
 
 #[derive(Default)]
@@ -78,6 +189,10 @@ pub struct Pool {
     senders: HashMap<Address, SenderQueue>,
     by_hash: HashMap<H256, (Address, u64)>,
     seq: u64,
+    /// Sum of the encoded sizes of everything pooled.
+    bytes: usize,
+    /// Queued transactions over all senders.
+    queued: usize,
 }
 
 impl Pool {
@@ -96,6 +211,16 @@ impl Pool {
         self.by_hash.is_empty()
     }
 
+    /// Bytes of encoded transactions held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Queued (not yet executable) transactions held.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
     pub fn contains(&self, hash: &H256) -> bool {
         self.by_hash.contains_key(hash)
     }
@@ -108,23 +233,43 @@ impl Pool {
     /// The nonce a sender's next transaction should use: the state nonce
     /// plus the ready run of pooled transactions.
     pub fn pending_nonce(&self, sender: &Address, state_nonce: u64) -> u64 {
-        let Some(queue) = self.senders.get(sender) else {
-            return state_nonce;
-        };
-        let mut n = state_nonce;
-        for (&nonce, _) in queue.txs.range(state_nonce..) {
-            if nonce != n {
-                break;
+        match self.senders.get(sender) {
+            Some(q) if q.state_nonce == state_nonce => q.next,
+            Some(q) => {
+                let mut n = state_nonce;
+                while q.txs.contains_key(&n) {
+                    n += 1;
+                }
+                n
             }
-            n += 1;
+            None => state_nonce,
         }
-        n
     }
 
-    /// Admits a transaction whose sender's state nonce is `state_nonce`.
-    /// Stateful checks (balance, fees) are the caller's; this enforces
-    /// nonce order, replacement and the limits.
-    pub fn add(&mut self, tx: RecoveredTx, state_nonce: u64) -> Result<Admitted, InvalidTx> {
+    /// Runs `f` on a sender's queue (made if missing, dropped if left
+    /// empty), keeping the pool's byte and queued totals.
+    fn edit<R>(&mut self, sender: Address, f: impl FnOnce(&mut SenderQueue) -> R) -> R {
+        let queue = self.senders.entry(sender).or_default();
+        let (bytes, queued) = (queue.bytes, queue.queued());
+        let r = f(queue);
+        let (new_bytes, new_queued) = (queue.bytes, queue.queued());
+        if queue.txs.is_empty() {
+            self.senders.remove(&sender);
+        }
+        self.bytes = self.bytes + new_bytes - bytes;
+        self.queued = self.queued + new_queued - queued;
+        r
+    }
+
+    /// Admits a transaction whose sender's state nonce is `state_nonce`
+    /// and balance `balance`. Fee checks are the caller's; this enforces
+    /// nonce order, replacement, affordability and the limits.
+    pub fn add(
+        &mut self,
+        tx: RecoveredTx,
+        state_nonce: u64,
+        balance: U256,
+    ) -> Result<Admitted, InvalidTx> {
         let hash = tx.hash();
         if self.by_hash.contains_key(&hash) {
             return Err(InvalidTx::AlreadyKnown);
@@ -139,66 +284,155 @@ impl Pool {
             });
         }
         let mut admitted = Admitted::default();
-        let queue = self.senders.entry(sender).or_default();
-        queue.state_nonce = queue.state_nonce.max(state_nonce);
-        if let Some(old) = queue.txs.get(&nonce) {
-            if !self.config.is_replacement(&old.tx, &tx) {
-                return Err(InvalidTx::ReplacementUnderpriced);
-            }
-            admitted.replaced = Some(old.tx.hash());
-        } else {
-            if queue.txs.len() >= self.config.max_per_sender {
-                return Err(InvalidTx::AccountLimit {
-                    address: sender,
-                    count: queue.txs.len(),
-                });
-            }
-            if self.by_hash.len() >= self.config.max_total {
-                let victim = self
-                    .cheapest_tail(&sender)
-                    .filter(|(_, tip)| *tip < tip_of(&tx));
-                let Some((victim, _)) = victim else {
-                    return Err(InvalidTx::PoolFull);
-                };
-                self.remove(&victim);
-                admitted.evicted = Some(victim);
-            }
+        // The state moved on since the pool last heard: drop what it mined.
+        if self
+            .senders
+            .get(&sender)
+            .is_some_and(|q| q.state_nonce < state_nonce)
+        {
+            admitted.stale = self.set_state_nonces([(sender, state_nonce)]);
         }
+        let empty = SenderQueue::new(state_nonce);
+        let queue = self.senders.get(&sender).unwrap_or(&empty);
+        let old = queue.txs.get(&nonce);
+        // Everything the sender has pooled must be affordable together.
+        let cost = queue
+            .cost
+            .saturating_sub(old.map(Pooled::cost).unwrap_or_default())
+            .saturating_add(cost_of(&tx));
+        if cost > balance {
+            return Err(InvalidTx::Overdraft {
+                address: sender,
+                have: balance,
+                want: cost,
+            });
+        }
+        let size = tx.tx.encoded().len();
+        let freed = match old {
+            Some(old) => {
+                if !self.config.is_replacement(&old.tx, &tx) {
+                    return Err(InvalidTx::ReplacementUnderpriced);
+                }
+                admitted.replaced = Some(old.tx.hash());
+                old.size()
+            }
+            None => {
+                if queue.txs.len() >= self.config.max_per_sender {
+                    return Err(InvalidTx::AccountLimit {
+                        address: sender,
+                        count: queue.txs.len(),
+                    });
+                }
+                if nonce > queue.next {
+                    let gap = nonce - queue.next;
+                    if gap > self.config.max_nonce_gap {
+                        return Err(InvalidTx::NonceGap {
+                            address: sender,
+                            tx: nonce,
+                            next: queue.next,
+                            limit: self.config.max_nonce_gap,
+                        });
+                    }
+                    if queue.queued() >= self.config.max_queued_per_sender {
+                        return Err(InvalidTx::QueuedLimit {
+                            address: sender,
+                            count: queue.queued(),
+                        });
+                    }
+                }
+                0
+            }
+        };
+        let queued = old.is_none() && nonce > queue.next;
+        let victims = self.make_room(&tx, size - freed.min(size), old.is_none(), queued)?;
+        for v in &victims {
+            self.remove(v);
+        }
+        admitted.evicted = victims;
         if let Some(replaced) = admitted.replaced {
             self.by_hash.remove(&replaced);
         }
         self.seq += 1;
-        let queue = self.senders.entry(sender).or_default();
-        queue.txs.insert(
-            nonce,
-            Pooled {
-                tx: Arc::new(tx),
-                seq: self.seq,
-            },
-        );
+        let pooled = Pooled {
+            tx: Arc::new(tx),
+            seq: self.seq,
+            arrived: Instant::now(),
+        };
+        self.senders
+            .entry(sender)
+            .or_insert_with(|| SenderQueue::new(state_nonce));
+        self.edit(sender, |q| q.insert(nonce, pooled));
         self.by_hash.insert(hash, (sender, nonce));
         Ok(admitted)
     }
 
-    /// The lowest-tipping transaction that is last in its sender's queue,
-    /// excluding `except`'s queue.
-    fn cheapest_tail(&self, except: &Address) -> Option<(H256, U256)> {
-        self.senders
-            .iter()
-            .filter(|(a, _)| *a != except)
-            .filter_map(|(_, q)| q.txs.values().next_back())
-            .map(|p| (p.tx.hash(), tip_of(&p.tx)))
-            .min_by_key(|(_, tip)| *tip)
+    /// The transactions to evict so that one more of `size` bytes fits
+    /// (counting one more transaction if `adds`, and one more queued one
+    /// if `queued`): the cheapest tails of other senders, each tipping
+    /// less than `tx`. Nothing is removed here; `Err(PoolFull)` if no such
+    /// set exists.
+    fn make_room(
+        &self,
+        tx: &RecoveredTx,
+        size: usize,
+        adds: bool,
+        queued: bool,
+    ) -> Result<Vec<H256>, InvalidTx> {
+        let c = &self.config;
+        let mut count = self.by_hash.len() + usize::from(adds);
+        let mut bytes = self.bytes + size;
+        let mut queued_total = self.queued + usize::from(queued);
+        let over = |count: usize, bytes: usize, q: usize| {
+            count > c.max_total || bytes > c.max_bytes || (queued && q > c.max_queued)
+        };
+        if !over(count, bytes, queued_total) {
+            return Ok(Vec::new());
+        }
+        // Each sender's queue from its tail back; the heap holds the
+        // current tail of each, cheapest first.
+        let tip = tip_of(tx);
+        let mut tails: BinaryHeap<Reverse<(U256, u64, Address, u64)>> = BinaryHeap::new();
+        // A queued newcomer over the queued cap displaces queued ones only.
+        let only_queued = queued && queued_total > c.max_queued;
+        let push = |tails: &mut BinaryHeap<_>, a: Address, q: &SenderQueue, below: u64| {
+            if let Some((n, p)) = q.txs.range(..below).next_back()
+                && (!only_queued || *n >= q.next)
+            {
+                tails.push(Reverse((tip_of(&p.tx), p.seq, a, *n)));
+            }
+        };
+        for (a, q) in &self.senders {
+            if *a != tx.sender {
+                push(&mut tails, *a, q, u64::MAX);
+            }
+        }
+        let mut victims = Vec::new();
+        while over(count, bytes, queued_total) {
+            let Some(Reverse((victim_tip, _, a, n))) = tails.pop() else {
+                return Err(InvalidTx::PoolFull);
+            };
+            if victim_tip >= tip {
+                return Err(InvalidTx::PoolFull);
+            }
+            let q = &self.senders[&a];
+            let p = &q.txs[&n];
+            victims.push(p.tx.hash());
+            count -= 1;
+            bytes -= p.size();
+            if n >= q.next {
+                queued_total = queued_total.saturating_sub(1);
+            }
+            push(&mut tails, a, q, n);
+        }
+        Ok(victims)
     }
 
     pub fn remove(&mut self, hash: &H256) -> Option<Arc<RecoveredTx>> {
         let (sender, nonce) = self.by_hash.remove(hash)?;
-        let queue = self.senders.get_mut(&sender)?;
-        let removed = queue.txs.remove(&nonce).map(|p| p.tx);
-        if queue.txs.is_empty() {
-            self.senders.remove(&sender);
+        if !self.senders.contains_key(&sender) {
+            return None;
         }
-        removed
+        self.edit(sender, |q| q.remove(nonce)).map(|p| p.tx)
     }
 
     /// Records new state nonces (after a block or a revert) and drops what
@@ -209,20 +443,37 @@ impl Pool {
     ) -> Vec<H256> {
         let mut dropped = Vec::new();
         for (sender, state_nonce) in nonces {
-            let Some(queue) = self.senders.get_mut(&sender) else {
+            if !self.senders.contains_key(&sender) {
                 continue;
-            };
-            queue.state_nonce = state_nonce;
-            let keep = queue.txs.split_off(&state_nonce);
-            for (_, p) in std::mem::replace(&mut queue.txs, keep) {
-                dropped.push(p.tx.hash());
             }
-            if queue.txs.is_empty() {
-                self.senders.remove(&sender);
-            }
+            let stale = self.edit(sender, |q| q.set_state_nonce(state_nonce));
+            dropped.extend(stale.iter().map(|p| p.tx.hash()));
         }
         for h in &dropped {
             self.by_hash.remove(h);
+        }
+        dropped
+    }
+
+    /// Drops queued transactions that have waited longer than the queued
+    /// lifetime for their gap to fill. Returns their hashes.
+    pub fn expire_queued(&mut self, now: Instant) -> Vec<H256> {
+        let lifetime = self.config.queued_lifetime;
+        let old: Vec<(Address, u64)> = self
+            .senders
+            .iter()
+            .flat_map(|(a, q)| {
+                q.txs
+                    .range(q.next..)
+                    .filter(|(_, p)| now.saturating_duration_since(p.arrived) > lifetime)
+                    .map(move |(n, _)| (*a, *n))
+            })
+            .collect();
+        let mut dropped = Vec::new();
+        for (a, n) in old {
+            let hash = self.senders[&a].txs[&n].tx.hash();
+            self.remove(&hash);
+            dropped.push(hash);
         }
         dropped
     }
@@ -291,7 +542,7 @@ impl Pool {
         let mut ready = Vec::new();
         let mut queued = Vec::new();
         for q in self.senders.values() {
-            let next = q.next_nonce();
+            let next = q.next;
             for (n, p) in &q.txs {
                 if *n < next {
                     ready.push(p.tx.clone());

@@ -64,6 +64,9 @@ pub(crate) enum Command {
     Shutdown,
 }
 
+/// How often queued transactions past their lifetime are dropped.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Safety bound on back-to-back blocks sealed in one wake-up.
 const MAX_BLOCKS_PER_WAKE: usize = 10_000;
 
@@ -104,17 +107,22 @@ impl Producer {
             MiningMode::Interval(d) => Some(Instant::now() + d),
             MiningMode::Instant => None,
         };
+        let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
-            let first = match next_seal {
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
-            };
+            let wake_at = next_seal.map_or(next_sweep, |at| at.min(next_sweep));
+            let first = rx.recv_timeout(wake_at.saturating_duration_since(Instant::now()));
             let mut commands = Vec::new();
             let mut timer = false;
             match first {
                 Ok(c) => commands.push(c),
-                Err(RecvTimeoutError::Timeout) => timer = true,
+                Err(RecvTimeoutError::Timeout) => {
+                    timer = next_seal.is_some_and(|at| Instant::now() >= at)
+                }
                 Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if Instant::now() >= next_sweep {
+                next_sweep = Instant::now() + SWEEP_EVERY;
+                self.sweep_pool();
             }
             commands.extend(rx.try_iter());
             let mut wake = false;
@@ -488,6 +496,22 @@ impl Producer {
             number: head.number,
         });
         Ok(())
+    }
+
+    /// Drops queued transactions that waited too long; the journal
+    /// forgets them with the next commit.
+    fn sweep_pool(&mut self) {
+        let mut ps = self.shared.pool.lock();
+        let expired = ps.pool.expire_queued(Instant::now());
+        if expired.is_empty() {
+            return;
+        }
+        tracing::info!("{} queued transactions expired", expired.len());
+        ps.stale.extend(expired);
+        drop(ps);
+        if let Err(e) = self.journal() {
+            tracing::error!("could not journal expired transactions: {e}");
+        }
     }
 
     /// After a failed commit, nobody waiting may be told "durable".

@@ -92,17 +92,18 @@ pub async fn send_transaction(chain: &Chain, req: TxRequest) -> Result<Value, Rp
                 .max_priority_fee_per_gas
                 .map(|v| v.0)
                 .unwrap_or(U256::from(SUGGESTED_TIP));
-            let cap = req
-                .max_fee_per_gas
-                .map(|v| v.0)
-                .unwrap_or(base_fee * 2 + tip);
+            let cap = req.max_fee_per_gas.map(|v| v.0).unwrap_or(
+                base_fee
+                    .saturating_mul(U256::from(2u64))
+                    .saturating_add(tip),
+            );
             (tip.min(cap), cap)
         }
         _ => {
             let price = req
                 .gas_price
                 .map(|v| v.0)
-                .unwrap_or(base_fee + U256::from(SUGGESTED_TIP));
+                .unwrap_or(base_fee.saturating_add(U256::from(SUGGESTED_TIP)));
             (price, price)
         }
     };

@@ -390,3 +390,68 @@ fn simulated_deploys_leave_nothing_on_disk() {
     deployer.deploy("a numbered module", &numbered(3));
     assert_eq!(artifacts(), before + 1, "a deployed module is cached");
 }
+
+/// REPRO H4: a funded sender could park 16,384 transactions behind a nonce
+/// gap, forever, in memory and in the pool journal. Queued transactions
+/// are capped per sender and in how far past the ready run they reach,
+/// every pooled transaction must be affordable together, and after a
+/// `kill -9` the journal gives back exactly the pool.
+#[test]
+fn a_sender_cannot_park_transactions_behind_a_nonce_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &["--block-time", "3600"]);
+    let key = dev_keys()[1].clone();
+    let to = Some(Address::repeat_byte(0x66));
+    let send = |nonce: u64| {
+        node.call(
+            "eth_sendRawTransaction",
+            json!([signed_tx(&key, nonce, to, 0, vec![], 21_000)]),
+        )
+    };
+    let e = send(66).unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("past the next nonce"),
+        "{e}"
+    );
+    for n in 1..=64 {
+        send(n).unwrap_or_else(|e| panic!("queued {n}: {e}"));
+    }
+    // 65 would be the 65th queued, and 65 past the next nonce (0).
+    let e = send(65).unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("past the next nonce"),
+        "{e}"
+    );
+    let status = node.ok("txpool_status", json!([]));
+    assert_eq!((qty(&status["pending"]), qty(&status["queued"])), (0, 64));
+    // Affordable together: a poor sender's second transaction overdraws.
+    let poor = orac_primitives::PrivateKey::from_bytes(&[0x77; 32]).unwrap();
+    let fee = 21_000u128 * 100_000_000_000;
+    node.ok(
+        "anvil_setBalance",
+        json!([
+            format!("{:?}", poor.address()),
+            format!("{:#x}", fee * 3 / 2)
+        ]),
+    );
+    node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_tx(&poor, 0, to, 0, vec![], 21_000)]),
+    );
+    let e = node
+        .call(
+            "eth_sendRawTransaction",
+            json!([signed_tx(&poor, 1, to, 0, vec![], 21_000)]),
+        )
+        .unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("overdraft"), "{e}");
+    let node = Node::restart(node.kill9());
+    let status = node.ok("txpool_status", json!([]));
+    assert_eq!((qty(&status["pending"]), qty(&status["queued"])), (1, 64));
+}
