@@ -73,10 +73,28 @@ sol! {
         event Unsubscribed(uint64 indexed feedId, address indexed subscriber, uint256 refund);
         event CallbackDelivered(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint64 gasUsed, uint256 fee);
         event CallbackFailed(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint64 gasUsed, uint256 fee, bytes reason);
-        event CallbackSkipped(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint256 deposit, uint256 needed);
+        event CallbackSkipped(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint256 deposit, uint256 needed, uint256 fee);
+        event CallbackOverPriced(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint256 gasPrice, uint256 maxGasPrice, uint256 fee);
+        event SubscriberParked(uint64 indexed feedId, address indexed subscriber, uint64 roundId, uint8 misses, uint256 deposit);
         event OracleRequest(uint64 indexed requestId, uint64 indexed feedId, address indexed requester, bytes32 query, uint256 fee, uint64 callbackGas, uint64 expiresAt);
         event OracleResponse(uint64 indexed requestId, int256 answer, uint64 observedAt, bool callbackSucceeded);
         event RequestCancelled(uint64 indexed requestId, uint256 refund);
+    }
+
+    /// Functions the registry gained after `IOracleRegistry` was in use.
+    /// Solidity-wise they belong to the same interface (docs/oracle.md
+    /// lists them together); they are declared apart because `sol!`
+    /// renames overloaded functions (`subscribe_0Call`, `subscribe_1Call`),
+    /// which would break every user of `IOracleRegistry::subscribeCall`.
+    interface IOracleRegistryV2 {
+        /// `subscribe` with a gas price cap: callbacks are paid at the
+        /// transmission's gas price, and rounds priced above the cap are
+        /// not delivered to this subscriber.
+        function subscribe(uint64 feedId, uint64 callbackGas, uint256 maxGasPrice) external payable;
+        /// Everything about one subscription; `maxGasPrice` is
+        /// type(uint256).max when it has no cap; `active` is false while
+        /// it is parked (and when there is no subscription).
+        function subscriptionState(uint64 feedId, address subscriber) external view returns (uint64 callbackGas, uint256 deposit, uint256 maxGasPrice, uint8 misses, bool active);
     }
 
     /// Chainlink's AggregatorV3Interface, served at each feed's own address.

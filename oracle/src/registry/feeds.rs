@@ -7,7 +7,7 @@ use orac_primitives::{H160, H256};
 use orac_vm::{SystemCall, SystemExit, gas};
 
 use super::abi::{self, AggregatorV3Interface as Agg, FeedParams, IOracleRegistry as I, RoundData};
-use super::store::{ConfigWord, Latest, RoundWord, Store};
+use super::store::{ConfigWord, Latest, MAX_INCLUDED_AT, RoundWord, Store};
 use super::{
     MAX_DESCRIPTION, OBSERVATION_GAS, REGISTRY, decode_aggregator, fail, subs, to_abi_address,
 };
@@ -70,6 +70,7 @@ fn to_config(p: &FeedParams, admin: H160, version: u64) -> R<FeedConfig> {
 /// Stores `config` as feed `id`'s current configuration.
 fn write_config(call: &mut SystemCall, id: u64, config: &FeedConfig) -> R<H256> {
     // The digest hashes the chain, registry, feed and configuration.
+    // (At most 31 signers: `to_config` validated the config.)
     call.charge(gas::KECCAK_BASE + gas::KECCAK_WORD * (10 + config.signers.len() as u64))?;
     let digest = config.digest(&domain(call), id);
     let mut store = Store { call };
@@ -108,7 +109,10 @@ pub(super) fn create(call: &mut SystemCall, c: I::createFeedCall) -> R<Vec<u8>> 
     let admin = call.caller();
     let config = to_config(&c.params, admin, 1)?;
     let mut store = Store { call };
-    let id = store.feed_count()? + 1;
+    let id = store
+        .feed_count()?
+        .checked_add(1)
+        .ok_or_else(|| fail("no feed ids left"))?;
     store.set_feed_count(id)?;
     store.set_admin(id, admin)?;
     write_config(call, id, &config)?;
@@ -134,7 +138,11 @@ fn require_admin(store: &mut Store, feed: u64) -> R<ConfigWord> {
 
 pub(super) fn set_config(call: &mut SystemCall, c: I::setConfigCall) -> R<Vec<u8>> {
     let old = require_admin(&mut Store { call }, c.feedId)?;
-    let config = to_config(&c.params, call.caller(), old.version + 1)?;
+    let version = old
+        .version
+        .checked_add(1)
+        .ok_or_else(|| fail(format!("feed {} has no config versions left", c.feedId)))?;
+    let config = to_config(&c.params, call.caller(), version)?;
     // Signer slots past the new count are left behind but never read: the
     // count bounds every read, and the version bounds who may sign.
     write_config(call, c.feedId, &config)?;
@@ -156,8 +164,22 @@ pub(super) fn transfer_admin(call: &mut SystemCall, c: I::transferAdminCall) -> 
     Ok(Vec::new())
 }
 
-/// Checks a report's signatures against the feed's signer set: every
-/// recovered signer must have been authorized in the current version.
+/// Whether `who` is an authorized signer of `feed` in its current
+/// configuration.
+fn is_signer(store: &mut Store, feed: u64, config: &ConfigWord, who: H160) -> R<bool> {
+    Ok(store.signer_version(feed, who)? == config.version)
+}
+
+/// Checks that the caller may send reports for the feed, then the report's
+/// signatures against the feed's signer set: every recovered signer must
+/// have been authorized in the current version.
+///
+/// Who may transmit: the feed's current signers and its admin. A report's
+/// fees (subscribers' callback fees, a request's fee) go to whoever sends
+/// it, so a permissionless `transmit` let anyone copy a pending report and
+/// take them (REPRO M2(c)). Signers are the oracle nodes, which transmit
+/// with their signing keys; the admin appoints the signers, so letting it
+/// transmit too trusts it with nothing new.
 pub(super) fn check_report(
     call: &mut SystemCall,
     report: &Report,
@@ -165,13 +187,22 @@ pub(super) fn check_report(
     min_round: u64,
     min_time: u64,
 ) -> R<(ConfigWord, crate::Round)> {
+    let caller = call.caller();
     let mut store = Store { call };
     let config = require_feed(&mut store, report.feed_id)?;
+    if !is_signer(&mut store, report.feed_id, &config, caller)?
+        && store.admin(report.feed_id)? != caller
+    {
+        return Err(fail(format!(
+            "{caller:?} may not transmit for feed {}: only its signers and its admin may",
+            report.feed_id
+        )));
+    }
     let digest = store.digest(report.feed_id)?;
     // Pay for the recoveries before doing them; more observations than
     // signers is refused by `check` before any recovery.
     let count = report.observations.len().min(config.n as usize) as u64;
-    call.charge(OBSERVATION_GAS * count)?;
+    call.charge(OBSERVATION_GAS.saturating_mul(count))?;
     let expect = Expect {
         kind,
         config_digest: digest,
@@ -186,7 +217,7 @@ pub(super) fn check_report(
         .map_err(|e| fail(format!("invalid report: {e}")))?;
     let mut store = Store { call };
     for (index, signer) in round.signers.iter().enumerate() {
-        if store.signer_version(report.feed_id, *signer)? != config.version {
+        if !is_signer(&mut store, report.feed_id, &config, *signer)? {
             return Err(fail(format!(
                 "invalid report: {}",
                 crate::ReportError::UnknownSigner {
@@ -214,7 +245,7 @@ pub(super) fn transmit(call: &mut SystemCall, data: &[u8]) -> R<Vec<u8>> {
         call,
         &report,
         Kind::Round,
-        latest.last_seen.saturating_add(1),
+        after(feed, latest.last_seen)?,
         latest.observed_at,
     )?;
     let mut store = Store { call };
@@ -240,6 +271,11 @@ pub(super) fn transmit(call: &mut SystemCall, data: &[u8]) -> R<Vec<u8>> {
         return Ok(Vec::new());
     }
     let now = store.call.block().timestamp;
+    if now > MAX_INCLUDED_AT {
+        return Err(fail(format!(
+            "block time {now} is past the last one a round can record ({MAX_INCLUDED_AT})"
+        )));
+    }
     store.set_round(
         feed,
         round.round,
@@ -341,12 +377,18 @@ pub(super) fn latest_round(call: &mut SystemCall, feed: u64, max_age: Option<u64
     Ok(I::latestRoundCall::abi_encode_returns(&data))
 }
 
+/// The round number after `last`; a feed that used u64::MAX has none.
+fn after(feed: u64, last: u64) -> R<u64> {
+    last.checked_add(1)
+        .ok_or_else(|| fail(format!("feed {feed} has no round numbers left")))
+}
+
 /// The round number the next report must carry: one above the last one
 /// used, stored or refused by the bounds (what oracle nodes sign next).
 pub(super) fn next_round(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
     let mut store = Store { call };
     require_feed(&mut store, feed)?;
-    let next = store.latest(feed)?.last_seen + 1;
+    let next = after(feed, store.latest(feed)?.last_seen)?;
     Ok(I::nextRoundCall::abi_encode_returns(&next))
 }
 

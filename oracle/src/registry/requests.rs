@@ -30,7 +30,8 @@ pub(super) fn request(call: &mut SystemCall, c: I::requestCall) -> R<Vec<u8>> {
         return Err(fail("a request needs a fee (the message's value)"));
     }
     let now = call.block().timestamp;
-    if c.expiresAt <= now || c.expiresAt > now + MAX_REQUEST_TTL {
+    // Near the end of time the latest expiry is u64::MAX.
+    if c.expiresAt <= now || c.expiresAt > now.saturating_add(MAX_REQUEST_TTL) {
         return Err(fail(format!(
             "expiry {} must be after the block time {now} and at most {MAX_REQUEST_TTL}s later",
             c.expiresAt
@@ -39,7 +40,10 @@ pub(super) fn request(call: &mut SystemCall, c: I::requestCall) -> R<Vec<u8>> {
     let requester = call.caller();
     let mut store = Store { call };
     require_feed(&mut store, c.feedId)?;
-    let id = store.request_count()? + 1;
+    let id = store
+        .request_count()?
+        .checked_add(1)
+        .ok_or_else(|| fail("no request ids left"))?;
     store.set_request_count(id)?;
     store.set_request_owner(id, requester, RequestStatus::Pending)?;
     store.set_request_terms(
@@ -99,7 +103,10 @@ pub(super) fn respond(call: &mut SystemCall, data: &[u8]) -> R<Vec<u8>> {
     // The round field is the request id: exactly this one, and only data
     // observed since the request was made.
     let (_, answer) = check_report(call, &report, Kind::Response, id, terms.requested_at)?;
-    let need = terms.callback_gas + terms.callback_gas / 63 + CALLBACK_OVERHEAD;
+    let need = terms
+        .callback_gas
+        .saturating_add(terms.callback_gas / 63)
+        .saturating_add(CALLBACK_OVERHEAD);
     if call.gas_left() < need {
         return Err(fail(format!(
             "insufficient gas for the callback: need {need}, {} left",

@@ -87,6 +87,9 @@ impl<'a> Unpack<'a> {
     fn i128(&mut self) -> i128 {
         i128::from_be_bytes(self.take())
     }
+    fn u128(&mut self) -> u128 {
+        u128::from_be_bytes(self.take())
+    }
     fn address(&mut self) -> H160 {
         H160(self.take())
     }
@@ -130,7 +133,8 @@ pub struct Latest {
 }
 
 /// A stored round: answer (int128), observation time, inclusion time
-/// (56 bits: good until the year 2^56 s ≈ 2.3 billion), signer count.
+/// (56 bits: good until the year 2^56 s ≈ 2.3 billion, [`MAX_INCLUDED_AT`];
+/// a transmission in a later block is refused), signer count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RoundWord {
     pub answer: i128,
@@ -138,6 +142,9 @@ pub struct RoundWord {
     pub included_at: u64,
     pub signers: u8,
 }
+
+/// The latest inclusion time a round word holds (56 bits).
+pub const MAX_INCLUDED_AT: u64 = (1 << 56) - 1;
 
 impl RoundWord {
     fn pack(&self) -> H256 {
@@ -167,17 +174,60 @@ impl RoundWord {
 /// A feed's subscriber list header.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SubsWord {
+    /// Subscribers in the delivery list (parked ones are not).
     pub count: u32,
-    /// Sum of the subscribers' callback gas limits.
+    /// Sum of the listed subscribers' callback gas limits.
     pub reserved_gas: u64,
+    /// Set while a round is being delivered: subscriptions of the feed
+    /// cannot change then (a callback could otherwise leave without
+    /// paying for itself), and the feed takes no new round.
+    pub delivering: bool,
 }
 
-/// One subscription: its callback gas and its place in the list (plus
-/// one, so zero means "not subscribed").
+/// One subscription.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SubWord {
+    /// Gas each callback may use; zero means "not subscribed".
     pub callback_gas: u64,
+    /// Place in the delivery list plus one; zero while parked (or not
+    /// subscribed).
     pub slot: u32,
+    /// Consecutive rounds it missed: callbacks that failed and rounds
+    /// priced above its cap. A delivered callback resets it.
+    pub misses: u8,
+    /// The most it pays per gas; zero means no cap (subscriptions made
+    /// with the two-argument `subscribe`, and all made before caps).
+    pub max_gas_price: u128,
+}
+
+impl SubWord {
+    pub fn subscribed(&self) -> bool {
+        self.callback_gas != 0
+    }
+
+    /// Its gas price cap, if it has one.
+    pub fn cap(&self) -> Option<U256> {
+        (self.max_gas_price != 0).then(|| U256::from(self.max_gas_price))
+    }
+
+    fn pack(&self) -> H256 {
+        Pack::default()
+            .put(&self.callback_gas.to_be_bytes())
+            .put(&self.slot.to_be_bytes())
+            .put(&[self.misses])
+            .put(&self.max_gas_price.to_be_bytes())
+            .done()
+    }
+
+    fn unpack(w: &H256) -> Self {
+        let mut u = Unpack::new(w);
+        Self {
+            callback_gas: u.u64(),
+            slot: u.u32(),
+            misses: u.u8(),
+            max_gas_price: u.u128(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -296,10 +346,14 @@ impl Store<'_> {
 
     /// A string: its length in word 0, then 32-byte chunks.
     pub fn description(&mut self, feed: u64) -> R<String> {
-        let len = word_u64(&self.get(Tag::Description, feed, &[])?) as usize;
+        // Only `set_description` writes the length, after the feed's
+        // config passed its MAX_DESCRIPTION check; the cap keeps a read
+        // bounded whatever the word says.
+        let len = (word_u64(&self.get(Tag::Description, feed, &[])?) as usize)
+            .min(super::MAX_DESCRIPTION);
         let mut bytes = Vec::with_capacity(len);
-        for i in 0..len.div_ceil(32) {
-            let w = self.get(Tag::Description, feed, &(i as u64 + 1).to_be_bytes())?;
+        for i in 1..=len.div_ceil(32) as u64 {
+            let w = self.get(Tag::Description, feed, &i.to_be_bytes())?;
             bytes.extend_from_slice(&w.0);
         }
         bytes.truncate(len);
@@ -307,9 +361,9 @@ impl Store<'_> {
     }
     pub fn set_description(&mut self, feed: u64, text: &str) -> R<()> {
         self.set(Tag::Description, feed, &[], u64_word(text.len() as u64))?;
-        for (i, chunk) in text.as_bytes().chunks(32).enumerate() {
+        for (i, chunk) in (1u64..).zip(text.as_bytes().chunks(32)) {
             let w = Pack::default().put(chunk).done();
-            self.set(Tag::Description, feed, &(i as u64 + 1).to_be_bytes(), w)?;
+            self.set(Tag::Description, feed, &i.to_be_bytes(), w)?;
         }
         Ok(())
     }
@@ -347,12 +401,14 @@ impl Store<'_> {
         Ok(SubsWord {
             count: u.u32(),
             reserved_gas: u.u64(),
+            delivering: u.u8() != 0,
         })
     }
     pub fn set_subs(&mut self, feed: u64, s: &SubsWord) -> R<()> {
         let w = Pack::default()
             .put(&s.count.to_be_bytes())
             .put(&s.reserved_gas.to_be_bytes())
+            .put(&[s.delivering as u8])
             .done();
         self.set(Tag::Subs, feed, &[], w)
     }
@@ -370,18 +426,10 @@ impl Store<'_> {
 
     pub fn sub(&mut self, feed: u64, who: H160) -> R<SubWord> {
         let w = self.get(Tag::Sub, feed, who.as_bytes())?;
-        let mut u = Unpack::new(&w);
-        Ok(SubWord {
-            callback_gas: u.u64(),
-            slot: u.u32(),
-        })
+        Ok(SubWord::unpack(&w))
     }
     pub fn set_sub(&mut self, feed: u64, who: H160, s: &SubWord) -> R<()> {
-        let w = Pack::default()
-            .put(&s.callback_gas.to_be_bytes())
-            .put(&s.slot.to_be_bytes())
-            .done();
-        self.set(Tag::Sub, feed, who.as_bytes(), w)
+        self.set(Tag::Sub, feed, who.as_bytes(), s.pack())
     }
 
     pub fn deposit(&mut self, feed: u64, who: H160) -> R<U256> {
@@ -465,6 +513,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn subscription_words_pack_and_unpack() {
+        // A word written before misses and caps existed reads as no
+        // misses and no cap.
+        let legacy = Pack::default()
+            .put(&150_000u64.to_be_bytes())
+            .put(&3u32.to_be_bytes())
+            .done();
+        let sub = SubWord::unpack(&legacy);
+        assert_eq!((sub.callback_gas, sub.slot, sub.misses), (150_000, 3, 0));
+        assert_eq!(sub.cap(), None);
+        assert!(sub.subscribed());
+        let capped = SubWord {
+            max_gas_price: u128::MAX,
+            misses: 4,
+            ..sub
+        };
+        assert_eq!(capped.cap(), Some(U256::from(u128::MAX)));
+        assert_eq!(SubWord::unpack(&capped.pack()), capped);
+        assert!(!SubWord::default().subscribed());
+    }
+
+    #[test]
     fn round_words_pack_and_unpack() {
         let r = RoundWord {
             answer: -123_456_789_012_345_678_901_234_567,
@@ -473,6 +543,7 @@ mod tests {
             signers: 7,
         };
         assert_eq!(RoundWord::unpack(&r.pack()), r);
+        assert_eq!(r.included_at, MAX_INCLUDED_AT);
         // A stored round is never the all-zero word, which means "absent".
         assert!(
             !RoundWord {
