@@ -481,8 +481,12 @@ impl Chain {
                 top.error.unwrap_or_else(|| "execution reverted".into()),
             ));
         }
-        let mut lo = executor::intrinsic_gas_of(req).saturating_sub(1);
-        // Most calls need no more than they used; try that first.
+        // A call cannot succeed with less than it used (geth's lower bound,
+        // short of paths that depend on the gas left), and most need no
+        // more: two runs, not the ~25 of a full search (REPRO M1).
+        let mut lo = executor::intrinsic_gas_of(req)
+            .max(top.gas_used)
+            .saturating_sub(1);
         if top.gas_used > lo && top.gas_used < hi && run(top.gas_used)?.success {
             hi = top.gas_used;
         }

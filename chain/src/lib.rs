@@ -20,7 +20,10 @@ mod producer;
 mod slots;
 pub mod spec;
 
-pub use chain::{BlockTag, Chain, ChainConfig, ChainEvent, MiningMode, RPC_GAS_CAP, StateView};
+pub use chain::{
+    BlockTag, Chain, ChainConfig, ChainEvent, MAX_CONCURRENT_CALLS, MiningMode, RPC_GAS_CAP,
+    StateView,
+};
 pub use error::{ChainError, InvalidTx};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
 pub use producer::Patch;

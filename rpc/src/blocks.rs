@@ -14,6 +14,9 @@ use crate::types::{Quantity, RpcBlock, RpcLog, RpcTransaction, TxPosition, block
 pub const MAX_LOGS: usize = 10_000;
 /// Widest block range one eth_getLogs may scan without an address or topic.
 pub const MAX_LOG_RANGE: u64 = 100_000;
+/// Widest block range with an address or topic: the index lists the
+/// matching blocks (8 bytes each in memory) before any is read.
+pub const MAX_LOG_RANGE_INDEXED: u64 = 1_000_000;
 
 fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(RpcError::internal)
@@ -113,7 +116,14 @@ pub fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError
 }
 
 /// Turns a filter object into a concrete query against the current head.
-pub fn log_query(chain: &Chain, snap: &Snapshot, f: &FilterJson) -> Result<LogQuery, RpcError> {
+/// A `toBlock` past the head is refused (eth_getLogs, as geth), unless
+/// `future_ok` (a polling filter waits for those blocks).
+pub fn log_query(
+    chain: &Chain,
+    snap: &Snapshot,
+    f: &FilterJson,
+    future_ok: bool,
+) -> Result<LogQuery, RpcError> {
     let head = snap.head()?.number;
     let (from, to) = if let Some(hash) = f.block_hash {
         if f.from_block.is_some() || f.to_block.is_some() {
@@ -129,7 +139,8 @@ pub fn log_query(chain: &Chain, snap: &Snapshot, f: &FilterJson) -> Result<LogQu
         let resolve = |id: Option<crate::params::BlockId>| -> Result<u64, RpcError> {
             match id.map(|b| b.0) {
                 None => Ok(head),
-                Some(BlockTag::Number(n)) => Ok(n.min(head)),
+                Some(BlockTag::Number(n)) if future_ok => Ok(n.min(head)),
+                Some(BlockTag::Number(n)) => Ok(n),
                 Some(tag) => chain
                     .resolve(snap, tag)?
                     .ok_or_else(|| RpcError::server("unknown block")),
@@ -137,6 +148,12 @@ pub fn log_query(chain: &Chain, snap: &Snapshot, f: &FilterJson) -> Result<LogQu
         };
         (resolve(f.from_block)?, resolve(f.to_block)?)
     };
+    // geth's checks and texts (execution-apis filter-error-* cases).
+    if to > head {
+        return Err(RpcError::invalid_params(
+            "block range extends beyond current head block",
+        ));
+    }
     if from > to {
         return Err(RpcError::invalid_params("invalid block range params"));
     }
@@ -146,21 +163,30 @@ pub fn log_query(chain: &Chain, snap: &Snapshot, f: &FilterJson) -> Result<LogQu
         addresses: f.addresses(),
         topics: f.topics()?,
     };
+    // Without an address or topic every block in range is read; with one,
+    // the index lists every matching block in range before any is read
+    // (a popular address matches most blocks). Both are bounded.
     let constrained = !query.addresses.is_empty() || query.topics.iter().any(|t| t.is_some());
-    if !constrained && to - from > MAX_LOG_RANGE {
+    let (cap, what) = if constrained {
+        (MAX_LOG_RANGE_INDEXED, "with")
+    } else {
+        (MAX_LOG_RANGE, "without")
+    };
+    if to - from >= cap {
         return Err(RpcError::new(
             crate::error::LIMIT_EXCEEDED,
             format!(
-                "block range too large: at most {MAX_LOG_RANGE} blocks without an address or topic filter"
+                "block range too large: at most {cap} blocks {what} an address or topic filter"
             ),
         ));
     }
     Ok(query)
 }
 
-pub fn logs(chain: &Chain, f: &FilterJson) -> Result<Value, RpcError> {
+/// eth_getLogs, or with `future_ok` eth_getFilterLogs (see [`log_query`]).
+pub fn logs(chain: &Chain, f: &FilterJson, future_ok: bool) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
-    let q = log_query(chain, &snap, f)?;
+    let q = log_query(chain, &snap, f, future_ok)?;
     let logs = snap.logs(&q, MAX_LOGS)?;
     to_value(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
 }

@@ -10,6 +10,7 @@ use crate::blocks;
 use crate::error::RpcError;
 use crate::fees;
 use crate::filters::Filters;
+use crate::load::{Client, Heavy};
 use crate::params::{BlockId, FilterJson, Params, Q256, TxRequest, U64};
 use crate::send;
 use crate::types::Quantity;
@@ -23,6 +24,8 @@ pub struct Ctx {
     /// Serve the dev-node controls ([`dispatch_dev`]); off on any chain
     /// but `--dev` unless the operator asks (`--allow-dev-rpc`).
     pub dev_methods: bool,
+    /// The queue and slots heavy methods go through.
+    pub heavy: Heavy,
 }
 
 fn tag(p: &Params, i: usize) -> Result<BlockTag, RpcError> {
@@ -42,11 +45,22 @@ where
         .map_err(|e| RpcError::internal(format!("handler failed: {e}")))?
 }
 
+/// Runs a heavy handler (an execution or a wide read) through the
+/// node's queue and slots (`load`).
+async fn heavy<F>(ctx: &Arc<Ctx>, client: &Client, f: F) -> Result<Value, RpcError>
+where
+    F: FnOnce(&Ctx) -> Result<Value, RpcError> + Send + 'static,
+{
+    let c = ctx.clone();
+    ctx.heavy.run(client, move || f(&c)).await
+}
+
 pub async fn dispatch(
     ctx: &Arc<Ctx>,
     method: &str,
     params: Params,
     conn: Option<&Arc<Connection>>,
+    client: &Client,
 ) -> Result<Value, RpcError> {
     let chain = &ctx.chain;
     match method {
@@ -71,7 +85,7 @@ pub async fn dispatch(
             let count = params.req::<U64>(0)?.0;
             let newest = params.req::<BlockId>(1)?.0;
             let pct = params.opt::<Vec<f64>>(2)?;
-            blocking(ctx, move |c| {
+            heavy(ctx, client, move |c| {
                 fees::fee_history(&c.chain, count, newest, pct)
             })
             .await
@@ -111,7 +125,7 @@ pub async fn dispatch(
         }
         "eth_getLogs" => {
             let f = params.req::<FilterJson>(0)?;
-            blocking(ctx, move |c| blocks::logs(&c.chain, &f)).await
+            heavy(ctx, client, move |c| blocks::logs(&c.chain, &f, false)).await
         }
 
         // State.
@@ -152,14 +166,28 @@ pub async fn dispatch(
                     "state overrides are not supported",
                 ));
             }
-            blocking(ctx, move |c| send::call(&c.chain, &req, t)).await
+            heavy(ctx, client, move |c| send::call(&c.chain, &req, t)).await
         }
         "eth_estimateGas" => {
             let (req, t) = (params.req::<TxRequest>(0)?, tag(&params, 1)?);
-            blocking(ctx, move |c| send::estimate_gas(&c.chain, &req, t)).await
+            heavy(ctx, client, move |c| send::estimate_gas(&c.chain, &req, t)).await
         }
         "eth_sendRawTransaction" => send::send_raw(chain, params.req::<Bytes>(0)?.0).await,
-        "eth_sendTransaction" => send::send_transaction(chain, params.req::<TxRequest>(0)?).await,
+        "eth_sendTransaction" => {
+            let req = params.req::<TxRequest>(0)?;
+            let gas = match req.gas {
+                Some(g) => g.0,
+                // An estimate is an execution: never on the async workers.
+                None => {
+                    let r = req.clone();
+                    let c = ctx.clone();
+                    ctx.heavy
+                        .run(client, move || send::estimate_for_send(&c.chain, &r))
+                        .await?
+                }
+            };
+            send::send_transaction(chain, req, gas).await
+        }
 
         // Polling filters.
         "eth_newFilter" => ctx
@@ -168,11 +196,11 @@ pub async fn dispatch(
         "eth_newBlockFilter" => ctx.filters.new_block_filter(chain),
         "eth_getFilterChanges" => {
             let id = params.req::<Q256>(0)?.0;
-            blocking(ctx, move |c| c.filters.changes(&c.chain, id)).await
+            heavy(ctx, client, move |c| c.filters.changes(&c.chain, id)).await
         }
         "eth_getFilterLogs" => {
             let id = params.req::<Q256>(0)?.0;
-            blocking(ctx, move |c| c.filters.logs(&c.chain, id)).await
+            heavy(ctx, client, move |c| c.filters.logs(&c.chain, id)).await
         }
         "eth_uninstallFilter" => Ok(json!(ctx.filters.uninstall(params.req::<Q256>(0)?.0))),
 

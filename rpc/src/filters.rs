@@ -112,8 +112,16 @@ impl Filters {
 
     pub fn new_log_filter(&self, chain: &Chain, f: FilterJson) -> Result<Value, RpcError> {
         // Validate now, so a bad filter fails at creation, not at poll.
-        log_query(chain, &chain.snapshot()?, &f)?;
+        log_query(chain, &chain.snapshot()?, &f, true)?;
         self.install(chain, Kind::Logs(f))
+    }
+
+    /// Drops the filters nobody polled for [`FILTER_TIMEOUT`] (called on
+    /// a timer by the server).
+    pub fn expire(&self) {
+        self.inner
+            .lock()
+            .retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
     }
 
     pub fn uninstall(&self, id: U256) -> bool {
@@ -136,32 +144,45 @@ impl Filters {
         let head = snap.head()?.number;
         // After a rewind the chain may be behind what was reported.
         let from = last.min(head) + 1;
-        let result = match kind {
+        // What this poll covers: up to the head, or less when that would be
+        // more than a poll may return; the next poll goes on from there.
+        let (result, reached) = match kind {
             Kind::Blocks => {
+                let to = head.min(from.saturating_add(MAX_LOGS as u64 - 1));
                 let mut hashes = Vec::new();
-                for n in from..=head {
+                for n in from..=to {
                     if let Some(h) = snap.header(n)? {
                         hashes.push(h.hash());
                     }
                 }
-                json!(hashes)
+                (json!(hashes), to.max(last.min(head)))
             }
             Kind::Logs(f) => match new_blocks(chain, &snap, &f, from, head)? {
-                None => json!([]),
-                Some((from, to)) => {
+                None => (json!([]), head),
+                Some((lo, hi)) => {
                     let q = LogQuery {
-                        from,
-                        to,
+                        from: lo,
+                        to: hi,
                         addresses: f.addresses(),
                         topics: f.topics()?,
                     };
-                    let logs = snap.logs(&q, MAX_LOGS)?;
-                    json!(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
+                    match logs_up_to(&snap, q, MAX_LOGS) {
+                        Ok((logs, reached)) => (
+                            json!(logs.iter().map(RpcLog::from).collect::<Vec<_>>()),
+                            reached,
+                        ),
+                        Err(e) => {
+                            // One block alone has more than a poll may
+                            // return: the filter cannot go on.
+                            self.uninstall(id);
+                            return Err(e);
+                        }
+                    }
                 }
             },
         };
         if let Some(f) = self.inner.lock().get_mut(&id) {
-            f.last = head;
+            f.last = reached;
         }
         Ok(result)
     }
@@ -175,8 +196,35 @@ impl Filters {
             f.kind.clone()
         };
         match kind {
-            Kind::Logs(f) => crate::blocks::logs(chain, &f),
+            Kind::Logs(f) => crate::blocks::logs(chain, &f, true),
             Kind::Blocks => Err(RpcError::server("filter not found")),
+        }
+    }
+}
+
+/// The logs of `q`, at most `limit`: all of them with `q.to`, or those of
+/// the longest run of blocks from `q.from` that fits, with the last block
+/// of that run. An error only if `q.from` alone has more than `limit`.
+fn logs_up_to(
+    snap: &Snapshot,
+    q: LogQuery,
+    limit: usize,
+) -> Result<(Vec<orac_state::StoredLog>, u64), RpcError> {
+    let mut to = q.to;
+    loop {
+        let range = LogQuery { to, ..q.clone() };
+        match snap.logs(&range, limit) {
+            Ok(logs) => return Ok((logs, to)),
+            Err(orac_state::StateError::Invalid(_)) if to > q.from => {
+                to = q.from + (to - q.from) / 2
+            }
+            Err(orac_state::StateError::Invalid(e)) => {
+                return Err(RpcError::new(
+                    crate::error::LIMIT_EXCEEDED,
+                    format!("filter ended: block {} alone: {e}", q.from),
+                ));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
 }

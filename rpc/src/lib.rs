@@ -11,6 +11,7 @@ mod dispatch;
 pub mod error;
 mod fees;
 mod filters;
+mod load;
 pub mod params;
 mod send;
 mod server;

@@ -48,10 +48,25 @@ pub async fn send_raw(chain: &Chain, raw: Vec<u8>) -> Result<Value, RpcError> {
     Ok(json!(hash))
 }
 
+/// The gas `eth_sendTransaction` uses when the request names none: an
+/// estimate at the head (an execution: run it as a heavy request).
+pub fn estimate_for_send(chain: &Chain, req: &TxRequest) -> Result<u64, RpcError> {
+    let from = req
+        .from
+        .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
+    let mut call = req.to_call()?;
+    call.from = Some(from);
+    Ok(chain.estimate_gas(&call, BlockTag::Latest)?)
+}
+
 /// `eth_sendTransaction`: fills in what the request leaves out, signs with
 /// the node's dev key for `from`, and submits. Type 2 unless a `gasPrice`
-/// (or type 0/1) is given.
-pub async fn send_transaction(chain: &Chain, req: TxRequest) -> Result<Value, RpcError> {
+/// (or type 0/1) is given; `gas_limit` is the request's or an estimate.
+pub async fn send_transaction(
+    chain: &Chain,
+    req: TxRequest,
+    gas_limit: u64,
+) -> Result<Value, RpcError> {
     let from = req
         .from
         .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
@@ -105,14 +120,6 @@ pub async fn send_transaction(chain: &Chain, req: TxRequest) -> Result<Value, Rp
                 .map(|v| v.0)
                 .unwrap_or(base_fee.saturating_add(U256::from(SUGGESTED_TIP)));
             (price, price)
-        }
-    };
-    let gas_limit = match req.gas {
-        Some(g) => g.0,
-        None => {
-            let mut call = req.to_call()?;
-            call.from = Some(from);
-            chain.estimate_gas(&call, BlockTag::Latest)?
         }
     };
     let tx = Transaction {

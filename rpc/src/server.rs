@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +22,7 @@ use tower_http::cors::CorsLayer;
 use crate::dispatch::{Ctx, dispatch};
 use crate::error::RpcError;
 use crate::filters::Filters;
+use crate::load::{Client, Heavy};
 use crate::params::Params;
 use crate::ws::{Connection, serve_socket};
 
@@ -36,6 +38,22 @@ pub struct Limits {
     pub max_subscriptions: usize,
     /// Most polling filters alive at once, over all clients.
     pub max_filters: usize,
+    /// Heavy requests (executions, log queries: see `load`) running at
+    /// once. Each takes a CPU; the rest of the machine serves cheap reads.
+    pub heavy_slots: usize,
+    /// Heavy requests waiting for a slot, node-wide; past it they are
+    /// answered "server busy" at once.
+    pub max_heavy_queued: usize,
+    /// Longest a heavy request waits for a slot (geth's `RPCEVMTimeout`
+    /// is 5 s of execution; execution itself is bounded by the gas cap).
+    pub heavy_wait: Duration,
+    /// Time an HTTP request (a batch) has for its heavy calls; those not
+    /// started by then are answered "server busy" (geth's HTTP write
+    /// timeout is 30 s).
+    pub batch_budget: Duration,
+    /// Requests one WebSocket connection has in flight; its reader waits
+    /// past that, so a pipelining client slows itself down.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +63,13 @@ impl Default for Limits {
             max_batch: 1000,
             max_subscriptions: 128,
             max_filters: 10_000,
+            heavy_slots: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(orac_chain::MAX_CONCURRENT_CALLS),
+            max_heavy_queued: 256,
+            heavy_wait: Duration::from_secs(5),
+            batch_budget: Duration::from_secs(30),
+            max_in_flight: 32,
         }
     }
 }
@@ -74,7 +99,21 @@ pub fn router(chain: Arc<Chain>, config: RpcConfig) -> Router {
         filters: Filters::new(limits.max_filters),
         client_version: config.client_version,
         dev_methods: config.dev_methods,
+        heavy: Heavy::new(&limits),
     });
+    // Polling filters nobody polls expire on a timer, not only when the
+    // next one is installed (REPRO L6).
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        let weak = Arc::downgrade(&ctx);
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(crate::filters::FILTER_TIMEOUT / 5);
+            loop {
+                tick.tick().await;
+                let Some(ctx) = weak.upgrade() else { return };
+                ctx.filters.expire();
+            }
+        });
+    }
     let state = AppState {
         ctx,
         limits: limits.clone(),
@@ -152,6 +191,10 @@ pub async fn handle_text(
     conn: Option<&Arc<Connection>>,
     limits: &Limits,
 ) -> Option<String> {
+    let client = match conn {
+        Some(c) => c.client.clone(),
+        None => Client::request(limits.batch_budget),
+    };
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return Some(error_object(Value::Null, RpcError::parse(e)).to_string()),
@@ -179,23 +222,33 @@ pub async fn handle_text(
                     .to_string(),
                 );
             }
-            let replies: Vec<Value> =
-                join_all(calls.into_iter().map(|c| handle_call(ctx, c, conn)))
-                    .await
+            let replies: Vec<Value> = join_all(
+                calls
                     .into_iter()
-                    .flatten()
-                    .collect();
+                    .map(|c| handle_call(ctx, c, conn, &client)),
+            )
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
             if replies.is_empty() {
                 None
             } else {
                 Some(Value::Array(replies).to_string())
             }
         }
-        single => handle_call(ctx, single, conn).await.map(|v| v.to_string()),
+        single => handle_call(ctx, single, conn, &client)
+            .await
+            .map(|v| v.to_string()),
     }
 }
 
-async fn handle_call(ctx: &Arc<Ctx>, call: Value, conn: Option<&Arc<Connection>>) -> Option<Value> {
+async fn handle_call(
+    ctx: &Arc<Ctx>,
+    call: Value,
+    conn: Option<&Arc<Connection>>,
+    client: &Client,
+) -> Option<Value> {
     let Value::Object(mut obj) = call else {
         return Some(error_object(
             Value::Null,
@@ -226,7 +279,7 @@ async fn handle_call(ctx: &Arc<Ctx>, call: Value, conn: Option<&Arc<Connection>>
         ));
     };
     let result = match Params::new(obj.remove("params")) {
-        Ok(params) => dispatch(ctx, &method, params, conn).await,
+        Ok(params) => dispatch(ctx, &method, params, conn, client).await,
         Err(e) => Err(e),
     };
     if is_notification {

@@ -23,6 +23,7 @@ use crate::blocks::MAX_LOGS;
 use crate::dispatch::Ctx;
 use crate::error::RpcError;
 use crate::filters::new_blocks;
+use crate::load::Client;
 use crate::params::{BlockId, FilterJson, Params, from_value};
 use crate::server::{Limits, handle_text};
 use crate::types::{RpcHeader, RpcLog};
@@ -31,6 +32,8 @@ use crate::types::{RpcHeader, RpcLog};
 const OUTBOX: usize = 1024;
 
 pub struct Connection {
+    /// This connection's share of the heavy-request slots.
+    pub client: Arc<Client>,
     outbox: mpsc::Sender<Message>,
     subs: Mutex<HashMap<U256, JoinHandle<()>>>,
     max_subs: usize,
@@ -150,9 +153,24 @@ async fn feed(
             Topic::Logs(f) => Some(f.clone()),
         };
         let batch = tokio::task::spawn_blocking(move || collect(&chain2, from, topic_ref)).await;
-        let Ok(Ok((items, head))) = batch else {
-            tracing::warn!("subscription {id:#x}: reading new blocks failed");
-            continue;
+        let (items, head) = match batch {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                // Retrying would fail the same way on every block, on a
+                // growing range: end the subscription and say why.
+                tracing::warn!("subscription {id:#x} ended: {}", e.message);
+                let msg = json!({
+                    "jsonrpc": "2.0",
+                    "method": "eth_subscription",
+                    "params": { "subscription": id, "error": e },
+                });
+                let _ = outbox.send(Message::Text(msg.to_string().into())).await;
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("subscription {id:#x}: reading new blocks failed: {e}");
+                continue;
+            }
         };
         for result in items {
             let msg = json!({
@@ -202,8 +220,19 @@ fn collect(
                     addresses: f.addresses(),
                     topics: f.topics()?,
                 };
-                for l in snap.logs(&q, MAX_LOGS * 10)? {
-                    out.push(serde_json::to_value(RpcLog::from(&l)).map_err(RpcError::internal)?);
+                // Block by block: the cap applies to one block's logs, which
+                // a block's gas limit keeps far below it.
+                for n in q.from..=q.to {
+                    let one = LogQuery {
+                        from: n,
+                        to: n,
+                        ..q.clone()
+                    };
+                    for l in snap.logs(&one, MAX_LOGS * 10)? {
+                        out.push(
+                            serde_json::to_value(RpcLog::from(&l)).map_err(RpcError::internal)?,
+                        );
+                    }
                 }
             }
         }
@@ -224,10 +253,15 @@ pub async fn serve_socket(ctx: Arc<Ctx>, socket: WebSocket, limits: Limits) {
         }
     });
     let conn = Arc::new(Connection {
+        client: Client::connection(),
         outbox: tx.clone(),
         subs: Mutex::new(HashMap::new()),
         max_subs: limits.max_subscriptions,
     });
+    // Requests in flight on this connection; the reader waits for a free
+    // place, so a client pipelining thousands of messages (REPRO M1)
+    // holds at most this many tasks.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1)));
     while let Some(Ok(msg)) = stream.next().await {
         let text = match msg {
             Message::Text(t) => t.to_string(),
@@ -242,11 +276,15 @@ pub async fn serve_socket(ctx: Arc<Ctx>, socket: WebSocket, limits: Limits) {
         let conn2 = conn.clone();
         let tx = tx.clone();
         let limits = limits.clone();
+        let Ok(place) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
         // Requests run concurrently; a slow one does not hold up the rest.
         tokio::spawn(async move {
             if let Some(reply) = handle_text(&ctx, &text, Some(&conn2), &limits).await {
                 let _ = tx.send(Message::Text(reply.into())).await;
             }
+            drop(place);
         });
     }
     drop(conn);

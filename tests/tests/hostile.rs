@@ -22,6 +22,9 @@ const IMPORTS: &str = r#"
   (import "orac" "create" (func $create (param i32 i32 i32 i32) (result i32)))
 "#;
 
+/// Tests that time a node under load take the machine one at a time.
+static ALONE: Mutex<()> = Mutex::new(());
+
 fn repeat(n: usize, f: impl Fn(usize) -> String) -> String {
     (0..n).map(f).collect::<Vec<_>>().join(" ")
 }
@@ -211,6 +214,7 @@ impl Deployer<'_> {
 
 #[test]
 fn the_node_keeps_serving_while_attacked() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let node = Node::dev(dir.path(), &[]);
     let keys = dev_keys();
@@ -454,4 +458,146 @@ fn a_sender_cannot_park_transactions_behind_a_nonce_gap() {
     let node = Node::restart(node.kill9());
     let status = node.ok("txpool_status", json!([]));
     assert_eq!((qty(&status["pending"]), qty(&status["queued"])), (1, 64));
+}
+
+/// The p99 of `samples`.
+fn p99(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[(samples.len() * 99 / 100).min(samples.len() - 1)]
+}
+
+/// REPRO M1: batches of `eth_call`s held every blocking thread, and a
+/// WebSocket client pipelining calls spawned a task per message, so
+/// balances, receipts and logs stopped being served. Heavy requests now
+/// queue per client and node-wide; cheap reads stay fast while they flood,
+/// and every flooder gets an answer (a result or "server busy").
+#[test]
+fn cheap_reads_stay_fast_while_heavy_requests_flood() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let keys = dev_keys();
+    let mut deployer = Deployer {
+        node: &node,
+        key: keys[9].clone(),
+        nonce: 0,
+    };
+    let burner = deployer.deploy("an empty loop", &module("1", "", &forever("")));
+    let call = json!({"to": format!("{burner:?}"), "gas": "0x2faf080"});
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut flooders = Vec::new();
+    // Six HTTP clients, each a batch of 150 calls at the RPC's gas cap
+    // (900 at once: more than the blocking pool's 512 threads).
+    for _ in 0..6 {
+        let (url, stop, answered, call) = (
+            node.url.clone(),
+            stop.clone(),
+            answered.clone(),
+            call.clone(),
+        );
+        flooders.push(std::thread::spawn(move || {
+            let c = client();
+            let batch: Vec<_> = (0..150)
+                .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [call, "latest"]}))
+                .collect();
+            let mut slowest = Duration::ZERO;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let replies: Vec<serde_json::Value> =
+                    c.post(&url).json(&batch).send().unwrap().json().unwrap();
+                slowest = slowest.max(t.elapsed());
+                assert_eq!(replies.len(), 150);
+                for r in &replies {
+                    let e = &r["error"];
+                    let busy = e["code"] == -32005;
+                    let out_of_gas = e["message"].as_str().is_some_and(|m| m.contains("gas"));
+                    assert!(busy || out_of_gas, "{r}");
+                }
+                answered.fetch_add(replies.len(), Ordering::Relaxed);
+            }
+            slowest
+        }));
+    }
+    // A WebSocket client pipelining 2,000 calls without waiting.
+    let ws_url = node.ws_url.clone();
+    let ws_call = call.clone();
+    let ws = std::thread::spawn(move || {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (ws, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await.unwrap();
+            let (mut tx, mut rx) = ws.split();
+            let sender = tokio::spawn(async move {
+                for i in 0..2_000 {
+                    let m = json!({"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [ws_call, "latest"]});
+                    if tx.send(Message::text(m.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+                tx
+            });
+            let mut replies = 0;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(25);
+            while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, rx.next()).await {
+                replies += 1;
+            }
+            drop(sender.await);
+            replies
+        })
+    });
+    // Meanwhile: cheap reads, timed, and a transfer.
+    let receipt_of =
+        node.ok("eth_getBlockByNumber", json!(["0x1", false]))["transactions"][0].clone();
+    let c = client();
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    let to = Address::repeat_byte(0x5a);
+    std::thread::sleep(Duration::from_secs(2));
+    let sent = Instant::now();
+    let transfer = send(&c, &node.url, signed_transfer(&keys[3], 0, to, 7));
+    let transfer_took = sent.elapsed();
+    while start.elapsed() < Duration::from_secs(20) {
+        for (method, params) in [
+            ("eth_getBalance", json!([format!("{to:?}"), "latest"])),
+            ("eth_blockNumber", json!([])),
+            ("eth_getTransactionReceipt", json!([receipt_of])),
+        ] {
+            let t = Instant::now();
+            let r = try_call(&c, &node.url, method, params);
+            samples.push(t.elapsed());
+            assert!(matches!(r, Ok(Ok(_))), "{method}: {r:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let slowest: Vec<Duration> = flooders.into_iter().map(|t| t.join().unwrap()).collect();
+    let ws_replies = ws.join().unwrap();
+    let p = p99(&mut samples);
+    println!(
+        "cheap reads: {} samples, p99 {p:?}, worst {:?}; transfer mined in {transfer_took:?}; \
+         {} batch answers, slowest batch {:?}; {ws_replies} WebSocket replies",
+        samples.len(),
+        samples.last().unwrap(),
+        answered.load(Ordering::Relaxed),
+        slowest.iter().max().unwrap(),
+    );
+    assert!(p <= Duration::from_millis(100), "p99 of cheap reads {p:?}");
+    assert!(
+        transfer_took < Duration::from_secs(2),
+        "transfer took {transfer_took:?}"
+    );
+    assert_eq!(
+        node.ok("eth_getTransactionReceipt", json!([transfer]))["status"],
+        "0x1"
+    );
+    assert!(
+        answered.load(Ordering::Relaxed) >= 150,
+        "no batch was answered"
+    );
+    assert!(ws_replies > 0, "the WebSocket client got no answer");
 }

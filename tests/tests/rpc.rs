@@ -683,3 +683,87 @@ fn storage_never_outlives_its_account() {
     );
     node.ok("eth_blockNumber", json!([]));
 }
+
+/// A contract that emits as many logs as its calldata's first byte × 1,000
+/// (one topic, no data).
+fn log_spammer() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+          (import "orac" "calldata_copy" (func $copy (param i32 i32 i32)))
+          (import "orac" "emit_log" (func $log (param i32 i32 i32 i32)))
+          (memory (export "memory") 1)
+          (func (export "call") (local $n i32)
+            (call $copy (i32.const 64) (i32.const 0) (i32.const 1))
+            (local.set $n (i32.mul (i32.load8_u (i32.const 64)) (i32.const 1000)))
+            (loop $l
+              (if (local.get $n) (then
+                (call $log (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $l))))))"#,
+    )
+    .unwrap()
+}
+
+/// REPRO L6: a polling filter whose poll passed 10,000 logs failed on
+/// every poll and never advanced. It now returns the blocks that fit and
+/// goes on from there. And eth_getLogs past the head is -32602 as in
+/// geth (execution-apis filter-error-future-block-range).
+#[test]
+fn a_filter_over_the_result_cap_advances() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let key = &dev_keys()[0];
+    let deploy = signed_tx(
+        key,
+        0,
+        None,
+        0,
+        orac_vm::envelope::wrap(&log_spammer()),
+        5_000_000,
+    );
+    let hash = node.ok("eth_sendRawTransaction", json!([deploy]));
+    let spammer = node.ok("eth_getTransactionReceipt", json!([hash]))["contractAddress"].clone();
+    let filter = node.ok("eth_newFilter", json!([{"address": spammer}]));
+    let head = qty(&node.ok("eth_blockNumber", json!([])));
+    // Two blocks of 6,000 logs each: 12,000 in one poll is over the cap.
+    for nonce in 1..=2 {
+        let tx = signed_tx(
+            key,
+            nonce,
+            Some(spammer.as_str().unwrap().parse().unwrap()),
+            0,
+            vec![6],
+            29_000_000,
+        );
+        let h = node.ok("eth_sendRawTransaction", json!([tx]));
+        assert_eq!(
+            node.ok("eth_getTransactionReceipt", json!([h]))["status"],
+            "0x1"
+        );
+    }
+    let first = node.ok("eth_getFilterChanges", json!([filter]));
+    assert_eq!(first.as_array().unwrap().len(), 6_000);
+    let second = node.ok("eth_getFilterChanges", json!([filter]));
+    assert_eq!(second.as_array().unwrap().len(), 6_000);
+    assert_ne!(first[0]["blockNumber"], second[0]["blockNumber"]);
+    assert_eq!(node.ok("eth_getFilterChanges", json!([filter])), json!([]));
+    // eth_getLogs over both is over the cap, with the geth error.
+    let e = node
+        .call(
+            "eth_getLogs",
+            json!([{"address": spammer, "fromBlock": qty_hex(head as u64 + 1)}]),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -32005, "{e}");
+    let e = node
+        .call(
+            "eth_getLogs",
+            json!([{"fromBlock": "0x1", "toBlock": qty_hex(head as u64 + 10)}]),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], -32602, "{e}");
+    assert_eq!(
+        e["message"],
+        "block range extends beyond current head block"
+    );
+}
