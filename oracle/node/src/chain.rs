@@ -200,10 +200,7 @@ impl Chain {
         // it does.
         let (block_gas_limit, base_fee) = self.fees().await?;
         let gas_limit = (estimate + estimate / 4 + 50_000).min(block_gas_limit.max(estimate));
-        let tip = match self.rpc("eth_maxPriorityFeePerGas", json!([])).await {
-            Ok(v) => hex_u256("eth_maxPriorityFeePerGas", &v)?,
-            Err(_) => U256::from(DEFAULT_TIP),
-        };
+        let tip = self.tip().await?;
         let mut nonce_slot = self.nonce.lock().await;
         let nonce = match *nonce_slot {
             Some(n) => n,
@@ -214,7 +211,7 @@ impl Chain {
             chain_id: Some(self.chain_id),
             nonce,
             max_priority_fee_per_gas: tip,
-            max_fee_per_gas: base_fee * 2 + tip,
+            max_fee_per_gas: base_fee.saturating_mul(U256::from(2)).saturating_add(tip),
             gas_limit,
             to,
             value,
@@ -261,6 +258,21 @@ impl Chain {
             )
             .await?;
         hex_u64("eth_getTransactionCount", &v)
+    }
+
+    /// The gas price a transaction sent now would pay: the latest base fee
+    /// plus the tip [`Chain::send_tx`] offers.
+    pub async fn gas_price(&self) -> Result<U256, ChainError> {
+        let (_, base_fee) = self.fees().await?;
+        Ok(base_fee.saturating_add(self.tip().await?))
+    }
+
+    /// The priority fee to offer: the node's suggestion, or 1 gwei.
+    async fn tip(&self) -> Result<U256, ChainError> {
+        match self.rpc("eth_maxPriorityFeePerGas", json!([])).await {
+            Ok(v) => hex_u256("eth_maxPriorityFeePerGas", &v),
+            Err(_) => Ok(U256::from(DEFAULT_TIP)),
+        }
     }
 
     /// The latest block's gas limit and base fee.

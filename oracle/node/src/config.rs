@@ -15,6 +15,8 @@
 //! peers = ["http://127.0.0.1:9102"]
 //! key_env = "ORAC_ORACLE_KEY"
 //! poll_interval_ms = 1000
+//! request_fee_margin_pct = 100
+//! min_request_fee_gwei = 0
 //!
 //! [[feeds]]
 //! id = 1
@@ -37,14 +39,36 @@
 //!     url = "http://127.0.0.1:8000/eur"
 //!     pointer = "/price"
 //! ```
+//!
+//! `rpc_url`, `listen` and `peers` can also be set from outside the file
+//! ([`Overrides`]): the env vars [`RPC_URL_ENV`], [`LISTEN_ENV`] and
+//! [`PEERS_ENV`] (which [`Config::load`] applies), and whatever flags the
+//! command line passes on top ([`Config::apply`]). They are checked exactly
+//! as the file's values are.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use orac_primitives::U256;
 use reqwest::Url;
 use serde::Deserialize;
+
+use crate::requests::{DEFAULT_FEE_MARGIN_PCT, FeePolicy, MAX_FEE_MARGIN_PCT};
+
+/// Env var that overrides the file's `listen` (an IP:port address).
+pub const LISTEN_ENV: &str = "ORAC_ORACLE_LISTEN";
+/// Env var that overrides the file's `peers`: base URLs separated by
+/// commas (spaces around them ignored); set and empty means no peers.
+pub const PEERS_ENV: &str = "ORAC_ORACLE_PEERS";
+/// Env var that overrides the file's `rpc_url`.
+pub const RPC_URL_ENV: &str = "ORAC_ORACLE_RPC_URL";
+
+/// Most feeds one node observes. Each feed polls all its sources every
+/// interval and holds up to three open rounds in the observation pool
+/// (`pool::MAX_ROUND_ENTRIES` is sized from this).
+pub const MAX_FEEDS: usize = 64;
 
 /// Poll interval used when the file gives none.
 pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
@@ -99,6 +123,8 @@ pub struct Config {
     /// observations, for the node before it in the transmitter rotation to
     /// land it, before transmitting it itself.
     pub transmit_timeout: Duration,
+    /// Which requests pay enough to be answered.
+    pub requests: FeePolicy,
     pub feeds: Vec<FeedSpec>,
 }
 
@@ -217,6 +243,8 @@ pub enum ConfigError {
     Toml(#[from] toml::de::Error),
     #[error("no [[feeds]]: the node would have nothing to observe")]
     NoFeeds,
+    #[error("{0} feeds, at most {MAX_FEEDS}")]
+    TooManyFeeds(usize),
     #[error("feed id {0} is configured twice")]
     DuplicateFeed(u64),
     #[error("give exactly one of `key_env` and `keystore`")]
@@ -246,6 +274,8 @@ struct ConfigFile {
     keystore_password_env: Option<String>,
     poll_interval_ms: Option<u64>,
     transmit_timeout_ms: Option<u64>,
+    request_fee_margin_pct: Option<u64>,
+    min_request_fee_gwei: Option<u64>,
     #[serde(default)]
     feeds: Vec<FeedFile>,
 }
@@ -286,11 +316,101 @@ struct SourceFile {
     timeout_ms: Option<u64>,
 }
 
+/// One setting given outside the config file, and where it came from (an
+/// env var's or a flag's name), for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    pub from: String,
+    pub value: String,
+}
+
+impl Setting {
+    pub fn new(from: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            from: from.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// Settings that take precedence over the config file's: `rpc_url`,
+/// `listen` and `peers`, for running the same file on several machines or
+/// ports. `orac oracle` takes them from [`LISTEN_ENV`], [`PEERS_ENV`] and
+/// [`RPC_URL_ENV`]; a command line that has flags for them builds its own
+/// and lays it over the environment's with [`Overrides::over`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub rpc_url: Option<Setting>,
+    pub listen: Option<Setting>,
+    /// Base URLs, comma-separated; an empty value means no peers.
+    pub peers: Option<Setting>,
+}
+
+impl Overrides {
+    /// The overrides in the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The overrides `lookup` finds under [`RPC_URL_ENV`], [`LISTEN_ENV`]
+    /// and [`PEERS_ENV`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| lookup(name).map(|value| Setting::new(name, value));
+        Self {
+            rpc_url: get(RPC_URL_ENV),
+            listen: get(LISTEN_ENV),
+            peers: get(PEERS_ENV),
+        }
+    }
+
+    /// These settings, with `lower`'s where these have none (flags over
+    /// env vars: `flags.over(Overrides::from_env())`).
+    pub fn over(self, lower: Overrides) -> Overrides {
+        Overrides {
+            rpc_url: self.rpc_url.or(lower.rpc_url),
+            listen: self.listen.or(lower.listen),
+            peers: self.peers.or(lower.peers),
+        }
+    }
+}
+
 impl Config {
-    /// Reads and checks the config at `path`. A relative `keystore` path is
-    /// taken relative to the config file's directory, so a config and its
-    /// keystore can be moved together. Every error names `path`.
+    /// Reads and checks the config at `path`, then applies the overrides
+    /// in the environment ([`LISTEN_ENV`], [`PEERS_ENV`], [`RPC_URL_ENV`]).
+    /// Every error names `path` or the env var.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::load_file(path)?;
+        config.apply(&Overrides::from_env())?;
+        Ok(config)
+    }
+
+    /// Lays `overrides` over this config, checking each value as the
+    /// file's are checked; an error names the setting's source.
+    pub fn apply(&mut self, overrides: &Overrides) -> Result<(), ConfigError> {
+        if let Some(s) = &overrides.rpc_url {
+            self.rpc_url = parse_http_url(&s.from, &s.value)?;
+        }
+        if let Some(s) = &overrides.listen {
+            self.listen = parse_listen(&s.from, &s.value)?;
+        }
+        if let Some(s) = &overrides.peers {
+            let list: Vec<String> = s
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect();
+            self.peers = parse_peers(&s.from, &list)?;
+        }
+        Ok(())
+    }
+
+    /// Reads and checks the config at `path`, without overrides. A relative
+    /// `keystore` path is taken relative to the config file's directory, so
+    /// a config and its keystore can be moved together. Every error names
+    /// `path`.
+    pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -314,24 +434,8 @@ impl Config {
         let file: ConfigFile = toml::from_str(text)?;
 
         let rpc_url = parse_http_url("rpc_url", &file.rpc_url)?;
-        let listen: SocketAddr = file.listen.parse().map_err(|e| {
-            invalid(
-                "listen",
-                format!("{:?} is not an IP:port address: {e}", file.listen),
-            )
-        })?;
-
-        let mut peers = Vec::with_capacity(file.peers.len());
-        for (i, peer) in file.peers.iter().enumerate() {
-            let url = parse_http_url(&format!("peers[{i}]"), peer)?;
-            if peers.contains(&url) {
-                return Err(invalid(
-                    format!("peers[{i}]"),
-                    format!("{url} is listed twice"),
-                ));
-            }
-            peers.push(url);
-        }
+        let listen = parse_listen("listen", &file.listen)?;
+        let peers = parse_peers("peers", &file.peers)?;
 
         let key = match (file.key_env, file.keystore) {
             (Some(var), None) => {
@@ -375,8 +479,26 @@ impl Config {
             ));
         }
 
+        let fee_margin_pct = file
+            .request_fee_margin_pct
+            .unwrap_or(DEFAULT_FEE_MARGIN_PCT);
+        if fee_margin_pct > MAX_FEE_MARGIN_PCT {
+            return Err(invalid(
+                "request_fee_margin_pct",
+                format!("{fee_margin_pct}, at most {MAX_FEE_MARGIN_PCT}"),
+            ));
+        }
+        let requests = FeePolicy {
+            fee_margin_pct,
+            min_fee_wei: U256::from(file.min_request_fee_gwei.unwrap_or(0))
+                * U256::from(1_000_000_000u64),
+        };
+
         if file.feeds.is_empty() {
             return Err(ConfigError::NoFeeds);
+        }
+        if file.feeds.len() > MAX_FEEDS {
+            return Err(ConfigError::TooManyFeeds(file.feeds.len()));
         }
         let mut ids = HashSet::new();
         let mut feeds = Vec::with_capacity(file.feeds.len());
@@ -394,6 +516,7 @@ impl Config {
             key,
             poll_interval: Duration::from_millis(poll_ms),
             transmit_timeout: Duration::from_millis(transmit_ms),
+            requests,
             feeds,
         })
     }
@@ -512,6 +635,27 @@ fn check_sources(
         });
     }
     Ok(sources)
+}
+
+fn parse_listen(field: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse()
+        .map_err(|e| invalid(field, format!("{text:?} is not an IP:port address: {e}")))
+}
+
+/// Peer base URLs (`field` names the list), each once.
+fn parse_peers(field: &str, list: &[String]) -> Result<Vec<Url>, ConfigError> {
+    let mut peers = Vec::with_capacity(list.len());
+    for (i, peer) in list.iter().enumerate() {
+        let url = parse_http_url(&format!("{field}[{i}]"), peer)?;
+        if peers.contains(&url) {
+            return Err(invalid(
+                format!("{field}[{i}]"),
+                format!("{url} is listed twice"),
+            ));
+        }
+        peers.push(url);
+    }
+    Ok(peers)
 }
 
 fn parse_http_url(field: &str, text: &str) -> Result<Url, ConfigError> {
@@ -664,7 +808,7 @@ deviation_ppb = 5000000
             ),
         )
         .unwrap();
-        let config = Config::load(&path).unwrap();
+        let config = Config::load_file(&path).unwrap();
         assert_eq!(
             config.key,
             KeySource::Keystore {
@@ -674,12 +818,12 @@ deviation_ppb = 5000000
         );
 
         std::fs::write(&path, with("min_sources = 2", "min_sources = 3")).unwrap();
-        let err = Config::load(&path).unwrap_err().to_string();
+        let err = Config::load_file(&path).unwrap_err().to_string();
         assert!(err.contains("oracle.toml"), "{err}");
         assert!(err.contains("feeds[0].min_sources"), "{err}");
 
         let missing = dir.path().join("missing.toml");
-        let err = Config::load(&missing).unwrap_err().to_string();
+        let err = Config::load_file(&missing).unwrap_err().to_string();
         assert!(err.contains("missing.toml"), "{err}");
     }
 
@@ -718,6 +862,14 @@ deviation_ppb = 5000000
     fn rejects_bad_feeds() {
         let no_feeds = GOOD.split("[[feeds]]").next().unwrap();
         assert!(matches!(Config::parse(no_feeds), Err(ConfigError::NoFeeds)));
+        let feed = &GOOD[GOOD.find("[[feeds]]").unwrap()..];
+        let many: String = (1..=MAX_FEEDS + 1)
+            .map(|id| feed.replacen("id = 1", &format!("id = {id}"), 1))
+            .collect();
+        assert!(matches!(
+            Config::parse(&format!("{no_feeds}{many}")),
+            Err(ConfigError::TooManyFeeds(n)) if n == MAX_FEEDS + 1
+        ));
 
         let feed = &GOOD[GOOD.find("[[feeds]]").unwrap()..];
         let twice = format!("{GOOD}\n{feed}");
@@ -831,6 +983,84 @@ deviation_ppb = 5000000
         assert_eq!(
             invalid_field(&with("timeout_ms = 750", "timeout_ms = 0")),
             "feeds[0].sources[1].timeout_ms"
+        );
+    }
+
+    #[test]
+    fn request_fee_policy() {
+        let config = Config::parse(GOOD).unwrap();
+        assert_eq!(config.requests, FeePolicy::default());
+        let text = with(
+            "poll_interval_ms = 500",
+            "poll_interval_ms = 500\nrequest_fee_margin_pct = 150\nmin_request_fee_gwei = 1000",
+        );
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(config.requests.fee_margin_pct, 150);
+        assert_eq!(
+            config.requests.min_fee_wei,
+            U256::from(1_000_000_000_000u64)
+        );
+        let text = with(
+            "poll_interval_ms = 500",
+            "poll_interval_ms = 500\nrequest_fee_margin_pct = 10001",
+        );
+        assert_eq!(invalid_field(&text), "request_fee_margin_pct");
+    }
+
+    #[test]
+    fn env_and_flags_override_the_file() {
+        let mut config = Config::parse(GOOD).unwrap();
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            Overrides::from_lookup(move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        // Nothing set: nothing changes.
+        let before = config.clone();
+        config.apply(&env(&[])).unwrap();
+        assert_eq!(config, before);
+
+        let overrides = env(&[
+            (LISTEN_ENV, "0.0.0.0:9200"),
+            (PEERS_ENV, " http://10.0.0.2:9101/ ,http://10.0.0.3:9101/"),
+            (RPC_URL_ENV, "https://rpc.example:8545"),
+        ]);
+        config.apply(&overrides).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9200".parse().unwrap());
+        assert_eq!(
+            config.peers.iter().map(Url::as_str).collect::<Vec<_>>(),
+            ["http://10.0.0.2:9101/", "http://10.0.0.3:9101/"]
+        );
+        assert_eq!(config.rpc_url.as_str(), "https://rpc.example:8545/");
+        // Set and empty: no peers.
+        config.apply(&env(&[(PEERS_ENV, "")])).unwrap();
+        assert!(config.peers.is_empty());
+
+        // Flags over env vars.
+        let flags = Overrides {
+            listen: Some(Setting::new("--listen", "127.0.0.1:9300")),
+            ..Overrides::default()
+        };
+        let both = flags.over(env(&[
+            (LISTEN_ENV, "0.0.0.0:9200"),
+            (RPC_URL_ENV, "http://127.0.0.1:9545"),
+        ]));
+        config.apply(&both).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9300".parse().unwrap());
+        assert_eq!(config.rpc_url.as_str(), "http://127.0.0.1:9545/");
+
+        // Checked like the file's values; errors name where they came from.
+        let bad = |o: Overrides| match Config::parse(GOOD).unwrap().apply(&o) {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        assert_eq!(bad(env(&[(LISTEN_ENV, "localhost")])), LISTEN_ENV);
+        assert_eq!(bad(env(&[(RPC_URL_ENV, "ws://x:1")])), RPC_URL_ENV);
+        assert_eq!(
+            bad(env(&[(PEERS_ENV, "http://a:1/,http://a:1/")])),
+            format!("{PEERS_ENV}[1]")
         );
     }
 

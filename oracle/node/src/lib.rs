@@ -18,7 +18,10 @@
 //!
 //! * [`chain`]: JSON-RPC to the chain, transactions and nonces.
 //! * [`view`]: the registry's view of a feed.
-//! * [`pool`]: observations gathered for open rounds and requests.
+//! * [`pool`]: observations gathered for open rounds and requests, bounded
+//!   per kind and per signer.
+//! * [`requests`]: the open-request table and which requests pay enough
+//!   to be answered.
 //! * [`peer`]: the observation exchange between nodes, `/metrics`, `/status`.
 //! * [`runner`]: the node's loop — observe, share, transmit in rotation.
 
@@ -29,6 +32,7 @@ pub mod keys;
 pub mod metrics;
 pub mod peer;
 pub mod pool;
+pub mod requests;
 pub mod runner;
 pub mod source;
 pub mod view;
@@ -36,7 +40,7 @@ pub mod view;
 pub use aggregate::{
     Aggregate, AggregateError, LastRound, Trigger, aggregate, lower_median, should_report,
 };
-pub use config::{Config, ConfigError, FeedSpec, KeySource, SourceSpec};
+pub use config::{Config, ConfigError, FeedSpec, KeySource, Overrides, Setting, SourceSpec};
 pub use keys::{KeyError, load_key};
 pub use metrics::{Counter, Family, Gauge, Metrics};
 pub use runner::{NodeError, run};

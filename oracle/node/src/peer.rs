@@ -4,9 +4,11 @@
 //!
 //! Nothing a peer sends is trusted: an observation is kept only if its
 //! signature recovers to an authorized signer of the feed under the
-//! feed's current config digest, for a round near the feed's next one.
-//! Bodies are capped at [`MAX_BODY`] bytes.
+//! feed's current config digest, for a round near the feed's next one or
+//! for a request this node tracks as open (see [`crate::pool`] for the
+//! quotas behind that). Bodies are capped at [`MAX_BODY`] bytes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +18,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use orac_oracle::{Domain, Observation, SignedObservation};
 use orac_primitives::{H160, H256, Signature, U256};
+use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use crate::pool::{Key, MAX_ROUNDS_AHEAD, WireKind};
+use crate::pool::{Key, MAX_ROUNDS_AHEAD, Pool, WireKind};
+use crate::requests::OpenRequests;
 use crate::runner::Shared;
 use crate::view::FeedView;
 
@@ -143,33 +147,72 @@ async fn receive(
 
 /// Checks a peer's observation against the feed as this node last read it.
 fn accept(shared: &Shared, wire: &WireObservation) -> Result<FeedView, String> {
-    let view = shared
-        .views
-        .read()
-        .get(&wire.feed)
-        .cloned()
-        .ok_or_else(|| format!("feed {} is not observed here", wire.feed))?;
-    if wire.config_digest != view.digest {
-        return Err("signed under another config digest".into());
+    Gate {
+        domain: &shared.domain,
+        views: &shared.views,
+        requests: &shared.requests,
+        pool: &shared.pool,
     }
-    if wire.kind == WireKind::Round
-        && !(view.next_round..=view.next_round + MAX_ROUNDS_AHEAD).contains(&wire.round)
-    {
-        return Err(format!(
-            "round {} is not open (next is {})",
-            wire.round, view.next_round
-        ));
+    .admit(wire, crate::runner::unix_now())
+}
+
+/// What a peer's observation is checked against, and where it is kept:
+/// the node's feed views, its open-request table and its pool (each
+/// locked on its own, one at a time).
+pub struct Gate<'a> {
+    pub domain: &'a Domain,
+    pub views: &'a RwLock<HashMap<u64, FeedView>>,
+    pub requests: &'a Mutex<OpenRequests>,
+    pub pool: &'a Mutex<Pool>,
+}
+
+impl Gate<'_> {
+    /// Keeps `wire` if it is for a key this node knows (a round near the
+    /// feed's next one; a request open in its table at `now`, Unix
+    /// seconds) and signed under the feed's current digest by one of its
+    /// signers, within the pool's quotas. Returns the feed's view.
+    pub fn admit(&self, wire: &WireObservation, now: u64) -> Result<FeedView, String> {
+        let view = self
+            .views
+            .read()
+            .get(&wire.feed)
+            .cloned()
+            .ok_or_else(|| format!("feed {} is not observed here", wire.feed))?;
+        if wire.config_digest != view.digest {
+            return Err("signed under another config digest".into());
+        }
+        match wire.kind {
+            WireKind::Round => {
+                if !(view.next_round..=view.next_round.saturating_add(MAX_ROUNDS_AHEAD))
+                    .contains(&wire.round)
+                {
+                    return Err(format!(
+                        "round {} is not open (next is {})",
+                        wire.round, view.next_round
+                    ));
+                }
+            }
+            // Only requests this node has seen open on chain and not
+            // expired: made-up request ids once filled the pool (REPRO H3).
+            WireKind::Response => {
+                if !self.requests.lock().is_open(wire.round, wire.feed, now) {
+                    return Err(format!(
+                        "request {} is not open here (unknown, expired, answered or not tracked)",
+                        wire.round
+                    ));
+                }
+            }
+        }
+        let (signer, obs) = wire.open(self.domain)?;
+        if view.index_of(&signer).is_none() {
+            return Err(format!("{signer:?} is not a signer of feed {}", wire.feed));
+        }
+        self.pool
+            .lock()
+            .add(wire.key(), wire.config_digest, signer, obs, view.quorum())
+            .map_err(|e| e.to_string())?;
+        Ok(view)
     }
-    let (signer, obs) = wire.open(&shared.domain)?;
-    if view.index_of(&signer).is_none() {
-        return Err(format!("{signer:?} is not a signer of feed {}", wire.feed));
-    }
-    shared
-        .pool
-        .lock()
-        .add(wire.key(), wire.config_digest, signer, obs, view.quorum())
-        .map_err(|e| e.to_string())?;
-    Ok(view)
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> String {

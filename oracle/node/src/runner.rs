@@ -20,7 +20,15 @@
 //!    so no round is paid twice.
 //!
 //! Requests (request/response) follow the same steps, keyed by request id,
-//! found by scanning the registry's `OracleRequest` logs.
+//! found by scanning the registry's `OracleRequest` logs and kept in a
+//! bounded table (the lowest fee leaves first when it is full). A request
+//! is answered (observed, and transmitted in turn) only while its fee
+//! covers answering it at the current gas price (`[requests]` policy,
+//! [`crate::requests`]).
+//!
+//! Who transmits: only a feed's signers (and its admin) may send `transmit`
+//! and `respond`, so a node transmits with its signing key, and only for
+//! feeds it signs for.
 //!
 //! All state is either on chain or rebuilt from peers within a tick, so a
 //! restart loses nothing that matters.
@@ -33,7 +41,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use orac_oracle::registry::REGISTRY;
 use orac_oracle::registry::abi::IOracleRegistry as I;
 use orac_oracle::{Domain, Observation, Report};
-use orac_primitives::H160;
+use orac_primitives::{H160, U256};
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
@@ -44,13 +52,12 @@ use crate::keys::{KeyError, load_key};
 use crate::metrics::Metrics;
 use crate::peer::{WireObservation, broadcast, router};
 use crate::pool::{Key, Pool, WireKind};
+use crate::requests::{Inserted, OpenRequest, OpenRequests};
 use crate::source::Fetcher;
 use crate::view::{FeedView, read_feed};
 
 /// How many blocks back a starting node looks for open requests.
 pub const REQUEST_LOOKBACK_BLOCKS: u64 = 10_000;
-/// Most open requests tracked.
-pub const MAX_OPEN_REQUESTS: usize = 512;
 /// Longest wait for a transmission to be mined.
 const MINING_WAIT: Duration = Duration::from_secs(30);
 
@@ -67,15 +74,6 @@ pub enum NodeError {
     Http(#[from] reqwest::Error),
 }
 
-/// An open request this node will answer.
-#[derive(Clone, Copy, Debug)]
-struct OpenRequest {
-    feed: u64,
-    expires_at: u64,
-    /// Zero for the feed's own value, else a named query's id.
-    query: [u8; 32],
-}
-
 /// State shared by the node's tasks and its HTTP server.
 pub struct Shared {
     pub config: Config,
@@ -87,12 +85,21 @@ pub struct Shared {
     pub pool: Mutex<Pool>,
     pub peer_http: reqwest::Client,
     status: Mutex<BTreeMap<u64, String>>,
-    requests: Mutex<BTreeMap<u64, OpenRequest>>,
+    /// The open requests this node knows of: what it may answer, and what
+    /// the peer server takes `response` observations for.
+    pub(crate) requests: Mutex<OpenRequests>,
+    /// The gas price a transaction would pay now, as last read (for the
+    /// request fee policy); `None` until the chain answers.
+    gas_price: Mutex<Option<U256>>,
 }
 
 impl Shared {
     /// What `/status` shows: per feed, what the node is doing or waiting for.
     pub fn status_json(&self) -> Value {
+        // One lock at a time: no two of the node's locks are ever held
+        // together.
+        let open_requests = self.requests.lock().len();
+        let pool = self.pool.lock().len();
         let feeds: serde_json::Map<String, Value> = self
             .status
             .lock()
@@ -102,8 +109,8 @@ impl Shared {
         json!({
             "address": format!("{:?}", self.chain.address()),
             "feeds": feeds,
-            "open_requests": self.requests.lock().len(),
-            "pool": self.pool.lock().len(),
+            "open_requests": open_requests,
+            "pool": pool,
         })
     }
 
@@ -112,7 +119,7 @@ impl Shared {
     }
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -151,10 +158,11 @@ pub async fn run(config: Config) -> Result<(), NodeError> {
         fetcher: Fetcher::new()?,
         metrics: Metrics::new(),
         views: RwLock::new(HashMap::new()),
-        pool: Mutex::new(Pool::default()),
+        pool: Mutex::new(Pool::new(address)),
         peer_http: reqwest::Client::builder().build()?,
         status: Mutex::new(BTreeMap::new()),
-        requests: Mutex::new(BTreeMap::new()),
+        requests: Mutex::new(OpenRequests::default()),
+        gas_price: Mutex::new(None),
         config,
     });
     tracing::info!(%bound, signer = ?address, chain_id = shared.domain.chain_id, "oracle node up");
@@ -349,6 +357,11 @@ pub(crate) fn maybe_transmit(shared: Arc<Shared>, key: Key, view: FeedView) {
     let Some(my_index) = view.index_of(&shared.chain.address()) else {
         return;
     };
+    // A request that does not pay for its response is not transmitted,
+    // whoever observed it.
+    if key.kind == WireKind::Response && !request_pays(&shared, key.round, &view) {
+        return;
+    }
     let n = view.config.signers.len();
     let timeout = shared.config.transmit_timeout;
     let report = {
@@ -404,7 +417,7 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             tracing::info!(feed = key.feed, round = key.round, kind = ?key.kind, tx = ?hash,
                 observations = report.observations.len(), "transmitted");
             if key.kind == WireKind::Response {
-                shared.requests.lock().remove(&key.round);
+                shared.requests.lock().remove(key.round);
                 shared.pool.lock().forget(&key);
             }
         }
@@ -417,7 +430,7 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             count("refused");
             tracing::info!(feed = key.feed, round = key.round, %reason, "transmission not sent");
             if key.kind == WireKind::Response {
-                shared.requests.lock().remove(&key.round);
+                shared.requests.lock().remove(key.round);
                 shared.pool.lock().forget(&key);
             }
         }
@@ -426,6 +439,21 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             tracing::warn!(feed = key.feed, round = key.round, error = %e, "transmission failed");
         }
     }
+}
+
+/// Whether open request `id` pays for its response under this node's
+/// policy at the last gas price read (no price yet: not yet).
+fn request_pays(shared: &Shared, id: u64, view: &FeedView) -> bool {
+    let Some(req) = shared.requests.lock().get(id) else {
+        return false;
+    };
+    let Some(price) = *shared.gas_price.lock() else {
+        return false;
+    };
+    shared
+        .config
+        .requests
+        .pays(&req, view.config.signers.len(), price)
 }
 
 /// Finds new requests in the registry's logs and answers the open ones.
@@ -440,6 +468,10 @@ async fn request_loop(shared: &Arc<Shared>) {
                 continue;
             }
         };
+        match shared.chain.gas_price().await {
+            Ok(price) => *shared.gas_price.lock() = Some(price),
+            Err(e) => tracing::debug!(error = %e, "cannot read the gas price"),
+        }
         let from = next_block.unwrap_or(head.saturating_sub(REQUEST_LOOKBACK_BLOCKS));
         if from <= head {
             match shared
@@ -461,20 +493,26 @@ async fn request_loop(shared: &Arc<Shared>) {
                 Err(e) => tracing::warn!(error = %e, "cannot read request logs"),
             }
         }
-        let open: Vec<(u64, OpenRequest)> = shared
-            .requests
-            .lock()
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .collect();
+        shared.requests.lock().expire(now);
+        forget_closed_requests(shared);
+        let open = shared.requests.lock().snapshot();
         for (id, req) in open {
-            if req.expires_at < now {
-                shared.requests.lock().remove(&id);
-                continue;
-            }
             answer_request(shared, id, req).await;
         }
     }
+}
+
+/// Drops the pool's responses to requests no longer in the table (taking
+/// one lock at a time, as everywhere in the node).
+fn forget_closed_requests(shared: &Shared) {
+    let open: std::collections::BTreeSet<u64> = shared
+        .requests
+        .lock()
+        .snapshot()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    shared.pool.lock().prune_responses(|id| open.contains(&id));
 }
 
 fn note_request(shared: &Shared, log: &Value) {
@@ -495,20 +533,42 @@ fn note_request(shared: &Shared, log: &Value) {
             "request for a query this node does not serve (not in its config's [[feeds.queries]])");
         return;
     }
-    let mut open = shared.requests.lock();
-    if open.len() < MAX_OPEN_REQUESTS {
-        open.insert(
-            ev.requestId,
-            OpenRequest {
-                feed: ev.feedId,
-                expires_at: ev.expiresAt,
-                query,
-            },
-        );
+    let req = OpenRequest {
+        feed: ev.feedId,
+        expires_at: ev.expiresAt,
+        query,
+        fee: U256::from_big_endian(&ev.fee.to_be_bytes::<32>()),
+        callback_gas: ev.callbackGas,
+    };
+    match shared.requests.lock().insert(ev.requestId, req) {
+        Inserted::Added | Inserted::Known => {}
+        Inserted::Evicted(id) => {
+            tracing::info!(
+                request = id,
+                "open-request table full: dropped the lowest fee"
+            );
+        }
+        Inserted::Refused => {
+            tracing::info!(request = ev.requestId, fee = %req.fee,
+                "open-request table full of requests paying as much or more: not tracked");
+        }
     }
 }
 
 async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
+    let Some(view) = shared.views.read().get(&req.feed).cloned() else {
+        return;
+    };
+    let key = Key {
+        kind: WireKind::Response,
+        feed: req.feed,
+        round: id,
+    };
+    if !request_pays(shared, id, &view) {
+        tracing::debug!(request = id, fee = %req.fee,
+            "request fee does not cover answering it at the current gas price; not answered");
+        return;
+    }
     // Still open on chain? (Another node may have answered it.)
     let status = shared
         .chain
@@ -518,12 +578,10 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
         .and_then(|d| I::getRequestCall::abi_decode_returns(&d).ok())
         .map(|r| r.status);
     if status != Some(1) {
-        shared.requests.lock().remove(&id);
+        shared.requests.lock().remove(id);
+        shared.pool.lock().forget(&key);
         return;
     }
-    let Some(view) = shared.views.read().get(&req.feed).cloned() else {
-        return;
-    };
     let Some(spec) = shared
         .config
         .feeds
@@ -532,11 +590,6 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
         .and_then(|f| f.for_query(&req.query))
     else {
         return;
-    };
-    let key = Key {
-        kind: WireKind::Response,
-        feed: req.feed,
-        round: id,
     };
     let me: H160 = shared.chain.address();
     if !shared.pool.lock().has(&key, &me) {
