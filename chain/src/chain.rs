@@ -424,7 +424,7 @@ impl Chain {
         let header = snap
             .header(n)?
             .ok_or_else(|| ChainError::Request(format!("block {n} not found")))?;
-        let now = unix_now().max(header.timestamp);
+        let now = unix_now().max(header.timestamp.saturating_add(1));
         Ok(Some(next_env(&self.shared.spec, &header, now)))
     }
 

@@ -101,4 +101,7 @@ pub enum ChainError {
     Shutdown,
     #[error("{0}")]
     Request(String),
+    /// A request's parameter is out of range (-32602 at the RPC edge).
+    #[error("{0}")]
+    InvalidParams(String),
 }

@@ -165,8 +165,14 @@ impl Producer {
                 timestamp,
                 reply,
             } => {
-                let mut result = Ok(());
+                let mut result = match timestamp {
+                    Some(t) => self.check_next_timestamp(t),
+                    None => Ok(()),
+                };
                 for i in 0..blocks {
+                    if result.is_err() {
+                        break;
+                    }
                     if i == 0 && timestamp.is_some() {
                         self.next_timestamp = timestamp;
                     }
@@ -200,8 +206,11 @@ impl Producer {
                 let _ = reply.send(r);
             }
             Command::NextTimestamp { timestamp, reply } => {
-                self.next_timestamp = Some(timestamp);
-                let _ = reply.send(Ok(()));
+                let r = self.check_next_timestamp(timestamp);
+                if r.is_ok() {
+                    self.next_timestamp = Some(timestamp);
+                }
+                let _ = reply.send(r);
             }
             Command::Rewind {
                 block,
@@ -215,19 +224,36 @@ impl Producer {
         }
     }
 
+    /// Block timestamps strictly increase (geth refuses a block whose time
+    /// is not after its parent's; anvil seals parent + 1 when the clock
+    /// has not moved on).
     fn timestamp(&mut self, parent: u64) -> u64 {
+        let earliest = parent.saturating_add(1);
         if let Some(ts) = self.next_timestamp.take() {
-            return ts.max(parent);
+            return ts.max(earliest);
         }
         let now = (unix_now() as i64).saturating_add(self.time_offset).max(0) as u64;
-        now.max(parent)
+        now.max(earliest)
+    }
+
+    /// A timestamp asked for the next block must come after the head's.
+    fn check_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
+        let head = self.shared.head.read().timestamp;
+        if timestamp <= head {
+            return Err(ChainError::InvalidParams(format!(
+                "timestamp {timestamp} is not after the head block's ({head})"
+            )));
+        }
+        Ok(())
     }
 
     /// Seals blocks until nothing ready is left (instant mode) or once
     /// (interval mode).
     fn seal_pending(&mut self, until_empty: bool) -> Result<(), ChainError> {
         for _ in 0..MAX_BLOCKS_PER_WAKE {
-            let included = self.seal_one(false)?;
+            // On the interval a block is sealed even if empty, as anvil
+            // does: time moves on chain (oracle heartbeats need it).
+            let included = self.seal_one(!until_empty)?;
             if !until_empty {
                 return Ok(());
             }
@@ -256,7 +282,8 @@ impl Producer {
 
     /// Builds, commits and announces one block with whatever is ready.
     /// Returns how many transactions it included. Empty blocks are sealed
-    /// only when `force` (evm_mine) or when lowering the base fee.
+    /// only when `force` (evm_mine, the interval timer) or when lowering
+    /// the base fee.
     fn seal_one(&mut self, force: bool) -> Result<usize, ChainError> {
         let shared = self.shared.clone();
         let parent = shared.head.read().clone();

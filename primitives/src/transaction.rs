@@ -66,8 +66,27 @@ pub enum TxError {
 }
 
 impl From<DecoderError> for TxError {
+    /// In geth's words (`rlp: …`), which clients and people search for;
+    /// the rlp crate's own Display is its enum variant's name.
     fn from(e: DecoderError) -> Self {
-        TxError::Rlp(e.to_string())
+        TxError::Rlp(
+            match e {
+                DecoderError::RlpIsTooBig => "value size exceeds available input length",
+                DecoderError::RlpIsTooShort => "input string too short",
+                DecoderError::RlpExpectedToBeList => "expected input list",
+                DecoderError::RlpExpectedToBeData => "expected input string or byte",
+                DecoderError::RlpIncorrectListLen => "wrong number of list elements",
+                DecoderError::RlpDataLenWithZeroPrefix
+                | DecoderError::RlpListLenWithZeroPrefix
+                | DecoderError::RlpInvalidIndirection => "non-canonical size information",
+                DecoderError::RlpInconsistentLengthAndData => {
+                    "element is larger than containing list"
+                }
+                DecoderError::RlpInvalidLength => "input contains more than one value",
+                DecoderError::Custom(m) => m,
+            }
+            .to_string(),
+        )
     }
 }
 

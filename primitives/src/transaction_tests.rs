@@ -224,3 +224,21 @@ fn effective_price_is_capped_by_fee_cap() {
     tx.tx_type = TxType::Legacy;
     assert_eq!(tx.effective_gas_price(U256::from(7)), U256::from(10));
 }
+
+/// Decode errors read as geth's ("rlp: …"), never as the rlp crate's enum
+/// variant names.
+#[test]
+fn decode_errors_read_like_geths() {
+    for bad in [
+        &b"\xf8"[..],
+        b"\x02\xc0",
+        b"\xc2\x01",
+        b"\x02\xf8\x05\x01",
+        b"\xb8\x01\x01",
+        b"\x02\xc3\x01\x02\x03",
+    ] {
+        let e = SignedTransaction::decode(bad).unwrap_err().to_string();
+        assert!(!e.contains("Rlp"), "{e}");
+        assert!(e.starts_with("rlp: ") || e.contains("transaction"), "{e}");
+    }
+}

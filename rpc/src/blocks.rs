@@ -77,6 +77,7 @@ fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Value, RpcError> {
     let pos = TxPosition {
         block_hash: header.hash(),
         block_number: block,
+        block_timestamp: header.timestamp,
         index: index as u64,
         base_fee: header.base_fee_per_gas,
     };

@@ -230,11 +230,15 @@ pub async fn dispatch(
 async fn dispatch_dev(chain: &Chain, method: &str, params: Params) -> Result<Value, RpcError> {
     match method {
         "evm_snapshot" => Ok(json!(Quantity(chain.take_snapshot()?))),
-        "evm_revert" => Ok(json!(
-            chain
-                .revert_to_snapshot(params.req::<Q256>(0)?.0.low_u64())
-                .await?
-        )),
+        "evm_revert" => {
+            // Ids are u64s; a larger one names no snapshot (it used to be
+            // cut to its low 64 bits, reverting to some other one).
+            let id = params.req::<Q256>(0)?.0;
+            match u64::try_from(id) {
+                Ok(id) => Ok(json!(chain.revert_to_snapshot(id).await?)),
+                Err(_) => Ok(json!(false)),
+            }
+        }
         "evm_mine" => {
             let (blocks, ts) = mine_params(&params)?;
             chain.mine(blocks, ts).await?;

@@ -84,10 +84,18 @@ pub fn decode_revert_reason(data: &[u8]) -> Option<String> {
     if body.len() < 64 {
         return None;
     }
-    let offset = usize::try_from(u64::from_be_bytes(body[24..32].try_into().ok()?)).ok()?;
-    let len_at = body.get(offset..offset + 32)?;
-    let len = usize::try_from(u64::from_be_bytes(len_at[24..32].try_into().ok()?)).ok()?;
-    let bytes = body.get(offset + 32..offset.checked_add(32)?.checked_add(len)?)?;
+    // Both words come from the contract: read them as the 256-bit numbers
+    // they are, and index only within the data.
+    let word = |w: &[u8]| -> Option<usize> {
+        if w.len() != 32 || w[..24].iter().any(|b| *b != 0) {
+            return None;
+        }
+        usize::try_from(u64::from_be_bytes(w[24..].try_into().ok()?)).ok()
+    };
+    let offset = word(body.get(..32)?)?;
+    let start = offset.checked_add(32)?;
+    let len = word(body.get(offset..start)?)?;
+    let bytes = body.get(start..start.checked_add(len)?)?;
     String::from_utf8(bytes.to_vec()).ok()
 }
 
@@ -102,6 +110,7 @@ impl From<ChainError> for RpcError {
         match e {
             ChainError::Invalid(i) => i.into(),
             ChainError::Request(m) => RpcError::server(m),
+            ChainError::InvalidParams(m) => RpcError::invalid_params(m),
             ChainError::Shutdown => RpcError::server("node is shutting down"),
             ChainError::State(StateError::Invalid(m)) => {
                 let code = if m.contains("more than") {
@@ -142,5 +151,28 @@ mod tests {
         assert_eq!(e.message, "execution reverted: Not enough Ether provided.");
         assert_eq!(RpcError::reverted(&[1, 2]).message, "execution reverted");
         assert_eq!(decode_revert_reason(&data[..40]), None);
+        // An offset or length word that does not fit, or points past the
+        // data, reads as no reason (it used to overflow `offset + 32`).
+        for bad in [
+            format!("08c379a0{}{}", "ff".repeat(32), "00".repeat(32)),
+            format!(
+                "08c379a0{}{}",
+                "00".repeat(24) + &"ff".repeat(8),
+                "00".repeat(32)
+            ),
+            format!(
+                "08c379a0{}{}{}",
+                "00".repeat(31) + "20",
+                "00".repeat(24) + &"ff".repeat(8),
+                "00".repeat(32)
+            ),
+            format!(
+                "08c379a0{}{}",
+                "01".to_string() + &"00".repeat(30) + "20",
+                "00".repeat(32)
+            ),
+        ] {
+            assert_eq!(decode_revert_reason(&hex::decode(bad).unwrap()), None);
+        }
     }
 }

@@ -8,21 +8,36 @@ use serde_json::Value;
 
 use crate::error::RpcError;
 
-/// Positional parameters.
-pub struct Params(Vec<Value>);
+/// Positional parameters. A `params` that is not an array is an error
+/// only when a method reads it, so an unknown method is -32601 whatever
+/// its params (as geth answers).
+pub struct Params {
+    args: Vec<Value>,
+    not_an_array: bool,
+}
 
 impl Params {
-    pub fn new(raw: Option<Value>) -> Result<Self, RpcError> {
+    pub fn new(raw: Option<Value>) -> Self {
         match raw {
-            None | Some(Value::Null) => Ok(Self(Vec::new())),
-            Some(Value::Array(v)) => Ok(Self(v)),
-            Some(_) => Err(RpcError::invalid_params("non-array args")),
+            None | Some(Value::Null) => Self::from(Vec::new()),
+            Some(Value::Array(v)) => Self::from(v),
+            Some(_) => Self {
+                args: Vec::new(),
+                not_an_array: true,
+            },
         }
+    }
+
+    fn args(&self) -> Result<&[Value], RpcError> {
+        if self.not_an_array {
+            return Err(RpcError::invalid_params("non-array args"));
+        }
+        Ok(&self.args)
     }
 
     /// A required parameter.
     pub fn req<T: DeserializeOwned>(&self, i: usize) -> Result<T, RpcError> {
-        match self.0.get(i) {
+        match self.args()?.get(i) {
             None => Err(RpcError::invalid_params(format!(
                 "missing value for required argument {i}"
             ))),
@@ -33,7 +48,7 @@ impl Params {
 
     /// An optional parameter: absent or null gives `None`.
     pub fn opt<T: DeserializeOwned>(&self, i: usize) -> Result<Option<T>, RpcError> {
-        match self.0.get(i) {
+        match self.args()?.get(i) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => serde_json::from_value(v.clone())
                 .map(Some)
@@ -42,21 +57,30 @@ impl Params {
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.args.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.args.is_empty()
     }
 
     /// Refuses more parameters than the method takes.
     pub fn at_most(&self, n: usize) -> Result<&Self, RpcError> {
-        if self.0.len() > n {
+        if self.args()?.len() > n {
             return Err(RpcError::invalid_params(format!(
                 "too many arguments, want at most {n}"
             )));
         }
         Ok(self)
+    }
+}
+
+impl From<Vec<Value>> for Params {
+    fn from(args: Vec<Value>) -> Self {
+        Self {
+            args,
+            not_an_array: false,
+        }
     }
 }
 

@@ -278,10 +278,8 @@ async fn handle_call(
             RpcError::invalid_request("invalid request: no method"),
         ));
     };
-    let result = match Params::new(obj.remove("params")) {
-        Ok(params) => dispatch(ctx, &method, params, conn, client).await,
-        Err(e) => Err(e),
-    };
+    let params = Params::new(obj.remove("params"));
+    let result = dispatch(ctx, &method, params, conn, client).await;
     if is_notification {
         return None;
     }

@@ -23,6 +23,8 @@ pub struct RpcLog {
     pub data: Bytes,
     pub block_number: Quantity,
     pub block_hash: H256,
+    /// As geth ≥ 1.16 reports it.
+    pub block_timestamp: Quantity,
     pub transaction_hash: H256,
     pub transaction_index: Quantity,
     pub log_index: Quantity,
@@ -37,6 +39,7 @@ impl From<&StoredLog> for RpcLog {
             data: l.log.data.clone(),
             block_number: Quantity(l.block_number),
             block_hash: l.block_hash,
+            block_timestamp: Quantity(l.block_timestamp),
             transaction_hash: l.tx_hash,
             transaction_index: Quantity(l.tx_index as u64),
             log_index: Quantity(l.log_index as u64),
@@ -57,6 +60,7 @@ pub struct AccessListEntry {
 pub struct TxPosition {
     pub block_hash: H256,
     pub block_number: u64,
+    pub block_timestamp: u64,
     pub index: u64,
     pub base_fee: U256,
 }
@@ -68,6 +72,9 @@ pub struct RpcTransaction {
     pub nonce: Quantity,
     pub block_hash: Option<H256>,
     pub block_number: Option<Quantity>,
+    /// geth ≥ 1.16 and the execution-apis schema: the including block's
+    /// time, null while pending.
+    pub block_timestamp: Option<Quantity>,
     pub transaction_index: Option<Quantity>,
     pub from: Address,
     pub to: Option<Address>,
@@ -108,6 +115,7 @@ impl RpcTransaction {
             nonce: Quantity(t.nonce),
             block_hash: pos.map(|p| p.block_hash),
             block_number: pos.map(|p| Quantity(p.block_number)),
+            block_timestamp: pos.map(|p| Quantity(p.block_timestamp)),
             transaction_index: pos.map(|p| Quantity(p.index)),
             from: rtx.sender,
             to: t.to,
@@ -177,6 +185,7 @@ pub fn block_receipts(
                         log: log.clone(),
                         block_number: header.number,
                         block_hash,
+                        block_timestamp: header.timestamp,
                         tx_hash: tx.hash(),
                         tx_index: i as u32,
                         log_index,
@@ -238,11 +247,29 @@ pub struct RpcBlock {
     pub mix_hash: H256,
 }
 
+/// The length of the block's RLP encoding, `[header, transactions,
+/// uncles]`, which is what `size` means: a legacy transaction is an RLP
+/// list inside it, a typed one a byte string holding `type ‖ payload`.
+fn block_rlp_len(header: &Header, txs: &[RecoveredTx]) -> usize {
+    let mut s = rlp::RlpStream::new_list(3);
+    s.append(header);
+    s.begin_list(txs.len());
+    for t in txs {
+        let encoded = t.tx.encoded();
+        if t.tx.tx.tx_type == TxType::Legacy {
+            s.append_raw(encoded, 1);
+        } else {
+            s.append(&encoded);
+        }
+    }
+    s.begin_list(0);
+    s.out().len()
+}
+
 impl RpcBlock {
     pub fn new(header: &Header, txs: &[RecoveredTx], full: bool) -> Self {
         let hash = header.hash();
-        let size =
-            rlp::encode(header).len() + txs.iter().map(|t| t.tx.encoded().len()).sum::<usize>() + 8;
+        let size = block_rlp_len(header, txs);
         let transactions = if full {
             BlockTransactions::Full(
                 txs.iter()
@@ -253,6 +280,7 @@ impl RpcBlock {
                             Some(TxPosition {
                                 block_hash: hash,
                                 block_number: header.number,
+                                block_timestamp: header.timestamp,
                                 index: i as u64,
                                 base_fee: header.base_fee_per_gas,
                             }),

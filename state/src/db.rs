@@ -93,6 +93,7 @@ pub struct StoredLog {
     pub log: Log,
     pub block_number: u64,
     pub block_hash: H256,
+    pub block_timestamp: u64,
     pub tx_hash: H256,
     pub tx_index: u32,
     /// Position among all logs of the block.
@@ -393,6 +394,7 @@ impl Snapshot {
                             log: log.clone(),
                             block_number: n,
                             block_hash,
+                            block_timestamp: header.timestamp,
                             tx_hash: body
                                 .transactions
                                 .get(i)

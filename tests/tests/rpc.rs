@@ -767,3 +767,48 @@ fn a_filter_over_the_result_cap_advances() {
         "block range extends beyond current head block"
     );
 }
+
+/// With `--block-time` a block is sealed on every interval, empty or not
+/// (anvil does; oracle heartbeats need time to move), and block timestamps
+/// strictly increase: `evm_setNextBlockTimestamp` refuses the head's time.
+/// Mined transactions and logs carry `blockTimestamp` (geth ≥ 1.16).
+#[test]
+fn interval_blocks_are_sealed_empty_and_time_strictly_increases() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &["--block-time", "1"]);
+    std::thread::sleep(Duration::from_millis(3_500));
+    let head = qty(&node.ok("eth_blockNumber", json!([])));
+    assert!(head >= 2, "only {head} blocks after 3.5 s");
+    let mut last = None;
+    for n in 0..=head {
+        let b = node.ok("eth_getBlockByNumber", json!([qty_hex(n as u64), false]));
+        let ts = qty(&b["timestamp"]);
+        if let Some(prev) = last {
+            assert!(ts > prev, "block {n}: {ts} after {prev}");
+        }
+        last = Some(ts);
+    }
+    let latest = node.ok("eth_getBlockByNumber", json!(["latest", false]));
+    let e = node
+        .call("evm_setNextBlockTimestamp", json!([latest["timestamp"]]))
+        .unwrap_err();
+    assert_eq!(e["code"], -32602, "{e}");
+    let key = &dev_keys()[0];
+    let hash = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(key, 0, Address::repeat_byte(1), 1)]),
+    );
+    let tx = loop {
+        let tx = node.ok("eth_getTransactionByHash", json!([hash]));
+        if !tx["blockNumber"].is_null() {
+            break tx;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let block = node.ok("eth_getBlockByNumber", json!([tx["blockNumber"], true]));
+    assert_eq!(tx["blockTimestamp"], block["timestamp"]);
+    assert_eq!(
+        block["transactions"][0]["blockTimestamp"],
+        block["timestamp"]
+    );
+}
