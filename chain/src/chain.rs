@@ -68,6 +68,8 @@ pub enum ChainEvent {
     NewBlock { number: u64, hash: H256 },
     /// The chain was rewound (evm_revert) to this block.
     Rewound { number: u64 },
+    /// A transaction was admitted to the pool (and made durable).
+    Pending { hash: H256 },
 }
 
 /// A block selector as JSON-RPC names them.
@@ -409,7 +411,10 @@ impl Chain {
             .send(Command::Wake)
             .map_err(|_| ChainError::Shutdown)?;
         match done.await {
-            Ok(Ok(())) => Ok(hash),
+            Ok(Ok(())) => {
+                let _ = self.shared.events.send(ChainEvent::Pending { hash });
+                Ok(hash)
+            }
             Ok(Err(e)) => Err(e),
             Err(_) => Err(ChainError::Shutdown),
         }

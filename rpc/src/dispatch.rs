@@ -13,6 +13,8 @@ use crate::filters::Filters;
 use crate::load::{Client, Heavy};
 use crate::params::{BlockId, FilterJson, Params, Q256, TxRequest, U64};
 use crate::send;
+use crate::sign;
+use crate::txpool;
 use crate::types::Quantity;
 use crate::ws::Connection;
 
@@ -53,6 +55,18 @@ where
 {
     let c = ctx.clone();
     ctx.heavy.run(client, move || f(&c)).await
+}
+
+/// The gas limit of a transaction request: its own, or an estimate (an
+/// execution: never on the async workers).
+async fn gas_for(ctx: &Arc<Ctx>, client: &Client, req: &TxRequest) -> Result<u64, RpcError> {
+    if let Some(g) = req.gas {
+        return Ok(g.0);
+    }
+    let (r, c) = (req.clone(), ctx.clone());
+    ctx.heavy
+        .run(client, move || send::estimate_for_send(&c.chain, &r))
+        .await
 }
 
 pub async fn dispatch(
@@ -173,19 +187,26 @@ pub async fn dispatch(
             heavy(ctx, client, move |c| send::estimate_gas(&c.chain, &req, t)).await
         }
         "eth_sendRawTransaction" => send::send_raw(chain, params.req::<Bytes>(0)?.0).await,
+        "eth_sign" => {
+            let (a, m) = (params.req::<Address>(0)?, params.req::<Bytes>(1)?);
+            sign::personal_sign(chain, a, &m)
+        }
+        "personal_sign" => {
+            let (m, a) = (params.req::<Bytes>(0)?, params.req::<Address>(1)?);
+            sign::personal_sign(chain, a, &m)
+        }
+        "eth_signTypedData_v4" => {
+            let (a, data) = (params.req::<Address>(0)?, params.req::<Value>(1)?);
+            sign::typed_data(chain, a, data)
+        }
+        "eth_signTransaction" => {
+            let req = params.req::<TxRequest>(0)?;
+            let gas = gas_for(ctx, client, &req).await?;
+            send::sign_only(chain, req, gas)
+        }
         "eth_sendTransaction" => {
             let req = params.req::<TxRequest>(0)?;
-            let gas = match req.gas {
-                Some(g) => g.0,
-                // An estimate is an execution: never on the async workers.
-                None => {
-                    let r = req.clone();
-                    let c = ctx.clone();
-                    ctx.heavy
-                        .run(client, move || send::estimate_for_send(&c.chain, &r))
-                        .await?
-                }
-            };
+            let gas = gas_for(ctx, client, &req).await?;
             send::send_transaction(chain, req, gas).await
         }
 
@@ -194,6 +215,7 @@ pub async fn dispatch(
             .filters
             .new_log_filter(chain, params.req::<FilterJson>(0)?),
         "eth_newBlockFilter" => ctx.filters.new_block_filter(chain),
+        "eth_newPendingTransactionFilter" => ctx.filters.new_pending_filter(chain),
         "eth_getFilterChanges" => {
             let id = params.req::<Q256>(0)?.0;
             heavy(ctx, client, move |c| c.filters.changes(&c.chain, id)).await
@@ -212,12 +234,10 @@ pub async fn dispatch(
         },
 
         // Pool inspection.
-        "txpool_status" => {
-            let (ready, queued) = chain.pool_content();
-            Ok(
-                json!({ "pending": Quantity(ready.len() as u64), "queued": Quantity(queued.len() as u64) }),
-            )
-        }
+        "txpool_status" => Ok(txpool::status(chain)),
+        "txpool_content" => txpool::content(chain),
+        "txpool_contentFrom" => txpool::content_from(chain, params.req::<Address>(0)?),
+        "txpool_inspect" => txpool::inspect(chain),
 
         _ if ctx.dev_methods => dispatch_dev(chain, method, params).await,
         _ => Err(RpcError::method_not_found(method)),

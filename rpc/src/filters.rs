@@ -26,10 +26,17 @@ pub const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
 enum Kind {
     Blocks,
     Logs(FilterJson),
+    /// Hashes of transactions admitted since the last poll, gathered from
+    /// the chain's events.
+    Pending,
 }
 
 struct Filter {
     kind: Kind,
+    /// For [`Kind::Pending`]: the chain's events since the last poll. The
+    /// channel is bounded; a filter polled too rarely loses the oldest
+    /// hashes, as geth's does.
+    events: Option<tokio::sync::broadcast::Receiver<orac_chain::ChainEvent>>,
     /// Last block reported.
     last: u64,
     polled: Instant,
@@ -85,6 +92,7 @@ impl Filters {
     }
 
     fn install(&self, chain: &Chain, kind: Kind) -> Result<Value, RpcError> {
+        let events = matches!(kind, Kind::Pending).then(|| chain.subscribe());
         let head = chain.head_pointer()?.number;
         let mut filters = self.inner.lock();
         filters.retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
@@ -99,6 +107,7 @@ impl Filters {
             id,
             Filter {
                 kind,
+                events,
                 last: head,
                 polled: Instant::now(),
             },
@@ -108,6 +117,10 @@ impl Filters {
 
     pub fn new_block_filter(&self, chain: &Chain) -> Result<Value, RpcError> {
         self.install(chain, Kind::Blocks)
+    }
+
+    pub fn new_pending_filter(&self, chain: &Chain) -> Result<Value, RpcError> {
+        self.install(chain, Kind::Pending)
     }
 
     pub fn new_log_filter(&self, chain: &Chain, f: FilterJson) -> Result<Value, RpcError> {
@@ -138,6 +151,9 @@ impl Filters {
             let mut filters = self.inner.lock();
             let f = filters.get_mut(&id).ok_or_else(Self::not_found)?;
             f.polled = Instant::now();
+            if let Some(events) = &mut f.events {
+                return Ok(json!(pending_hashes(events)));
+            }
             (f.kind.clone(), f.last)
         };
         let snap = chain.snapshot()?;
@@ -157,6 +173,7 @@ impl Filters {
                 }
                 (json!(hashes), to.max(last.min(head)))
             }
+            Kind::Pending => (json!([]), head),
             Kind::Logs(f) => match new_blocks(chain, &snap, &f, from, head)? {
                 None => (json!([]), head),
                 Some((lo, hi)) => {
@@ -197,7 +214,7 @@ impl Filters {
         };
         match kind {
             Kind::Logs(f) => crate::blocks::logs(chain, &f, true),
-            Kind::Blocks => Err(RpcError::server("filter not found")),
+            Kind::Blocks | Kind::Pending => Err(RpcError::server("filter not found")),
         }
     }
 }
@@ -225,6 +242,21 @@ fn logs_up_to(
                 ));
             }
             Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The hashes of the transactions admitted since the last drain.
+fn pending_hashes(
+    events: &mut tokio::sync::broadcast::Receiver<orac_chain::ChainEvent>,
+) -> Vec<orac_primitives::H256> {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let mut out = Vec::new();
+    loop {
+        match events.try_recv() {
+            Ok(orac_chain::ChainEvent::Pending { hash }) => out.push(hash),
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return out,
         }
     }
 }

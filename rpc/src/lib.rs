@@ -15,6 +15,8 @@ mod load;
 pub mod params;
 mod send;
 mod server;
+mod sign;
+mod txpool;
 pub mod types;
 mod ws;
 

@@ -67,6 +67,24 @@ pub async fn send_transaction(
     req: TxRequest,
     gas_limit: u64,
 ) -> Result<Value, RpcError> {
+    let tx = sign_transaction(chain, req, gas_limit)?;
+    let hash = chain.submit(tx).await?;
+    Ok(json!(hash))
+}
+
+/// `eth_signTransaction`: what `eth_sendTransaction` would send, signed
+/// but not sent (as anvil: the raw transaction).
+pub fn sign_only(chain: &Chain, req: TxRequest, gas_limit: u64) -> Result<Value, RpcError> {
+    let tx = sign_transaction(chain, req, gas_limit)?;
+    Ok(json!(orac_primitives::Bytes(tx.tx.encoded().to_vec())))
+}
+
+/// Fills in a request and signs it with the node's dev key for `from`.
+fn sign_transaction(
+    chain: &Chain,
+    req: TxRequest,
+    gas_limit: u64,
+) -> Result<RecoveredTx, RpcError> {
     let from = req
         .from
         .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
@@ -147,12 +165,8 @@ pub async fn send_transaction(
             "access lists need a type 1 or 2 transaction",
         ));
     }
-    let signed = tx.sign(&key);
-    let hash = chain
-        .submit(RecoveredTx {
-            sender: from,
-            tx: signed,
-        })
-        .await?;
-    Ok(json!(hash))
+    Ok(RecoveredTx {
+        sender: from,
+        tx: tx.sign(&key),
+    })
 }

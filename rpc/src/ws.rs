@@ -42,6 +42,8 @@ pub struct Connection {
 enum Topic {
     NewHeads,
     Logs(FilterJson),
+    /// Hashes of transactions as the pool admits them.
+    PendingTransactions,
 }
 
 impl Connection {
@@ -72,7 +74,16 @@ impl Connection {
                 }
                 Topic::Logs(filter)
             }
-            "newPendingTransactions" | "syncing" => {
+            "newPendingTransactions" => {
+                // geth's `true` (full transactions) is not offered.
+                if params.opt::<bool>(1)? == Some(true) {
+                    return Err(RpcError::invalid_params(
+                        "newPendingTransactions gives hashes only",
+                    ));
+                }
+                Topic::PendingTransactions
+            }
+            "syncing" => {
                 return Err(RpcError::invalid_params(format!(
                     "subscription {kind} is not supported"
                 )));
@@ -143,13 +154,36 @@ async fn feed(
                 last = last.min(number);
                 continue;
             }
-            Ok(ChainEvent::NewBlock { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(ChainEvent::Pending { hash }) => {
+                if matches!(topic, Topic::PendingTransactions) {
+                    let msg = json!({
+                        "jsonrpc": "2.0",
+                        "method": "eth_subscription",
+                        "params": { "subscription": id, "result": hash },
+                    });
+                    if outbox
+                        .send(Message::Text(msg.to_string().into()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
+            }
+            // A pending-transaction feed that lagged lost hashes for good
+            // (as in geth); a block feed re-reads from the database.
+            Ok(ChainEvent::NewBlock { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                if matches!(topic, Topic::PendingTransactions) {
+                    continue;
+                }
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         }
         let chain2 = chain.clone();
         let from = last;
         let topic_ref = match &topic {
-            Topic::NewHeads => None,
+            Topic::NewHeads | Topic::PendingTransactions => None,
             Topic::Logs(f) => Some(f.clone()),
         };
         let batch = tokio::task::spawn_blocking(move || collect(&chain2, from, topic_ref)).await;

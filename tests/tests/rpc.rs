@@ -812,3 +812,150 @@ fn interval_blocks_are_sealed_empty_and_time_strictly_increases() {
         block["timestamp"]
     );
 }
+
+/// A 65-byte `r ‖ s ‖ v` signature's signer over `hash`.
+fn signer(sig: &Value, hash: orac_primitives::H256) -> Address {
+    let bytes = hex::decode(sig.as_str().unwrap().trim_start_matches("0x")).unwrap();
+    assert_eq!(bytes.len(), 65);
+    let s = orac_primitives::Signature {
+        r: orac_primitives::U256::from_big_endian(&bytes[..32]),
+        s: orac_primitives::U256::from_big_endian(&bytes[32..64]),
+        y_parity: bytes[64] == 28,
+    };
+    s.recover(&hash).unwrap()
+}
+
+/// The dev-account signing methods, txpool_content/contentFrom/inspect,
+/// and pending-transaction filters and subscriptions (issue 12, item 6).
+#[test]
+fn signing_txpool_and_pending_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &["--block-time", "3600"]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = |m: &str, p: Value| node.ok(m, p);
+    let me = dev_keys()[0].address();
+    // EIP-191: eth_sign(address, data) and personal_sign(data, address).
+    let msg = b"hello orac";
+    let mut prefixed = format!("\x19Ethereum Signed Message:\n{}", msg.len()).into_bytes();
+    prefixed.extend_from_slice(msg);
+    let hash = orac_primitives::keccak256(&prefixed);
+    let a = call("eth_sign", json!([addr(me), hex0x(msg)]));
+    let b = call("personal_sign", json!([hex0x(msg), addr(me)]));
+    assert_eq!(a, b);
+    assert_eq!(signer(&a, hash), me);
+    // EIP-712's own example ("Ether Mail"), whose signing hash the EIP
+    // gives: 0xbe609aee…57bd2.
+    let mail = json!({
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
+                     {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+                   "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    });
+    let eip712: orac_primitives::H256 =
+        "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2"
+            .parse()
+            .unwrap();
+    let sig = call("eth_signTypedData_v4", json!([addr(me), mail]));
+    assert_eq!(signer(&sig, eip712), me);
+    let as_string = call("eth_signTypedData_v4", json!([addr(me), mail.to_string()]));
+    assert_eq!(as_string, sig);
+    let e = node
+        .call(
+            "personal_sign",
+            json!([hex0x(msg), addr(Address::repeat_byte(9))]),
+        )
+        .unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().contains("unknown account"),
+        "{e}"
+    );
+    // eth_signTransaction signs without sending.
+    let raw = call(
+        "eth_signTransaction",
+        json!([{"from": addr(me), "to": addr(Address::repeat_byte(7)), "value": "0x1", "gas": "0x5208"}]),
+    );
+    let decoded = orac_primitives::SignedTransaction::decode(
+        &hex::decode(raw.as_str().unwrap().trim_start_matches("0x")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        orac_primitives::RecoveredTx::recover(decoded)
+            .unwrap()
+            .sender,
+        me
+    );
+    assert_eq!(qty(&call("txpool_status", json!([]))["pending"]), 0);
+    // Pending transactions: a filter and a subscription see the hash.
+    let filter = call("eth_newPendingTransactionFilter", json!([]));
+    let (mut ws, sub) = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(node.ws_url.as_str())
+            .await
+            .unwrap();
+        let m = r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newPendingTransactions"]}"#;
+        ws.send(Message::text(m)).await.unwrap();
+        loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                let sub = serde_json::from_str::<Value>(&t).unwrap()["result"].clone();
+                break (ws, sub);
+            }
+        }
+    });
+    let key = &dev_keys()[1];
+    let to = Address::repeat_byte(8);
+    let ready = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(key, 0, to, 3)]),
+    );
+    let queued = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(key, 2, to, 4)]),
+    );
+    assert_eq!(
+        call("eth_getFilterChanges", json!([filter])),
+        json!([ready, queued])
+    );
+    assert_eq!(call("eth_getFilterChanges", json!([filter])), json!([]));
+    let seen = rt.block_on(async {
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+                .await
+                .unwrap();
+            if let Some(Ok(Message::Text(t))) = m {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                assert_eq!(v["params"]["subscription"], sub);
+                seen.push(v["params"]["result"].clone());
+            }
+        }
+        seen
+    });
+    assert_eq!(seen, vec![ready.clone(), queued.clone()]);
+    // txpool_*: grouped by pending/queued, sender, nonce.
+    let from = addr(key.address());
+    let content = call("txpool_content", json!([]));
+    assert_eq!(content["pending"][&from]["0"]["hash"], ready);
+    assert_eq!(content["queued"][&from]["2"]["hash"], queued);
+    assert!(content["pending"][&from]["0"]["blockNumber"].is_null());
+    let mine = call("txpool_contentFrom", json!([from]));
+    assert_eq!(mine["queued"]["2"]["hash"], queued);
+    let inspect = call("txpool_inspect", json!([]));
+    assert_eq!(
+        inspect["pending"][&from]["0"],
+        format!("{}: 3 wei + 21000 gas × 100000000000 wei", addr(to))
+    );
+}
