@@ -7,7 +7,12 @@
 //! named query); the designated transmitter down and the next one in the
 //! rotation lands the round; two nodes down, no update and a status that says why;
 //! a node restarted from its config alone restores the quorum; the chain
-//! stopped and restarted, and the nodes carry on.
+//! stopped and restarted, and the nodes carry on. Also the hardening of
+//! issue 12: a copied report cannot be transmitted by a stranger (REPRO
+//! M2(c)); a request whose fee does not pay for its callback is not
+//! answered (M3); one signer flooding the others with signed responses to
+//! made-up requests does not stall the feed (H3); node 0 gets its RPC URL,
+//! listen address and peers from the ORAC_ORACLE_* env vars only.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -20,7 +25,8 @@ use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, SolEvent};
 use orac_oracle::registry::REGISTRY;
 use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
-use orac_primitives::{Address, PrivateKey};
+use orac_oracle::{Domain, Kind, Observation};
+use orac_primitives::{Address, H256, PrivateKey};
 use orac_tests::{Node, dev_keys, hex0x, orac_bin, qty, signed_tx};
 use orac_vm::{create_address, envelope};
 use serde_json::{Value, json};
@@ -102,7 +108,9 @@ impl Drop for Oracle {
     }
 }
 
-/// Writes the four nodes' configs and starts them.
+/// Writes the four nodes' configs and starts them. Node 0's file has an
+/// RPC URL nothing answers, an address it cannot listen on and no peers:
+/// it runs only because its env vars override all three.
 fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Option<Oracle>> {
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     for i in 0..4 {
@@ -110,13 +118,37 @@ fn start_oracles(dir: &Path, rpc: &str, source_port: u16) -> Vec<Option<Oracle>>
             .iter()
             .enumerate()
             .filter(|(j, _)| *j != i)
-            .map(|(_, p)| format!("\"http://127.0.0.1:{p}/\""))
+            .map(|(_, p)| format!("http://127.0.0.1:{p}/"))
             .collect();
         let who = if i == 3 { "liar" } else { "honest" };
+        let (file_rpc, file_listen, file_peers) = if i == 0 {
+            std::fs::write(
+                dir.join("oracle0.env"),
+                format!(
+                    "ORAC_ORACLE_RPC_URL={rpc}\nORAC_ORACLE_LISTEN=127.0.0.1:{}\nORAC_ORACLE_PEERS={}\n",
+                    ports[0],
+                    peers.join(",")
+                ),
+            )
+            .unwrap();
+            (
+                "http://127.0.0.1:1/".to_string(),
+                // TEST-NET-1: no local interface has it.
+                "192.0.2.1:9".to_string(),
+                String::new(),
+            )
+        } else {
+            let quoted: Vec<String> = peers.iter().map(|p| format!("\"{p}\"")).collect();
+            (
+                rpc.to_string(),
+                format!("127.0.0.1:{}", ports[i]),
+                quoted.join(", "),
+            )
+        };
         let config = format!(
-            r#"rpc_url = "{rpc}"
-listen = "127.0.0.1:{port}"
-peers = [{peers}]
+            r#"rpc_url = "{file_rpc}"
+listen = "{file_listen}"
+peers = [{file_peers}]
 key_env = "ORAC_ORACLE_KEY"
 poll_interval_ms = 300
 transmit_timeout_ms = 1500
@@ -138,8 +170,6 @@ deviation_ppb = 10000000
     pointer = "/price"
     scale = 0.5
 "#,
-            port = ports[i],
-            peers = peers.join(", "),
         );
         std::fs::File::create(dir.join(format!("oracle{i}.toml")))
             .unwrap()
@@ -154,9 +184,17 @@ fn alive(oracles: &[Option<Oracle>], i: usize) -> &Oracle {
     oracles[i].as_ref().expect("a running oracle node")
 }
 
-/// Starts oracle node `i` from the config written for it.
+/// Starts oracle node `i` from the config written for it (and the env
+/// vars written for it, if any).
 fn start_one(dir: &Path, i: usize) -> Oracle {
-    let child = Command::new(orac_bin())
+    let mut command = Command::new(orac_bin());
+    if let Ok(vars) = std::fs::read_to_string(dir.join(format!("oracle{i}.env"))) {
+        for line in vars.lines() {
+            let (name, value) = line.split_once('=').unwrap();
+            command.env(name, value);
+        }
+    }
+    let child = command
         .args(["oracle", "--config"])
         .arg(dir.join(format!("oracle{i}.toml")))
         .env("ORAC_ORACLE_KEY", hex::encode(oracle_key(i).to_bytes()))
@@ -327,23 +365,36 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(latest(&node), Some((1, scaled(3000))));
 
-    // 2. A replay of the landed report is refused.
+    // Node 0 runs from its env vars: it listens where they say, reads the
+    // chain at their URL...
+    let status = status_of(alive(&oracles, 0).port);
+    assert!(
+        status["feeds"]["1"]
+            .as_str()
+            .is_some_and(|s| s.contains("last answer")),
+        "{status}"
+    );
+
+    // 2. A replay of the landed report is refused; a stranger may not even
+    //    send it (only signers and the admin transmit: REPRO M2(c)).
     let landed = &logs_of(&node, I::NewRound::SIGNATURE_HASH.0)[0];
     let tx = node.ok(
         "eth_getTransactionByHash",
         json!([landed["transactionHash"]]),
     );
-    let err = node
-        .call(
+    let replay = |from: &PrivateKey| {
+        node.call(
             "eth_call",
-            json!([{"from": format!("{:?}", keys[5].address()), "to": format!("{REGISTRY:?}"),
+            json!([{"from": format!("{:?}", from.address()), "to": format!("{REGISTRY:?}"),
                     "data": tx["input"]}, "latest"]),
         )
-        .expect_err("a replay must revert");
-    assert!(
-        err.to_string().contains("not above the last round"),
-        "{err}"
-    );
+        .expect_err("a replay must revert")
+        .to_string()
+    };
+    let err = replay(&keys[0]);
+    assert!(err.contains("not above the last round"), "{err}");
+    let err = replay(&keys[5]);
+    assert!(err.contains("may not transmit"), "{err}");
 
     // 2b. Request/response: the honest consumer asks for the feed's value
     //     with a fee; the nodes answer with a quorum-signed response and
@@ -374,8 +425,31 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
             std::thread::sleep(Duration::from_millis(200));
         }
     };
+    // REPRO M3: a request for 2M callback gas with a 1-wei fee would cost
+    // its transmitter ~2.1M gas; nobody answers it.
+    let cheap = I::requestCall {
+        feedId: 1,
+        query: [0; 32].into(),
+        callbackGas: 2_000_000,
+        expiresAt: now + 300,
+    };
+    let r = requester.send(Some(good_address), 1, cheap.abi_encode(), 1_000_000);
+    let cheap_id =
+        u64::from_str_radix(&r["logs"][0]["topics"][1].as_str().unwrap()[50..], 16).unwrap();
     ask([0; 32], 1);
     assert_eq!(slot(&good, 0) as i128, scaled(3000));
+    let open = view(
+        &node,
+        &I::getRequestCall {
+            requestId: cheap_id,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (open.callbackGas, open.status),
+        (2_000_000, 1),
+        "the cheap request was answered"
+    );
     //     A named query: the nodes' [[feeds.queries]] "half" reads the same
     //     source at half the price; the request names it by keccak256.
     ask(orac_primitives::keccak256(b"half").0, 2);
@@ -409,13 +483,7 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     source.set("3300.00");
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(latest(&node).unwrap(), (stuck, scaled(3100)));
-    let status: Value = reqwest::blocking::get(format!(
-        "http://127.0.0.1:{}/status",
-        alive(&oracles, 1).port
-    ))
-    .unwrap()
-    .json()
-    .unwrap();
+    let status = status_of(alive(&oracles, 1).port);
     let feed = status["feeds"]["1"]
         .as_str()
         .unwrap_or_default()
@@ -448,5 +516,74 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     source.set("3500.00");
     let (_, answer) = wait_for_round(&node, before_outage + 1, Duration::from_secs(60));
     assert_eq!(answer, scaled(3500));
+
+    // 7. REPRO H3: node 3's key signs 1,100 `response` observations for
+    //    request ids nobody made and posts them to the two honest nodes
+    //    up. They keep none of them (the pool once took 1,024 of them and
+    //    then refused the nodes' own observations), and the next price
+    //    change lands.
+    let chain_id = qty(&node.ok("eth_chainId", json!([]))) as u64;
+    let digest = view(&node, &I::feedConfigCall { feedId: 1 })
+        .unwrap()
+        .configDigest;
+    let domain = Domain {
+        chain_id,
+        registry: REGISTRY,
+    };
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let http = reqwest::blocking::Client::new();
+    for i in [1, 2] {
+        let port = alive(&oracles, i).port;
+        let mut kept = 0;
+        for id in 1_000_000..1_001_100u64 {
+            let obs = domain.sign(
+                Kind::Response,
+                &oracle_key(3),
+                1,
+                H256(digest.0),
+                &Observation {
+                    round: id,
+                    observed_at: at,
+                    value: 42,
+                },
+            );
+            let mut sig = obs.signature.r.to_big_endian().to_vec();
+            sig.extend_from_slice(&obs.signature.s.to_big_endian());
+            sig.push(27 + obs.signature.y_parity as u8);
+            let wire = json!({
+                "kind": "response", "feed": 1, "round": id,
+                "config_digest": format!("{digest}"), "observed_at": at,
+                "value": "42", "signature": hex0x(&sig),
+            });
+            let r = http
+                .post(format!("http://127.0.0.1:{port}/observations"))
+                .json(&wire)
+                .send()
+                .unwrap();
+            if r.status().is_success() {
+                kept += 1;
+            } else {
+                let reason = r.text().unwrap();
+                assert!(reason.contains("is not open here"), "{reason}");
+            }
+        }
+        assert_eq!(kept, 0, "node {i} kept responses to made-up requests");
+        let pool = status_of(port)["pool"].as_u64().unwrap();
+        assert!(pool < 10, "node {i}'s pool holds {pool} entries");
+    }
+    let (flooded, _) = latest(&node).unwrap();
+    source.set("3700.00");
+    let (_, answer) = wait_for_round(&node, flooded + 1, Duration::from_secs(60));
+    assert_eq!(answer, scaled(3700));
     let _ = looping;
+}
+
+fn status_of(port: u16) -> Value {
+    reqwest::blocking::get(format!("http://127.0.0.1:{port}/status"))
+        .unwrap()
+        .json()
+        .unwrap()
 }

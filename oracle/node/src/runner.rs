@@ -212,8 +212,12 @@ async fn observe(shared: &Shared, spec: &FeedSpec) -> Result<i128, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Signs this node's observation of `key` and puts it in the pool.
-fn sign(shared: &Shared, key: Key, view: &FeedView, value: i128) {
+/// Signs this node's observation of `key` and puts it in the pool. It is
+/// stamped now, but no earlier than `not_before`: the registry refuses an
+/// observation older than the last round's (or than the request's block),
+/// and this node's clock may be behind the chain's or its peers'. The
+/// value was fetched after that moment either way.
+fn sign(shared: &Shared, key: Key, view: &FeedView, value: i128, not_before: u64) {
     let obs = shared.domain.sign(
         key.kind.into(),
         shared.chain.key(),
@@ -221,7 +225,7 @@ fn sign(shared: &Shared, key: Key, view: &FeedView, value: i128) {
         view.digest,
         &Observation {
             round: key.round,
-            observed_at: unix_now(),
+            observed_at: unix_now().max(not_before),
             value,
         },
     );
@@ -313,7 +317,8 @@ async fn feed_tick(shared: &Arc<Shared>, spec: &FeedSpec) {
                 spec.heartbeat_secs,
             );
             if trigger.is_some() || started {
-                sign(shared, key, &view, *value);
+                let last = view.last.map_or(0, |l| l.at);
+                sign(shared, key, &view, *value, last);
             }
         }
         _ => {}
@@ -426,13 +431,12 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             tracing::warn!(feed = key.feed, round = key.round, tx = ?hash, "transmission failed on chain");
         }
         Err(ChainError::Reverted(reason)) => {
-            // Usually another node landed it first: nothing is spent.
+            // Usually another node landed it first: nothing is spent. A
+            // request stays in the table until the chain says it is
+            // answered (checked every poll): dropping it here would also
+            // make this node refuse its peers' observations of it.
             count("refused");
             tracing::info!(feed = key.feed, round = key.round, %reason, "transmission not sent");
-            if key.kind == WireKind::Response {
-                shared.requests.lock().remove(key.round);
-                shared.pool.lock().forget(&key);
-            }
         }
         Err(e) => {
             count("error");
@@ -570,18 +574,20 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
         return;
     }
     // Still open on chain? (Another node may have answered it.)
-    let status = shared
+    let onchain = shared
         .chain
         .call(REGISTRY, &I::getRequestCall { requestId: id }.abi_encode())
         .await
         .ok()
-        .and_then(|d| I::getRequestCall::abi_decode_returns(&d).ok())
-        .map(|r| r.status);
-    if status != Some(1) {
-        shared.requests.lock().remove(id);
-        shared.pool.lock().forget(&key);
-        return;
-    }
+        .and_then(|d| I::getRequestCall::abi_decode_returns(&d).ok());
+    let requested_at = match onchain {
+        Some(r) if r.status == 1 => r.requestedAt,
+        _ => {
+            shared.requests.lock().remove(id);
+            shared.pool.lock().forget(&key);
+            return;
+        }
+    };
     let Some(spec) = shared
         .config
         .feeds
@@ -594,7 +600,7 @@ async fn answer_request(shared: &Arc<Shared>, id: u64, req: OpenRequest) {
     let me: H160 = shared.chain.address();
     if !shared.pool.lock().has(&key, &me) {
         match observe(shared, &spec).await {
-            Ok(value) => sign(shared, key, &view, value),
+            Ok(value) => sign(shared, key, &view, value, requested_at),
             Err(e) => tracing::warn!(request = id, error = %e, "cannot answer request"),
         }
     }
