@@ -987,6 +987,15 @@ deviation_ppb = 5000000
     }
 
     #[test]
+    fn the_example_configs_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        for i in 1..=4 {
+            let config = Config::load_file(&dir.join(format!("node{i}.toml"))).unwrap();
+            assert_eq!(config.requests, FeePolicy::default());
+        }
+    }
+
+    #[test]
     fn request_fee_policy() {
         let config = Config::parse(GOOD).unwrap();
         assert_eq!(config.requests, FeePolicy::default());
