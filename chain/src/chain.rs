@@ -466,6 +466,49 @@ impl Chain {
         self.on_vm_thread(|| self.search_gas(req, &env, run))
     }
 
+    /// `eth_createAccessList`: the accounts and slots `req` accesses, as an
+    /// access list, with the gas it uses when sent with that list. As geth,
+    /// it runs again with the list it found until the list stops changing
+    /// (what a contract touches can depend on its gas), and leaves out the
+    /// sender and the recipient unless they have slots to list.
+    pub fn create_access_list(
+        &self,
+        req: &CallRequest,
+        tag: BlockTag,
+    ) -> Result<(orac_vm::AccessList, ExecOutcome), ChainError> {
+        let snap = self.snapshot()?;
+        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
+        else {
+            return Err(ChainError::Request("header not found".into()));
+        };
+        let state: SharedReader = Arc::new(state);
+        let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
+        let sink = Arc::new(parking_lot::Mutex::new(orac_vm::AccessList::new()));
+        let vm = self.shared.sim_vm.recording_access(sink.clone());
+        let from = req.from.unwrap_or_default();
+        let mut req = req.clone();
+        self.on_vm_thread(|| {
+            let mut last = None;
+            for _ in 0..4 {
+                let mut overlay = Overlay::new(state.clone());
+                let outcome = executor::simulate_call(&mut overlay, &vm, &env, &req, gas)
+                    .map_err(call_error)?;
+                let mut list = std::mem::take(&mut *sink.lock());
+                list.retain(|a, slots| !slots.is_empty() || (*a != from && Some(*a) != req.to));
+                let as_request: Vec<_> = list
+                    .iter()
+                    .map(|(a, slots)| (*a, slots.iter().copied().collect()))
+                    .collect();
+                if as_request == req.access_list {
+                    return Ok((list, outcome));
+                }
+                req.access_list = as_request;
+                last = Some((list, outcome));
+            }
+            last.ok_or_else(|| ChainError::Request("no access list".into()))
+        })
+    }
+
     /// Runs `f` on a thread with the stack contract execution needs, at most
     /// [`MAX_CONCURRENT_CALLS`] at a time (each holds pooled instances).
     fn on_vm_thread<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
@@ -486,14 +529,15 @@ impl Chain {
                 top.error.unwrap_or_else(|| "execution reverted".into()),
             ));
         }
-        // A call cannot succeed with less than it used (geth's lower bound,
-        // short of paths that depend on the gas left), and most need no
-        // more: two runs, not the ~25 of a full search (REPRO M1).
-        let mut lo = executor::intrinsic_gas_of(req)
-            .max(top.gas_used)
-            .saturating_sub(1);
+        let mut lo = executor::intrinsic_gas_of(req).saturating_sub(1);
+        // Most calls need exactly what they used: if that succeeds and one
+        // less does not, three runs replace the ~25 of a full search
+        // (REPRO M1). Otherwise the search goes on below it.
         if top.gas_used > lo && top.gas_used < hi && run(top.gas_used)?.success {
             hi = top.gas_used;
+            if hi - 1 > lo && !matches!(run(hi - 1), Ok(o) if o.success) {
+                lo = hi - 1;
+            }
         }
         while lo + 1 < hi {
             let mid = lo + (hi - lo) / 2;

@@ -272,6 +272,8 @@ pub struct CallRequest {
     pub value: Option<U256>,
     pub input: Bytes,
     pub nonce: Option<u64>,
+    /// EIP-2930: paid for in intrinsic gas, warm from the start.
+    pub access_list: Vec<(Address, Vec<orac_primitives::H256>)>,
 }
 
 /// Why a call could not run at all (as opposed to running and failing).
@@ -330,7 +332,7 @@ pub fn simulate_call(
         input: &req.input,
         gas: gas - intrinsic,
         create_nonce: req.nonce.unwrap_or(nonce),
-        access_list: Vec::new(),
+        access_list: req.access_list.clone(),
     };
     let mut outcome = run_message(state, vm, env, price, &msg)?;
     outcome.gas_used += intrinsic;
@@ -349,7 +351,16 @@ pub fn intrinsic_gas_of(req: &CallRequest) -> u64 {
         to: req.to,
         value: U256::zero(),
         input: req.input.clone(),
-        access_list: Vec::new(),
+        access_list: req
+            .access_list
+            .iter()
+            .map(
+                |(address, keys)| orac_primitives::transaction::AccessListItem {
+                    address: *address,
+                    storage_keys: keys.clone(),
+                },
+            )
+            .collect(),
     };
     tx.intrinsic_gas().max(TX_BASE_GAS)
 }

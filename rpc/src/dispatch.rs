@@ -182,6 +182,13 @@ pub async fn dispatch(
             }
             heavy(ctx, client, move |c| send::call(&c.chain, &req, t)).await
         }
+        "eth_createAccessList" => {
+            let (req, t) = (params.req::<TxRequest>(0)?, tag(&params, 1)?);
+            heavy(ctx, client, move |c| {
+                send::create_access_list(&c.chain, &req, t)
+            })
+            .await
+        }
         "eth_estimateGas" => {
             let (req, t) = (params.req::<TxRequest>(0)?, tag(&params, 1)?);
             heavy(ctx, client, move |c| send::estimate_gas(&c.chain, &req, t)).await

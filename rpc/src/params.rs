@@ -257,6 +257,12 @@ impl TxRequest {
             value: self.value.map(|v| v.0),
             input: self.input()?,
             nonce: self.nonce.map(|n| n.0),
+            access_list: self
+                .access_list
+                .iter()
+                .flatten()
+                .map(|i| (i.address, i.storage_keys.clone()))
+                .collect(),
         })
     }
 }

@@ -170,3 +170,25 @@ fn sign_transaction(
         tx: tx.sign(&key),
     })
 }
+
+/// `eth_createAccessList`: `{accessList, gasUsed}`, plus `error` when the
+/// call fails (as geth: the list is still what it accessed).
+pub fn create_access_list(
+    chain: &Chain,
+    req: &TxRequest,
+    tag: BlockTag,
+) -> Result<Value, RpcError> {
+    let (list, outcome) = chain.create_access_list(&req.to_call()?, tag)?;
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|(address, slots)| json!({ "address": address, "storageKeys": slots }))
+        .collect();
+    let mut out = json!({
+        "accessList": list,
+        "gasUsed": crate::types::Quantity(outcome.gas_used),
+    });
+    if !outcome.success {
+        out["error"] = json!(failure(outcome).message);
+    }
+    Ok(out)
+}

@@ -959,3 +959,30 @@ fn signing_txpool_and_pending_transactions() {
         format!("{}: 3 wei + 21000 gas × 100000000000 wei", addr(to))
     );
 }
+
+/// eth_createAccessList lists what a call touches, and a transaction sent
+/// with that list uses exactly the gas it reports.
+#[test]
+fn create_access_list_lists_what_a_call_touches() {
+    const INCREMENT: [u8; 4] = [0xd0, 0x9d, 0xe0, 0x8a];
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &[]);
+    let counter = deploy_counter(&node);
+    let me = addr(dev_keys()[0].address());
+    let req = json!({"from": me, "to": addr(counter), "data": hex0x(&INCREMENT)});
+    let r = node.ok("eth_createAccessList", json!([req, "latest"]));
+    let list = r["accessList"].as_array().unwrap();
+    let entry = list
+        .iter()
+        .find(|e| e["address"] == addr(counter))
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(!entry["storageKeys"].as_array().unwrap().is_empty(), "{r}");
+    assert!(list.iter().all(|e| e["address"] != me), "{r}");
+    let mut with = req.clone();
+    with["accessList"] = r["accessList"].clone();
+    with["gas"] = json!("0x100000");
+    let hash = node.ok("eth_sendTransaction", json!([with]));
+    let receipt = node.ok("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["gasUsed"], r["gasUsed"], "{r} vs {receipt}");
+}

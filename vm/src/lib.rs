@@ -27,7 +27,7 @@ mod warm;
 
 use std::sync::Arc;
 
-use orac_primitives::{Address, Bytes, U256};
+use orac_primitives::{Address, Bytes, H256, U256};
 use orac_state::{Overlay, StateError};
 
 pub use engine::{DEFAULT_CACHE_BYTES, VmConfig, VmEngine, VmError};
@@ -45,7 +45,14 @@ pub struct Vm {
     /// Runs simulations (`eth_call`, `eth_estimateGas`): nothing they
     /// compile is ever written to the on-disk cache.
     simulation: bool,
+    /// Where each top-level message leaves the accounts and slots it
+    /// accessed (`eth_createAccessList`); `None` for everything else.
+    access: Option<Arc<parking_lot::Mutex<AccessList>>>,
 }
+
+/// Accounts and the storage slots of each that a message accessed (and
+/// did not give back by failing), in address and slot order.
+pub type AccessList = std::collections::BTreeMap<Address, std::collections::BTreeSet<H256>>;
 
 impl Vm {
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
@@ -53,6 +60,7 @@ impl Vm {
             engine: Arc::new(VmEngine::new(config)?),
             systems: Systems::default(),
             simulation: false,
+            access: None,
         })
     }
 
@@ -62,6 +70,23 @@ impl Vm {
         Self {
             simulation: true,
             ..self.clone()
+        }
+    }
+
+    /// A simulation handle that records, after each message, what it
+    /// accessed into `sink`.
+    pub fn recording_access(&self, sink: Arc<parking_lot::Mutex<AccessList>>) -> Self {
+        Self {
+            simulation: true,
+            access: Some(sink),
+            ..self.clone()
+        }
+    }
+
+    /// Hands the message's accessed set to the sink, if recording.
+    fn record(&self, tx: &TxContext) {
+        if let Some(sink) = &self.access {
+            *sink.lock() = tx.warm.accessed();
         }
     }
 
@@ -114,6 +139,7 @@ impl Vm {
             deploy: None,
         };
         let (tx, result) = run_frame(tx, call, gas);
+        self.record(&tx);
         *state = tx.state;
         result
     }
@@ -153,6 +179,7 @@ impl Vm {
             deploy: Some(module.to_vec()),
         };
         let (tx, result) = run_frame(tx, call, gas);
+        self.record(&tx);
         *state = tx.state;
         result
     }

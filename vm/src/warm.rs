@@ -8,8 +8,8 @@ use orac_primitives::{Address, H256};
 
 #[derive(Default)]
 pub(crate) struct Warm {
-    // Membership only (never iterated), so a randomly seeded fast hash is
-    // safe for consensus.
+    // Membership only in consensus (iterated only by `accessed`, which
+    // sorts, for an RPC answer), so a randomly seeded fast hash is safe.
     accounts: HashSet<Address>,
     slots: HashSet<(Address, H256)>,
     code: HashSet<H256>,
@@ -50,6 +50,18 @@ impl Warm {
             self.journal.push(Touched::Code(hash));
         }
         cold
+    }
+
+    /// Every account and slot now warm, sorted (for `eth_createAccessList`).
+    pub fn accessed(&self) -> crate::AccessList {
+        let mut out = crate::AccessList::new();
+        for a in &self.accounts {
+            out.entry(*a).or_default();
+        }
+        for (a, k) in &self.slots {
+            out.entry(*a).or_default().insert(*k);
+        }
+        out
     }
 
     pub fn checkpoint(&self) -> usize {
