@@ -47,8 +47,9 @@ const DECIMALS: u8 = 8;
 const CHAIN_ID: u64 = 31337;
 /// Dev account that creates feeds and deploys consumers.
 const ADMIN: usize = 0;
-/// Dev account that transmits rounds (in `updates`).
-const TRANSMITTER: usize = 1;
+/// Dev account that transmits rounds (in `updates`): the feed's admin,
+/// since only a feed's signers or its admin may transmit.
+const TRANSMITTER: usize = ADMIN;
 /// EVM's ecrecover precompile price, for the comparison with published
 /// EVM figures.
 const EVM_ECRECOVER: u64 = 3_000;

@@ -63,7 +63,7 @@
 //! say, trigger a liquidation at a price they made up).
 //!
 //! What a callback costs: each one takes `(gas used, at most the callback
-//! gas, + CALLBACK_OVERHEAD + a share of PAYOUT_GAS) × the transmission's
+//! gas, + CALLBACK_OVERHEAD + a share of ROUND_DELIVERY_GAS) × the transmission's
 //! gas price` from the
 //! subscriber's deposit (see [`max_callback_fee`]); a subscriber whose
 //! deposit cannot cover its whole limit is skipped until it tops up (by
@@ -105,12 +105,16 @@ pub const REGISTRY: Address = aggregator(0);
 pub const MIN_CALLBACK_GAS: u64 = 20_000;
 /// The largest callback gas the registry accepts.
 pub const MAX_CALLBACK_GAS: u64 = 2_000_000;
-/// Gas the registry charges per callback on top of the callback's own (the
-/// call itself, the deposit update, the event).
-pub const CALLBACK_OVERHEAD: u64 = 12_000;
+/// Gas the registry charges at most per callback on top of the callback's
+/// own (the call itself, the deposit update, the event, parking): the
+/// registry's `CALLBACK_OVERHEAD`, checked against it by the testkit.
+pub const CALLBACK_OVERHEAD: u64 = 33_423;
 /// Gas of paying a round's fees to the transmitter, shared equally by the
 /// subscribers called in that round (all of it when there is one).
 pub const PAYOUT_GAS: u64 = 9_100;
+/// The fixed gas of delivering a round (the payout and the delivery lock),
+/// shared like [`PAYOUT_GAS`]: the registry's `ROUND_DELIVERY_GAS`.
+pub const ROUND_DELIVERY_GAS: u64 = 14_900;
 /// Longest a [`request`] may stay open, in seconds.
 pub const MAX_REQUEST_TTL: u64 = 86_400;
 
@@ -505,7 +509,7 @@ pub fn max_callback_fee(callback_gas: u64, gas_price: U256) -> U256 {
     gas_price.saturating_mul(U256::from(
         callback_gas
             .saturating_add(CALLBACK_OVERHEAD)
-            .saturating_add(PAYOUT_GAS),
+            .saturating_add(ROUND_DELIVERY_GAS),
     ))
 }
 
@@ -871,7 +875,7 @@ mod tests {
     fn fees_and_the_abi_json() {
         assert_eq!(
             max_callback_fee(100_000, U256::from(2_000_000_000u64)),
-            U256::from(121_100u64 * 2_000_000_000)
+            U256::from((100_000u64 + 33_423 + 14_900) * 2_000_000_000)
         );
         // Every error this module declares is in the ABI JSON, with its
         // exact signature.

@@ -20,6 +20,7 @@ fn the_sdk_agrees_with_the_registry() {
     assert_eq!(sdk::MAX_CALLBACK_GAS, r::MAX_CALLBACK_GAS);
     assert_eq!(sdk::CALLBACK_OVERHEAD, r::CALLBACK_OVERHEAD);
     assert_eq!(sdk::PAYOUT_GAS, r::PAYOUT_GAS);
+    assert_eq!(sdk::ROUND_DELIVERY_GAS, r::ROUND_DELIVERY_GAS);
     assert_eq!(sdk::MAX_REQUEST_TTL, r::MAX_REQUEST_TTL);
     assert_eq!(
         sdk::ON_ORACLE_UPDATE,
