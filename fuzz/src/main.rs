@@ -15,9 +15,21 @@
 //! module to `fuzz-finding-<n>.wasm` and exits non-zero.
 //!
 //! `cargo run --release -p orac-fuzz -- --seconds 600` (README: "Fuzzing").
+//!
+//! `--target NAME` fuzzes one of the decoders of outside bytes instead
+//! (fuzz/README.md): `tx`, `rpc-params`, `rpc`, `report`, `peer`,
+//! `chain-spec`, `oracle-config`, `price`, or `decoders` for all of them
+//! in turn; `--execs N` bounds each by executions, `--seconds` by time;
+//! `--replay FILE` runs one saved input (hex) and says what it does.
 
 mod generate;
+mod harness;
+mod mutate;
 mod run;
+mod targets;
+
+#[cfg(test)]
+mod regressions;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -31,12 +43,33 @@ use orac_vm::{Vm, VmConfig};
 #[derive(Parser)]
 #[command(about = "Differential fuzzing of the orac VM")]
 struct Args {
-    /// Stop after this many seconds.
-    #[arg(long, default_value_t = 60)]
-    seconds: u64,
+    /// Stop after this many seconds (per target; 60 for the VM, and for a
+    /// decoder target given no --execs).
+    #[arg(long)]
+    seconds: Option<u64>,
     /// Seed of the generator (a run is reproducible from it).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// What to fuzz: `vm` (the differential VM fuzz), a decoder target
+    /// (`tx`, `rpc-params`, `rpc`, `report`, `peer`, `chain-spec`,
+    /// `oracle-config`, `price`), or `decoders` for every decoder target.
+    #[arg(long, default_value = "vm")]
+    target: String,
+    /// Stop each decoder target after this many executions.
+    #[arg(long)]
+    execs: Option<u64>,
+    /// Run one saved input (a hex file, as findings are written) through
+    /// the target and report what it does.
+    #[arg(long)]
+    replay: Option<std::path::PathBuf>,
+    /// Where the decoder targets write findings and each one's slowest
+    /// input (hex).
+    #[arg(long, default_value = "fuzz-findings")]
+    findings_dir: std::path::PathBuf,
+    /// Write each input to fuzz-current-<target>.bin before running it
+    /// (to catch an input that kills the process; slow).
+    #[arg(long)]
+    save_each: bool,
     /// Serve calls for another orac-fuzz process on stdin/stdout.
     #[arg(long, hide = true)]
     worker: bool,
@@ -53,8 +86,64 @@ fn main() {
         orac_vm::on_execution_stack(worker);
         return;
     }
-    let code = orac_vm::on_execution_stack(|| fuzz(&args));
+    let code = if args.target == "vm" {
+        orac_vm::on_execution_stack(|| fuzz(&args))
+    } else {
+        decoders(&args)
+    };
     std::process::exit(code);
+}
+
+/// Runs the decoder targets `--target` names; non-zero if any finding.
+fn decoders(args: &Args) -> i32 {
+    let names: Vec<&str> = if args.target == "decoders" {
+        targets::NAMES.to_vec()
+    } else if targets::NAMES.contains(&args.target.as_str()) {
+        vec![args.target.as_str()]
+    } else {
+        eprintln!(
+            "unknown target {:?}: vm, decoders, or one of {}",
+            args.target,
+            targets::NAMES.join(", ")
+        );
+        return 2;
+    };
+    let mut code = 0;
+    for name in names {
+        let Some(mut target) = targets::make(name, args.seed) else {
+            continue;
+        };
+        if let Some(path) = &args.replay {
+            let input = match std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| hex::decode(t.trim()).map_err(|e| e.to_string()))
+            {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", path.display());
+                    return 2;
+                }
+            };
+            let t0 = Instant::now();
+            let result = harness::check(target.as_mut(), &input);
+            println!("[{name}] {:?} in {:?}", result, t0.elapsed());
+            if result.is_err() {
+                code = 1;
+            }
+            continue;
+        }
+        let limits = harness::Limits {
+            execs: args.execs,
+            seconds: args.seconds.or(args.execs.is_none().then_some(60)),
+            findings_dir: Some(args.findings_dir.clone()),
+            save_each: args.save_each,
+        };
+        let summary = harness::fuzz(target.as_mut(), &mut Rng(args.seed), &limits);
+        if !summary.findings.is_empty() {
+            code = 1;
+        }
+    }
+    code
 }
 
 /// Framing on the pipe: u32 LE length, bytes.
@@ -150,7 +239,7 @@ fn finding(n: u64, module: &[u8], why: &str) -> i32 {
 }
 
 fn fuzz(args: &Args) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds.unwrap_or(60));
     let mut rng = Rng(args.seed);
     let config = generate::config();
     let dir = tempfile::tempdir().expect("tempdir");
