@@ -144,6 +144,14 @@ impl ChainSpec {
         if self.chain_id == 0 {
             return Err(SpecError::Invalid("chainId must not be 0".into()));
         }
+        // A legacy transaction carries v = chainId × 2 + 35 + parity in a
+        // u64 (found by the chain-spec fuzz target).
+        if self.chain_id > (u64::MAX - 36) / 2 {
+            return Err(SpecError::Invalid(format!(
+                "chainId {} is too large: EIP-155's v = chainId * 2 + 36 must fit 64 bits",
+                self.chain_id
+            )));
+        }
         if self.gas_limit < 21_000 {
             return Err(SpecError::Invalid("gasLimit must be at least 21000".into()));
         }

@@ -57,7 +57,6 @@ fn known_findings_still_reproduce() {
 /// chainId × 2 + 35 + parity, must fit the u64 it is decoded into. Either
 /// the spec is refused or every transaction type works for its chain.
 #[test]
-#[ignore = "open: ChainSpec::validate (chain/src/spec.rs) must refuse chain ids above (2^64 - 36) / 2"]
 fn a_valid_chain_spec_has_an_eip155_chain_id() {
     for id in [
         u64::MAX,
@@ -79,7 +78,6 @@ fn a_valid_chain_spec_has_an_eip155_chain_id() {
 /// uint64 and uint8 words, bytes after the end — though it documents that
 /// it refuses anything that does not decode exactly.
 #[test]
-#[ignore = "open: Report::abi_decode (oracle/src/report.rs) must decode strictly (AbiDecoderConfig::strict)"]
 fn reports_decode_from_their_canonical_encoding_only() {
     use orac_oracle::{Kind, Report};
 

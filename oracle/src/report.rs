@@ -343,6 +343,14 @@ impl Report {
     /// or a `v` other than 27/28 is refused.
     pub fn abi_decode(data: &[u8]) -> Result<Self, ReportError> {
         let r = AbiReport::abi_decode(data).map_err(|e| ReportError::Malformed(e.to_string()))?;
+        // The decoder tolerates dirty high bytes in narrow words and bytes
+        // past the end; one report must have one encoding, so anything but
+        // the exact re-encoding is refused (found by the report fuzz target).
+        if r.abi_encode() != data {
+            return Err(ReportError::Malformed(
+                "not the canonical ABI encoding of a report".into(),
+            ));
+        }
         let observations = r
             .observations
             .iter()

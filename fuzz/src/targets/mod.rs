@@ -58,32 +58,11 @@ pub struct Known {
 }
 
 pub const KNOWN: &[Known] = &[
-    // ChainSpec::validate takes any non-zero u64 chain id, but a legacy
-    // (EIP-155) transaction carries chainId × 2 + 35 + parity in a u64
-    // `v`: past (2^64 - 36) / 2 signing one overflows (a panic in debug
-    // builds, a wrong `v` in release) and no client's legacy transaction
-    // for the chain can be decoded. Fix: chain/src/spec.rs.
-    Known {
-        target: "chain-spec",
-        message: "a Legacy transaction cannot be used on a valid spec's chain",
-        test: "regressions::a_valid_chain_spec_has_an_eip155_chain_id",
-        // {"chainId": 18446744073709551615}
-        input: "7b22636861696e4964223a2031383434363734343037333730393535313631357d",
-    },
-    // Report::abi_decode says it refuses "anything that does not decode
-    // exactly", but alloy's default (non-strict) decoding ignores the
-    // high bytes of uint64/uint8 words and accepts trailing bytes and
-    // overlapping offsets: one report has many encodings. Signatures bind
-    // the decoded values, so nothing is forged; the encoding is
-    // malleable. Fix: oracle/src/report.rs.
-    Known {
-        target: "report",
-        message: "Report::abi_decode accepted a non-canonical encoding",
-        test: "regressions::reports_decode_from_their_canonical_encoding_only",
-        // A report with no observations whose feedId word has a dirty
-        // high byte (0xff00…01): decoded as feed 1.
-        input: "0000000000000000000000000000000000000000000000000000000000000020ff00000000000000000000000000000000000000000000000000000000000001c47cc2a10f402fd7e039d80982f7ba573902d9fef871b6520cb2f8e1f6485ec2000000000000000000000000000000000000000000000000000000000000000200000000000000000000000000000000000000000000000000000000000000800000000000000000000000000000000000000000000000000000000000000000",
-    },
+    // None open. Fixed, with their regression tests in `regressions`:
+    // chain specs with a chain id past EIP-155's range
+    // (`a_valid_chain_spec_has_an_eip155_chain_id`) and reports decoded
+    // from non-canonical encodings
+    // (`reports_decode_from_their_canonical_encoding_only`).
 ];
 
 pub fn known(target: &str, message: &str) -> Option<&'static Known> {
