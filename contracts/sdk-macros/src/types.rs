@@ -151,7 +151,9 @@ fn sol_data_type(ty: &syn_solidity::Type) -> syn::Result<proc_macro2::TokenStrea
         T::String(_) => quote!(#base::String),
         T::Bytes(_) => quote!(#base::Bytes),
         T::FixedBytes(_, n) => {
-            let n = n.get();
+            // syn-solidity keeps the size as a u16; alloy's parameter is a
+            // usize, and a `32u16` literal does not fit it.
+            let n = n.get() as usize;
             quote!(#base::FixedBytes<#n>)
         }
         T::Uint(_, n) => {
@@ -203,5 +205,11 @@ mod tests {
         assert_eq!(sol_type(&t).unwrap(), "(address,uint256)[]");
         let t: Type = syn::parse_str("FixedBytes<4>").unwrap();
         assert_eq!(sol_type(&t).unwrap(), "bytes4");
+    }
+
+    #[test]
+    fn fixed_bytes_sizes_are_usize() {
+        let data = sol_data_of_str("bytes32").unwrap().to_string();
+        assert!(data.contains("FixedBytes < 32usize >"), "{data}");
     }
 }

@@ -32,8 +32,9 @@ pub mod msg {
 
 /// The block the message runs in.
 pub mod block {
-    use alloy_primitives::{Address, U256};
+    use alloy_primitives::{Address, B256, U256};
 
+    /// The block's number.
     pub fn number() -> u64 {
         crate::host::block_number()
     }
@@ -41,17 +42,27 @@ pub mod block {
     pub fn timestamp() -> u64 {
         crate::host::block_timestamp()
     }
+    /// The block's gas limit.
     pub fn gas_limit() -> u64 {
         crate::host::block_gas_limit()
     }
+    /// The block producer's address.
     pub fn coinbase() -> Address {
         crate::host::coinbase()
     }
+    /// The chain id (EIP-155), e.g. 31337 on a dev chain.
     pub fn chain_id() -> u64 {
         crate::host::chain_id()
     }
+    /// The block's base fee per gas (EIP-1559), in wei.
     pub fn base_fee() -> U256 {
         crate::host::base_fee()
+    }
+    /// The block's `prevrandao` (its header's `mixHash`): Solidity's
+    /// `block.prevrandao`. The block producer knows it in advance, so it is
+    /// not a source of randomness anyone should bet on.
+    pub fn prevrandao() -> B256 {
+        crate::host::prevrandao()
     }
 }
 
@@ -59,10 +70,28 @@ pub mod block {
 pub mod contract {
     use alloy_primitives::{Address, U256};
 
+    /// This contract's address.
     pub fn address() -> Address {
         crate::host::address()
     }
+    /// This contract's balance, in wei (value sent with this message
+    /// included). Any other account's: [`crate::host::balance`].
     pub fn balance() -> U256 {
         crate::host::balance(&crate::host::address())
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use alloy_primitives::B256;
+
+    use crate::testing;
+
+    #[test]
+    fn prevrandao_reads_the_blocks() {
+        testing::reset();
+        assert_eq!(super::block::prevrandao(), B256::ZERO);
+        testing::set_prevrandao(B256::repeat_byte(0x5a));
+        assert_eq!(super::block::prevrandao(), B256::repeat_byte(0x5a));
     }
 }

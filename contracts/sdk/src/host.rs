@@ -14,6 +14,7 @@ mod sys {
     unsafe extern "C" {
         pub fn storage_read(key: *const u8, out: *mut u8);
         pub fn storage_write(key: *const u8, value: *const u8);
+        pub fn storage_remove(key: *const u8);
         pub fn calldata_size() -> u32;
         pub fn calldata_copy(dst: *mut u8, offset: u32, len: u32);
         pub fn set_return(ptr: *const u8, len: u32);
@@ -30,6 +31,7 @@ mod sys {
         pub fn chain_id() -> i64;
         pub fn base_fee(out: *mut u8);
         pub fn gas_price(out: *mut u8);
+        pub fn prevrandao(out: *mut u8);
         pub fn gas_left() -> i64;
         pub fn emit_log(topics: *const u8, count: u32, data: *const u8, len: u32);
         pub fn call(addr: *const u8, value: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
@@ -72,6 +74,18 @@ pub fn storage_write(key: &B256, value: &B256) {
     };
     #[cfg(not(target_arch = "wasm32"))]
     with_env(|e| e.storage_write(key, value))
+}
+
+/// Deletes a storage slot of this contract: the same effect and gas as
+/// writing zero, without a zero word in memory to pass (the storage
+/// containers' `clear` and `remove` use it).
+pub fn storage_remove(key: &B256) {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        sys::storage_remove(key.as_ptr())
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.storage_write(key, &B256::ZERO))
 }
 
 /// The message's calldata.
@@ -202,9 +216,24 @@ u64_getter!(
     chain_id, chain_id
 );
 u64_getter!(
-    /// Gas left in this message.
+    /// Gas left in this message, after this call's own cost.
     gas_left, gas_left
 );
+
+/// The block's `prevrandao` (its header's `mixHash`). On a chain with a
+/// single block producer it is known to that producer in advance: fine as
+/// a seed for something nobody profits from predicting, never as a source
+/// of randomness worth money.
+pub fn prevrandao() -> B256 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 32];
+        unsafe { sys::prevrandao(out.as_mut_ptr()) };
+        B256::from(out)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    with_env(|e| e.prevrandao)
+}
 
 /// Balance of any account.
 pub fn balance(of: &Address) -> U256 {

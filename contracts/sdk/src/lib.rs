@@ -20,7 +20,7 @@
 //!     }
 //!
 //!     pub fn increment(&mut self) -> Result<U256, Revert> {
-//!         let next = self.count.get() + U256::from(1);
+//!         let next = self.count.get().try_add(U256::from(1))?;
 //!         self.count.set(next);
 //!         Ok(next)
 //!     }
@@ -40,6 +40,9 @@
 //! * Events and errors are declared with [`sol!`] (alloy's macro, unchanged)
 //!   and listed in the ABI with [`abi!`].
 //! * Storage layout: see [`storage`].
+//! * `U256`'s `+`, `-` and `*` wrap around; [`math::CheckedMath`]
+//!   (`try_add`, `try_sub`, `try_mul`, `try_div`) reverts on overflow as
+//!   Solidity ≥ 0.8 does.
 //! * Oracle feeds (prices and other data the chain's oracle bridge signs
 //!   on chain): read, subscribe and request with [`oracle`].
 //!
@@ -56,6 +59,7 @@ extern crate std;
 pub mod call;
 pub mod env;
 pub mod host;
+pub mod math;
 pub mod oracle;
 pub mod revert;
 pub mod storage;
@@ -84,6 +88,7 @@ pub use revert::Revert;
 pub mod prelude {
     pub use crate::call::Call;
     pub use crate::env::{block, contract as this, msg};
+    pub use crate::math::CheckedMath;
     pub use crate::revert::Revert;
     pub use crate::storage::{Map, StorageBytes, StorageString, StorageVec, Value};
     pub use crate::{Address, B256, Bytes, FixedBytes, I256, U256};

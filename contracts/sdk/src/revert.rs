@@ -14,12 +14,47 @@ pub struct Revert(pub Vec<u8>);
 /// Selector of Solidity's `Error(string)`.
 pub const ERROR_SELECTOR: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
 
+/// Selector of Solidity's `Panic(uint256)`: `keccak256("Panic(uint256)")`.
+pub const PANIC_SELECTOR: [u8; 4] = [0x4e, 0x48, 0x7b, 0x71];
+
+/// Solidity's panic codes that the SDK raises ([`crate::math`]); ethers,
+/// viem and cast print them by name.
+pub mod panic_code {
+    /// Arithmetic overflow or underflow.
+    pub const ARITHMETIC: u64 = 0x11;
+    /// Division or modulo by zero.
+    pub const DIVISION_BY_ZERO: u64 = 0x12;
+}
+
 impl Revert {
     /// `Error(string)` with this message.
     pub fn msg(message: &str) -> Self {
         let mut data = ERROR_SELECTOR.to_vec();
         data.extend_from_slice(&(String::from(message),).abi_encode_params());
         Revert(data)
+    }
+
+    /// `Panic(uint256)` with `code` (see [`panic_code`]): what Solidity
+    /// reverts with when checked arithmetic fails. Out of line and cold: it
+    /// is the unlikely path of every checked operation, and one copy keeps
+    /// contracts small.
+    #[cold]
+    #[inline(never)]
+    pub fn panic(code: u64) -> Self {
+        let mut data = PANIC_SELECTOR.to_vec();
+        data.extend_from_slice(&[0u8; 24]);
+        data.extend_from_slice(&code.to_be_bytes());
+        Revert(data)
+    }
+
+    /// The code, if this is a `Panic(uint256)` whose code fits in a u64.
+    pub fn panic_code(&self) -> Option<u64> {
+        let body = self.0.strip_prefix(&PANIC_SELECTOR)?;
+        let word: &[u8; 32] = body.try_into().ok()?;
+        if word[..24].iter().any(|b| *b != 0) {
+            return None;
+        }
+        Some(u64::from_be_bytes(word[24..].try_into().ok()?))
     }
 
     /// The message, if this is an `Error(string)`.

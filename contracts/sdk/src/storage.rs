@@ -52,6 +52,11 @@ fn write(slot: U256, word: B256) {
     host::storage_write(&B256::from(slot), &word);
 }
 
+/// Deletes a slot (the same gas as writing zero; no zero word to pass).
+fn remove(slot: U256) {
+    host::storage_remove(&B256::from(slot));
+}
+
 fn hash_slot(slot: U256) -> U256 {
     U256::from_be_bytes(host::keccak256(&slot.to_be_bytes::<32>()).0)
 }
@@ -170,9 +175,9 @@ impl<T: Storable> Value<T> {
     pub fn set(&mut self, value: T) {
         write(self.slot, value.to_word());
     }
-    /// Zeroes the slot (which deletes it).
+    /// Deletes the slot: it reads as zero again (Solidity's `delete`).
     pub fn clear(&mut self) {
-        write(self.slot, B256::ZERO);
+        remove(self.slot);
     }
     pub fn slot(&self) -> U256 {
         self.slot
@@ -252,6 +257,7 @@ impl<K: MapKey + ?Sized, T: Storable + Element<Handle = Value<T>>> Map<K, T> {
     pub fn set(&mut self, key: &K, value: T) {
         self.entry(key).set(value)
     }
+    /// Deletes the entry: `get` reads zero/false/empty again.
     pub fn remove(&mut self, key: &K) {
         self.entry(key).clear()
     }
@@ -395,10 +401,10 @@ impl StorageBytes {
             let len = (U256::from_be_bytes(head.0) >> 1usize).saturating_to::<usize>();
             let base = hash_slot(self.slot);
             for i in 0..len.div_ceil(32) {
-                write(base + U256::from(i), B256::ZERO);
+                remove(base + U256::from(i));
             }
         }
-        write(self.slot, B256::ZERO);
+        remove(self.slot);
     }
 
     pub fn len(&self) -> usize {
@@ -481,5 +487,25 @@ mod tests {
         let base = hash_slot(U256::from(3));
         assert_eq!(v.entry(2).unwrap().a.slot(), base + U256::from(4));
         assert!(v.entry(3).is_none());
+    }
+
+    #[test]
+    fn clearing_deletes_the_slots() {
+        use crate::testing::{reset, with_env};
+        reset();
+        let mut v = Value::<U256>::at(U256::from(1));
+        let mut m = Map::<Address, U256>::at(U256::from(2));
+        let mut b = StorageBytes::at(U256::from(3));
+        v.set(U256::from(7));
+        m.set(&Address::repeat_byte(1), U256::from(8));
+        b.set(&[7u8; 70]); // long form: the head and three data slots
+        assert_eq!(with_env(|e| e.storage.len()), 6);
+        v.clear();
+        m.remove(&Address::repeat_byte(1));
+        b.clear();
+        assert!(with_env(|e| e.storage.is_empty()), "every slot deleted");
+        assert_eq!(v.get(), U256::ZERO);
+        assert_eq!(m.get(&Address::repeat_byte(1)), U256::ZERO);
+        assert!(b.is_empty() && b.get().is_empty());
     }
 }

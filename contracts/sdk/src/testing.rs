@@ -67,6 +67,8 @@ pub struct Env {
     pub gas_price: U256,
     pub gas_left: u64,
     pub coinbase: Address,
+    /// What [`crate::block::prevrandao`] reads.
+    pub prevrandao: B256,
     pub calldata: Vec<u8>,
     pub return_data: Vec<u8>,
     pub logs: Vec<Log>,
@@ -92,6 +94,7 @@ impl Default for Env {
             gas_price: U256::from(1_000_000_000u64),
             gas_left: 10_000_000,
             coinbase: Address::ZERO,
+            prevrandao: B256::ZERO,
             calldata: Vec::new(),
             return_data: Vec::new(),
             logs: Vec::new(),
@@ -201,6 +204,11 @@ pub fn set_block(number: u64, timestamp: u64) {
         e.block_number = number;
         e.timestamp = timestamp;
     });
+}
+
+/// Sets the block's `prevrandao` (what [`crate::block::prevrandao`] reads).
+pub fn set_prevrandao(value: B256) {
+    with_env(|e| e.prevrandao = value);
 }
 
 /// Sets this contract's address (storage is kept per address).
