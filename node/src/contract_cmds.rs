@@ -1,7 +1,7 @@
 //! `orac build`, `orac new` and `orac deploy`: contract crates in,
 //! deployable files out, and on chain.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -46,146 +46,28 @@ pub struct NewArgs {
     dir: Option<PathBuf>,
 }
 
-/// Where this orac checkout's SDK lives, for the new crate's path dependency.
-fn sdk_path() -> anyhow::Result<PathBuf> {
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/sdk");
-    sdk.canonicalize().with_context(|| {
-        format!(
-            "the orac SDK is not at {} (run orac from its checkout)",
-            sdk.display()
-        )
-    })
-}
-
+/// Writes a new contract crate: the counter template, the SDK copied into
+/// `vendor/` and a Cargo.lock, so that it builds on any machine, offline
+/// too, with no orac checkout (orac_build::scaffold says why).
 pub fn new(args: NewArgs) -> anyhow::Result<()> {
-    let name = &args.name;
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        || name.starts_with(|c: char| c.is_ascii_digit())
-    {
-        bail!(
-            "{name:?} is not a valid crate name (letters, digits, - and _, not starting with a digit)"
-        );
-    }
-    let root = args.dir.unwrap_or_else(|| PathBuf::from(".")).join(name);
-    if root.exists() {
-        bail!("{} already exists", root.display());
-    }
-    let sdk = sdk_path()?;
-    let type_name: String = name
-        .split(['-', '_'])
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect();
-    std::fs::create_dir_all(root.join("src"))?;
-    std::fs::write(
-        root.join("Cargo.toml"),
-        format!(
-            r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[lib]
-crate-type = ["cdylib", "rlib"]
-
-[dependencies]
-orac-sdk = {{ path = "{sdk}" }}
-
-# A contract crate is its own workspace.
-[workspace]
-"#,
-            sdk = sdk.display()
-        ),
-    )?;
-    std::fs::write(root.join(".gitignore"), "/target\n/out\n")?;
-    std::fs::write(
-        root.join("src/lib.rs"),
-        TEMPLATE.replace("Counter", &type_name),
-    )?;
+    let parent = args.dir.unwrap_or_else(|| PathBuf::from("."));
+    let made = orac_build::scaffold::new_crate(&parent, &args.name)?;
+    let root = made.root;
     println!(
         "created {}: build it with `orac build {}`, test it with `cargo test`",
         root.display(),
         root.display()
     );
+    println!(
+        "  (the orac SDK {} is copied into {}; see its README.md)",
+        orac_build::scaffold::SDK_VERSION,
+        root.join("vendor").display()
+    );
+    if !made.lock_trimmed {
+        println!("  (cargo could not trim Cargo.lock offline; the first build will)");
+    }
     Ok(())
 }
-
-const TEMPLATE: &str = r#"//! A counter: the smallest useful contract. Build with `orac build`,
-//! unit-test with `cargo test`.
-#![no_std]
-
-use orac_sdk::prelude::*;
-
-abi! {
-    event Incremented(address indexed by, uint256 count);
-    error TooBig(uint256 requested, uint256 limit);
-}
-
-#[storage]
-pub struct Counter {
-    count: Value<U256>,
-}
-
-#[contract]
-impl Counter {
-    #[constructor]
-    pub fn constructor(&mut self, start: U256) {
-        self.count.set(start);
-    }
-
-    /// Adds `by` (at most 1000) and returns the new count.
-    pub fn add(&mut self, by: U256) -> Result<U256, Revert> {
-        let limit = U256::from(1000);
-        if by > limit {
-            return Err(TooBig { requested: by, limit }.into());
-        }
-        let count = self.count.get() + by;
-        self.count.set(count);
-        orac_sdk::emit(Incremented { by: msg::sender(), count });
-        Ok(count)
-    }
-
-    pub fn count(&self) -> U256 {
-        self.count.get()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    extern crate std;
-
-    use orac_sdk::testing;
-
-    use super::*;
-
-    #[test]
-    fn adds_and_logs() {
-        testing::reset();
-        let mut c = Counter::at_root();
-        c.constructor(U256::from(5));
-        assert_eq!(testing::try_call(|| c.add(U256::from(2))), Ok(U256::from(7)));
-        assert_eq!(c.count(), U256::from(7));
-        assert_eq!(testing::events::<Incremented>()[0].count, U256::from(7));
-    }
-
-    #[test]
-    fn refuses_too_much() {
-        testing::reset();
-        let mut c = Counter::at_root();
-        let err = testing::try_call(|| c.add(U256::from(5000))).unwrap_err();
-        assert_eq!(err.decode::<TooBig>().unwrap().requested, U256::from(5000));
-        assert_eq!(c.count(), U256::ZERO);
-    }
-}
-"#;
 
 #[derive(Args, Debug)]
 pub struct DeployArgs {

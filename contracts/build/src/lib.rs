@@ -13,12 +13,16 @@
 //!    ethers' `ContractFactory` and `cast send --create` take) and
 //!    `<name>.abi.json`.
 //!
+//! [`scaffold`] writes new contract crates (`orac new`).
+//!
 //! Same input, same bytes: paths are remapped out of the binary, custom
 //! sections (producers, names) are dropped, and no machine-dependent
 //! optimiser runs after rustc.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub mod scaffold;
 
 use orac_vm::limits::{MAX_MEMORY_PAGES, SMALL_MEMORY_PAGES};
 use serde_json::Value;
