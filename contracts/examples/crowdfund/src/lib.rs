@@ -79,9 +79,13 @@ impl Crowdfund {
             return Err(NothingSent {}.into());
         }
         let contributor = msg::sender();
+        // Checked: a sum past 2^256 - 1 reverts (Panic(0x11)) instead of
+        // wrapping around to a small number.
+        let total = self.raised.get().try_add(amount)?;
+        // Cannot wrap: a contribution is at most `raised` (which refunds
+        // do not lower), and that sum was checked just above.
         let mine = self.contributions.get(&contributor) + amount;
         self.contributions.set(&contributor, mine);
-        let total = self.raised.get() + amount;
         self.raised.set(total);
         orac_sdk::emit(Contributed {
             contributor,
@@ -247,6 +251,21 @@ mod tests {
         assert!(deploy(OWNER, 0, DEADLINE).decode::<InvalidGoal>().is_some());
         let e: DeadlineInThePast = deploy(OWNER, 1, START).decode().unwrap();
         assert_eq!((e.deadline, e.now), (START, START));
+    }
+
+    #[test]
+    fn the_total_cannot_wrap() {
+        let mut fund = deployed(100);
+        contribute(&mut fund, ALICE, 1).unwrap();
+        testing::set_caller(BOB);
+        testing::set_value(U256::MAX);
+        let err = testing::try_call(|| fund.contribute()).unwrap_err();
+        assert_eq!(
+            err.panic_code(),
+            Some(orac_sdk::revert::panic_code::ARITHMETIC)
+        );
+        assert_eq!(fund.raised(), U256::from(1));
+        assert_eq!(fund.contribution_of(BOB), U256::ZERO);
     }
 
     #[test]

@@ -24,10 +24,15 @@ pub struct Erc20 {
 #[contract]
 impl Erc20 {
     #[constructor]
-    pub fn constructor(&mut self, name: String, symbol: String, initial_supply: U256) {
+    pub fn constructor(
+        &mut self,
+        name: String,
+        symbol: String,
+        initial_supply: U256,
+    ) -> Result<(), Revert> {
         self.name.set(&name);
         self.symbol.set(&symbol);
-        self.mint(msg::sender(), initial_supply);
+        self.mint(msg::sender(), initial_supply)
     }
 
     pub fn name(&self) -> String {
@@ -88,6 +93,7 @@ impl Erc20 {
                 }
                 .into());
             }
+            // Cannot underflow: allowed >= value, checked above.
             allowances.set(&spender, allowed - value);
         }
         self.move_tokens(from, to, value)?;
@@ -107,6 +113,9 @@ impl Erc20 {
             }
             .into());
         }
+        // Neither can wrap: value <= balance (checked above), and no
+        // balance, nor the sum of two, exceeds the total supply, which
+        // `mint` keeps below 2^256 (as OpenZeppelin's ERC-20 reasons).
         self.balances.set(&from, balance - value);
         let to_balance = self.balances.get(&to);
         self.balances.set(&to, to_balance + value);
@@ -114,14 +123,19 @@ impl Erc20 {
         Ok(())
     }
 
-    fn mint(&mut self, to: Address, value: U256) {
-        self.total_supply.set(self.total_supply.get() + value);
+    /// Creates `value` tokens for `to`; reverts (Panic(0x11)) if the total
+    /// supply would pass 2^256 - 1, which keeps every balance below it.
+    fn mint(&mut self, to: Address, value: U256) -> Result<(), Revert> {
+        self.total_supply
+            .set(self.total_supply.get().try_add(value)?);
+        // Cannot wrap: the balance is at most the total supply checked above.
         self.balances.set(&to, self.balances.get(&to) + value);
         orac_sdk::emit(Transfer {
             from: Address::ZERO,
             to,
             value,
         });
+        Ok(())
     }
 }
 
@@ -140,7 +154,9 @@ mod tests {
         testing::reset();
         testing::set_caller(ALICE);
         let mut token = Erc20::at_root();
-        token.constructor("Orac".into(), "ORC".into(), U256::from(supply));
+        token
+            .constructor("Orac".into(), "ORC".into(), U256::from(supply))
+            .unwrap();
         token
     }
 
@@ -156,6 +172,23 @@ mod tests {
         assert_eq!(minted.len(), 1);
         assert_eq!(minted[0].from, Address::ZERO);
         assert_eq!(minted[0].to, ALICE);
+    }
+
+    #[test]
+    fn the_supply_cannot_wrap() {
+        let mut token = deployed(1);
+        let err = testing::try_call(|| token.mint(BOB, U256::MAX)).unwrap_err();
+        assert_eq!(
+            err.panic_code(),
+            Some(orac_sdk::revert::panic_code::ARITHMETIC)
+        );
+        assert_eq!(token.total_supply(), U256::from(1));
+        assert_eq!(token.balance_of(BOB), U256::ZERO);
+        assert_eq!(
+            testing::try_call(|| token.mint(BOB, U256::MAX - U256::from(1))),
+            Ok(())
+        );
+        assert_eq!(token.total_supply(), U256::MAX);
     }
 
     #[test]

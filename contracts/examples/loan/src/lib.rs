@@ -151,7 +151,7 @@ impl Loan {
     pub fn fund(&mut self, amount: U256) -> Result<(), Revert> {
         let lender = self.only_lender()?;
         self.require_open()?;
-        let available = self.available.get() + amount;
+        let available = self.available.get().try_add(amount)?;
         self.available.set(available);
         let ok = self
             .erc20()
@@ -174,7 +174,7 @@ impl Loan {
         if amount.is_zero() {
             return Err(NothingSent {}.into());
         }
-        let collateral = self.collateral.get() + amount;
+        let collateral = self.collateral.get().try_add(amount)?;
         self.collateral.set(collateral);
         orac_sdk::emit(Deposited {
             borrower,
@@ -197,9 +197,10 @@ impl Loan {
             }
             .into());
         }
-        let debt = self.debt.get() + amount;
+        let debt = self.debt.get().try_add(amount)?;
         let price = self.fresh_price()?;
         self.require_covered(self.collateral.get(), debt, price)?;
+        // Cannot underflow: amount <= available, checked above.
         self.available.set(available - amount);
         self.debt.set(debt);
         let ok = self.erc20().transfer(borrower, amount)?;
@@ -220,7 +221,7 @@ impl Loan {
         if amount > debt {
             return Err(RepayingTooMuch { debt, amount }.into());
         }
-        let debt = debt - amount;
+        let debt = debt - amount; // amount <= debt, checked above
         self.debt.set(debt);
         let payer = msg::sender();
         let ok = self
@@ -248,7 +249,7 @@ impl Loan {
             }
             .into());
         }
-        let left = collateral - amount;
+        let left = collateral - amount; // amount <= collateral, checked above
         let debt = self.debt.get();
         if !debt.is_zero() {
             let price = self.fresh_price()?;
@@ -434,20 +435,28 @@ impl Loan {
 
     /// `collateral` wei in tokens at `price` (USD per ether, scaled by the
     /// feed's decimals): 18 decimals each side, so only the price's scale
-    /// divides out.
+    /// divides out. Saturating rather than reverting: it only reports a
+    /// value (in `Undercollateralized` and `collateralValue`), and no
+    /// balance of ether times a price comes near 2^256.
     fn value_of(&self, collateral: U256, price: U256) -> U256 {
         div_u64(collateral.saturating_mul(price), self.price_unit.get())
     }
 
     /// Whether `collateral` at `price` is worth at least `pct`% of `debt`:
     /// `collateral × price / unit × 100 >= debt × pct`, multiplied out so
-    /// that nothing is rounded.
+    /// that nothing is rounded. Neither side may wrap around: a value past
+    /// 2^256 - 1 saturates (it covers any requirement that fits), and a
+    /// requirement past it is covered by nothing, so when both overflow
+    /// the answer is the lender's side, "not covered".
     fn covers(&self, collateral: U256, debt: U256, price: U256, pct: u64) -> bool {
         let unit = U256::from(self.price_unit.get());
         let value = collateral
             .saturating_mul(price)
             .saturating_mul(U256::from(100));
-        value >= debt.saturating_mul(U256::from(pct)).saturating_mul(unit)
+        let needed = debt
+            .checked_mul(U256::from(pct))
+            .and_then(|d| d.checked_mul(unit));
+        needed.is_some_and(|needed| value >= needed)
     }
 
     fn require_covered(&self, collateral: U256, debt: U256, price: U256) -> Result<(), Revert> {
@@ -579,6 +588,29 @@ mod tests {
         send(LENDER, U256::ZERO, || loan.fund(tokens(10_000))).unwrap();
         send(BORROWER, ether(2), || loan.deposit()).unwrap();
         loan
+    }
+
+    #[test]
+    fn sums_past_2_256_revert() {
+        let mut loan = deployed();
+        let err = send(LENDER, U256::ZERO, || loan.fund(U256::MAX)).unwrap_err();
+        assert_eq!(
+            err.panic_code(),
+            Some(orac_sdk::revert::panic_code::ARITHMETIC)
+        );
+        assert_eq!(loan.available(), tokens(10_000));
+    }
+
+    #[test]
+    fn coverage_never_wraps() {
+        let loan = deployed();
+        let max = U256::MAX;
+        // Saturated value, requirement that fits: covered.
+        assert!(loan.covers(max, U256::from(1), max, BORROW_RATIO_PCT));
+        // A requirement past 2^256 - 1 is covered by nothing, even a value
+        // that saturated too (wrapping would have made both small).
+        assert!(!loan.covers(max, max, max, BORROW_RATIO_PCT));
+        assert!(!loan.covers(max, max / U256::from(100), U256::from(1), BORROW_RATIO_PCT));
     }
 
     #[test]

@@ -157,6 +157,7 @@ impl Multisig {
             return Err(NotConfirmed { id, owner }.into());
         }
         tx.confirmed_by.set(&owner, false);
+        // Cannot underflow: the owner's confirmation is counted in it.
         tx.confirmations.set(tx.confirmations.get() - U256::from(1));
         orac_sdk::emit(Revoked { id, owner });
         Ok(())
@@ -292,6 +293,7 @@ impl Multisig {
 
     fn add_confirmation(id: U256, tx: &mut Transaction, owner: Address) {
         tx.confirmed_by.set(&owner, true);
+        // Cannot wrap: it counts owners, once each.
         tx.confirmations.set(tx.confirmations.get() + U256::from(1));
         orac_sdk::emit(Confirmed { id, owner });
     }
