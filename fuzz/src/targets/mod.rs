@@ -44,8 +44,9 @@ pub fn make(name: &str, seed: u64) -> Option<Box<dyn Target>> {
 
 /// A finding that is understood, reported and still open: its fix is
 /// outside the fuzz crate. Runs report its hits apart from new findings
-/// (and do not fail on them); `regressions::known_findings_still_reproduce`
-/// fails as soon as it is fixed, so the entry cannot outlive the bug.
+/// (and do not fail on them); `regressions::every_target_holds_its_properties_on_a_short_run`
+/// replays its input and fails as soon as it is fixed, so the entry
+/// cannot outlive the bug.
 pub struct Known {
     pub target: &'static str,
     /// The start of the finding's message.
