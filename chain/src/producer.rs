@@ -192,6 +192,14 @@ impl Producer {
             }
             Command::IncreaseTime { seconds, reply } => {
                 self.time_offset = self.time_offset.saturating_add(seconds);
+                // As hardhat and anvil: the next block is at least this much
+                // after the head, even when fast sealing (parent + 1) has put
+                // the head ahead of the clock.
+                if seconds > 0 {
+                    let head = self.shared.head.read().timestamp;
+                    let at = head.saturating_add(seconds as u64);
+                    self.next_timestamp = Some(self.next_timestamp.map_or(at, |t| t.max(at)));
+                }
                 let offset = self.time_offset;
                 let r = self
                     .shared
