@@ -23,9 +23,10 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::basefee::next_base_fee;
 use crate::blackbox::BlackBox;
-use crate::block::next_env;
+use crate::block::{build, next_env};
 use crate::error::{ChainError, InvalidTx};
 use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
+use crate::pending::{PendingBlock, PendingKey, PendingState};
 use crate::pool::{Pool, PoolConfig};
 use crate::producer::{self, Command, Patch};
 use crate::slots::Slots;
@@ -139,12 +140,15 @@ pub struct Chain {
     genesis_hash: H256,
     mining: MiningMode,
     call_slots: Slots,
+    /// The last pending block built, reused while its key holds.
+    pending: Mutex<Option<Arc<PendingBlock>>>,
 }
 
 /// The state a read runs against.
 pub enum StateView {
     Latest(LatestState),
     Historical(HistoricalState),
+    Pending(PendingState),
 }
 
 impl StateReader for StateView {
@@ -155,18 +159,21 @@ impl StateReader for StateView {
         match self {
             StateView::Latest(s) => s.account(a),
             StateView::Historical(s) => s.account(a),
+            StateView::Pending(s) => s.account(a),
         }
     }
     fn storage(&self, a: &Address, slot: &H256) -> Result<H256, orac_state::StateError> {
         match self {
             StateView::Latest(s) => s.storage(a, slot),
             StateView::Historical(s) => s.storage(a, slot),
+            StateView::Pending(s) => s.storage(a, slot),
         }
     }
     fn code(&self, h: &H256) -> Result<Bytes, orac_state::StateError> {
         match self {
             StateView::Latest(s) => s.code(h),
             StateView::Historical(s) => s.code(h),
+            StateView::Pending(s) => s.code(h),
         }
     }
 }
@@ -260,6 +267,7 @@ impl Chain {
             genesis_hash,
             mining: config.mining,
             call_slots: Slots::new(MAX_CONCURRENT_CALLS),
+            pending: Mutex::new(None),
         });
         // Anything reloaded from the journal may be minable now.
         let _ = chain.commands.send(Command::Wake);
@@ -306,7 +314,9 @@ impl Chain {
         Ok(self.shared.db.snapshot()?)
     }
 
-    /// Resolves a tag to a block number that exists, or `None`.
+    /// Resolves a tag to a block number that exists, or `None`. `pending`
+    /// resolves to the head here (log and fee-history ranges, as geth);
+    /// state and block reads at `pending` use [`Self::pending_block`].
     pub fn resolve(&self, snap: &Snapshot, tag: BlockTag) -> Result<Option<u64>, ChainError> {
         let head = snap.head()?.number;
         Ok(match tag {
@@ -326,6 +336,10 @@ impl Chain {
         snap: &Snapshot,
         tag: BlockTag,
     ) -> Result<Option<StateView>, ChainError> {
+        if tag == BlockTag::Pending {
+            let (base, block) = self.pending_block()?;
+            return Ok(Some(StateView::Pending(PendingState { base, block })));
+        }
         let Some(n) = self.resolve(snap, tag)? else {
             return Ok(None);
         };
@@ -339,6 +353,64 @@ impl Chain {
         Ok(Some(StateView::Historical(
             snap.state_at(header.state_root)?,
         )))
+    }
+
+    /// The block the node would seal next from the pool's ready
+    /// transactions, with the latest state it was built on (see
+    /// [`crate::pending`]). Built at most once per head, state and ready
+    /// set.
+    pub fn pending_block(&self) -> Result<(LatestState, Arc<PendingBlock>), ChainError> {
+        // Snapshot and ready set read under the pool lock: they agree on
+        // which nonces are mined (see `latest_account`).
+        let (snap, parent, env, candidates) = {
+            let ps = self.shared.pool.lock();
+            let snap = self.snapshot()?;
+            let number = snap.head()?.number;
+            let parent = snap
+                .header(number)?
+                .ok_or_else(|| ChainError::Request(format!("block {number} not found")))?;
+            let now = unix_now().max(parent.timestamp.saturating_add(1));
+            let env = next_env(&self.shared.spec, &parent, now);
+            let candidates = ps.pool.ready(env.base_fee, env.gas_limit);
+            (snap, parent, env, candidates)
+        };
+        let key = PendingKey {
+            head: parent.hash(),
+            state_root: snap.state_root()?,
+            candidates: candidates.iter().map(|t| t.hash()).collect(),
+        };
+        let base = snap.latest_state()?;
+        if let Some(p) = self.pending.lock().as_ref().filter(|p| p.key == key) {
+            return Ok((base, p.clone()));
+        }
+        let state: SharedReader = Arc::new(snap.latest_state()?);
+        let run = || {
+            build(
+                state,
+                &self.shared.sim_vm,
+                env,
+                key.head,
+                &candidates,
+                &mut |_| {},
+            )
+        };
+        // Nothing to execute needs no execution stack or call slot.
+        let built = if candidates.is_empty() {
+            run()
+        } else {
+            self.on_vm_thread(run)
+        }?;
+        let root = snap.root_after(&built.changes)?;
+        let header = built.header(root, &self.shared.spec.extra_data);
+        let block = Arc::new(PendingBlock::new(
+            header,
+            built.body,
+            built.receipts,
+            built.changes,
+            key,
+        ));
+        *self.pending.lock() = Some(block.clone());
+        Ok((base, block))
     }
 
     /// The nonce for the sender's next transaction, counting the pool.

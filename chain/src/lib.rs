@@ -15,6 +15,7 @@ mod chain;
 pub mod dev;
 pub mod error;
 pub mod executor;
+mod pending;
 pub mod pool;
 mod producer;
 mod slots;
@@ -26,5 +27,6 @@ pub use chain::{
 };
 pub use error::{ChainError, InvalidTx};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
+pub use pending::{PendingBlock, PendingState};
 pub use producer::Patch;
 pub use spec::ChainSpec;

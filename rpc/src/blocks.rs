@@ -1,8 +1,8 @@
 //! Reading blocks, transactions, receipts, logs, state and proofs.
 
 use orac_chain::{BlockTag, Chain};
-use orac_primitives::{Address, H256, U256};
-use orac_state::{LogQuery, Snapshot, StateReader};
+use orac_primitives::{Address, H256, Header, U256};
+use orac_state::{BlockBody, LogQuery, Snapshot, StateReader, StoredReceipt};
 use serde_json::{Value, json};
 
 use crate::error::RpcError;
@@ -22,24 +22,61 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(RpcError::internal)
 }
 
-pub fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
-    let snap = chain.snapshot()?;
-    let Some(n) = chain.resolve(&snap, tag)? else {
-        return Ok(Value::Null);
+/// A block with its receipts: a stored one, or the pending one (anvil
+/// serves the block it would seal next under `pending`).
+struct Loaded {
+    header: Header,
+    body: BlockBody,
+    receipts: Vec<StoredReceipt>,
+}
+
+/// Receipts are read only `with_receipts` (a stored block's can be large).
+fn load(
+    chain: &Chain,
+    snap: &Snapshot,
+    tag: BlockTag,
+    with_receipts: bool,
+) -> Result<Option<Loaded>, RpcError> {
+    if tag == BlockTag::Pending {
+        let (_, p) = chain.pending_block()?;
+        return Ok(Some(Loaded {
+            header: p.header.clone(),
+            body: p.body.clone(),
+            receipts: p.receipts.clone(),
+        }));
+    }
+    let Some(n) = chain.resolve(snap, tag)? else {
+        return Ok(None);
     };
     let (Some(header), Some(body)) = (snap.header(n)?, snap.body(n)?) else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
-    to_value(RpcBlock::new(&header, &body.transactions, full))
+    let receipts = match with_receipts {
+        true => match snap.receipts(n)? {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+        false => Vec::new(),
+    };
+    Ok(Some(Loaded {
+        header,
+        body,
+        receipts,
+    }))
+}
+
+pub fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
+    let snap = chain.snapshot()?;
+    match load(chain, &snap, tag, false)? {
+        Some(b) => to_value(RpcBlock::new(&b.header, &b.body.transactions, full)),
+        None => Ok(Value::Null),
+    }
 }
 
 pub fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
-    let Some(n) = chain.resolve(&snap, tag)? else {
-        return Ok(Value::Null);
-    };
-    match snap.body(n)? {
-        Some(b) => to_value(Quantity(b.transactions.len() as u64)),
+    match load(chain, &snap, tag, false)? {
+        Some(b) => to_value(Quantity(b.body.transactions.len() as u64)),
         None => Ok(Value::Null),
     }
 }
@@ -61,8 +98,8 @@ pub fn transaction_by_block_and_index(
     index: u64,
 ) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
-    match chain.resolve(&snap, tag)? {
-        Some(n) => tx_at(&snap, n, index as usize),
+    match load(chain, &snap, tag, false)? {
+        Some(b) => in_block(&b.header, &b.body, index as usize),
         None => Ok(Value::Null),
     }
 }
@@ -71,12 +108,16 @@ fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Value, RpcError> {
     let (Some(header), Some(body)) = (snap.header(block)?, snap.body(block)?) else {
         return Ok(Value::Null);
     };
+    in_block(&header, &body, index)
+}
+
+fn in_block(header: &Header, body: &BlockBody, index: usize) -> Result<Value, RpcError> {
     let Some(tx) = body.transactions.get(index) else {
         return Ok(Value::Null);
     };
     let pos = TxPosition {
         block_hash: header.hash(),
-        block_number: block,
+        block_number: header.number,
         block_timestamp: header.timestamp,
         index: index as u64,
         base_fee: header.base_fee_per_gas,
@@ -105,15 +146,10 @@ pub fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
 
 pub fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
-    let Some(n) = chain.resolve(&snap, tag)? else {
-        return Ok(Value::Null);
-    };
-    let (Some(header), Some(body), Some(receipts)) =
-        (snap.header(n)?, snap.body(n)?, snap.receipts(n)?)
-    else {
-        return Ok(Value::Null);
-    };
-    to_value(block_receipts(&header, &body.transactions, &receipts))
+    match load(chain, &snap, tag, true)? {
+        Some(b) => to_value(block_receipts(&b.header, &b.body.transactions, &b.receipts)),
+        None => Ok(Value::Null),
+    }
 }
 
 /// Turns a filter object into a concrete query against the current head.
@@ -246,6 +282,13 @@ pub fn proof(
     slots: Vec<H256>,
     tag: BlockTag,
 ) -> Result<Value, RpcError> {
+    if tag == BlockTag::Pending {
+        // Its state was never written, so its trie nodes are nowhere to
+        // prove from; saying so beats a proof against the wrong root.
+        return Err(RpcError::invalid_params(
+            "proofs are served for mined blocks, not the pending block",
+        ));
+    }
     let snap = chain.snapshot()?;
     let n = chain
         .resolve(&snap, tag)?

@@ -57,6 +57,19 @@ where
     ctx.heavy.run(client, move || f(&c)).await
 }
 
+/// A read at `tag`. At `pending` the pending block may have to be built
+/// (an execution of up to a block's gas), so it queues as heavy requests do.
+async fn read_at<F>(ctx: &Arc<Ctx>, client: &Client, tag: BlockTag, f: F) -> Result<Value, RpcError>
+where
+    F: FnOnce(&Ctx) -> Result<Value, RpcError> + Send + 'static,
+{
+    if tag == BlockTag::Pending {
+        heavy(ctx, client, f).await
+    } else {
+        blocking(ctx, f).await
+    }
+}
+
 /// The gas limit of a transaction request: its own, or an estimate (an
 /// execution: never on the async workers).
 async fn gas_for(ctx: &Arc<Ctx>, client: &Client, req: &TxRequest) -> Result<u64, RpcError> {
@@ -109,11 +122,14 @@ pub async fn dispatch(
         "eth_getBlockByNumber" | "eth_getBlockByHash" => {
             let id = params.req::<BlockId>(0)?.0;
             let full = params.opt::<bool>(1)?.unwrap_or(false);
-            blocking(ctx, move |c| blocks::block(&c.chain, id, full)).await
+            read_at(ctx, client, id, move |c| blocks::block(&c.chain, id, full)).await
         }
         "eth_getBlockTransactionCountByNumber" | "eth_getBlockTransactionCountByHash" => {
             let id = params.req::<BlockId>(0)?.0;
-            blocking(ctx, move |c| blocks::block_tx_count(&c.chain, id)).await
+            read_at(ctx, client, id, move |c| {
+                blocks::block_tx_count(&c.chain, id)
+            })
+            .await
         }
         "eth_getUncleCountByBlockNumber" | "eth_getUncleCountByBlockHash" => Ok(json!(Quantity(0))),
         "eth_getUncleByBlockNumberAndIndex" | "eth_getUncleByBlockHashAndIndex" => Ok(Value::Null),
@@ -124,7 +140,7 @@ pub async fn dispatch(
         "eth_getTransactionByBlockNumberAndIndex" | "eth_getTransactionByBlockHashAndIndex" => {
             let id = params.req::<BlockId>(0)?.0;
             let i = params.req::<U64>(1)?.0;
-            blocking(ctx, move |c| {
+            read_at(ctx, client, id, move |c| {
                 blocks::transaction_by_block_and_index(&c.chain, id, i)
             })
             .await
@@ -135,7 +151,10 @@ pub async fn dispatch(
         }
         "eth_getBlockReceipts" => {
             let id = params.req::<BlockId>(0)?.0;
-            blocking(ctx, move |c| blocks::block_receipts_at(&c.chain, id)).await
+            read_at(ctx, client, id, move |c| {
+                blocks::block_receipts_at(&c.chain, id)
+            })
+            .await
         }
         "eth_getLogs" => {
             let f = params.req::<FilterJson>(0)?;
@@ -145,7 +164,7 @@ pub async fn dispatch(
         // State.
         "eth_getBalance" => {
             let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
-            blocking(ctx, move |c| blocks::balance(&c.chain, a, t)).await
+            read_at(ctx, client, t, move |c| blocks::balance(&c.chain, a, t)).await
         }
         "eth_getTransactionCount" => {
             let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
@@ -153,13 +172,16 @@ pub async fn dispatch(
         }
         "eth_getCode" => {
             let (a, t) = (params.req::<Address>(0)?, tag(&params, 1)?);
-            blocking(ctx, move |c| blocks::code(&c.chain, a, t)).await
+            read_at(ctx, client, t, move |c| blocks::code(&c.chain, a, t)).await
         }
         "eth_getStorageAt" => {
             let a = params.req::<Address>(0)?;
             let slot = H256(params.req::<Q256>(1)?.0.to_big_endian());
             let t = tag(&params, 2)?;
-            blocking(ctx, move |c| blocks::storage_at(&c.chain, a, slot, t)).await
+            read_at(ctx, client, t, move |c| {
+                blocks::storage_at(&c.chain, a, slot, t)
+            })
+            .await
         }
         "eth_getProof" => {
             let a = params.req::<Address>(0)?;

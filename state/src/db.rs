@@ -315,6 +315,23 @@ impl Snapshot {
         LatestState::open(&self.txn)
     }
 
+    /// The state root the current state would have after `changes`,
+    /// computed without writing anything (the pending block's root).
+    pub fn root_after(&self, changes: &crate::StateChanges) -> Result<H256, StateError> {
+        let nodes = self.txn.open_table(TRIE_NODES)?;
+        let accounts = self.txn.open_table(ACCOUNTS)?;
+        let update = crate::roots::trie_update(
+            &crate::reader::TableNodes(&nodes),
+            self.state_root()?,
+            |a| match accounts.get(a.as_bytes())? {
+                Some(v) => Ok(Some(crate::reader::decode_account(v.value())?)),
+                None => Ok(None),
+            },
+            changes,
+        )?;
+        Ok(update.root)
+    }
+
     pub fn state_at(&self, root: H256) -> Result<HistoricalState, StateError> {
         HistoricalState::open(&self.txn, root)
     }

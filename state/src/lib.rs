@@ -13,6 +13,7 @@ mod db;
 mod error;
 mod overlay;
 mod reader;
+mod roots;
 mod tables;
 mod writer;
 

@@ -5,15 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use orac_primitives::trie::Trie;
-use orac_primitives::{
-    Account, Address, Bytes, EMPTY_ROOT, H256, Header, SignedTransaction, U256, keccak256,
-};
+use orac_primitives::{Account, Address, Bytes, EMPTY_ROOT, H256, Header, SignedTransaction, U256};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::codec::{BlockBody, ReverseDiff, StoredReceipt, TxLocation, encode_receipts};
 use crate::db::{HeadPointer, read_meta_u64};
 use crate::reader::{TableNodes, decode_account};
+use crate::roots::trie_update;
 use crate::tables::*;
 use crate::{StateChanges, StateError};
 
@@ -57,6 +55,17 @@ impl BlockWriter {
         let mut nodes = self.txn.open_table(TRIE_NODES)?;
         let mut code = self.txn.open_table(CODE)?;
 
+        // The tries first, from reads alone: nothing below changes what
+        // they read (the nodes they add are new, the accounts table is
+        // written last).
+        let update = trie_update(
+            &TableNodes(&nodes),
+            old_root,
+            |a| get_account(&accounts, a),
+            changes,
+        )?;
+        put_nodes(&mut nodes, update.nodes)?;
+
         for (hash, bytes) in &changes.code {
             code.insert(hash.as_bytes(), &bytes[..])?;
         }
@@ -65,13 +74,7 @@ impl BlockWriter {
         // it; rows left behind would be storage without an account, which
         // the start-up check refuses (REPRO H2: a dev patch of storage on
         // an empty address bricked the next start).
-        let deleted: std::collections::BTreeSet<Address> = changes
-            .accounts
-            .iter()
-            .filter(|(_, new)| new.is_none())
-            .map(|(a, _)| *a)
-            .collect();
-        for address in &deleted {
+        for address in &update.deleted {
             let from = storage_key(address.as_bytes(), &[0u8; 32]);
             let to = storage_key(address.as_bytes(), &[0xffu8; 32]);
             let mut rows = Vec::new();
@@ -87,31 +90,10 @@ impl BlockWriter {
                 diff.storage.push((*address, slot, old));
             }
         }
-
-        // Storage first: each touched account gets a new storage root.
-        let mut storage_roots: BTreeMap<Address, H256> = BTreeMap::new();
         for (address, slots) in &changes.storage {
-            if deleted.contains(address) {
+            if update.deleted.contains(address) {
                 continue;
             }
-            let old_account = get_account(&accounts, address)?;
-            let root = old_account.map(|a| a.storage_root).unwrap_or(EMPTY_ROOT);
-            let (new_root, new_nodes) = {
-                let store = TableNodes(&nodes);
-                let mut trie = Trie::new(&store, root);
-                for (slot, value) in slots {
-                    let key = keccak256(slot);
-                    if value.is_zero() {
-                        trie.remove(key.as_bytes())?;
-                    } else {
-                        let v = U256::from_big_endian(value.as_bytes());
-                        trie.insert(key.as_bytes(), rlp::encode(&v).to_vec())?;
-                    }
-                }
-                trie.commit()
-            };
-            put_nodes(&mut nodes, new_nodes)?;
-            storage_roots.insert(*address, new_root);
             for (slot, value) in slots {
                 let key = storage_key(address.as_bytes(), slot.as_bytes());
                 let old = match storage.get(&key[..])? {
@@ -126,38 +108,9 @@ impl BlockWriter {
                 }
             }
         }
-
-        // Then the accounts, in the account trie and the flat table.
-        let mut pending = Vec::with_capacity(changes.accounts.len());
-        for (address, new) in &changes.accounts {
-            let old = get_account(&accounts, address)?;
-            let new = new.clone().map(|mut a| {
-                a.storage_root = storage_roots
-                    .get(address)
-                    .copied()
-                    .or(old.as_ref().map(|o| o.storage_root))
-                    .unwrap_or(EMPTY_ROOT);
-                a
-            });
-            diff.accounts.push((*address, old));
-            pending.push((*address, new));
-        }
-        let (new_root, new_nodes) = {
-            let store = TableNodes(&nodes);
-            let mut trie = Trie::new(&store, old_root);
-            for (address, new) in &pending {
-                let key = keccak256(address);
-                match new {
-                    Some(a) => trie.insert(key.as_bytes(), rlp::encode(a).to_vec())?,
-                    None => {
-                        trie.remove(key.as_bytes())?;
-                    }
-                }
-            }
-            trie.commit()
-        };
-        put_nodes(&mut nodes, new_nodes)?;
-        for (address, new) in &pending {
+        for (address, new) in &update.accounts {
+            diff.accounts
+                .push((*address, get_account(&accounts, address)?));
             match new {
                 Some(a) => {
                     accounts.insert(address.as_bytes(), &rlp::encode(a)[..])?;
@@ -169,10 +122,10 @@ impl BlockWriter {
         }
 
         let mut meta = self.txn.open_table(META)?;
-        meta.insert(META_STATE_ROOT, new_root.as_bytes())?;
+        meta.insert(META_STATE_ROOT, update.root.as_bytes())?;
         let mut diffs = self.txn.open_table(STATE_DIFFS)?;
         diffs.insert(diff_key, &diff.encode()[..])?;
-        Ok(new_root)
+        Ok(update.root)
     }
 
     /// Writes a sealed block and its indexes and makes it the head.

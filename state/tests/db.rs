@@ -113,11 +113,15 @@ fn blocks_roots_history_rewind_and_restart() {
                 }
             }
             let changes = o.into_changes().unwrap();
+            // The root a pending block shows, computed from reads alone,
+            // is the one writing the changes gives.
+            let preview = snap.root_after(&changes).unwrap();
             drop(latest);
             drop(snap);
             let mut w = db.writer().unwrap();
             let root = w.apply_state(&changes, (n, 0)).unwrap();
             assert_eq!(root, model_root(&model), "block {n}");
+            assert_eq!(preview, root, "block {n}: root_after");
             let log = Log {
                 address: addrs[(n % 3) as usize],
                 topics: vec![H256::from_low_u64_be(n % 2)],

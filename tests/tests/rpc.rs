@@ -986,3 +986,75 @@ fn create_access_list_lists_what_a_call_touches() {
     assert_eq!(receipt["status"], "0x1");
     assert_eq!(receipt["gasUsed"], r["gasUsed"], "{r} vs {receipt}");
 }
+
+/// The `pending` tag reads the block the node would seal next, as anvil
+/// does: its state (balances, code, calls), the block, its transactions and
+/// receipts; the block later sealed has the roots the pending one showed.
+#[test]
+fn pending_tag_reads_the_block_the_node_would_seal_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::dev(dir.path(), &["--block-time", "3600"]);
+    let keys = dev_keys();
+    let (deployer, payer) = (&keys[0], &keys[1]);
+    let mut creation = orac_vm::envelope::wrap(&test_contract("counter"));
+    creation.extend_from_slice(&[0u8; 32]);
+    let deploy = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_tx(deployer, 0, None, 0, creation, 5_000_000)]),
+    );
+    let to = Address::repeat_byte(0x77);
+    let transfer = node.ok(
+        "eth_sendRawTransaction",
+        json!([signed_transfer(payer, 0, to, 5)]),
+    );
+    let counter = addr(orac_vm::create_address(&deployer.address(), 0));
+    let at = |m: &str, p: Value| node.ok(m, p);
+
+    // State: the transfer and the deploy are there at `pending` only.
+    assert_eq!(qty(&at("eth_getBalance", json!([addr(to), "latest"]))), 0);
+    assert_eq!(qty(&at("eth_getBalance", json!([addr(to), "pending"]))), 5);
+    assert_eq!(at("eth_getCode", json!([counter, "latest"])), "0x");
+    assert_ne!(at("eth_getCode", json!([counter, "pending"])), "0x");
+    const INCREMENT: &str = "0xd09de08a";
+    let call = json!({"from": addr(payer.address()), "to": counter, "data": INCREMENT});
+    let pending_gas = qty(&at("eth_estimateGas", json!([call, "pending"])));
+    let latest_gas = qty(&at("eth_estimateGas", json!([call, "latest"])));
+    assert!(pending_gas > latest_gas, "{pending_gas} vs {latest_gas}");
+
+    // The block itself, its transactions and receipts.
+    let block = at("eth_getBlockByNumber", json!(["pending", false]));
+    assert_eq!(block["number"], "0x1", "{block}");
+    assert_eq!(block["transactions"], json!([deploy, transfer]));
+    assert_eq!(
+        at("eth_getBlockTransactionCountByNumber", json!(["pending"])),
+        "0x2"
+    );
+    let second = at(
+        "eth_getTransactionByBlockNumberAndIndex",
+        json!(["pending", "0x1"]),
+    );
+    assert_eq!(second["hash"], transfer);
+    let receipts = at("eth_getBlockReceipts", json!(["pending"]));
+    assert_eq!(receipts[0]["status"], "0x1", "{receipts}");
+    assert_eq!(receipts[0]["contractAddress"], counter);
+    assert_eq!(receipts[1]["status"], "0x1");
+    let e = node
+        .call("eth_getProof", json!([addr(to), [], "pending"]))
+        .unwrap_err();
+    assert_eq!(e["code"], -32602, "{e}");
+    // Latest is untouched.
+    assert_eq!(at("eth_blockNumber", json!([])), "0x0");
+
+    // Sealed, block 1 has the roots the pending block showed; the next
+    // pending block is empty.
+    at("evm_mine", json!([]));
+    let mined = at("eth_getBlockByNumber", json!(["0x1", false]));
+    for root in ["stateRoot", "transactionsRoot", "receiptsRoot", "gasUsed"] {
+        assert_eq!(mined[root], block[root], "{root}");
+    }
+    let next = at("eth_getBlockByNumber", json!(["pending", false]));
+    assert_eq!(next["number"], "0x2");
+    assert_eq!(next["transactions"], json!([]));
+    assert_eq!(next["stateRoot"], mined["stateRoot"]);
+    assert_eq!(qty(&at("eth_getBalance", json!([addr(to), "latest"]))), 5);
+}
