@@ -77,10 +77,16 @@ impl RpcError {
     }
 }
 
-/// Decodes Solidity's `Error(string)` revert payload.
+/// Decodes a revert payload as geth does: Solidity's `Error(string)`, or
+/// `Panic(uint256)` as geth's text for its code (the SDK's checked
+/// arithmetic reverts with `Panic(0x11)`, as Solidity ≥ 0.8 does).
 pub fn decode_revert_reason(data: &[u8]) -> Option<String> {
-    const SELECTOR: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
-    let body = data.strip_prefix(&SELECTOR)?;
+    const ERROR: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
+    const PANIC: [u8; 4] = [0x4e, 0x48, 0x7b, 0x71];
+    if let Some(code) = data.strip_prefix(&PANIC) {
+        return decode_panic(code);
+    }
+    let body = data.strip_prefix(&ERROR)?;
     if body.len() < 64 {
         return None;
     }
@@ -97,6 +103,30 @@ pub fn decode_revert_reason(data: &[u8]) -> Option<String> {
     let len = word(body.get(offset..start)?)?;
     let bytes = body.get(start..start.checked_add(len)?)?;
     String::from_utf8(bytes.to_vec()).ok()
+}
+
+/// geth's names for Solidity's panic codes (accounts/abi `panicReasons`).
+fn decode_panic(word: &[u8]) -> Option<String> {
+    let word: &[u8; 32] = word.try_into().ok()?;
+    let code = orac_primitives::U256::from_big_endian(word);
+    let reason = match code.low_u64() {
+        _ if code > orac_primitives::U256::from(u64::MAX) => None,
+        0x00 => Some("generic panic"),
+        0x01 => Some("assert(false)"),
+        0x11 => Some("arithmetic underflow or overflow"),
+        0x12 => Some("division or modulo by zero"),
+        0x21 => Some("enum overflow"),
+        0x22 => Some("invalid encoded storage byte array accessed"),
+        0x31 => Some("out-of-bounds array access; popping on an empty array"),
+        0x32 => Some("out-of-bounds access of an array or bytesN"),
+        0x41 => Some("out of memory"),
+        0x51 => Some("uninitialized function"),
+        _ => None,
+    };
+    Some(match reason {
+        Some(r) => r.to_string(),
+        None => format!("unknown panic code: {code:#x}"),
+    })
 }
 
 impl From<InvalidTx> for RpcError {
@@ -137,6 +167,37 @@ impl From<StateError> for RpcError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_panic_codes_as_geth() {
+        let panic = |code: &str| hex::decode(format!("4e487b71{code:0>64}")).expect("hex");
+        assert_eq!(
+            decode_revert_reason(&panic("1")).as_deref(),
+            Some("assert(false)")
+        );
+        assert_eq!(
+            decode_revert_reason(&panic("11")).as_deref(),
+            Some("arithmetic underflow or overflow")
+        );
+        assert_eq!(
+            decode_revert_reason(&panic("12")).as_deref(),
+            Some("division or modulo by zero")
+        );
+        assert_eq!(
+            decode_revert_reason(&panic("99")).as_deref(),
+            Some("unknown panic code: 0x99")
+        );
+        assert_eq!(
+            decode_revert_reason(&panic(&"f".repeat(64))).as_deref(),
+            Some(
+                "unknown panic code: 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+            )
+        );
+        // Not one word: not a panic.
+        assert_eq!(decode_revert_reason(&panic("11")[..35]), None);
+        let r = RpcError::reverted(&panic("1"));
+        assert_eq!(r.message, "execution reverted: assert(false)");
+    }
 
     #[test]
     fn decodes_error_string() {
