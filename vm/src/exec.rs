@@ -502,7 +502,8 @@ fn run_instance(
         return (tx, Ok(FrameResult::fail(0, "stack limit exceeded")));
     }
     live.store.data_mut().begin(tx, call);
-    let _ = live.store.set_fuel(gas::gas_to_fuel(gas - setup_gas));
+    let fuel = gas::gas_to_fuel(gas - setup_gas).saturating_add(gas::FUEL_SENTINEL);
+    let _ = live.store.set_fuel(fuel);
     if let Some(g) = &live.stack {
         let _ = g.set(&mut live.store, wasmtime::Val::I32(height as i32));
     }
@@ -512,10 +513,13 @@ fn run_instance(
     };
     let run = func.call(&mut live.store, ());
     let store = &mut live.store;
-    let gas_left = store.get_fuel().unwrap_or(0) / gas::FUEL_PER_GAS;
+    // 0 is an overdrawn counter (see `gas::FUEL_SENTINEL`).
+    let fuel_left = store.get_fuel().unwrap_or(0);
+    let gas_left = fuel_left.saturating_sub(gas::FUEL_SENTINEL) / gas::FUEL_PER_GAS;
     let frame = store.data_mut();
     let mut reusable = true;
     let outcome = match run {
+        Ok(()) if fuel_left == 0 => Ok(FrameResult::fail(0, "out of gas")),
         Ok(()) => Ok(FrameResult {
             success: true,
             gas_left,
@@ -524,6 +528,7 @@ fn run_instance(
             created: call.deploy.as_ref().map(|_| call.address),
         }),
         Err(err) => match err.downcast::<Exit>() {
+            Ok(Exit::Revert) if fuel_left == 0 => Ok(FrameResult::fail(0, "out of gas")),
             Ok(Exit::Revert) => Ok(FrameResult {
                 success: false,
                 gas_left,

@@ -16,6 +16,17 @@ use wasmtime::OperatorCost;
 /// the slow case. 8 fuel ≈ 1.3 ns (docs/gas.md, "Calibration").
 pub const FUEL_PER_GAS: u64 = 8;
 
+/// Fuel a frame gets beyond what its gas buys, never spent. Compiled code
+/// checks fuel only at function entries and loop headers, so a frame's
+/// last straight run can take it past zero without trapping, and
+/// wasmtime's `get_fuel` reads an overdrawn counter as 0. With this one
+/// unit on top, a frame that ends with 0 fuel overdrew its gas (it ran out
+/// of gas: without it, a frame ending in 3,000 straight-line adds
+/// succeeded with a limit 200 gas below what it used), and any other count
+/// is one more than what is left.
+/// Host functions never charge this unit (`host::charge_fuel`).
+pub const FUEL_SENTINEL: u64 = 1;
+
 /// Gas for `amount` fuel, rounded up.
 pub fn fuel_to_gas(fuel: u64) -> u64 {
     fuel.div_ceil(FUEL_PER_GAS)

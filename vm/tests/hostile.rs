@@ -347,3 +347,33 @@ fn value_to_a_new_account_pays_for_the_account() {
         gas::NEW_ACCOUNT + gas::ACCOUNT_COLD - gas::ACCOUNT_WARM
     );
 }
+
+/// Compiled code checks fuel only at function entries and loop headers, so
+/// a frame's last straight run could take it past its gas and still
+/// succeed, reporting all its gas used: a counter deploy given 2,202 gas
+/// less than it needed succeeded, and its gas used grew with its limit.
+/// Now a frame succeeds exactly when its limit covers what it uses, and
+/// what it uses does not depend on the limit.
+#[test]
+fn a_frame_never_ends_past_its_gas() {
+    let mut w = World::new();
+    // 3,000 dependent adds, no call and no loop after the entry check.
+    let body = format!(
+        "(local $x i64) {} (drop (local.get $x))",
+        "(local.set $x (i64.add (local.get $x) (i64.const 3))) ".repeat(3_000)
+    );
+    let a = deployed(&mut w, &module("1", "", &body));
+    let used = gas_used(&mut w, a, &[]);
+    assert!(used > 1_000, "{used}");
+    for limit in (used - 200)..used {
+        let r = w.call_with(a, &[], 0, limit);
+        assert!(!r.success, "limit {limit} < {used} succeeded");
+        assert_eq!(r.error.as_deref(), Some("out of gas"), "limit {limit}");
+        assert_eq!(r.gas_left, 0);
+    }
+    for limit in used..used + 50 {
+        let r = w.call_with(a, &[], 0, limit);
+        assert!(r.success, "limit {limit} ≥ {used}: {:?}", r.error);
+        assert_eq!(limit - r.gas_left, used, "limit {limit}");
+    }
+}

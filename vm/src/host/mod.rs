@@ -44,16 +44,18 @@ fn charge(c: &mut C, amount: u64) -> R<()> {
 /// (all its fuel gone, as when compiled code runs out).
 fn charge_fuel(c: &mut C, cost: u64) -> R<()> {
     let fuel = c.get_fuel()?;
-    if fuel < cost {
-        c.set_fuel(0)?;
-        return Err(Trap::OutOfFuel.into());
+    match fuel.checked_sub(cost) {
+        Some(left) if left >= gas::FUEL_SENTINEL => c.set_fuel(left)?,
+        _ => {
+            c.set_fuel(0)?;
+            return Err(Trap::OutOfFuel.into());
+        }
     }
-    c.set_fuel(fuel - cost)?;
     Ok(())
 }
 
 fn gas_left(c: &C) -> R<u64> {
-    Ok(c.get_fuel()? / gas::FUEL_PER_GAS)
+    Ok(c.get_fuel()?.saturating_sub(gas::FUEL_SENTINEL) / gas::FUEL_PER_GAS)
 }
 
 /// The running instance's linear memory.
