@@ -33,6 +33,8 @@ pub fn run(args: OracleArgs) -> anyhow::Result<()> {
         rpc_url: args.rpc_url.map(|v| Setting::new("--rpc-url", v)),
         listen: args.listen.map(|v| Setting::new("--listen", v)),
         peers: args.peers.map(|v| Setting::new("--peers", v)),
+        // No flag: the file or ORAC_ORACLE_MAX_OPEN_REQUESTS_PER_REQUESTER.
+        ..Overrides::default()
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -17,6 +17,7 @@
 //! poll_interval_ms = 1000
 //! request_fee_margin_pct = 100
 //! min_request_fee_gwei = 0
+//! max_open_requests_per_requester = 32
 //!
 //! [[feeds]]
 //! id = 1
@@ -40,11 +41,12 @@
 //!     pointer = "/price"
 //! ```
 //!
-//! `rpc_url`, `listen` and `peers` can also be set from outside the file
-//! ([`Overrides`]): the env vars [`RPC_URL_ENV`], [`LISTEN_ENV`] and
-//! [`PEERS_ENV`] (which [`Config::load`] applies), and whatever flags the
-//! command line passes on top ([`Config::apply`]). They are checked exactly
-//! as the file's values are.
+//! `rpc_url`, `listen`, `peers` and `max_open_requests_per_requester` can
+//! also be set from outside the file ([`Overrides`]): the env vars
+//! [`RPC_URL_ENV`], [`LISTEN_ENV`], [`PEERS_ENV`] and
+//! [`MAX_OPEN_PER_REQUESTER_ENV`] (which [`Config::load`] applies), and
+//! whatever flags the command line passes on top ([`Config::apply`]). They
+//! are checked exactly as the file's values are.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -55,7 +57,10 @@ use orac_primitives::U256;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::requests::{DEFAULT_FEE_MARGIN_PCT, FeePolicy, MAX_FEE_MARGIN_PCT};
+use crate::requests::{
+    DEFAULT_FEE_MARGIN_PCT, DEFAULT_MAX_OPEN_PER_REQUESTER, FeePolicy, MAX_FEE_MARGIN_PCT,
+    MAX_OPEN_REQUESTS,
+};
 
 /// Env var that overrides the file's `listen` (an IP:port address).
 pub const LISTEN_ENV: &str = "ORAC_ORACLE_LISTEN";
@@ -64,6 +69,9 @@ pub const LISTEN_ENV: &str = "ORAC_ORACLE_LISTEN";
 pub const PEERS_ENV: &str = "ORAC_ORACLE_PEERS";
 /// Env var that overrides the file's `rpc_url`.
 pub const RPC_URL_ENV: &str = "ORAC_ORACLE_RPC_URL";
+/// Env var that overrides the file's `max_open_requests_per_requester` (a
+/// number from 1 to [`MAX_OPEN_REQUESTS`]).
+pub const MAX_OPEN_PER_REQUESTER_ENV: &str = "ORAC_ORACLE_MAX_OPEN_REQUESTS_PER_REQUESTER";
 
 /// Most feeds one node observes. Each feed polls all its sources every
 /// interval and holds up to three open rounds in the observation pool
@@ -125,6 +133,9 @@ pub struct Config {
     pub transmit_timeout: Duration,
     /// Which requests pay enough to be answered.
     pub requests: FeePolicy,
+    /// Most open requests of one requester the node tracks (1 to
+    /// [`MAX_OPEN_REQUESTS`]; see [`crate::requests`]).
+    pub max_open_requests_per_requester: usize,
     pub feeds: Vec<FeedSpec>,
 }
 
@@ -276,6 +287,7 @@ struct ConfigFile {
     transmit_timeout_ms: Option<u64>,
     request_fee_margin_pct: Option<u64>,
     min_request_fee_gwei: Option<u64>,
+    max_open_requests_per_requester: Option<u64>,
     #[serde(default)]
     feeds: Vec<FeedFile>,
 }
@@ -335,15 +347,20 @@ impl Setting {
 
 /// Settings that take precedence over the config file's: `rpc_url`,
 /// `listen` and `peers`, for running the same file on several machines or
-/// ports. `orac oracle` takes them from [`LISTEN_ENV`], [`PEERS_ENV`] and
-/// [`RPC_URL_ENV`]; a command line that has flags for them builds its own
-/// and lays it over the environment's with [`Overrides::over`].
+/// ports, and `max_open_requests_per_requester`, for changing the request
+/// cap without editing the file. `orac oracle` takes them from
+/// [`LISTEN_ENV`], [`PEERS_ENV`], [`RPC_URL_ENV`] and
+/// [`MAX_OPEN_PER_REQUESTER_ENV`]; a command line that has flags for them
+/// builds its own and lays it over the environment's with
+/// [`Overrides::over`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub rpc_url: Option<Setting>,
     pub listen: Option<Setting>,
     /// Base URLs, comma-separated; an empty value means no peers.
     pub peers: Option<Setting>,
+    /// A decimal number from 1 to [`MAX_OPEN_REQUESTS`].
+    pub max_open_requests_per_requester: Option<Setting>,
 }
 
 impl Overrides {
@@ -352,14 +369,15 @@ impl Overrides {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// The overrides `lookup` finds under [`RPC_URL_ENV`], [`LISTEN_ENV`]
-    /// and [`PEERS_ENV`].
+    /// The overrides `lookup` finds under [`RPC_URL_ENV`], [`LISTEN_ENV`],
+    /// [`PEERS_ENV`] and [`MAX_OPEN_PER_REQUESTER_ENV`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).map(|value| Setting::new(name, value));
         Self {
             rpc_url: get(RPC_URL_ENV),
             listen: get(LISTEN_ENV),
             peers: get(PEERS_ENV),
+            max_open_requests_per_requester: get(MAX_OPEN_PER_REQUESTER_ENV),
         }
     }
 
@@ -370,13 +388,17 @@ impl Overrides {
             rpc_url: self.rpc_url.or(lower.rpc_url),
             listen: self.listen.or(lower.listen),
             peers: self.peers.or(lower.peers),
+            max_open_requests_per_requester: self
+                .max_open_requests_per_requester
+                .or(lower.max_open_requests_per_requester),
         }
     }
 }
 
 impl Config {
     /// Reads and checks the config at `path`, then applies the overrides
-    /// in the environment ([`LISTEN_ENV`], [`PEERS_ENV`], [`RPC_URL_ENV`]).
+    /// in the environment ([`LISTEN_ENV`], [`PEERS_ENV`], [`RPC_URL_ENV`],
+    /// [`MAX_OPEN_PER_REQUESTER_ENV`]).
     /// Every error names `path` or the env var.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let mut config = Config::load_file(path)?;
@@ -402,6 +424,12 @@ impl Config {
                 .map(String::from)
                 .collect();
             self.peers = parse_peers(&s.from, &list)?;
+        }
+        if let Some(s) = &overrides.max_open_requests_per_requester {
+            let n = s.value.trim().parse::<u64>().map_err(|e| {
+                invalid(&s.from, format!("{:?} is not a whole number: {e}", s.value))
+            })?;
+            self.max_open_requests_per_requester = check_requester_cap(&s.from, n)?;
         }
         Ok(())
     }
@@ -494,6 +522,12 @@ impl Config {
                 * U256::from(1_000_000_000u64),
         };
 
+        let max_open_requests_per_requester = check_requester_cap(
+            "max_open_requests_per_requester",
+            file.max_open_requests_per_requester
+                .unwrap_or(DEFAULT_MAX_OPEN_PER_REQUESTER as u64),
+        )?;
+
         if file.feeds.is_empty() {
             return Err(ConfigError::NoFeeds);
         }
@@ -517,8 +551,21 @@ impl Config {
             poll_interval: Duration::from_millis(poll_ms),
             transmit_timeout: Duration::from_millis(transmit_ms),
             requests,
+            max_open_requests_per_requester,
             feeds,
         })
+    }
+}
+
+/// A per-requester cap of `n` open requests, from `field`: at least one
+/// (zero would answer nobody) and at most the whole table.
+fn check_requester_cap(field: &str, n: u64) -> Result<usize, ConfigError> {
+    match usize::try_from(n) {
+        Ok(n) if (1..=MAX_OPEN_REQUESTS).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            field,
+            format!("{n}, must be 1 to {MAX_OPEN_REQUESTS} (the open-request table's size)"),
+        )),
     }
 }
 
@@ -992,6 +1039,10 @@ deviation_ppb = 5000000
         for i in 1..=4 {
             let config = Config::load_file(&dir.join(format!("node{i}.toml"))).unwrap();
             assert_eq!(config.requests, FeePolicy::default());
+            assert_eq!(
+                config.max_open_requests_per_requester,
+                DEFAULT_MAX_OPEN_PER_REQUESTER
+            );
         }
     }
 
@@ -1014,6 +1065,65 @@ deviation_ppb = 5000000
             "poll_interval_ms = 500\nrequest_fee_margin_pct = 10001",
         );
         assert_eq!(invalid_field(&text), "request_fee_margin_pct");
+    }
+
+    #[test]
+    fn per_requester_cap() {
+        let config = Config::parse(GOOD).unwrap();
+        assert_eq!(
+            config.max_open_requests_per_requester,
+            DEFAULT_MAX_OPEN_PER_REQUESTER
+        );
+        let set = |n: &str| {
+            with(
+                "poll_interval_ms = 500",
+                &format!("poll_interval_ms = 500\nmax_open_requests_per_requester = {n}"),
+            )
+        };
+        let config = Config::parse(&set("8")).unwrap();
+        assert_eq!(config.max_open_requests_per_requester, 8);
+        let config = Config::parse(&set("512")).unwrap();
+        assert_eq!(config.max_open_requests_per_requester, MAX_OPEN_REQUESTS);
+        for bad in ["0", "513", "18446744073709551615"] {
+            assert_eq!(
+                invalid_field(&set(bad)),
+                "max_open_requests_per_requester",
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Config::parse(&set("-1")),
+            Err(ConfigError::Toml(_))
+        ));
+
+        // The env var over the file, a flag over the env var; checked the
+        // same way, errors naming where the value came from.
+        let env = |value: &str| {
+            let value = value.to_string();
+            Overrides::from_lookup(move |name| {
+                (name == MAX_OPEN_PER_REQUESTER_ENV).then(|| value.clone())
+            })
+        };
+        let mut config = Config::parse(&set("8")).unwrap();
+        config.apply(&env(" 64 ")).unwrap();
+        assert_eq!(config.max_open_requests_per_requester, 64);
+        let flag = Overrides {
+            max_open_requests_per_requester: Some(Setting::new(
+                "--max-open-requests-per-requester",
+                "2",
+            )),
+            ..Overrides::default()
+        };
+        config.apply(&flag.over(env("64"))).unwrap();
+        assert_eq!(config.max_open_requests_per_requester, 2);
+        for bad in ["0", "513", "many", "", "-3"] {
+            match config.clone().apply(&env(bad)) {
+                Err(ConfigError::Invalid { field, .. }) => {
+                    assert_eq!(field, MAX_OPEN_PER_REQUESTER_ENV, "{bad:?}")
+                }
+                other => panic!("{bad:?}: expected Invalid, got {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -21,10 +21,11 @@
 //!
 //! Requests (request/response) follow the same steps, keyed by request id,
 //! found by scanning the registry's `OracleRequest` logs and kept in a
-//! bounded table (the lowest fee leaves first when it is full). A request
-//! is answered (observed, and transmitted in turn) only while its fee
-//! covers answering it at the current gas price (`[requests]` policy,
-//! [`crate::requests`]).
+//! bounded table ranked by fee per unit of gas (the lowest leaves first
+//! when it is full, and the best are answered first), with a cap per
+//! requester. A request is answered (observed, and transmitted in turn)
+//! only while its fee covers answering it at the current gas price
+//! (`[requests]` policy, [`crate::requests`]).
 //!
 //! Who transmits: only a feed's signers (and its admin) may send `transmit`
 //! and `respond`, so a node transmits with its signing key, and only for
@@ -52,7 +53,7 @@ use crate::keys::{KeyError, load_key};
 use crate::metrics::Metrics;
 use crate::peer::{WireObservation, broadcast, router};
 use crate::pool::{Key, Pool, WireKind};
-use crate::requests::{Inserted, OpenRequest, OpenRequests};
+use crate::requests::{Inserted, OpenRequest, OpenRequests, delivery_gas};
 use crate::source::Fetcher;
 use crate::view::{FeedView, read_feed};
 
@@ -161,7 +162,7 @@ pub async fn run(config: Config) -> Result<(), NodeError> {
         pool: Mutex::new(Pool::new(address)),
         peer_http: reqwest::Client::builder().build()?,
         status: Mutex::new(BTreeMap::new()),
-        requests: Mutex::new(OpenRequests::default()),
+        requests: Mutex::new(OpenRequests::new(config.max_open_requests_per_requester)),
         gas_price: Mutex::new(None),
         config,
     });
@@ -499,7 +500,9 @@ async fn request_loop(shared: &Arc<Shared>) {
         }
         shared.requests.lock().expire(now);
         forget_closed_requests(shared);
-        let open = shared.requests.lock().snapshot();
+        // Best value first: answering is sequential, so when sources or
+        // the chain are slow the requests that pay most per gas go first.
+        let open = shared.requests.lock().by_rank();
         for (id, req) in open {
             answer_request(shared, id, req).await;
         }
@@ -537,24 +540,43 @@ fn note_request(shared: &Shared, log: &Value) {
             "request for a query this node does not serve (not in its config's [[feeds.queries]])");
         return;
     }
+    // The feed's signers as last read (the feed ticks start before this
+    // loop's first poll, so it is almost always known).
+    let signers = shared
+        .views
+        .read()
+        .get(&ev.feedId)
+        .map(|v| v.config.signers.len());
     let req = OpenRequest {
         feed: ev.feedId,
+        requester: H160(ev.requester.0.0),
         expires_at: ev.expiresAt,
         query,
         fee: U256::from_big_endian(&ev.fee.to_be_bytes::<32>()),
         callback_gas: ev.callbackGas,
+        delivery_gas: delivery_gas(signers),
     };
-    match shared.requests.lock().insert(ev.requestId, req) {
+    let inserted = shared.requests.lock().insert(ev.requestId, req);
+    match inserted {
         Inserted::Added | Inserted::Known => {}
         Inserted::Evicted(id) => {
             tracing::info!(
                 request = id,
-                "open-request table full: dropped the lowest fee"
+                "open-request table full: dropped the lowest fee per gas"
             );
         }
+        Inserted::Displaced(id) => {
+            tracing::info!(request = id, requester = ?req.requester,
+                "requester at its open-request cap: dropped its lowest fee per gas");
+        }
         Inserted::Refused => {
-            tracing::info!(request = ev.requestId, fee = %req.fee,
-                "open-request table full of requests paying as much or more: not tracked");
+            tracing::info!(request = ev.requestId, fee = %req.fee, callback_gas = req.callback_gas,
+                "open-request table full of requests paying as much or more per gas: not tracked");
+        }
+        Inserted::OverCap => {
+            tracing::info!(request = ev.requestId, requester = ?req.requester,
+                fee = %req.fee, callback_gas = req.callback_gas,
+                "requester at its open-request cap with requests paying as much or more per gas: not tracked");
         }
     }
 }

@@ -9,7 +9,7 @@ use orac_oracle_node::peer::{Gate, WireObservation};
 use orac_oracle_node::pool::{
     Key, MAX_PENDING_RESPONSES_PER_SIGNER, MAX_ROUNDS_AHEAD, Pool, WireKind,
 };
-use orac_oracle_node::requests::{OpenRequest, OpenRequests};
+use orac_oracle_node::requests::{OpenRequest, OpenRequests, delivery_gas};
 use orac_oracle_node::view::FeedView;
 use orac_primitives::{H160, PrivateKey, U256};
 use parking_lot::{Mutex, RwLock};
@@ -107,10 +107,14 @@ impl Node {
             id,
             OpenRequest {
                 feed: FEED,
+                // One requester per request: the per-requester cap is not
+                // what this file tests.
+                requester: H160::from_low_u64_be(id),
                 expires_at: NOW + 300,
                 query: [0; 32],
                 fee: U256::from(10u64.pow(15)),
                 callback_gas: 100_000,
+                delivery_gas: delivery_gas(Some(4)),
             },
         );
     }
