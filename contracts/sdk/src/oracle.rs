@@ -71,6 +71,14 @@
 //! of gas has its own effects rolled back and does not hold up the round
 //! or other subscribers. [`unsubscribe`] pays back what is left.
 //!
+//! To bound that price, subscribe with a cap:
+//!
+//! ```ignore
+//! // Pay at most 50 gwei per gas; rounds transmitted above it are not
+//! // delivered to this contract.
+//! oracle::subscribe_with_max_gas_price(ETH_USD, 100_000, U256::from(50_000_000_000u64), deposit)?;
+//! ```
+//!
 //! # Answers are `i128`
 //!
 //! The ABI carries answers as `int256`, but the registry only ever stores
@@ -159,6 +167,14 @@ sol! {
         function subscription(uint64 feedId, address subscriber) external view returns (uint64 callbackGas, uint256 deposit);
         function request(uint64 feedId, bytes32 query, uint64 callbackGas, uint64 expiresAt) external payable returns (uint64 requestId);
         function cancelRequest(uint64 requestId) external;
+    }
+
+    /// The registry's functions that came after [`IOracleRegistry`] was in
+    /// use, declared apart as the registry declares them: `sol!` renames
+    /// overloaded functions (`subscribe_0Call`, `subscribe_1Call`), which
+    /// would break every user of `IOracleRegistry::subscribeCall`.
+    interface IOracleRegistryV2 {
+        function subscribe(uint64 feedId, uint64 callbackGas, uint256 maxGasPrice) external payable;
     }
 
     /// What the registry calls on subscribers and requesters.
@@ -411,7 +427,8 @@ pub fn decimals(feed: u64) -> Result<u8, OracleError> {
 /// adding `deposit_wei` of its balance to its deposit. From the next
 /// round on, the registry calls `onOracleUpdate` on this contract with at
 /// most `callback_gas` (between [`MIN_CALLBACK_GAS`] and
-/// [`MAX_CALLBACK_GAS`]).
+/// [`MAX_CALLBACK_GAS`]). A new subscription has no gas price cap (an
+/// existing one keeps its cap): [`subscribe_with_max_gas_price`] sets one.
 pub fn subscribe(feed: u64, callback_gas: u64, deposit_wei: U256) -> Result<(), OracleError> {
     send(
         feed,
@@ -419,6 +436,44 @@ pub fn subscribe(feed: u64, callback_gas: u64, deposit_wei: U256) -> Result<(), 
         &IOracleRegistry::subscribeCall {
             feedId: feed,
             callbackGas: callback_gas,
+        },
+    )
+    .map(|_| ())
+}
+
+/// [`subscribe`] with a cap on the gas price this contract pays for its
+/// callbacks: `max_gas_price` wei per gas, above zero. A callback is paid
+/// at the gas price of the transaction that transmits the round; a round
+/// transmitted at a higher price than the cap is *not delivered* to this
+/// contract (the registry logs `CallbackOverPriced` and takes only its own
+/// gas on the subscription, at the cap, from the deposit), and one at or
+/// below the cap is delivered and costs at most the cap per gas. Without a
+/// cap, a transmitter that is also the block producer can set any gas
+/// price and drain the deposit.
+///
+/// A skipped round counts as a miss: after five in a row the subscription
+/// is parked (taken off the delivery list, deposit kept) until this
+/// contract subscribes again. So a cap trades freshness for cost: a
+/// contract that must see every round (one that liquidates, say: prices
+/// crash when gas is dear) is better served by [`subscribe`] and a deposit
+/// it watches.
+///
+/// Calling it again changes the cap; a later [`subscribe`] keeps it. The
+/// deposit must cover one callback at this transaction's gas price, or the
+/// cap if lower (see [`max_callback_fee`]).
+pub fn subscribe_with_max_gas_price(
+    feed: u64,
+    callback_gas: u64,
+    max_gas_price: U256,
+    deposit_wei: U256,
+) -> Result<(), OracleError> {
+    send(
+        feed,
+        deposit_wei,
+        &IOracleRegistryV2::subscribeCall {
+            feedId: feed,
+            callbackGas: callback_gas,
+            maxGasPrice: max_gas_price,
         },
     )
     .map(|_| ())
@@ -813,6 +868,43 @@ mod tests {
                 deposit: U256::from(400)
             })
         );
+    }
+
+    #[test]
+    fn a_capped_subscription_sends_its_cap() {
+        fresh_env();
+        testing::set_balance(Address::repeat_byte(0xc0), U256::from(1_000));
+        let sel = IOracleRegistryV2::subscribeCall::SELECTOR;
+        // The three-argument overload, not the two-argument one.
+        assert_ne!(sel, IOracleRegistry::subscribeCall::SELECTOR);
+        let h = alloy_primitives::keccak256(b"subscribe(uint64,uint64,uint256)");
+        assert_eq!(sel, [h[0], h[1], h[2], h[3]]);
+        testing::mock_call(REGISTRY, &sel, true, Vec::new());
+        let cap = U256::from(3_000_000_000u64);
+        subscribe_with_max_gas_price(FEED, 60_000, cap, U256::from(250)).unwrap();
+        let (to, value, data) = testing::calls().pop().unwrap();
+        assert_eq!((to, value), (REGISTRY, U256::from(250)));
+        let c = IOracleRegistryV2::subscribeCall::abi_decode(&data).unwrap();
+        assert_eq!(
+            (c.feedId, c.callbackGas, c.maxGasPrice),
+            (FEED, 60_000, cap)
+        );
+        // Refusals are sorted as for `subscribe`.
+        mock_refusal(&sel, "oracle: unknown feed 8");
+        assert_eq!(
+            subscribe_with_max_gas_price(8, 60_000, cap, U256::ZERO),
+            Err(OracleError::UnknownFeed { feed: 8 })
+        );
+        mock_refusal(
+            &sel,
+            "oracle: maxGasPrice must be above zero (a subscriber capped at 0 would never be called)",
+        );
+        let Err(OracleError::Registry(r)) =
+            subscribe_with_max_gas_price(FEED, 60_000, U256::ZERO, U256::ZERO)
+        else {
+            panic!("a registry error")
+        };
+        assert!(r.message().unwrap().contains("maxGasPrice"));
     }
 
     #[test]

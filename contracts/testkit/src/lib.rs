@@ -49,6 +49,44 @@ pub fn build(dir: impl AsRef<Path>) -> Artifact {
     artifact
 }
 
+/// [`build`] for a contract crate outside the workspace, in its own
+/// workspace, whose package is named like its directory (the testkit's
+/// `probe/` and `subscriber/`): first gives it a Cargo.lock from the SDK's
+/// part of the workspace's lock (what `orac new` starts from), so it builds
+/// with crates the workspace already fetched. The lock is rewritten only
+/// when it names a version the workspace no longer locks; cargo trims it to
+/// what the crate uses at its first build.
+pub fn build_standalone(dir: impl AsRef<Path>) -> Artifact {
+    let dir = dir.as_ref();
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_else(|| panic!("{} has no crate name", dir.display()));
+    let wanted = orac_build::scaffold::lockfile(name)
+        .unwrap_or_else(|e| panic!("a Cargo.lock for {name}: {e}"));
+    let path = dir.join("Cargo.lock");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let package = |block: &str| {
+        let field = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim_matches('"').to_string())
+        };
+        Some(format!("{}@{}", field("name = ")?, field("version = ")?))
+    };
+    let wanted_packages: Vec<_> = wanted.split("[[package]]").filter_map(package).collect();
+    let current_packages: Vec<_> = current.split("[[package]]").filter_map(package).collect();
+    let stale = current_packages.is_empty()
+        || current_packages
+            .iter()
+            .any(|p| !wanted_packages.contains(p));
+    if stale {
+        std::fs::write(&path, wanted).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+    build(dir)
+}
+
 fn h160(a: Address) -> H160 {
     H160::from_slice(a.as_slice())
 }

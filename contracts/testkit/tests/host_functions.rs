@@ -32,38 +32,10 @@ sol! {
     }
 }
 
-/// The probe's Cargo.lock: the SDK's part of the workspace's (what `orac
-/// new` starts from), so it builds with crates the workspace already
-/// fetched. Rewritten when it names a version the workspace no longer
-/// locks; cargo trims it to what the probe uses at its first build.
-fn lock(dir: &Path) {
-    let wanted = orac_build::scaffold::lockfile("probe").unwrap();
-    let path = dir.join("Cargo.lock");
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    let package = |block: &str| {
-        let field = |key: &str| {
-            block
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .map(|v| v.trim_matches('"').to_string())
-        };
-        Some(format!("{}@{}", field("name = ")?, field("version = ")?))
-    };
-    let wanted_packages: Vec<_> = wanted.split("[[package]]").filter_map(package).collect();
-    let current_packages: Vec<_> = current.split("[[package]]").filter_map(package).collect();
-    let stale = current_packages.is_empty()
-        || current_packages
-            .iter()
-            .any(|p| !wanted_packages.contains(p));
-    if stale {
-        std::fs::write(&path, wanted).unwrap();
-    }
-}
-
+/// The probe, with a Cargo.lock from the SDK's part of the workspace's
+/// (see `orac_testkit::build_standalone`).
 fn probe() -> Artifact {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("probe");
-    lock(&dir);
-    orac_testkit::build(dir)
+    orac_testkit::build_standalone(Path::new(env!("CARGO_MANIFEST_DIR")).join("probe"))
 }
 
 /// `(module (import "orac" "revert" (func (param i32 i32)))

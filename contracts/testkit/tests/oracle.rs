@@ -1,12 +1,27 @@
 //! `TestFeed` against the real registry: rounds, medians, refused reports,
-//! request/response; and the SDK's copy of the registry's constants.
+//! request/response; the SDK's copy of the registry's constants; and the
+//! SDK's subscriptions, capped and not, from a contract on the VM
+//! (`subscriber/`).
+
+use std::path::Path;
 
 use alloy_primitives::{Address, B256, I256, U256, Uint};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, sol};
 use orac_oracle::Kind;
-use orac_oracle::registry::abi::{AggregatorV3Interface as Agg, IOracleRegistry as I};
-use orac_testkit::TestChain;
+use orac_oracle::registry::abi::{
+    AggregatorV3Interface as Agg, IOracleRegistry as I, IOracleRegistryV2 as I2,
+};
 use orac_testkit::oracle::{FEED_ACCOUNT, TestFeed, registry};
+use orac_testkit::{Artifact, TestChain};
+
+sol! {
+    interface ISubscriber {
+        event Updated(uint64 indexed feedId, uint64 roundId, int256 answer);
+        function subscribe(uint64 feed, uint64 callbackGas) external payable;
+        function subscribeCapped(uint64 feed, uint64 callbackGas, uint256 maxGasPrice) external payable;
+        function lastRound() external view returns (uint64);
+    }
+}
 
 #[test]
 fn the_sdk_agrees_with_the_registry() {
@@ -42,6 +57,10 @@ fn the_sdk_agrees_with_the_registry() {
     assert_eq!(
         sdk::IOracleRegistry::requestCall::SELECTOR,
         I::requestCall::SELECTOR
+    );
+    assert_eq!(
+        sdk::IOracleRegistryV2::subscribeCall::SELECTOR,
+        I2::subscribeCall::SELECTOR
     );
 }
 
@@ -133,4 +152,182 @@ fn requests_are_answered_by_respond() {
     let gas = U256::from(r.gas_used) * U256::from(2_000_000_000u64);
     assert_eq!(chain.balance(feed.transmitter()), before - gas + fee);
     let _: Address = feed.aggregator();
+}
+
+fn subscriber() -> Artifact {
+    orac_testkit::build_standalone(Path::new(env!("CARGO_MANIFEST_DIR")).join("subscriber"))
+}
+
+const GWEI: u64 = 1_000_000_000;
+/// The subscriber's callback gas: a callback uses 43,000 to 64,000
+/// (measured), most of it instantiating the contract.
+const CALLBACK_GAS: u64 = 150_000;
+
+/// `oracle::subscribe_with_max_gas_price` on the VM against the registry's
+/// rule (docs/oracle.md, "A gas price cap"): the testkit transmits at
+/// 2 gwei, so a subscription capped at 1 gwei is not called back (it gets
+/// `CallbackOverPriced` and pays the registry's gas on it at its cap),
+/// while ones capped at 2 gwei (the price: not above the cap) and 3 gwei,
+/// and one without a cap, are. Subscribing again changes the cap; the
+/// two-argument `oracle::subscribe` keeps it; a zero cap is refused.
+#[test]
+fn a_capped_subscription_is_called_back_only_at_or_below_its_cap() {
+    let artifact = subscriber();
+    let mut chain = TestChain::new();
+    let mut feed = TestFeed::create(&mut chain, 4, 1, 8);
+    let id = feed.id();
+    let alice = chain.account(0);
+    let deposit = U256::from(10u64.pow(16));
+    let gwei = |n: u64| U256::from(n * GWEI);
+
+    let deploy = |chain: &mut TestChain, cap: Option<U256>| -> Address {
+        let at = chain.deploy(alice, &artifact, ()).address();
+        let r = match cap {
+            Some(cap) => chain.call_with_value(
+                alice,
+                at,
+                deposit,
+                &ISubscriber::subscribeCappedCall {
+                    feed: id,
+                    callbackGas: CALLBACK_GAS,
+                    maxGasPrice: cap,
+                },
+            ),
+            None => chain.call_with_value(
+                alice,
+                at,
+                deposit,
+                &ISubscriber::subscribeCall {
+                    feed: id,
+                    callbackGas: CALLBACK_GAS,
+                },
+            ),
+        };
+        assert!(r.success, "{:?}", r.revert_message());
+        at
+    };
+    let below = deploy(&mut chain, Some(gwei(1)));
+    let at_price = deploy(&mut chain, Some(gwei(2)));
+    let above = deploy(&mut chain, Some(gwei(3)));
+    let uncapped = deploy(&mut chain, None);
+
+    let state = |chain: &mut TestChain, who: Address| {
+        chain
+            .view(
+                registry(),
+                &I2::subscriptionStateCall {
+                    feedId: id,
+                    subscriber: who,
+                },
+            )
+            .unwrap_or_else(|r| panic!("subscriptionState: {:?}", r.revert_message()))
+    };
+    for (who, cap) in [
+        (below, gwei(1)),
+        (at_price, gwei(2)),
+        (above, gwei(3)),
+        (uncapped, U256::MAX),
+    ] {
+        let s = state(&mut chain, who);
+        assert_eq!((s.callbackGas, s.maxGasPrice), (CALLBACK_GAS, cap));
+        assert_eq!(s.deposit, deposit);
+        assert!(s.active);
+    }
+
+    let last_round = |chain: &mut TestChain, who: Address| {
+        chain
+            .view(who, &ISubscriber::lastRoundCall {})
+            .unwrap_or_else(|r| panic!("lastRound: {:?}", r.revert_message()))
+    };
+    let r = feed.push(&mut chain, 300_000_000_000);
+    assert!(r.success, "{:?}", r.revert_message());
+    let over = r.events::<I::CallbackOverPriced>();
+    assert_eq!(
+        over.len(),
+        1,
+        "only the subscription capped below the price"
+    );
+    assert_eq!(over[0].subscriber, below);
+    assert_eq!((over[0].gasPrice, over[0].maxGasPrice), (gwei(2), gwei(1)));
+    let mut delivered: Vec<Address> = r
+        .events::<I::CallbackDelivered>()
+        .iter()
+        .map(|e| e.subscriber)
+        .collect();
+    delivered.sort();
+    let mut expected = vec![at_price, above, uncapped];
+    expected.sort();
+    assert_eq!(delivered, expected);
+    let updated = r.events::<ISubscriber::Updated>();
+    assert_eq!(updated.len(), 3);
+    assert!(
+        updated
+            .iter()
+            .all(|u| u.roundId == 1 && u.answer == I256::try_from(300_000_000_000i128).unwrap())
+    );
+    assert_eq!(last_round(&mut chain, below), 0, "not called back");
+    for who in [at_price, above, uncapped] {
+        assert_eq!(last_round(&mut chain, who), 1);
+    }
+    // The skipped subscription paid only the registry's gas on it, at its
+    // cap, and counts a miss.
+    let s = state(&mut chain, below);
+    assert_eq!(s.deposit, deposit - over[0].fee);
+    assert!(!over[0].fee.is_zero());
+    assert_eq!(over[0].fee % gwei(1), U256::ZERO);
+    assert!(
+        over[0].fee
+            <= gwei(1)
+                * U256::from(
+                    orac_sdk::oracle::CALLBACK_OVERHEAD + orac_sdk::oracle::ROUND_DELIVERY_GAS
+                )
+    );
+    assert_eq!(s.misses, 1);
+
+    // Raising the cap through the SDK again: called back from the next
+    // round on; a later uncapped `subscribe` keeps the cap.
+    let r = chain.call(
+        alice,
+        below,
+        &ISubscriber::subscribeCappedCall {
+            feed: id,
+            callbackGas: CALLBACK_GAS,
+            maxGasPrice: gwei(2),
+        },
+    );
+    assert!(r.success, "{:?}", r.revert_message());
+    let r = chain.call(
+        alice,
+        below,
+        &ISubscriber::subscribeCall {
+            feed: id,
+            callbackGas: CALLBACK_GAS,
+        },
+    );
+    assert!(r.success, "{:?}", r.revert_message());
+    let s = state(&mut chain, below);
+    assert_eq!((s.maxGasPrice, s.misses), (gwei(2), 0));
+    chain.advance(60);
+    let r = feed.push(&mut chain, 301_000_000_000);
+    assert!(r.success, "{:?}", r.revert_message());
+    assert!(r.events::<I::CallbackOverPriced>().is_empty());
+    assert_eq!(r.events::<I::CallbackDelivered>().len(), 4);
+    assert_eq!(last_round(&mut chain, below), 2);
+
+    // A zero cap is refused, with the registry's reason.
+    let r = chain.call(
+        alice,
+        above,
+        &ISubscriber::subscribeCappedCall {
+            feed: id,
+            callbackGas: CALLBACK_GAS,
+            maxGasPrice: U256::ZERO,
+        },
+    );
+    assert!(!r.success);
+    let reason = r.revert_message().unwrap_or_default();
+    assert!(
+        reason.contains("maxGasPrice must be above zero"),
+        "{reason}"
+    );
 }

@@ -139,6 +139,10 @@ impl Loan {
             .into());
         }
         self.price_unit.set(10u64.pow(decimals as u32));
+        // No gas price cap (`oracle::subscribe_with_max_gas_price`): a
+        // capped subscription misses the rounds transmitted above its cap,
+        // and prices crash when gas is dear, which is when a liquidation
+        // must not wait. The deposit bounds what the lender can lose.
         oracle::subscribe(feed, CALLBACK_GAS, deposit)?;
         self.token.set(token);
         self.feed.set(feed);
