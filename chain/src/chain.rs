@@ -505,15 +505,19 @@ impl Chain {
         Ok(Some(next_env(&self.shared.spec, &header, now)))
     }
 
+    /// The state a call at `tag` reads and the block it runs in.
+    fn call_setup(&self, tag: BlockTag) -> Result<(SharedReader, BlockEnv), ChainError> {
+        let snap = self.snapshot()?;
+        match (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?) {
+            (Some(state), Some(env)) => Ok((Arc::new(state), env)),
+            _ => Err(ChainError::Request("header not found".into())),
+        }
+    }
+
     /// Runs `req` against the state at `tag` without committing anything.
     pub fn call(&self, req: &CallRequest, tag: BlockTag) -> Result<ExecOutcome, ChainError> {
-        let snap = self.snapshot()?;
-        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
-        else {
-            return Err(ChainError::Request("header not found".into()));
-        };
+        let (state, env) = self.call_setup(tag)?;
         let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
-        let state: SharedReader = Arc::new(state);
         self.on_vm_thread(|| {
             let mut overlay = Overlay::new(state);
             executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
@@ -524,12 +528,7 @@ impl Chain {
     /// The least gas with which `req` succeeds, by binary search (geth's
     /// method); an error if it fails even with the maximum.
     pub fn estimate_gas(&self, req: &CallRequest, tag: BlockTag) -> Result<u64, ChainError> {
-        let snap = self.snapshot()?;
-        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
-        else {
-            return Err(ChainError::Request("header not found".into()));
-        };
-        let state: SharedReader = Arc::new(state);
+        let (state, env) = self.call_setup(tag)?;
         let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
             let mut overlay = Overlay::new(state.clone());
             executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
@@ -548,12 +547,7 @@ impl Chain {
         req: &CallRequest,
         tag: BlockTag,
     ) -> Result<(orac_vm::AccessList, ExecOutcome), ChainError> {
-        let snap = self.snapshot()?;
-        let (Some(state), Some(env)) = (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?)
-        else {
-            return Err(ChainError::Request("header not found".into()));
-        };
-        let state: SharedReader = Arc::new(state);
+        let (state, env) = self.call_setup(tag)?;
         let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
         let sink = Arc::new(parking_lot::Mutex::new(orac_vm::AccessList::new()));
         let vm = self.shared.sim_vm.recording_access(sink.clone());
