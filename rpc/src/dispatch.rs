@@ -11,7 +11,7 @@ use crate::error::RpcError;
 use crate::fees;
 use crate::filters::Filters;
 use crate::load::{Client, Heavy};
-use crate::params::{BlockId, FilterJson, Params, Q256, TxRequest, U64};
+use crate::params::{BlockId, FilterJson, Params, Q256, TxRequest, U64, storage_key};
 use crate::send;
 use crate::sign;
 use crate::txpool;
@@ -107,6 +107,7 @@ pub async fn dispatch(
 
         // Fees.
         "eth_gasPrice" => Ok(fees::gas_price(chain)),
+        "eth_baseFee" => Ok(fees::base_fee(chain)),
         "eth_maxPriorityFeePerGas" => Ok(fees::max_priority_fee()),
         "eth_feeHistory" => {
             let count = params.req::<U64>(0)?.0;
@@ -176,7 +177,7 @@ pub async fn dispatch(
         }
         "eth_getStorageAt" => {
             let a = params.req::<Address>(0)?;
-            let slot = H256(params.req::<Q256>(1)?.0.to_big_endian());
+            let slot = storage_key(&params.req::<Value>(1)?)?;
             let t = tag(&params, 2)?;
             read_at(ctx, client, t, move |c| {
                 blocks::storage_at(&c.chain, a, slot, t)

@@ -16,6 +16,11 @@ pub fn gas_price(chain: &Chain) -> Value {
     json!(chain.next_base_fee() + U256::from(SUGGESTED_TIP))
 }
 
+/// `eth_baseFee`: the base fee per gas of the next block.
+pub fn base_fee(chain: &Chain) -> Value {
+    json!(chain.next_base_fee())
+}
+
 pub fn max_priority_fee() -> Value {
     json!(U256::from(SUGGESTED_TIP))
 }

@@ -285,14 +285,83 @@ impl<T> OneOrMany<T> {
 }
 
 /// A log filter object (eth_getLogs, eth_newFilter, logs subscriptions).
+/// `blockHash` together with `fromBlock`/`toBlock` is refused while
+/// parsing, so the error names the argument as geth's does ("invalid
+/// argument 0: cannot specify both …", execution-apis
+/// filter-error-invalid-blockHash-and-range).
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "FilterFields")]
 pub struct FilterJson {
     pub from_block: Option<BlockId>,
     pub to_block: Option<BlockId>,
     pub block_hash: Option<H256>,
     pub address: Option<OneOrMany<Address>>,
     pub topics: Option<Vec<Option<OneOrMany<Option<H256>>>>>,
+}
+
+/// The filter object's fields as sent, before [`FilterJson`]'s check.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FilterFields {
+    from_block: Option<BlockId>,
+    to_block: Option<BlockId>,
+    block_hash: Option<H256>,
+    address: Option<OneOrMany<Address>>,
+    topics: Option<Vec<Option<OneOrMany<Option<H256>>>>>,
+}
+
+impl TryFrom<FilterFields> for FilterJson {
+    type Error = &'static str;
+
+    fn try_from(f: FilterFields) -> Result<Self, Self::Error> {
+        if f.block_hash.is_some() && (f.from_block.is_some() || f.to_block.is_some()) {
+            return Err(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other",
+            );
+        }
+        Ok(FilterJson {
+            from_block: f.from_block,
+            to_block: f.to_block,
+            block_hash: f.block_hash,
+            address: f.address,
+            topics: f.topics,
+        })
+    }
+}
+
+/// An `eth_getStorageAt` slot, read as geth reads it: a hex string of at
+/// most 32 bytes, `0x` optional, odd lengths padded, left-padded to a word;
+/// refused with geth's texts and -32602 (execution-apis
+/// get-storage-invalid-key and get-storage-invalid-key-too-large). A JSON
+/// number is still taken as the slot number.
+pub fn storage_key(v: &Value) -> Result<H256, RpcError> {
+    let s = match v {
+        Value::String(s) => s,
+        Value::Number(n) => {
+            let n = n.as_u64().ok_or_else(|| {
+                RpcError::invalid_params("invalid storage key: number out of range")
+            })?;
+            return Ok(H256(U256::from(n).to_big_endian()));
+        }
+        other => {
+            return Err(RpcError::invalid_params(format!(
+                "invalid storage key: expected a hex string, got {other}"
+            )));
+        }
+    };
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    if digits.len() > 64 {
+        return Err(RpcError::invalid_params(format!(
+            "storage key too long (want at most 32 bytes): {s:?}"
+        )));
+    }
+    let invalid = || RpcError::invalid_params(format!("invalid hex in storage key: {s:?}"));
+    let bytes = hex::decode(format!("{digits:0>64}")).map_err(|_| invalid())?;
+    let word: [u8; 32] = bytes.as_slice().try_into().map_err(|_| invalid())?;
+    Ok(H256(word))
 }
 
 impl FilterJson {
@@ -303,8 +372,9 @@ impl FilterJson {
             .unwrap_or_default()
     }
 
-    /// Topic constraints: `None` at a position matches anything (also when
-    /// the list there contains null).
+    /// Topic constraints: `None` at a position matches anything, as null,
+    /// an empty list `[]` or a list containing null there does in geth
+    /// (execution-apis topic-wildcard).
     pub fn topics(&self) -> Result<Vec<Option<Vec<H256>>>, RpcError> {
         let topics = self.topics.clone().unwrap_or_default();
         if topics.len() > 4 {
@@ -314,7 +384,7 @@ impl FilterJson {
             .into_iter()
             .map(|t| {
                 let list = t?.into_vec();
-                if list.iter().any(|x| x.is_none()) {
+                if list.is_empty() || list.iter().any(|x| x.is_none()) {
                     return None;
                 }
                 Some(list.into_iter().flatten().collect())
@@ -352,6 +422,53 @@ mod tests {
     }
 
     #[test]
+    fn storage_keys_as_geth() {
+        let word = |last: u8| {
+            let mut w = [0u8; 32];
+            w[31] = last;
+            H256(w)
+        };
+        assert_eq!(storage_key(&json!("0x0")).unwrap(), word(0));
+        assert_eq!(storage_key(&json!("0x")).unwrap(), word(0));
+        assert_eq!(storage_key(&json!("0x102")).unwrap().0[30..], [1, 2]);
+        assert_eq!(storage_key(&json!("2a")).unwrap(), word(0x2a));
+        assert_eq!(storage_key(&json!(7)).unwrap(), word(7));
+        let full = format!("0x{}", "ab".repeat(32));
+        assert_eq!(storage_key(&json!(full)).unwrap(), H256([0xab; 32]));
+        // The texts of execution-apis' cases.
+        let long = format!("0x{}", "0".repeat(65));
+        let e = storage_key(&json!(long)).unwrap_err();
+        assert_eq!(e.code, -32602);
+        assert_eq!(
+            e.message,
+            format!("storage key too long (want at most 32 bytes): \"{long}\"")
+        );
+        let e = storage_key(&json!("0xasdf")).unwrap_err();
+        assert_eq!(e.code, -32602);
+        assert_eq!(e.message, "invalid hex in storage key: \"0xasdf\"");
+        assert!(storage_key(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn filter_with_block_hash_and_range_is_refused_while_parsing() {
+        let hash = format!("0x{}", "11".repeat(32));
+        for range in [json!({"fromBlock": "0x1"}), json!({"toBlock": "latest"})] {
+            let mut f = range.clone();
+            f["blockHash"] = json!(hash);
+            let p = Params::from(vec![f]);
+            let e = p.req::<FilterJson>(0).unwrap_err();
+            assert_eq!(e.code, -32602);
+            assert_eq!(
+                e.message,
+                "invalid argument 0: cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other"
+            );
+        }
+        let f: FilterJson = serde_json::from_value(json!({"blockHash": hash})).unwrap();
+        assert!(f.block_hash.is_some());
+        assert!(serde_json::from_value::<FilterJson>(json!({"fromBlok": "0x1"})).is_err());
+    }
+
+    #[test]
     fn filters() {
         let f: FilterJson = serde_json::from_value(json!({
             "address": "0x00000000000000000000000000000000000000aa",
@@ -363,5 +480,13 @@ mod tests {
         assert_eq!(t[0], None);
         assert_eq!(t[1], None);
         assert_eq!(t[2].as_ref().unwrap().len(), 1);
+        // `[]` at a position is a wildcard too, not "no topic matches".
+        let f: FilterJson = serde_json::from_value(json!({
+            "topics": [[], [format!("0x{}", "11".repeat(32))]]
+        }))
+        .unwrap();
+        let t = f.topics().unwrap();
+        assert_eq!(t[0], None);
+        assert_eq!(t[1].as_ref().unwrap().len(), 1);
     }
 }
