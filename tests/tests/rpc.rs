@@ -37,12 +37,19 @@ fn node_basics_and_block_tags() {
         "eth_sendRawTransaction",
         json!([signed_transfer(&keys[0], 0, Address::repeat_byte(1), 5)]),
     );
-    for tag in ["latest", "pending", "safe", "finalized", "0x1"] {
+    for tag in ["latest", "safe", "finalized", "0x1"] {
         let b = node.ok("eth_getBlockByNumber", json!([tag, false]));
         assert_eq!(b["number"], "0x1", "{tag}");
         assert_eq!(b["transactions"][0], hash);
         assert!(qty(&b["baseFeePerGas"]) > 0);
     }
+    // `pending` is the block after the head (anvil): empty while blocks are
+    // sealed as transactions arrive.
+    let latest = node.ok("eth_getBlockByNumber", json!(["latest", false]));
+    let pending = node.ok("eth_getBlockByNumber", json!(["pending", false]));
+    assert_eq!(pending["number"], "0x2");
+    assert_eq!(pending["parentHash"], latest["hash"]);
+    assert_eq!(pending["transactions"], json!([]));
     let genesis = node.ok("eth_getBlockByNumber", json!(["earliest", false]));
     assert_eq!(genesis["number"], "0x0");
     let b1 = node.ok("eth_getBlockByNumber", json!(["0x1", true]));
