@@ -2,10 +2,11 @@
 //! an ephemeral port with its own data directory, talk JSON-RPC to it, kill
 //! it (gracefully or with SIGKILL) and restart it on the same data.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -300,27 +301,23 @@ pub fn signed_tx(
     format!("0x{}", hex_encode(tx.encoded()))
 }
 
-/// Builds the test contracts (tests/contracts/build.sh) once and returns
-/// the module of `name`.
+/// Builds the test contract `tests/contracts/<name>` with `orac build`'s
+/// own pipeline (`orac_build::build`: rustup's wasm32 target, or Debian's
+/// packaged Rust when that is all there is) once per test process, and
+/// returns its deployable module.
 pub fn test_contract(name: &str) -> Vec<u8> {
-    static BUILT: OnceLock<Vec<PathBuf>> = OnceLock::new();
-    let paths = BUILT.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(workspace().join("tests/contracts/build.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run tests/contracts/build.sh");
-        assert!(out.status.success(), "building the test contracts failed");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(PathBuf::from)
-            .collect()
-    });
-    let path = paths
-        .iter()
-        .find(|p| p.file_stem().is_some_and(|s| s == name))
-        .unwrap_or_else(|| panic!("no test contract {name}"));
-    std::fs::read(path).expect("read the built contract")
+    static BUILT: OnceLock<Mutex<HashMap<String, Vec<u8>>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    built
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let dir = workspace().join("tests/contracts").join(name);
+            let artifact = orac_build::build(&dir, None)
+                .unwrap_or_else(|e| panic!("building the test contract {name}: {e}"));
+            eprintln!("built test contract {name} with {}", artifact.toolchain);
+            artifact.wasm
+        })
+        .clone()
 }
 
 /// `0x`-hex of bytes.
