@@ -1,6 +1,9 @@
 //! Calling other contracts (and sending value), typed by their ABI.
 //!
-//! ```ignore
+//! ```
+//! use orac_sdk::prelude::*;
+//! use orac_sdk::{SolCall, SolValue, testing};
+//!
 //! orac_sdk::interface! {
 //!     interface IERC20 {
 //!         function transfer(address to, uint256 amount) external returns (bool);
@@ -8,11 +11,19 @@
 //!     }
 //! }
 //!
-//! let token = IERC20::new(token_address);
-//! let ok = token.transfer(recipient, amount)?;
-//! let ok = token.with(Call::new().gas(50_000)).transfer(recipient, amount)?;
+//! let (token_address, recipient) = (Address::repeat_byte(7), Address::repeat_byte(8));
+//! let amount = U256::from(10);
 //! // Calldata without calling (alloy's types for the interface):
 //! let data = IERC20Abi::transferCall { to: recipient, amount }.abi_encode();
+//! // Natively, calls answer from mocks (`testing::mock_call`).
+//! testing::reset();
+//! testing::mock_call(token_address, &data[..4], true, true.abi_encode());
+//! let token = IERC20::new(token_address);
+//! let ok = token.transfer(recipient, amount)?;
+//! let ok_again = token.with(Call::new().gas(50_000)).transfer(recipient, amount)?;
+//! assert!(ok && ok_again);
+//! assert_eq!(testing::calls()[0].2, data);
+//! # Ok::<(), Revert>(())
 //! ```
 
 use alloc::vec::Vec;

@@ -1,4 +1,17 @@
 //! The message and the block, as plain functions.
+//!
+//! ```
+//! use orac_sdk::prelude::*;
+//! use orac_sdk::testing;
+//!
+//! testing::reset();
+//! testing::set_caller(Address::repeat_byte(1));
+//! testing::set_block(7, 1_700_000_012);
+//! assert_eq!(msg::sender(), Address::repeat_byte(1));
+//! assert_eq!(block::number(), 7);
+//! assert_eq!(block::timestamp(), 1_700_000_012);
+//! assert_eq!(block::chain_id(), 31337);
+//! ```
 
 /// The message being executed.
 pub mod msg {

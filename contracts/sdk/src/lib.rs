@@ -3,7 +3,7 @@
 //! A contract is a plain struct holding typed storage, and an impl block of
 //! methods; two attributes do the plumbing:
 //!
-//! ```ignore
+//! ```
 //! use orac_sdk::prelude::*;
 //!
 //! #[storage]
@@ -29,6 +29,13 @@
 //!         self.count.get()
 //!     }
 //! }
+//!
+//! // Natively, the same contract runs as plain Rust (see [`testing`]):
+//! orac_sdk::testing::reset();
+//! let mut counter = Counter::at_root();
+//! counter.constructor(U256::from(41));
+//! assert_eq!(counter.increment(), Ok(U256::from(42)));
+//! assert_eq!(counter.count(), U256::from(42));
 //! ```
 //!
 //! * Arguments and results use the Solidity ABI (alloy-sol-types), so cast,

@@ -9,11 +9,15 @@
 //! Rust's own overflow checks are off. Wherever an operand is not already
 //! bounded by an earlier check, use these instead:
 //!
-//! ```ignore
+//! ```
 //! use orac_sdk::prelude::*; // brings CheckedMath
 //!
-//! let count = self.count.get().try_add(by)?;
-//! let left = balance.try_sub(amount)?;
+//! let count = U256::from(41).try_add(U256::from(1))?;
+//! assert_eq!(count, U256::from(42));
+//! // Overflow is Solidity's Panic(0x11), a revert `?` carries out.
+//! assert!(U256::MAX.try_add(U256::from(1)).is_err());
+//! assert!(U256::ZERO.try_sub(U256::from(1)).is_err());
+//! # Ok::<(), Revert>(())
 //! ```
 //!
 //! A failure is an `Err(Revert)` carrying Solidity's own `Panic(uint256)`

@@ -1,4 +1,45 @@
 //! Reverts: ABI-encoded failure data the caller (and the RPC) can decode.
+//!
+//! A method fails by returning `Err(Revert)` (`?` works on anything that
+//! converts), by `revert!`, or by `require!`; errors declared in [`abi!`]
+//! encode as Solidity's custom errors, messages as `Error(string)`:
+//!
+//! ```
+//! use orac_sdk::prelude::*;
+//! use orac_sdk::{SolError, testing};
+//!
+//! abi! {
+//!     error TooLarge(uint256 amount, uint256 limit);
+//! }
+//!
+//! #[storage]
+//! pub struct Limits {
+//!     limit: Value<U256>,
+//! }
+//!
+//! #[contract]
+//! impl Limits {
+//!     pub fn check(&self, amount: U256) -> Result<(), Revert> {
+//!         require!(!amount.is_zero(), "zero amount");
+//!         let limit = self.limit.get();
+//!         if amount > limit {
+//!             return Err(TooLarge { amount, limit }.into());
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! testing::reset();
+//! let limits = Limits::at_root();
+//! assert_eq!(
+//!     testing::try_call(|| limits.check(U256::ZERO)),
+//!     Err(Revert::msg("zero amount"))
+//! );
+//! let err = testing::try_call(|| limits.check(U256::from(5))).unwrap_err();
+//! assert_eq!(err.0[..4], TooLarge::SELECTOR);
+//! ```
+//!
+//! [`abi!`]: crate::abi
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -15,6 +15,29 @@
 //!
 //! Nested containers compose: `Map<Address, Map<Address, U256>>` is
 //! Solidity's `mapping(address => mapping(address => uint256))`.
+//!
+//! ```
+//! use orac_sdk::prelude::*;
+//! use orac_sdk::storage::StorageLayout;
+//! use orac_sdk::{primitives::keccak256, testing};
+//!
+//! #[storage]
+//! pub struct Book {
+//!     owner: Value<Address>,              // slot 0
+//!     balances: Map<Address, U256>,       // slot 1
+//! }
+//!
+//! testing::reset();
+//! let mut book = Book::at(U256::ZERO); // what #[contract] roots it at
+//! let alice = Address::repeat_byte(0xa1);
+//! book.balances.set(&alice, U256::from(7));
+//! // Solidity's slot for balances[alice]: keccak256(pad32(alice) ‖ pad32(1)).
+//! let mut key = [0u8; 64];
+//! key[12..32].copy_from_slice(alice.as_slice());
+//! key[63] = 1;
+//! let word = testing::storage_at(this::address(), keccak256(key));
+//! assert_eq!(U256::from_be_bytes(word.0), U256::from(7));
+//! ```
 
 use alloc::string::String;
 use alloc::vec::Vec;

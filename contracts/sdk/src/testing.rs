@@ -6,14 +6,48 @@
 //! would: its result, or the [`Revert`] it raised (by `revert!`,
 //! `require!`, an `Err`, or a panic), with its storage changes rolled back.
 //!
-//! ```ignore
-//! use orac_sdk::testing::{self, Env};
+//! ```
+//! use orac_sdk::prelude::*;
+//! use orac_sdk::testing;
 //!
+//! sol! {
+//!     event Moved(address indexed to, uint256 amount);
+//! }
+//!
+//! #[storage]
+//! pub struct Vault {
+//!     balances: Map<Address, U256>,
+//! }
+//!
+//! #[contract]
+//! impl Vault {
+//!     #[payable]
+//!     pub fn deposit(&mut self) -> Result<(), Revert> {
+//!         let who = msg::sender();
+//!         let next = self.balances.get(&who).try_add(msg::value())?;
+//!         self.balances.set(&who, next);
+//!         emit(Moved { to: who, amount: msg::value() });
+//!         Ok(())
+//!     }
+//!
+//!     pub fn balance_of(&self, who: Address) -> U256 {
+//!         self.balances.get(&who)
+//!     }
+//! }
+//!
+//! let alice = Address::repeat_byte(0xa1);
 //! testing::reset();
-//! let mut token = Token::deployed_with(|t| t.new(supply));   // or Token::default_at()
 //! testing::set_caller(alice);
-//! assert_eq!(testing::call(|| token.transfer(bob, amount)), Ok(Ok(true)));
-//! let events = testing::events::<Transfer>();
+//! testing::set_value(U256::from(5));
+//! let mut vault = Vault::at_root();
+//! assert_eq!(testing::try_call(|| vault.deposit()), Ok(()));
+//! assert_eq!(vault.balance_of(alice), U256::from(5));
+//! let moved = testing::events::<Moved>();
+//! assert_eq!(moved[0].to, alice);
+//! // A revert rolls storage back, as on chain.
+//! testing::set_value(U256::MAX);
+//! assert!(testing::try_call(|| vault.deposit()).is_err());
+//! assert_eq!(vault.balance_of(alice), U256::from(5));
 //! ```
 //!
 //! Calls to other contracts answer from mocks registered with
