@@ -243,39 +243,28 @@ pub fn dev_keys() -> Vec<orac_primitives::PrivateKey> {
     orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys")
 }
 
-/// Signs a simple type-2 transfer on the dev chain, returning raw hex.
+/// The dev chain's id (`orac node --dev`).
+pub const CHAIN_ID: u64 = orac_chain::spec::DEV_CHAIN_ID;
+/// The priority fee every test transaction offers: 1 gwei.
+pub const PRIORITY_FEE: u64 = orac_chain::spec::GWEI;
+/// The fee cap every test transaction sets: 100 gwei, far above the dev
+/// chain's base fee.
+pub const MAX_FEE: u64 = 100 * orac_chain::spec::GWEI;
+
+/// Signs a plain transfer on the dev chain (21,000 gas, no data), returning
+/// raw hex.
 pub fn signed_transfer(
     key: &orac_primitives::PrivateKey,
     nonce: u64,
     to: orac_primitives::Address,
     value: u64,
 ) -> String {
-    use orac_primitives::{Bytes, Transaction, TxType, U256};
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(31337),
-        nonce,
-        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
-        max_fee_per_gas: U256::from(100_000_000_000u64),
-        gas_limit: 21_000,
-        to: Some(to),
-        value: U256::from(value),
-        input: Bytes::new(),
-        access_list: vec![],
-    }
-    .sign(key);
-    format!("0x{}", hex_encode(signed_bytes(&tx)))
+    let gas = orac_primitives::transaction::TX_BASE_GAS;
+    signed_tx(key, nonce, Some(to), value, Vec::new(), gas)
 }
 
-fn signed_bytes(tx: &orac_primitives::SignedTransaction) -> &[u8] {
-    tx.encoded()
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Signs a transaction on the dev chain: a call (`to`) or a creation.
+/// Signs a type-2 transaction on the dev chain: a call (`to`) or a
+/// creation, returning raw hex.
 pub fn signed_tx(
     key: &orac_primitives::PrivateKey,
     nonce: u64,
@@ -287,10 +276,10 @@ pub fn signed_tx(
     use orac_primitives::{Bytes, Transaction, TxType, U256};
     let tx = Transaction {
         tx_type: TxType::DynamicFee,
-        chain_id: Some(31337),
+        chain_id: Some(CHAIN_ID),
         nonce,
-        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
-        max_fee_per_gas: U256::from(100_000_000_000u64),
+        max_priority_fee_per_gas: U256::from(PRIORITY_FEE),
+        max_fee_per_gas: U256::from(MAX_FEE),
         gas_limit: gas,
         to,
         value: U256::from(value),
@@ -298,7 +287,7 @@ pub fn signed_tx(
         access_list: vec![],
     }
     .sign(key);
-    format!("0x{}", hex_encode(tx.encoded()))
+    hex0x(tx.encoded())
 }
 
 /// Builds the test contract `tests/contracts/<name>` with `orac build`'s
@@ -322,7 +311,7 @@ pub fn test_contract(name: &str) -> Vec<u8> {
 
 /// `0x`-hex of bytes.
 pub fn hex0x(b: &[u8]) -> String {
-    format!("0x{}", hex_encode(b))
+    format!("0x{}", hex::encode(b))
 }
 
 /// Where the client-library tests keep their installed packages.
