@@ -381,6 +381,42 @@ async fn main() -> ExitCode {
     }
 }
 
+/// What the untimed setup learned and prepared: the node, the funded
+/// senders and their starting nonces.
+struct Setup {
+    chain_id: u64,
+    client: String,
+    label: String,
+    senders: usize,
+    keys: Vec<PrivateKey>,
+    addrs: Vec<Address>,
+    start_nonces: Vec<u64>,
+}
+
+/// The pre-signed transactions and the batch bodies that carry them.
+struct Plan {
+    /// Nonce-major within each lane, lanes one after another.
+    planned: Vec<Planned>,
+    /// (index of the first transaction, transaction count, JSON body).
+    bodies: Vec<(usize, usize, String)>,
+    /// `lane_batches[l]` lists lane l's batches (indices into `bodies`) in
+    /// sending order; a batch never spans two lanes.
+    lane_batches: Vec<Vec<usize>>,
+}
+
+/// What the untimed receipt check counted.
+struct Checked {
+    mined: usize,
+    failed_status: usize,
+    per_block: HashMap<u64, usize>,
+}
+
+/// Sender `i`'s share of the transactions: txs/senders, the first
+/// txs%senders one more.
+fn share(args: &Args, senders: usize, i: usize) -> usize {
+    args.txs / senders + usize::from(i < args.txs % senders)
+}
+
 async fn run(args: &Args) -> Result<Report> {
     if args.txs == 0 || args.senders == 0 || args.batch == 0 || args.concurrency == 0 {
         bail!("--txs, --senders, --batch and --concurrency must all be positive");
@@ -388,11 +424,71 @@ async fn run(args: &Args) -> Result<Report> {
     if args.batch > 1000 {
         bail!("--batch must be at most 1000 (the usual server limit)");
     }
-    let senders = args.senders.min(args.txs);
     let timeout = Duration::from_secs(args.timeout);
     let rpc = Rpc::new(&args.rpc, args.concurrency, timeout)?;
 
     // ---- Setup (not timed) ---------------------------------------------
+    let setup = setup(args, &rpc).await?;
+    let plan = plan(args, &setup);
+    let head_before = parse_u64(&rpc.call("eth_blockNumber", json!([])).await?)?;
+
+    // ---- Timed: submit, then wait until mined -----------------------------
+    let planned = Arc::new(plan.planned);
+    let tally = Arc::new(Mutex::new(Tally {
+        accepted: vec![false; planned.len()],
+        broken: vec![false; setup.senders],
+        ..Tally::default()
+    }));
+    let done = Arc::new(AtomicUsize::new(0));
+    let clock = Instant::now();
+    let deadline = clock + timeout;
+    let progress = progress(clock, done.clone(), planned.len());
+    let addrs = Arc::new(setup.addrs);
+    let submitting = Submitting {
+        rpc: &rpc,
+        planned: &planned,
+        addrs: &addrs,
+        tally: &tally,
+        done: &done,
+        deadline,
+    };
+    submit(args, submitting, plan.bodies, plan.lane_batches).await?;
+    let submit_s = clock.elapsed().as_secs_f64();
+    let tally = Arc::try_unwrap(tally)
+        .map_err(|_| anyhow!("workers still hold the tally"))?
+        .into_inner();
+    let targets = final_nonces(&planned, &tally, &setup.start_nonces, setup.senders);
+    let timed_out = wait_all_mined(args, &rpc, &addrs, &targets, deadline).await;
+    let elapsed_s = clock.elapsed().as_secs_f64();
+    progress.abort();
+
+    // ---- Check (not timed): every receipt ----------------------------------
+    let checked = check_receipts(args, &rpc, &planned, &tally, &addrs, head_before).await?;
+    let blocks: BTreeSet<u64> = checked.per_block.keys().copied().collect();
+    Ok(Report {
+        label: setup.label,
+        client: setup.client,
+        chain_id: setup.chain_id,
+        submitted: planned.len(),
+        errors: tally.errors,
+        error_messages: tally.messages,
+        accepted: tally.accepted.iter().filter(|a| **a).count(),
+        mined: checked.mined,
+        failed_status: checked.failed_status,
+        submit_s,
+        elapsed_s,
+        blocks: blocks.len(),
+        first_block: blocks.first().copied(),
+        last_block: blocks.last().copied(),
+        max_txs_per_block: checked.per_block.values().copied().max().unwrap_or(0),
+        timed_out,
+    })
+}
+
+/// Setup: waits for the node, reads its chain id and client, derives the
+/// sender keys, funds them and reads their nonces.
+async fn setup(args: &Args, rpc: &Rpc) -> Result<Setup> {
+    let senders = args.senders.min(args.txs);
     let up_by = Instant::now() + Duration::from_secs(args.wait);
     let chain_id = loop {
         match rpc.call("eth_chainId", json!([])).await {
@@ -424,14 +520,27 @@ async fn run(args: &Args) -> Result<Report> {
         .map(|i| sender_key(&args.seed, i))
         .collect::<Result<_>>()?;
     let addrs: Vec<Address> = keys.iter().map(PrivateKey::address).collect();
+    let start_nonces = fund(args, rpc, &addrs).await?;
+    Ok(Setup {
+        chain_id,
+        client,
+        label,
+        senders,
+        keys,
+        addrs,
+        start_nonces,
+    })
+}
 
-    // Each sender's share: txs/senders, the first txs%senders one more.
-    let share = |i: usize| args.txs / senders + usize::from(i < args.txs % senders);
-    let max_fee = U256::from(args.max_fee_gwei) * U256::from(GWEI);
-    let tip = U256::from(args.tip_gwei) * U256::from(GWEI);
-    let value = U256::from(1u64);
+/// Funds every sender with `anvil_setBalance`, waits until the node reports
+/// the balances, and returns the senders' nonces.
+async fn fund(args: &Args, rpc: &Rpc, addrs: &[Address]) -> Result<Vec<u64>> {
+    let senders = addrs.len();
+    let (max_fee, _, value) = fees(args);
     // Enough for every transaction at the fee cap, with a wide margin.
-    let need = |i: usize| (max_fee * U256::from(21_000u64) + value) * U256::from(share(i) as u64);
+    let need = |i: usize| {
+        (max_fee * U256::from(21_000u64) + value) * U256::from(share(args, senders, i) as u64)
+    };
     let fund = U256::from(10u64).pow(U256::from(24u64)); // 1,000,000 ETH
     for i in 0..senders {
         if need(i) > fund {
@@ -490,11 +599,24 @@ async fn run(args: &Args) -> Result<Report> {
         "orac-bench: funded {senders} senders in {:.2} s",
         t.elapsed().as_secs_f64()
     );
+    Ok(start_nonces)
+}
 
-    // Pre-sign. Within a lane the order is nonce-major: every sender's nonce
-    // k comes before any nonce k+1, so a batch carries consecutive nonces of
-    // many senders. Sharded: one lane per connection, holding the senders
-    // s with s % concurrency == lane; interleaved: one lane for everyone.
+/// Every transaction's fee cap, tip and value.
+fn fees(args: &Args) -> (U256, U256, U256) {
+    let max_fee = U256::from(args.max_fee_gwei) * U256::from(GWEI);
+    let tip = U256::from(args.tip_gwei) * U256::from(GWEI);
+    (max_fee, tip, U256::from(1u64))
+}
+
+/// Pre-signs every transaction and serialises the batch bodies.
+///
+/// Within a lane the order is nonce-major: every sender's nonce k comes
+/// before any nonce k+1, so a batch carries consecutive nonces of many
+/// senders. Sharded: one lane per connection, holding the senders s with
+/// s % concurrency == lane; interleaved: one lane for everyone.
+fn plan(args: &Args, setup: &Setup) -> Plan {
+    let senders = setup.senders;
     let t = Instant::now();
     let lanes = match args.order {
         Order::Sharded => args.concurrency.min(senders),
@@ -502,25 +624,62 @@ async fn run(args: &Args) -> Result<Report> {
     };
     let mut order: Vec<(usize, u64)> = Vec::with_capacity(args.txs);
     let mut lane_len = vec![0usize; lanes];
-    let rounds = share(0);
+    let rounds = share(args, senders, 0);
     for (lane, len) in lane_len.iter_mut().enumerate() {
         for k in 0..rounds {
             for s in (lane..senders).step_by(lanes) {
-                if k < share(s) {
-                    order.push((s, start_nonces[s] + k as u64));
+                if k < share(args, senders, s) {
+                    order.push((s, setup.start_nonces[s] + k as u64));
                     *len += 1;
                 }
             }
         }
     }
+    let planned = sign_all(args, setup, &order);
+    // Batch bodies, with the transaction's index as its JSON-RPC id; a
+    // batch never spans two lanes. `lane_batches[l]` lists lane l's batches
+    // in sending order.
+    let mut bodies: Vec<(usize, usize, String)> = Vec::new();
+    let mut lane_batches: Vec<Vec<usize>> = vec![Vec::new(); lanes];
+    let mut lane_start = 0;
+    for (lane, len) in lane_len.iter().enumerate() {
+        for first in (lane_start..lane_start + len).step_by(args.batch) {
+            let end = (first + args.batch).min(lane_start + len);
+            let calls: Vec<Value> = (first..end)
+                .map(|id| {
+                    json!({"jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [planned[id].raw_hex]})
+                })
+                .collect();
+            lane_batches[lane].push(bodies.len());
+            bodies.push((first, end - first, Value::Array(calls).to_string()));
+        }
+        lane_start += len;
+    }
+    eprintln!(
+        "orac-bench: pre-signed {} txs into {} batches in {:.2} s",
+        planned.len(),
+        bodies.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Plan {
+        planned,
+        bodies,
+        lane_batches,
+    }
+}
+
+/// Signs the transfers `order` lists (sender, nonce), on every core.
+fn sign_all(args: &Args, setup: &Setup, order: &[(usize, u64)]) -> Vec<Planned> {
+    let (max_fee, tip, value) = fees(args);
+    let chain_id = setup.chain_id;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = order.len().div_ceil(threads);
-    let planned: Vec<Planned> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = order
             .chunks(per_thread.max(1))
             .enumerate()
             .map(|(c, chunk)| {
-                let keys = &keys;
+                let keys = &setup.keys;
                 let seed = &args.seed;
                 let recipients = args.recipients;
                 scope.spawn(move || {
@@ -557,69 +716,54 @@ async fn run(args: &Args) -> Result<Report> {
             .into_iter()
             .flat_map(|h| h.join().expect("signing thread"))
             .collect()
-    });
-    // Batch bodies, with the transaction's index as its JSON-RPC id; a
-    // batch never spans two lanes. `lane_batches[l]` lists lane l's batches
-    // in sending order.
-    let mut bodies: Vec<(usize, usize, String)> = Vec::new();
-    let mut lane_batches: Vec<Vec<usize>> = vec![Vec::new(); lanes];
-    let mut lane_start = 0;
-    for (lane, len) in lane_len.iter().enumerate() {
-        for first in (lane_start..lane_start + len).step_by(args.batch) {
-            let end = (first + args.batch).min(lane_start + len);
-            let calls: Vec<Value> = (first..end)
-                .map(|id| {
-                    json!({"jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [planned[id].raw_hex]})
-                })
-                .collect();
-            lane_batches[lane].push(bodies.len());
-            bodies.push((first, end - first, Value::Array(calls).to_string()));
-        }
-        lane_start += len;
-    }
-    eprintln!(
-        "orac-bench: pre-signed {} txs into {} batches in {:.2} s",
-        planned.len(),
-        bodies.len(),
-        t.elapsed().as_secs_f64()
-    );
-    let head_before = parse_u64(&rpc.call("eth_blockNumber", json!([])).await?)?;
+    })
+}
 
-    // ---- Timed: submit ---------------------------------------------------
-    let planned = Arc::new(planned);
-    let bodies = Arc::new(bodies);
-    let tally = Arc::new(Mutex::new(Tally {
-        accepted: vec![false; planned.len()],
-        broken: vec![false; senders],
-        ..Tally::default()
-    }));
-    let next = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicUsize::new(0));
-    let clock = Instant::now();
-    let deadline = clock + timeout;
-
-    let progress = {
-        let done = done.clone();
-        let total = planned.len();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+/// Prints how many replies are in every 5 s while the run is timed.
+fn progress(clock: Instant, done: Arc<AtomicUsize>, total: usize) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.tick().await;
+        loop {
             tick.tick().await;
-            loop {
-                tick.tick().await;
-                eprintln!(
-                    "orac-bench:   {:>6.1} s: {} / {total} replied",
-                    clock.elapsed().as_secs_f64(),
-                    done.load(Ordering::Relaxed)
-                );
-            }
-        })
-    };
+            eprintln!(
+                "orac-bench:   {:>6.1} s: {} / {total} replied",
+                clock.elapsed().as_secs_f64(),
+                done.load(Ordering::Relaxed)
+            );
+        }
+    })
+}
+
+/// What the submitting workers share.
+#[derive(Clone, Copy)]
+struct Submitting<'a> {
+    rpc: &'a Rpc,
+    planned: &'a Arc<Vec<Planned>>,
+    addrs: &'a Arc<Vec<Address>>,
+    tally: &'a Arc<Mutex<Tally>>,
+    done: &'a Arc<AtomicUsize>,
+    deadline: Instant,
+}
+
+/// The timed submission: posts every batch and tallies the replies.
+/// Sharded: one worker per lane, in the lane's order; interleaved:
+/// `concurrency` workers taking batches from the one shared lane. Under
+/// `--pace mined` a worker sends its next batch only once the previous one
+/// is mined.
+async fn submit(
+    args: &Args,
+    shared: Submitting<'_>,
+    bodies: Vec<(usize, usize, String)>,
+    lane_batches: Vec<Vec<usize>>,
+) -> Result<()> {
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let lanes = lane_batches.len();
     let lane_batches = Arc::new(lane_batches);
-    let addrs = Arc::new(addrs);
     let pace = args.pace;
     let poll_max = Duration::from_millis(args.poll_max_ms.max(1));
-    // Sharded: one worker per lane; interleaved: `concurrency` workers
-    // sharing the one lane.
+    let deadline = shared.deadline;
     let shared_queue = args.order == Order::Interleaved;
     let n_workers = if shared_queue {
         args.concurrency
@@ -628,15 +772,15 @@ async fn run(args: &Args) -> Result<Report> {
     };
     let workers: Vec<_> = (0..n_workers.min(bodies.len()))
         .map(|w| {
-            let addrs = addrs.clone();
+            let addrs = shared.addrs.clone();
             let (rpc, planned, bodies, lane_batches, tally, next, done) = (
-                rpc.clone(),
-                planned.clone(),
+                shared.rpc.clone(),
+                shared.planned.clone(),
                 bodies.clone(),
                 lane_batches.clone(),
-                tally.clone(),
+                shared.tally.clone(),
                 next.clone(),
-                done.clone(),
+                shared.done.clone(),
             );
             tokio::spawn(async move {
                 let mut mine = 0;
@@ -656,51 +800,9 @@ async fn run(args: &Args) -> Result<Report> {
                         break;
                     };
                     let reply = rpc.post(body.clone()).await;
-                    let ids = *first..first + len;
                     let targets = {
                         let mut t = tally.lock().await;
-                        match reply.and_then(|r| parse_batch_reply(&r)) {
-                            Err(e) => t.error(*len, e.to_string()),
-                            Ok(answers) => {
-                                let mut seen = 0;
-                                for (id, answer) in answers {
-                                    if !ids.contains(&id) || t.accepted[id] {
-                                        continue;
-                                    }
-                                    seen += 1;
-                                    match answer {
-                                        Ok(v) => {
-                                            if v.as_str()
-                                                != Some(hex_hash(&planned[id].hash).as_str())
-                                            {
-                                                t.hash_mismatch += 1;
-                                            }
-                                            t.accepted[id] = true;
-                                        }
-                                        Err(msg) => t.error(1, msg),
-                                    }
-                                }
-                                if seen < *len {
-                                    t.error(
-                                        *len - seen,
-                                        "no answer for the call in the batch reply".into(),
-                                    );
-                                }
-                            }
-                        }
-                        // The nonce each sender of the batch must reach for the
-                        // whole batch to be mined.
-                        let mut targets: HashMap<usize, u64> = HashMap::new();
-                        for id in ids.clone() {
-                            let p = &planned[id];
-                            if !t.accepted[id] {
-                                t.broken[p.sender] = true;
-                            }
-                            let e = targets.entry(p.sender).or_default();
-                            *e = (*e).max(p.nonce + 1);
-                        }
-                        targets.retain(|s, _| !t.broken[*s]);
-                        targets
+                        t.record(&planned, *first, *len, reply)
                     };
                     done.fetch_add(*len, Ordering::Relaxed);
                     if pace == Pace::Mined {
@@ -713,30 +815,96 @@ async fn run(args: &Args) -> Result<Report> {
     for w in workers {
         w.await?;
     }
-    let submit_s = clock.elapsed().as_secs_f64();
+    Ok(())
+}
 
-    // ---- Timed: wait until mined ----------------------------------------
-    // Target per sender: the nonce after its last transaction, counting only
-    // the unbroken run of accepted ones (a rejected nonce blocks the rest).
-    let tally = Arc::try_unwrap(tally)
-        .map_err(|_| anyhow!("workers still hold the tally"))?
-        .into_inner();
-    let mut target: Vec<u64> = start_nonces.clone();
-    let mut broken = vec![false; senders];
-    {
-        // `planned` is nonce-major, so per sender it is in nonce order.
-        for (i, p) in planned.iter().enumerate() {
-            if broken[p.sender] || tally.broken[p.sender] {
-                continue;
-            }
-            if tally.accepted[i] {
-                target[p.sender] += 1;
-            } else {
-                broken[p.sender] = true;
+impl Tally {
+    /// Records the reply to the batch of transactions `first..first + len`
+    /// and returns the nonce each (unbroken) sender of the batch must reach
+    /// for the whole batch to be mined.
+    fn record(
+        &mut self,
+        planned: &[Planned],
+        first: usize,
+        len: usize,
+        reply: Result<Value>,
+    ) -> HashMap<usize, u64> {
+        let ids = first..first + len;
+        match reply.and_then(|r| parse_batch_reply(&r)) {
+            Err(e) => self.error(len, e.to_string()),
+            Ok(answers) => {
+                let mut seen = 0;
+                for (id, answer) in answers {
+                    if !ids.contains(&id) || self.accepted[id] {
+                        continue;
+                    }
+                    seen += 1;
+                    match answer {
+                        Ok(v) => {
+                            if v.as_str() != Some(hex_hash(&planned[id].hash).as_str()) {
+                                self.hash_mismatch += 1;
+                            }
+                            self.accepted[id] = true;
+                        }
+                        Err(msg) => self.error(1, msg),
+                    }
+                }
+                if seen < len {
+                    self.error(
+                        len - seen,
+                        "no answer for the call in the batch reply".into(),
+                    );
+                }
             }
         }
+        let mut targets: HashMap<usize, u64> = HashMap::new();
+        for id in ids {
+            let p = &planned[id];
+            if !self.accepted[id] {
+                self.broken[p.sender] = true;
+            }
+            let e = targets.entry(p.sender).or_default();
+            *e = (*e).max(p.nonce + 1);
+        }
+        targets.retain(|s, _| !self.broken[*s]);
+        targets
     }
-    let mut timed_out = false;
+}
+
+/// The nonce each sender must reach once everything is mined: the nonce
+/// after its last transaction, counting only the unbroken run of accepted
+/// ones (a rejected nonce blocks the rest).
+fn final_nonces(
+    planned: &[Planned],
+    tally: &Tally,
+    start_nonces: &[u64],
+    senders: usize,
+) -> Vec<u64> {
+    let mut target: Vec<u64> = start_nonces.to_vec();
+    let mut broken = vec![false; senders];
+    // `planned` is nonce-major, so per sender it is in nonce order.
+    for (i, p) in planned.iter().enumerate() {
+        if broken[p.sender] || tally.broken[p.sender] {
+            continue;
+        }
+        if tally.accepted[i] {
+            target[p.sender] += 1;
+        } else {
+            broken[p.sender] = true;
+        }
+    }
+    target
+}
+
+/// Polls every sender's nonce until all reach `target` (false) or the
+/// deadline passes (true: timed out).
+async fn wait_all_mined(
+    args: &Args,
+    rpc: &Rpc,
+    addrs: &[Address],
+    target: &[u64],
+    deadline: Instant,
+) -> bool {
     loop {
         let calls = addrs
             .iter()
@@ -763,27 +931,34 @@ async fn run(args: &Args) -> Result<Report> {
             }
         }
         if behind == 0 {
-            break;
+            return false;
         }
         if Instant::now() > deadline {
             eprintln!(
                 "orac-bench: TIMEOUT after {} s: {behind} senders still behind, {left} accepted transactions not mined",
                 args.timeout
             );
-            timed_out = true;
-            break;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let elapsed_s = clock.elapsed().as_secs_f64();
-    progress.abort();
+}
 
-    // ---- Check (not timed): every receipt ----------------------------------
+/// The check after the clock stops: fetches every receipt, counts the mined
+/// and failed ones and the transactions per block, and says what is amiss.
+async fn check_receipts(
+    args: &Args,
+    rpc: &Rpc,
+    planned: &[Planned],
+    tally: &Tally,
+    addrs: &[Address],
+    head_before: u64,
+) -> Result<Checked> {
     let t = Instant::now();
     let head_after = parse_u64(&rpc.call("eth_blockNumber", json!([])).await?)?;
     let hashes: Vec<H256> = planned.iter().map(|p| p.hash).collect();
     let (receipts, how) =
-        fetch_receipts(&rpc, &hashes, head_before, head_after, args.concurrency).await?;
+        fetch_receipts(rpc, &hashes, head_before, head_after, args.concurrency).await?;
     let mut mined = 0;
     let mut failed_status = 0;
     let mut per_block: HashMap<u64, usize> = HashMap::new();
@@ -833,30 +1008,15 @@ async fn run(args: &Args) -> Result<Report> {
             tally.hash_mismatch
         );
     }
-    let blocks: BTreeSet<u64> = per_block.keys().copied().collect();
     eprintln!(
         "orac-bench: head block {head_before} -> {head_after}; receipts found for {mined} of {} txs ({how}, checked in {:.2} s)",
         planned.len(),
         t.elapsed().as_secs_f64()
     );
-
-    Ok(Report {
-        label,
-        client,
-        chain_id,
-        submitted: planned.len(),
-        errors: tally.errors,
-        error_messages: tally.messages,
-        accepted: tally.accepted.iter().filter(|a| **a).count(),
+    Ok(Checked {
         mined,
         failed_status,
-        submit_s,
-        elapsed_s,
-        blocks: blocks.len(),
-        first_block: blocks.first().copied(),
-        last_block: blocks.last().copied(),
-        max_txs_per_block: per_block.values().copied().max().unwrap_or(0),
-        timed_out,
+        per_block,
     })
 }
 
