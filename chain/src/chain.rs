@@ -592,7 +592,8 @@ impl Chain {
         let top = run(hi)?;
         if !top.success {
             return Err(ChainError::Request(
-                top.error.unwrap_or_else(|| "execution reverted".into()),
+                top.error
+                    .map_or_else(|| "execution reverted".into(), |h| h.to_string()),
             ));
         }
         let mut lo = executor::intrinsic_gas_of(req).saturating_sub(1);

@@ -9,7 +9,7 @@
 use orac_primitives::transaction::{MAX_TX_SIZE, TX_BASE_GAS};
 use orac_primitives::{Address, Bytes, Log, RecoveredTx, SignedTransaction, TxType, U256};
 use orac_state::{Overlay, StateError};
-use orac_vm::{TxEnv, Vm};
+use orac_vm::{Halt, TxEnv, Vm};
 
 use crate::error::InvalidTx;
 
@@ -24,8 +24,8 @@ pub struct ExecOutcome {
     pub output: Bytes,
     pub logs: Vec<Log>,
     pub contract_address: Option<Address>,
-    /// Why execution failed, when it did not merely revert with data.
-    pub error: Option<String>,
+    /// Why execution halted, when it did not merely revert with data.
+    pub error: Option<Halt>,
 }
 
 /// Checks that depend only on the transaction and the chain's fixed rules:

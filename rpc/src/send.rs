@@ -12,7 +12,7 @@ use crate::params::TxRequest;
 /// revert, -32000 with the reason otherwise.
 fn failure(outcome: ExecOutcome) -> RpcError {
     match outcome.error {
-        Some(reason) if outcome.output.is_empty() => RpcError::server(reason),
+        Some(halt) if outcome.output.is_empty() => RpcError::server(halt.to_string()),
         _ => RpcError::reverted(&outcome.output),
     }
 }

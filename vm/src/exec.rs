@@ -18,13 +18,15 @@
 use std::sync::Arc;
 
 use orac_primitives::{Address, Bytes, EMPTY_CODE_HASH, H256, U256, keccak256, keccak256_concat};
-use orac_state::{Overlay, StateError};
-use wasmtime::{Global, Memory, Trap};
+use orac_state::{Overlay, StateError, Transfer};
+pub use wasmtime::Trap;
+use wasmtime::{Global, Memory};
 
 use crate::engine::VmEngine;
 use crate::gas;
 use crate::instance::Live;
 use crate::limits::*;
+use crate::validate::DeployError;
 
 /// The block a message runs in.
 #[derive(Clone, Debug, Default)]
@@ -207,17 +209,91 @@ pub struct FrameResult {
     /// Return data, or revert data on failure.
     pub output: Vec<u8>,
     /// Why it failed, when it did not simply revert.
-    pub error: Option<String>,
+    pub error: Option<Halt>,
     pub created: Option<Address>,
 }
 
 impl FrameResult {
-    fn fail(gas_left: u64, error: impl Into<String>) -> Self {
+    pub(crate) fn fail(gas_left: u64, halt: Halt) -> Self {
         Self {
             success: false,
             gas_left,
-            error: Some(error.into()),
+            error: Some(halt),
             ..Default::default()
+        }
+    }
+}
+
+/// Why a frame halted without returning or reverting (revm's
+/// `HaltReason`). `Display` gives the text receipts, `eth_call` errors and
+/// geth-style clients see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Halt {
+    /// The frame's gas ran out (while running, loading its code or setting
+    /// up its instance).
+    #[error("out of gas")]
+    OutOfGas,
+    /// A deploy's gas does not cover storing and compiling its module.
+    #[error("out of gas paying for code deposit")]
+    CodeDepositOutOfGas,
+    /// The deterministic stack counter passed [`MAX_STACK_SLOTS`].
+    #[error("stack limit exceeded")]
+    StackLimit,
+    /// The call would be deeper than [`MAX_CALL_DEPTH`] (the caller keeps
+    /// the gas).
+    #[error("call depth limit exceeded")]
+    DepthLimit,
+    /// A deploy to an address that already has code or a nonce, or to a
+    /// system contract.
+    #[error("contract address collision")]
+    Collision,
+    /// The caller cannot pay the value the message carries.
+    #[error("insufficient balance for transfer")]
+    InsufficientBalance,
+    /// The value would take the recipient's balance past 2^256-1.
+    #[error("transfer overflows the recipient's balance")]
+    BalanceOverflow,
+    /// The module does not validate or compile.
+    #[error("invalid contract code: {0}")]
+    InvalidCode(DeployError),
+    /// A creation whose data is not a deploy envelope.
+    #[error("{0}")]
+    BadEnvelope(DeployError),
+    /// wasmtime could not instantiate the module.
+    #[error("instantiation failed: {0}")]
+    Instantiation(String),
+    /// The contract trapped (`unreachable`, a bad memory access, ...).
+    #[error("{}", trap_text(.0))]
+    Trap(Trap),
+    /// wasmtime's own native stack guard fired before the deterministic
+    /// counter (a broken bound: see `vm/src/limits.rs`).
+    #[error("native stack exhausted")]
+    NativeStackExhausted,
+    /// Execution failed in a way wasmtime reports only as text.
+    #[error("execution failed: {0}")]
+    Failed(String),
+    /// A host function refused (bad pointer, state change in a static
+    /// call, oversized data): the rule broken, in words.
+    #[error("{0}")]
+    Fault(String),
+}
+
+fn trap_text(trap: &Trap) -> String {
+    match trap {
+        Trap::UnreachableCodeReached => "unreachable executed (contract panicked)".into(),
+        Trap::MemoryOutOfBounds => "out-of-bounds memory access".into(),
+        t => format!("trap: {t}"),
+    }
+}
+
+impl From<Transfer> for Halt {
+    /// Why a message fails when its value cannot move (never called with
+    /// [`Transfer::Done`]).
+    fn from(t: Transfer) -> Self {
+        match t {
+            Transfer::RecipientOverflow => Halt::BalanceOverflow,
+            Transfer::Done | Transfer::InsufficientBalance => Halt::InsufficientBalance,
         }
     }
 }
@@ -294,7 +370,7 @@ pub(crate) fn run_frame(
 ) -> (Box<TxContext>, Result<FrameResult, StateError>) {
     if tx.depth >= MAX_CALL_DEPTH {
         // Like Ethereum: the call fails and the caller keeps the gas.
-        return (tx, Ok(FrameResult::fail(gas, "call depth limit exceeded")));
+        return (tx, Ok(FrameResult::fail(gas, Halt::DepthLimit)));
     }
     let checkpoint = tx.state.checkpoint();
     let warm = tx.warm.checkpoint();
@@ -325,10 +401,7 @@ enum Prepared {
 fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, StateError> {
     if let Some(contract) = tx.systems.find(&call.address) {
         if call.deploy.is_some() {
-            return Ok(Prepared::Done(FrameResult::fail(
-                0,
-                "contract address collision",
-            )));
+            return Ok(Prepared::Done(FrameResult::fail(0, Halt::Collision)));
         }
         // The value lands in the system contract's home account, whichever
         // of its addresses was called; a method that takes no value
@@ -338,7 +411,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
                 .state
                 .transfer(&call.caller, &contract.home(), call.value)?;
             if !moved.is_done() {
-                return Ok(Prepared::Done(FrameResult::fail(gas, moved.reason())));
+                return Ok(Prepared::Done(FrameResult::fail(gas, moved.into())));
             }
         }
         return Ok(Prepared::System(contract, gas));
@@ -357,10 +430,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
                 None => match crate::validate::validate(module) {
                     Ok(info) => validated.insert(info).trampolines,
                     Err(e) => {
-                        return Ok(Prepared::Done(FrameResult::fail(
-                            0,
-                            format!("invalid contract code: {e}"),
-                        )));
+                        return Ok(Prepared::Done(FrameResult::fail(0, Halt::InvalidCode(e))));
                     }
                 },
             };
@@ -368,17 +438,14 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             if cost > gas {
                 return Ok(Prepared::Done(FrameResult::fail(
                     0,
-                    "out of gas paying for code deposit",
+                    Halt::CodeDepositOutOfGas,
                 )));
             }
             gas -= cost;
             if let Some(existing) = tx.state.account(&call.address)?
                 && (existing.nonce > 0 || existing.has_code())
             {
-                return Ok(Prepared::Done(FrameResult::fail(
-                    0,
-                    "contract address collision",
-                )));
+                return Ok(Prepared::Done(FrameResult::fail(0, Halt::Collision)));
             }
             // EIP-161: a new contract starts at nonce 1.
             tx.state.update_account(&call.address, |a| a.nonce = 1)?;
@@ -393,7 +460,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
     if !call.value.is_zero() {
         let moved = tx.state.transfer(&call.caller, &call.address, call.value)?;
         if !moved.is_done() {
-            return Ok(Prepared::Done(FrameResult::fail(gas, moved.reason())));
+            return Ok(Prepared::Done(FrameResult::fail(gas, moved.into())));
         }
     }
     if code_hash == EMPTY_CODE_HASH {
@@ -426,7 +493,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
         };
         let cost = gas::code_load_cost(len);
         if cost > gas {
-            return Ok(Prepared::Done(FrameResult::fail(0, "out of gas")));
+            return Ok(Prepared::Done(FrameResult::fail(0, Halt::OutOfGas)));
         }
         gas -= cost;
     }
@@ -451,10 +518,7 @@ fn enter(tx: &mut TxContext, call: &Call, mut gas: u64) -> Result<Prepared, Stat
             }
             Ok(Prepared::Run(compiled, gas))
         }
-        Err(e) => Ok(Prepared::Done(FrameResult::fail(
-            0,
-            format!("invalid contract code: {e}"),
-        ))),
+        Err(e) => Ok(Prepared::Done(FrameResult::fail(0, Halt::InvalidCode(e)))),
     }
 }
 
@@ -468,7 +532,7 @@ fn run_instance(
     let deploying = call.deploy.is_some() && info.deploy_index.is_some();
     let setup_gas = gas::INSTANTIATE + info.initial_pages * gas::MEMORY_PAGE;
     if setup_gas > gas {
-        return (tx, Ok(FrameResult::fail(0, "out of gas")));
+        return (tx, Ok(FrameResult::fail(0, Halt::OutOfGas)));
     }
     let engine = tx.engine.clone();
     let mut live = match engine.idle.take(&compiled.code_hash) {
@@ -487,7 +551,7 @@ fn run_instance(
             Err(e) => {
                 return (
                     tx,
-                    Ok(FrameResult::fail(0, format!("instantiation failed: {e}"))),
+                    Ok(FrameResult::fail(0, Halt::Instantiation(e.to_string()))),
                 );
             }
         },
@@ -499,7 +563,7 @@ fn run_instance(
     }));
     if height > MAX_STACK_SLOTS {
         engine.idle.put(live);
-        return (tx, Ok(FrameResult::fail(0, "stack limit exceeded")));
+        return (tx, Ok(FrameResult::fail(0, Halt::StackLimit)));
     }
     live.store.data_mut().begin(tx, call);
     let fuel = gas::gas_to_fuel(gas - setup_gas).saturating_add(gas::FUEL_SENTINEL);
@@ -519,7 +583,7 @@ fn run_instance(
     let frame = store.data_mut();
     let mut reusable = true;
     let outcome = match run {
-        Ok(()) if fuel_left == 0 => Ok(FrameResult::fail(0, "out of gas")),
+        Ok(()) if fuel_left == 0 => Ok(FrameResult::fail(0, Halt::OutOfGas)),
         Ok(()) => Ok(FrameResult {
             success: true,
             gas_left,
@@ -528,7 +592,7 @@ fn run_instance(
             created: call.deploy.as_ref().map(|_| call.address),
         }),
         Err(err) => match err.downcast::<Exit>() {
-            Ok(Exit::Revert) if fuel_left == 0 => Ok(FrameResult::fail(0, "out of gas")),
+            Ok(Exit::Revert) if fuel_left == 0 => Ok(FrameResult::fail(0, Halt::OutOfGas)),
             Ok(Exit::Revert) => Ok(FrameResult {
                 success: false,
                 gas_left,
@@ -536,7 +600,7 @@ fn run_instance(
                 error: None,
                 created: None,
             }),
-            Ok(Exit::Fault(m)) => Ok(FrameResult::fail(0, m)),
+            Ok(Exit::Fault(m)) => Ok(FrameResult::fail(0, Halt::Fault(m))),
             Ok(Exit::Fatal(e)) => Err(e),
             Err(err) => {
                 // A trap: the instance is dropped rather than reused, even
@@ -562,14 +626,12 @@ fn run_instance(
     (tx, outcome)
 }
 
-fn describe_trap(err: &wasmtime::Error, stack_exhausted: bool) -> String {
+fn describe_trap(err: &wasmtime::Error, stack_exhausted: bool) -> Halt {
     if stack_exhausted {
-        return "stack limit exceeded".into();
+        return Halt::StackLimit;
     }
     match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => "out of gas".into(),
-        Some(Trap::UnreachableCodeReached) => "unreachable executed (contract panicked)".into(),
-        Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".into(),
+        Some(Trap::OutOfFuel) => Halt::OutOfGas,
         Some(Trap::StackOverflow) => {
             // Cannot happen while limits::BYTES_PER_SLOT bounds Winch's
             // frames: wasmtime's limit sits just above the counter's. If it
@@ -579,9 +641,69 @@ fn describe_trap(err: &wasmtime::Error, stack_exhausted: bool) -> String {
                 "wasmtime's native stack limit fired before the deterministic counter: \
                  the stack bound (vm/src/limits.rs) does not hold for this contract"
             );
-            "native stack exhausted".into()
+            Halt::NativeStackExhausted
         }
-        Some(t) => format!("trap: {t}"),
-        None => format!("execution failed: {err}"),
+        Some(t) => Halt::Trap(*t),
+        None => Halt::Failed(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Receipts, `eth_call` errors and clients see these texts: a variant
+    /// must read exactly as the string it replaced.
+    #[test]
+    fn halts_read_as_before() {
+        let cases = [
+            (Halt::OutOfGas, "out of gas"),
+            (
+                Halt::CodeDepositOutOfGas,
+                "out of gas paying for code deposit",
+            ),
+            (Halt::StackLimit, "stack limit exceeded"),
+            (Halt::DepthLimit, "call depth limit exceeded"),
+            (Halt::Collision, "contract address collision"),
+            (
+                Halt::InsufficientBalance,
+                "insufficient balance for transfer",
+            ),
+            (
+                Halt::BalanceOverflow,
+                "transfer overflows the recipient's balance",
+            ),
+            (
+                Halt::InvalidCode(DeployError::MissingExport("call")),
+                "invalid contract code: missing export: call",
+            ),
+            (
+                Halt::BadEnvelope(DeployError::Envelope("empty module".into())),
+                "bad deploy envelope: empty module",
+            ),
+            (
+                Halt::Trap(Trap::UnreachableCodeReached),
+                "unreachable executed (contract panicked)",
+            ),
+            (
+                Halt::Trap(Trap::MemoryOutOfBounds),
+                "out-of-bounds memory access",
+            ),
+            (
+                Halt::Trap(Trap::IntegerDivisionByZero),
+                "trap: wasm trap: integer divide by zero",
+            ),
+            (Halt::NativeStackExhausted, "native stack exhausted"),
+            (
+                Halt::Fault("log data too large".into()),
+                "log data too large",
+            ),
+        ];
+        for (halt, text) in cases {
+            assert_eq!(halt.to_string(), text);
+        }
+        for t in [Transfer::InsufficientBalance, Transfer::RecipientOverflow] {
+            assert_eq!(Halt::from(t).to_string(), t.reason());
+        }
     }
 }

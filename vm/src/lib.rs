@@ -31,7 +31,7 @@ use orac_primitives::{Address, Bytes, H256, U256};
 use orac_state::{Overlay, StateError};
 
 pub use engine::{DEFAULT_CACHE_BYTES, VmConfig, VmEngine, VmError};
-pub use exec::{BlockEnv, FrameResult, TxEnv, create_address, create2_address};
+pub use exec::{BlockEnv, FrameResult, Halt, Trap, TxEnv, create_address, create2_address};
 pub use system::{SystemCall, SystemContract, SystemExit, Systems};
 pub use validate::{DeployError, ModuleInfo};
 
@@ -163,7 +163,7 @@ impl Vm {
                 return Ok(FrameResult {
                     success: false,
                     gas_left: 0,
-                    error: Some(e.to_string()),
+                    error: Some(Halt::BadEnvelope(e)),
                     ..Default::default()
                 });
             }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use orac_primitives::{Address, H256, Log, U256};
 use orac_state::{StateError, Transfer};
 
-use crate::exec::{BlockEnv, Call, FrameResult, TxContext, TxEnv, run_child};
+use crate::exec::{BlockEnv, Call, FrameResult, Halt, TxContext, TxEnv, run_child};
 use crate::gas;
 use crate::limits::{FRAME_OVERHEAD_SLOTS, MAX_LOG_DATA, MAX_STACK_SLOTS};
 
@@ -284,7 +284,7 @@ pub(crate) fn run_system(
             Ok(FrameResult {
                 success: false,
                 gas_left: 0,
-                error: Some("stack limit exceeded".into()),
+                error: Some(Halt::StackLimit),
                 ..Default::default()
             }),
         );
@@ -322,7 +322,7 @@ pub(crate) fn run_system(
         Err(SystemExit::OutOfGas) => Ok(FrameResult {
             success: false,
             gas_left: 0,
-            error: Some("out of gas".into()),
+            error: Some(Halt::OutOfGas),
             ..Default::default()
         }),
         Err(SystemExit::Fatal(e)) => Err(e),

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use orac_primitives::{Address, H256, U256};
-use orac_vm::gas;
 use orac_vm::limits::{MAX_ESCAPING_FUNCTIONS, MAX_TYPES, SMALL_MEMORY_PAGES};
+use orac_vm::{Halt, Trap, gas};
 
 const IMPORTS: &str = r#"
   (import "orac" "calldata_size" (func $calldata_size (result i32)))
@@ -60,11 +60,11 @@ fn memory_growth_is_paid_before_the_pages_exist() {
         &module("1", "", "(drop (memory.grow (i32.const 15))) unreachable"),
     );
     let r = w.call_with(a, &[], 0, 50_000);
-    assert_eq!(r.error.as_deref(), Some("out of gas"));
+    assert_eq!(r.error, Some(Halt::OutOfGas));
     let r = w.call_with(a, &[], 0, 1_000_000);
     assert_eq!(
-        r.error.as_deref(),
-        Some("unreachable executed (contract panicked)"),
+        r.error,
+        Some(Halt::Trap(Trap::UnreachableCodeReached)),
         "with gas for the pages, the growth succeeds"
     );
 }
@@ -151,7 +151,11 @@ fn deploys_pay_for_trampolines_within_limits() {
     let deploy_gas = |code: &[u8]| {
         let mut w = World::new();
         let (_, r) = w.deploy_with(code, &[], 0);
-        (r.success, 100_000_000 - r.gas_left, r.error)
+        (
+            r.success,
+            100_000_000 - r.gas_left,
+            r.error.map(|h| h.to_string()),
+        )
     };
     let table = |n: usize| {
         let funcs: String = (0..n)
@@ -200,7 +204,7 @@ fn an_empty_module_is_not_a_contract() {
     let mut w = World::new();
     let (_, r) = w.deploy_with(b"", &[], 0);
     assert!(!r.success);
-    assert!(r.error.unwrap().contains("empty module"));
+    assert!(r.error.unwrap().to_string().contains("empty module"));
 }
 
 /// A contract that calls the contract at calldata[0..20] calldata[20]
@@ -368,7 +372,7 @@ fn a_frame_never_ends_past_its_gas() {
     for limit in (used - 200)..used {
         let r = w.call_with(a, &[], 0, limit);
         assert!(!r.success, "limit {limit} < {used} succeeded");
-        assert_eq!(r.error.as_deref(), Some("out of gas"), "limit {limit}");
+        assert_eq!(r.error, Some(Halt::OutOfGas), "limit {limit}");
         assert_eq!(r.gas_left, 0);
     }
     for limit in used..used + 50 {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::*;
 use orac_primitives::{Address, U256};
 use orac_vm::limits::MAX_STACK_SLOTS;
-use orac_vm::{SystemCall, SystemContract, SystemExit, Vm, VmConfig};
+use orac_vm::{Halt, SystemCall, SystemContract, SystemExit, Vm, VmConfig};
 
 /// A module whose `call` reads `n` (u32 LE) from calldata and recurses into
 /// `$rec` n + 1 times. `$rec` has the given extra locals, and runs `body`
@@ -186,8 +186,8 @@ fn deep_recursion_hits_the_deterministic_limit() {
         assert!(r.success, "{}: depth {n}: {:?}", shape.name, r.error);
         let r = recurse(&mut w, a, n + 1);
         assert_eq!(
-            r.error.as_deref(),
-            Some("stack limit exceeded"),
+            r.error,
+            Some(Halt::StackLimit),
             "{}: depth {}",
             shape.name,
             n + 1
@@ -221,7 +221,7 @@ fn the_stack_bomb_across_nested_calls_ends_cleanly() {
             input.extend_from_slice(&1u32.to_le_bytes());
             let r = w.call_with(a, &input, 0, 1_000_000_000);
             assert!(
-                r.success || r.error.as_deref() == Some("stack limit exceeded"),
+                r.success || r.error == Some(Halt::StackLimit),
                 "{}: {frames} frames per level: {:?}",
                 bomb.name,
                 r.error

@@ -346,7 +346,7 @@ pub fn search(runner: &Runner, seed: u64, evaluations: usize, gas: u64, runs: us
         let shape = Shape::new("search", body.module());
         let (ns, run) = runner.measure(&shape, gas, runs);
         // A body that traps ends early: it measured nothing.
-        if run.result.error.as_deref() == Some("out of gas") {
+        if run.result.error == Some(orac_vm::Halt::OutOfGas) {
             ns
         } else {
             0.0

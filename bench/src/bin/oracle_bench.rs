@@ -174,12 +174,12 @@ fn consumer_wasm(i: usize) -> Vec<u8> {
 }
 
 /// The `Error(string)` reason of a revert, or whatever explains a failure.
-fn reason(output: &[u8], error: &Option<String>) -> String {
+fn reason(output: &[u8], error: &Option<impl ToString>) -> String {
     output
         .strip_prefix(&[0x08, 0xc3, 0x79, 0xa0])
         .and_then(|b| <(String,)>::abi_decode_params(b).ok())
         .map(|(s,)| s)
-        .or_else(|| error.clone())
+        .or_else(|| error.as_ref().map(ToString::to_string))
         .unwrap_or_else(|| format!("revert data 0x{}", hex::encode(output)))
 }
 

@@ -124,7 +124,10 @@ fn timing(args: &Args, runner: &Runner, shapes: bool, search: bool) {
                 ns,
                 x,
                 run.gas,
-                run.result.error.as_deref().unwrap_or("ok")
+                run.result
+                    .error
+                    .as_ref()
+                    .map_or("ok".into(), ToString::to_string)
             );
             if x > worst.0 {
                 worst = (x, shape.name.clone());

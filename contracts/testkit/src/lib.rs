@@ -308,7 +308,7 @@ impl TestChain {
                     })
                     .collect(),
                 contract_address: o.contract_address.map(addr),
-                error: o.error,
+                error: o.error.map(|h| h.to_string()),
             },
             Err(ExecError::Invalid(e)) => panic!("transaction refused: {e}"),
             Err(ExecError::State(e)) => panic!("state error: {e}"),
@@ -384,7 +384,7 @@ impl TestChain {
                 output: o.output.0,
                 logs: vec![],
                 contract_address: None,
-                error: o.error,
+                error: o.error.map(|h| h.to_string()),
             })
         }
     }

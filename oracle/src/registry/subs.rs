@@ -406,7 +406,7 @@ impl Delivery {
                 Outcome::Delivered
             } else {
                 let mut reason = match result.error {
-                    Some(e) => e.into_bytes(),
+                    Some(e) => e.to_string().into_bytes(),
                     None => result.output,
                 };
                 reason.truncate(MAX_REASON);
