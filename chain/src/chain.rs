@@ -29,6 +29,7 @@ use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
 use crate::pending::{PendingBlock, PendingKey, PendingState};
 use crate::pool::{Pool, PoolConfig};
 use crate::producer::{self, Command, Patch};
+use crate::rules::ChainRules;
 use crate::slots::Slots;
 use crate::spec::ChainSpec;
 
@@ -60,6 +61,9 @@ pub struct ChainConfig {
     /// Bound of the on-disk cache of compiled contracts
     /// (`orac_vm::VmConfig::cache_bytes`).
     pub code_cache_bytes: u64,
+    /// What is consensus beyond the spec: the VM's system contracts and
+    /// their genesis accounts ([`ChainRules::standard`] for orac).
+    pub rules: ChainRules,
 }
 
 /// Something subscribers hear about.
@@ -184,7 +188,7 @@ impl Chain {
     pub fn open(config: ChainConfig) -> Result<Arc<Chain>, ChainError> {
         config
             .spec
-            .validate()
+            .validate(&config.rules)
             .map_err(|e| ChainError::Request(e.to_string()))?;
         std::fs::create_dir_all(&config.datadir).map_err(|e| {
             ChainError::Request(format!(
@@ -196,17 +200,21 @@ impl Chain {
         // redb's debug builds assert on some corruptions; a damaged file
         // must become a refusal to start, never a crash with a backtrace.
         let spec = config.spec.clone();
+        // Genesis as the rules complete it (in memory, before the database
+        // is touched).
+        let changes = spec.genesis_changes(&config.rules);
+        let genesis_hash = spec
+            .genesis_header(crate::spec::genesis_state_root(&spec, &config.rules))
+            .hash();
         let db_config = config.db.clone();
         let opened = std::panic::catch_unwind(move || -> Result<(Db, Header), ChainError> {
             let db = Db::open(&path, &db_config)?;
-            let genesis = spec.genesis_header(crate::spec::genesis_state_root(&spec));
             if !db.is_initialized()? {
-                let written = db.init_genesis(spec.chain_id, &spec.genesis_changes(), |root| {
-                    spec.genesis_header(root)
-                })?;
-                debug_assert_eq!(written.hash(), genesis.hash());
+                let written =
+                    db.init_genesis(spec.chain_id, &changes, |root| spec.genesis_header(root))?;
+                debug_assert_eq!(written.hash(), genesis_hash);
             }
-            let head = db.check(genesis.hash(), &db_config)?;
+            let head = db.check(genesis_hash, &db_config)?;
             let header = db
                 .snapshot()?
                 .header(head.number)?
@@ -222,18 +230,15 @@ impl Chain {
                 ));
             }
         };
-        let genesis_hash = config
-            .spec
-            .genesis_header(crate::spec::genesis_state_root(&config.spec))
-            .hash();
-        let vm = Vm::new(&VmConfig {
-            cache_dir: Some(config.datadir.join("code-cache")),
-            cache_bytes: config.code_cache_bytes,
-        })
-        .map_err(|e| ChainError::Request(format!("cannot start the WebAssembly engine: {e}")))?
-        // The oracle feed registry is native chain code at a fixed address
-        // from genesis (oracle/src/registry).
-        .with_system(Arc::new(orac_oracle::registry::Registry));
+        let vm = config
+            .rules
+            .vm(&VmConfig {
+                cache_dir: Some(config.datadir.join("code-cache")),
+                cache_bytes: config.code_cache_bytes,
+            })
+            .map_err(|e| {
+                ChainError::Request(format!("cannot start the WebAssembly engine: {e}"))
+            })?;
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             db,

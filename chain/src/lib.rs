@@ -1,6 +1,8 @@
 //! orac's chain logic, between the database (`orac-state`) and the RPC
 //! server (`orac-rpc`).
 //!
+//! * [`rules`]: [`ChainRules`], the composition root: the VM, the system
+//!   contracts and their genesis accounts, assembled in one place.
 //! * [`spec`]: the JSON chain spec and the built-in `--dev` spec.
 //! * [`executor`]: STARTGAS/GASPRICE rules: validation, gas purchase,
 //!   intrinsic gas, refunds, fee payment and burning.
@@ -18,6 +20,7 @@ pub mod executor;
 mod pending;
 pub mod pool;
 mod producer;
+pub mod rules;
 mod slots;
 pub mod spec;
 
@@ -29,4 +32,5 @@ pub use error::{ChainError, InvalidTx};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
 pub use pending::{PendingBlock, PendingState};
 pub use producer::Patch;
+pub use rules::ChainRules;
 pub use spec::ChainSpec;

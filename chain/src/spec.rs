@@ -20,13 +20,16 @@
 
 use std::collections::BTreeMap;
 
+pub use orac_primitives::GenesisAccount;
+use orac_primitives::genesis::{de_u64, de_u256};
 use orac_primitives::{
     Account, Address, Bytes, EMPTY_LIST_HASH, EMPTY_ROOT, H256, Header, U256, keccak256,
 };
 use orac_state::StateChanges;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::dev::{DEV_MNEMONIC, derive_keys};
+use crate::rules::ChainRules;
 
 pub const DEV_CHAIN_ID: u64 = 31_337;
 pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
@@ -55,19 +58,6 @@ pub struct ChainSpec {
     pub alloc: BTreeMap<Address, GenesisAccount>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GenesisAccount {
-    #[serde(default, deserialize_with = "de_u256")]
-    pub balance: U256,
-    #[serde(default, deserialize_with = "de_u64")]
-    pub nonce: u64,
-    #[serde(default)]
-    pub code: Bytes,
-    #[serde(default)]
-    pub storage: BTreeMap<H256, H256>,
-}
-
 fn default_gas_limit() -> u64 {
     DEFAULT_GAS_LIMIT
 }
@@ -76,44 +66,6 @@ fn default_base_fee() -> U256 {
 }
 fn one() -> U256 {
     U256::one()
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumOrString {
-    Num(u64),
-    Str(String),
-}
-
-fn parse_u256(s: &str) -> Result<U256, String> {
-    let s = s.trim();
-    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        U256::from_str_radix(hex, 16).map_err(|e| format!("bad hex number {s:?}: {e}"))
-    } else {
-        U256::from_dec_str(s).map_err(|e| format!("bad number {s:?}: {e:?}"))
-    }
-}
-
-fn de_u256<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-    match NumOrString::deserialize(d)? {
-        NumOrString::Num(n) => Ok(U256::from(n)),
-        NumOrString::Str(s) => parse_u256(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match NumOrString::deserialize(d)? {
-        NumOrString::Num(n) => Ok(n),
-        NumOrString::Str(s) => {
-            let v = parse_u256(&s).map_err(serde::de::Error::custom)?;
-            if v > U256::from(u64::MAX) {
-                return Err(serde::de::Error::custom(format!(
-                    "{s} does not fit in 64 bits"
-                )));
-            }
-            Ok(v.as_u64())
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,17 +82,20 @@ pub enum SpecError {
 }
 
 impl ChainSpec {
-    pub fn from_file(path: &std::path::Path) -> Result<Self, SpecError> {
+    /// Reads and checks a spec for a chain under `rules`.
+    pub fn from_file(path: &std::path::Path, rules: &ChainRules) -> Result<Self, SpecError> {
         let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
             path: path.display().to_string(),
             source,
         })?;
         let spec: ChainSpec = serde_json::from_str(&text)?;
-        spec.validate()?;
+        spec.validate(rules)?;
         Ok(spec)
     }
 
-    pub fn validate(&self) -> Result<(), SpecError> {
+    /// Checks the spec for a chain under `rules` (whose system contracts
+    /// complete its genesis allocations).
+    pub fn validate(&self, rules: &ChainRules) -> Result<(), SpecError> {
         if self.chain_id == 0 {
             return Err(SpecError::Invalid("chainId must not be 0".into()));
         }
@@ -164,15 +119,12 @@ impl ChainSpec {
             ));
         }
         let mut supply = U256::zero();
-        for (address, a) in &self.alloc {
+        // Checked as the rules complete the allocations: a system
+        // contract's home gets the nonce it needs there.
+        for (address, a) in &rules.genesis_alloc(&self.alloc) {
             // An empty account does not exist (EIP-161), so it cannot
             // hold storage: it would be left without an account.
-            if !a.storage.is_empty()
-                && a.balance.is_zero()
-                && a.nonce == 0
-                && a.code.is_empty()
-                && *address != orac_oracle::registry::REGISTRY
-            {
+            if !a.storage.is_empty() && a.balance.is_zero() && a.nonce == 0 && a.code.is_empty() {
                 return Err(SpecError::Invalid(format!(
                     "alloc {address:?} has storage but no balance, nonce or code: an empty \
                      account cannot hold storage (give it a nonce of 1)"
@@ -216,21 +168,12 @@ impl ChainSpec {
         }
     }
 
-    /// The spec's allocations plus the accounts every orac chain has from
-    /// genesis: the home of the oracle registry (native code,
-    /// docs/oracle.md). Its nonce is at least 1 so it is never an "empty"
-    /// account, which EIP-161 would delete from under its storage.
-    fn genesis_alloc(&self) -> BTreeMap<Address, GenesisAccount> {
-        let mut alloc = self.alloc.clone();
-        let registry = alloc.entry(orac_oracle::registry::REGISTRY).or_default();
-        registry.nonce = registry.nonce.max(1);
-        alloc
-    }
-
-    /// Genesis allocations as state changes.
-    pub fn genesis_changes(&self) -> StateChanges {
+    /// Genesis allocations as state changes: the spec's, completed with
+    /// the accounts the rules' system contracts need
+    /// ([`ChainRules::genesis_alloc`]).
+    pub fn genesis_changes(&self, rules: &ChainRules) -> StateChanges {
         let mut changes = StateChanges::default();
-        for (address, acct) in &self.genesis_alloc() {
+        for (address, acct) in &rules.genesis_alloc(&self.alloc) {
             let code_hash = keccak256(&acct.code);
             if !acct.code.is_empty() {
                 changes.code.insert(code_hash, acct.code.clone());
@@ -275,11 +218,11 @@ impl ChainSpec {
 
 /// The genesis state root, computed in memory (to recognise the chain a
 /// database holds without writing anything).
-pub fn genesis_state_root(spec: &ChainSpec) -> H256 {
+pub fn genesis_state_root(spec: &ChainSpec, rules: &ChainRules) -> H256 {
     use orac_primitives::trie::{EmptyStore, Trie};
     let store = EmptyStore;
     let mut accounts = Trie::new(&store, EMPTY_ROOT);
-    let changes = spec.genesis_changes();
+    let changes = spec.genesis_changes(rules);
     for (address, account) in &changes.accounts {
         let Some(mut account) = account.clone() else {
             continue;
@@ -327,7 +270,7 @@ mod tests {
         let spec = ChainSpec::dev();
         assert_eq!(spec.chain_id, 31337);
         assert_eq!(spec.alloc.len(), 10);
-        spec.validate().unwrap();
+        spec.validate(&ChainRules::standard()).unwrap();
     }
 
     /// REPRO L3: storage on an empty genesis account used to be accepted,
@@ -338,7 +281,7 @@ mod tests {
         let parse = |alloc: &str| {
             serde_json::from_str::<ChainSpec>(&format!(r#"{{"chainId": 7, "alloc": {{{alloc}}}}}"#))
                 .unwrap()
-                .validate()
+                .validate(&ChainRules::standard())
         };
         let word = |b: u8| format!("0x{}", hex::encode([b; 32]));
         let slot = format!(r#""storage": {{"{}": "{}"}}"#, word(1), word(42));

@@ -19,6 +19,7 @@ fn config(dir: &std::path::Path, mining: MiningMode) -> ChainConfig {
         db: DbConfig::default(),
         dev_keys: derive_keys(DEV_MNEMONIC, 10).unwrap(),
         code_cache_bytes: orac_vm::DEFAULT_CACHE_BYTES,
+        rules: orac_chain::ChainRules::standard(),
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
-use orac_chain::{Chain, ChainConfig, ChainSpec, MiningMode};
+use orac_chain::{Chain, ChainConfig, ChainRules, ChainSpec, MiningMode};
 use orac_primitives::U256;
 use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
@@ -52,6 +52,7 @@ pub struct NodeArgs {
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let rules = ChainRules::standard();
     let (spec, keys) = if args.dev {
         let keys = derive_keys(&args.mnemonic, args.accounts.clamp(1, 1000))?;
         let mut spec = ChainSpec::dev();
@@ -72,7 +73,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         }
         (spec, keys)
     } else if let Some(path) = &args.chain {
-        (ChainSpec::from_file(path)?, Vec::new())
+        (ChainSpec::from_file(path, &rules)?, Vec::new())
     } else {
         bail!("say which chain to run: --dev, or --chain SPEC.json");
     };
@@ -103,6 +104,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         db: DbConfig::default(),
         dev_keys: keys.clone(),
         code_cache_bytes: args.code_cache_mib.saturating_mul(1 << 20),
+        rules,
     })
     .with_context(|| format!("cannot open the chain in {}", datadir.display()))?;
 

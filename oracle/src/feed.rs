@@ -7,12 +7,7 @@ use orac_primitives::{H160, H256, keccak256};
 
 use crate::report::Domain;
 
-/// Most signers one feed may have: bounds the work of verifying a report
-/// (one signature recovery each) and of reconfiguring.
-pub const MAX_SIGNERS: usize = 31;
-
-/// Decimals a feed's answers may be scaled by (an i128 holds 38 digits).
-pub const MAX_DECIMALS: u8 = 36;
+pub use orac_oracle_abi::report::{MAX_DECIMALS, MAX_SIGNERS};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedConfig {

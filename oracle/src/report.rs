@@ -7,38 +7,13 @@
 //! the same code before it spends gas on a report that would be refused.
 
 use alloy_primitives::{Address as AbiAddress, B256, I256, U256 as AbiU256};
-use alloy_sol_types::{SolValue, sol};
+use alloy_sol_types::SolValue;
+use orac_oracle_abi::report::{AbiObservation, AbiReport};
 use orac_primitives::{H160, H256, PrivateKey, Signature, U256, keccak256};
 
 use crate::feed::FeedConfig;
 
-sol! {
-    /// One node's signed observation, as it travels in a report.
-    struct AbiObservation {
-        uint64 observedAt;
-        int256 value;
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-    }
-
-    /// A report: the argument of the registry's `transmit` and `respond`.
-    struct AbiReport {
-        uint64 feedId;
-        bytes32 configDigest;
-        uint64 round;
-        AbiObservation[] observations;
-    }
-}
-
-/// Domain separator of observation digests: nothing else orac signs (a
-/// transaction, another version of this format) can be replayed as one.
-pub const OBSERVATION_TYPE: &str = "orac.oracle.Observation(uint256 chainId,address registry,uint64 feedId,bytes32 configDigest,uint64 round,uint64 observedAt,int256 value)";
-
-/// Domain separator of answers to requests (request/response): `round` is
-/// the request id, and no feed observation can pass for a response or the
-/// other way round.
-pub const RESPONSE_TYPE: &str = "orac.oracle.Response(uint256 chainId,address registry,uint64 feedId,bytes32 configDigest,uint64 requestId,uint64 observedAt,int256 value)";
+pub use orac_oracle_abi::report::{OBSERVATION_TYPE, RESPONSE_TYPE};
 
 /// What a signature is about: a feed's round, or the answer to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bloom;
 pub mod bytes;
+pub mod genesis;
 pub mod hash;
 pub mod header;
 pub mod receipt;
@@ -17,6 +18,7 @@ pub mod trie;
 pub use account::Account;
 pub use bloom::Bloom;
 pub use bytes::Bytes;
+pub use genesis::GenesisAccount;
 pub use hash::{EMPTY_CODE_HASH, EMPTY_LIST_HASH, EMPTY_ROOT, keccak256, keccak256_concat};
 pub use header::Header;
 pub use primitive_types::{H160, H256, U256};

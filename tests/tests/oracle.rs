@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, SolEvent};
-use orac_oracle::registry::REGISTRY;
-use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
+use orac_oracle::REGISTRY;
+use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Kind, Observation};
 use orac_primitives::{Address, H256, PrivateKey};
 use orac_tests::{Node, dev_keys, hex0x, orac_bin, qty, signed_tx};
@@ -271,7 +271,7 @@ fn scaled(price: i128) -> i128 {
 
 fn consumer(tail: &str) -> Vec<u8> {
     let wat = std::fs::read_to_string(
-        orac_tests::workspace().join("oracle/tests/contracts/consumer.wat"),
+        orac_tests::workspace().join("oracle/registry/tests/contracts/consumer.wat"),
     )
     .unwrap();
     wat::parse_str(wat.replace("CALLBACK_TAIL", tail)).unwrap()

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use orac_primitives::{Address, H256, Log, U256};
+use orac_primitives::{Address, GenesisAccount, H256, Log, U256};
 use orac_state::{StateError, Transfer};
 
 use crate::exec::{BlockEnv, Call, FrameResult, Halt, TxContext, TxEnv, run_child};
@@ -36,6 +36,14 @@ pub trait SystemContract: Send + Sync + 'static {
 
     /// Runs one message. `Ok` returns data; an `Err` rolls the frame back.
     fn call(&self, call: &mut SystemCall) -> Result<Vec<u8>, SystemExit>;
+
+    /// The accounts this contract needs in every chain's genesis (say, its
+    /// [`home`](Self::home) with a nonce, so that EIP-161 never deletes it
+    /// from under its storage). The chain's rules add them to the spec's
+    /// allocations; none by default.
+    fn genesis(&self) -> Vec<(Address, GenesisAccount)> {
+        Vec::new()
+    }
 }
 
 /// Why a system contract's frame stopped early.

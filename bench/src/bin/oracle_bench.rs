@@ -5,7 +5,7 @@
 //!   the round stored, and every subscriber called back — for n = 4, 7, 10
 //!   signers (f = 1, 2, 3), with all n observations and with the 2f + 1
 //!   minimum, and 0, 1, 10, 100 subscribers (WAT consumer contracts,
-//!   oracle/tests/contracts/consumer.wat, that store round and answer).
+//!   oracle/registry/tests/contracts/consumer.wat, that store round and answer).
 //!   Transactions are pre-signed; sender recovery and `execute_transaction`
 //!   (the node's executor on an in-memory overlay, as orac-testkit's
 //!   `TestChain::transact` runs it) are timed separately.
@@ -28,9 +28,11 @@ use alloy_primitives::I256;
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use clap::{Parser, Subcommand};
 use orac_bench::vmkit::{self, MemState, median, thousands};
+use orac_chain::ChainRules;
 use orac_chain::executor::{CallRequest, ExecOutcome, execute_transaction, simulate_call};
-use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
-use orac_oracle::registry::{BASE_GAS, CALLBACK_OVERHEAD, OBSERVATION_GAS, REGISTRY, Registry};
+use orac_oracle::REGISTRY;
+use orac_oracle::abi::{BASE_GAS, CALLBACK_OVERHEAD, OBSERVATION_GAS};
+use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Expect, Kind, Observation, Report};
 use orac_primitives::{
     Address, Bytes, H256, PrivateKey, RecoveredTx, SignedTransaction, Transaction, TxType, U256,
@@ -39,8 +41,8 @@ use orac_state::Overlay;
 use orac_vm::{BlockEnv, Vm, VmConfig, envelope, gas};
 use serde_json::{Value, json};
 
-/// The test consumer (also used by oracle/tests and tests/tests/oracle.rs).
-const CONSUMER_WAT: &str = include_str!("../../../oracle/tests/contracts/consumer.wat");
+/// The test consumer (also used by oracle/registry/tests and tests/tests/oracle.rs).
+const CONSUMER_WAT: &str = include_str!("../../../oracle/registry/tests/contracts/consumer.wat");
 const GWEI: u64 = 1_000_000_000;
 const ETH: u128 = 1_000_000_000_000_000_000;
 const DECIMALS: u8 = 8;
@@ -210,24 +212,25 @@ struct Sim {
 
 impl Sim {
     fn new() -> Self {
-        let vm = Vm::new(&VmConfig::default())
-            .expect("the WebAssembly engine starts")
-            .with_system(Arc::new(Registry));
+        let rules = ChainRules::standard();
+        let vm = rules
+            .vm(&VmConfig::default())
+            .expect("the WebAssembly engine starts");
         let dev =
             orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
         let mut mem = MemState::default();
-        // As in every chain's genesis: the registry's home account, nonce 1
-        // (never "empty", so EIP-161 never drops it from under its storage).
-        mem.accounts.entry(REGISTRY).or_default().nonce = 1;
         for k in &dev {
             mem.fund(k.address(), U256::from(10_000u64) * U256::from(ETH));
         }
         let mut block = vmkit::block_env();
         block.chain_id = CHAIN_ID;
         block.base_fee = U256::from(GWEI);
+        let mut state = mem.overlay();
+        // As in every chain's genesis: the system contracts' accounts.
+        rules.write_genesis(&mut state).expect("in-memory state");
         Self {
             vm,
-            state: mem.overlay(),
+            state,
             block,
             dev,
         }

@@ -24,6 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use orac_chain::ChainRules;
 use orac_chain::executor::{BlockEnv, CallRequest, ExecError, execute_transaction, simulate_call};
 use orac_primitives::{Account, Bytes, H160, H256, PrivateKey, RecoveredTx, Transaction, TxType};
 use orac_state::{Overlay, StateError, StateReader};
@@ -190,18 +191,18 @@ impl TestChain {
         static VM: OnceLock<Vm> = OnceLock::new();
         let vm = VM
             .get_or_init(|| {
-                Vm::new(&VmConfig::default())
+                ChainRules::standard()
+                    .vm(&VmConfig::default())
                     .expect("the WebAssembly engine starts")
-                    .with_system(Arc::new(orac_oracle::registry::Registry))
             })
             .clone();
         let keys =
             orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
         let mut state = Overlay::new(Arc::new(Empty));
         let ether = orac_primitives::U256::from(10u64).pow(18.into());
-        // As in every chain's genesis: the oracle registry's home account.
-        state
-            .update_account(&orac_oracle::registry::REGISTRY, |a| a.nonce = 1)
+        // As in every chain's genesis: the system contracts' accounts.
+        ChainRules::standard()
+            .write_genesis(&mut state)
             .expect("in-memory state");
         for k in &keys {
             state

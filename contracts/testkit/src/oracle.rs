@@ -19,16 +19,16 @@
 
 use alloy_primitives::{Address, Bytes, I256, U256};
 use alloy_sol_types::SolCall;
-use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I, RoundData};
-use orac_oracle::registry::{REGISTRY, feed_address};
+use orac_oracle::abi::{FeedParams, IOracleRegistry as I, RoundData};
 use orac_oracle::{Domain, Observation};
+use orac_oracle::{REGISTRY, feed_address};
 use orac_primitives::{H256, PrivateKey, keccak256};
 
 use crate::{Receipt, TestChain};
 
 /// The registry's Solidity interface and events (`NewRound`,
 /// `CallbackDelivered`, …), to decode what a transmission did.
-pub use orac_oracle::registry::abi;
+pub use orac_oracle::abi;
 /// Reports and their signing, for tests that build odd ones.
 pub use orac_oracle::{Kind, Report};
 

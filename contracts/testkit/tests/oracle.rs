@@ -1,14 +1,13 @@
 //! `TestFeed` against the real registry: rounds, medians, refused reports,
-//! request/response; the SDK's copy of the registry's constants; and the
-//! SDK's subscriptions, capped and not, from a contract on the VM
-//! (`subscriber/`).
+//! request/response; and the SDK's subscriptions, capped and not, from a
+//! contract on the VM (`subscriber/`).
 
 use std::path::Path;
 
 use alloy_primitives::{Address, B256, I256, U256, Uint};
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::sol;
 use orac_oracle::Kind;
-use orac_oracle::registry::abi::{
+use orac_oracle::abi::{
     AggregatorV3Interface as Agg, IOracleRegistry as I, IOracleRegistryV2 as I2,
 };
 use orac_testkit::oracle::{FEED_ACCOUNT, TestFeed, registry};
@@ -21,47 +20,6 @@ sol! {
         function subscribeCapped(uint64 feed, uint64 callbackGas, uint256 maxGasPrice) external payable;
         function lastRound() external view returns (uint64);
     }
-}
-
-#[test]
-fn the_sdk_agrees_with_the_registry() {
-    use orac_oracle::registry as r;
-    use orac_sdk::oracle as sdk;
-    assert_eq!(sdk::REGISTRY.0.0, r::REGISTRY.0);
-    for id in [0, 1, 7, u64::MAX] {
-        assert_eq!(sdk::aggregator(id).0.0, r::feed_address(id).0);
-    }
-    assert_eq!(sdk::MIN_CALLBACK_GAS, r::MIN_CALLBACK_GAS);
-    assert_eq!(sdk::MAX_CALLBACK_GAS, r::MAX_CALLBACK_GAS);
-    assert_eq!(sdk::CALLBACK_OVERHEAD, r::CALLBACK_OVERHEAD);
-    assert_eq!(sdk::PAYOUT_GAS, r::PAYOUT_GAS);
-    assert_eq!(sdk::ROUND_DELIVERY_GAS, r::ROUND_DELIVERY_GAS);
-    assert_eq!(sdk::MAX_REQUEST_TTL, r::MAX_REQUEST_TTL);
-    assert_eq!(
-        sdk::ON_ORACLE_UPDATE,
-        r::abi::IOracleConsumer::onOracleUpdateCall::SELECTOR
-    );
-    assert_eq!(
-        sdk::ON_ORACLE_RESPONSE,
-        r::abi::IOracleConsumer::onOracleResponseCall::SELECTOR
-    );
-    // The SDK's slice of the interface has the registry's selectors.
-    assert_eq!(
-        sdk::IOracleRegistry::latestRoundCall::SELECTOR,
-        I::latestRoundCall::SELECTOR
-    );
-    assert_eq!(
-        sdk::IOracleRegistry::subscribeCall::SELECTOR,
-        I::subscribeCall::SELECTOR
-    );
-    assert_eq!(
-        sdk::IOracleRegistry::requestCall::SELECTOR,
-        I::requestCall::SELECTOR
-    );
-    assert_eq!(
-        sdk::IOracleRegistryV2::subscribeCall::SELECTOR,
-        I2::subscribeCall::SELECTOR
-    );
 }
 
 #[test]

@@ -18,7 +18,7 @@
 use std::collections::HashSet;
 
 use orac_bench::vmkit::Rng;
-use orac_oracle::registry::REGISTRY;
+use orac_oracle::REGISTRY;
 use orac_oracle::{Domain, Expect, FeedConfig, Kind, Observation, Report, Round};
 use orac_primitives::{H160, H256, PrivateKey};
 

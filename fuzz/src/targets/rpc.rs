@@ -36,8 +36,8 @@ use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
 use orac_chain::{Chain, ChainConfig, ChainSpec, MiningMode};
 use orac_oracle::Kind;
-use orac_oracle::registry::REGISTRY;
-use orac_oracle::registry::abi::{FeedParams, IOracleRegistry as I};
+use orac_oracle::REGISTRY;
+use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_primitives::{Address, Bytes, H256, PrivateKey, RecoveredTx, Transaction, TxType, U256};
 use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
@@ -465,6 +465,7 @@ impl RpcTarget {
             // A production node: it holds no keys.
             dev_keys: Vec::new(),
             code_cache_bytes: 256 << 20,
+            rules: orac_chain::ChainRules::standard(),
         })
         .expect("chain opens");
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -164,7 +164,7 @@ impl Target for SpecTarget {
             return Ok(());
         };
         self.parsed += 1;
-        if spec.validate().is_err() {
+        if spec.validate(&orac_chain::ChainRules::standard()).is_err() {
             return Ok(());
         }
         self.valid += 1;
@@ -175,7 +175,7 @@ impl Target for SpecTarget {
         if supply.is_none() {
             return Err("a valid spec's balances pass 2^256-1".into());
         }
-        let root = genesis_state_root(&spec);
+        let root = genesis_state_root(&spec, &orac_chain::ChainRules::standard());
         let _ = spec.genesis_header(root).hash();
         chain_id_usable(spec.chain_id)
     }

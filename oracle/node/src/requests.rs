@@ -42,8 +42,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use orac_oracle::abi::respond_gas;
 use orac_oracle::feed::MAX_SIGNERS;
-use orac_oracle::registry::respond_gas;
 use orac_primitives::{H160, U256};
 
 /// Most open requests tracked at once. Each one may hold an entry in the

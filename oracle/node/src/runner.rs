@@ -39,8 +39,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy_sol_types::{SolCall, SolEvent};
-use orac_oracle::registry::REGISTRY;
-use orac_oracle::registry::abi::IOracleRegistry as I;
+use orac_oracle::REGISTRY;
+use orac_oracle::abi::IOracleRegistry as I;
 use orac_oracle::{Domain, Observation, Report};
 use orac_primitives::{H160, U256};
 use parking_lot::{Mutex, RwLock};

@@ -4,8 +4,8 @@
 
 use alloy_sol_types::SolCall;
 use orac_oracle::FeedConfig;
-use orac_oracle::registry::REGISTRY;
-use orac_oracle::registry::abi::IOracleRegistry as I;
+use orac_oracle::REGISTRY;
+use orac_oracle::abi::IOracleRegistry as I;
 use orac_primitives::{H160, H256};
 
 use crate::aggregate::LastRound;

@@ -35,7 +35,7 @@ impl Node {
     fn new() -> Self {
         let domain = Domain {
             chain_id: 31337,
-            registry: orac_oracle::registry::REGISTRY,
+            registry: orac_oracle::REGISTRY,
         };
         let config = FeedConfig {
             description: "ETH / USD".into(),

@@ -2,18 +2,18 @@
 //! (orac-testkit): feeds, rounds and every rejection, the AggregatorV3
 //! view, subscriptions with honest, reverting, looping and unfunded
 //! subscribers, and request/response. Subscribers are WAT contracts
-//! (tests/contracts/consumer.wat).
+//! (tests/contracts/consumer.wat, beside this file).
 
 use alloy_primitives::{Address, B256, I256, U256, Uint};
 use alloy_sol_types::SolCall;
-use orac_oracle::registry::abi::{
+use orac_oracle::{Domain, Kind, Observation, Report};
+use orac_oracle_abi::{
     AggregatorV3Interface as Agg, FeedParams, IOracleRegistry as I, IOracleRegistryV2 as I2,
 };
-use orac_oracle::registry::{
+use orac_oracle_registry::{
     CALLBACK_OVERHEAD, PARK_AFTER_MISSES, REGISTRY, ROUND_DELIVERY_GAS, feed_address, max_fee,
     respond_gas,
 };
-use orac_oracle::{Domain, Kind, Observation, Report};
 use orac_primitives::{H256, PrivateKey};
 use orac_testkit::{Receipt, TestChain};
 

@@ -11,8 +11,8 @@ use super::store::{ConfigWord, Latest, MAX_INCLUDED_AT, RoundWord, Store};
 use super::{
     MAX_DESCRIPTION, OBSERVATION_GAS, REGISTRY, decode_aggregator, fail, subs, to_abi_address,
 };
-use crate::feed::FeedConfig;
-use crate::report::{Domain, Expect, Kind, Report};
+use orac_oracle::feed::FeedConfig;
+use orac_oracle::report::{Domain, Expect, Kind, Report};
 
 type R<T> = Result<T, SystemExit>;
 
@@ -186,7 +186,7 @@ pub(super) fn check_report(
     kind: Kind,
     min_round: u64,
     min_time: u64,
-) -> R<(ConfigWord, crate::Round)> {
+) -> R<(ConfigWord, orac_oracle::Round)> {
     let caller = call.caller();
     let mut store = Store { call };
     let config = require_feed(&mut store, report.feed_id)?;
@@ -220,7 +220,7 @@ pub(super) fn check_report(
         if !is_signer(&mut store, report.feed_id, &config, *signer)? {
             return Err(fail(format!(
                 "invalid report: {}",
-                crate::ReportError::UnknownSigner {
+                orac_oracle::ReportError::UnknownSigner {
                     index,
                     signer: *signer
                 }

@@ -19,7 +19,7 @@ use super::feeds::{check_report, decode_report, emit, require_feed};
 use super::store::{RequestStatus, RequestTerms, Store};
 use super::subs::check_callback_gas;
 use super::{CALLBACK_OVERHEAD, MAX_REQUEST_TTL, fail, to_abi_address, to_abi_u256};
-use crate::report::Kind;
+use orac_oracle::report::Kind;
 
 type R<T> = Result<T, SystemExit>;
 
