@@ -11,6 +11,13 @@
 //! − (empty run), divided by N. Medians of several runs after a warm-up.
 //!
 //! `cargo run --release -p orac-bench --bin calibrate`
+//!
+//! It lives with the benchmarks, not beside the schedule, because it is a
+//! measurement: it prints a table that a person reads when setting
+//! vm/src/gas.rs (whose header points here) and generates nothing the node
+//! loads. It runs on the bench library's kit (`MemState`, the benchmark
+//! contracts, `wasmgen`'s compile shapes, `median`), as vm-bench does, and
+//! its results are kept with theirs in bench/results/.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -294,703 +301,534 @@ const RETURNER_WAT: &str = r#"(module
 const CHILD_WAT: &str =
     r#"(module (memory (export "memory") 1) (func (export "call")) (func (export "deploy")))"#;
 
-#[allow(clippy::too_many_arguments)]
-fn add(
-    v: &mut Vec<Item>,
-    section: &'static str,
-    name: &str,
-    unit: &'static str,
-    per_iter: f64,
-    pages: u32,
-    extra_wat: &str,
-    setup: &str,
-    body: &str,
-    n: u32,
-    vparam: u32,
-    extra: Vec<u8>,
-    base: &MemState,
-) {
-    let code = tool(pages, extra_wat, setup, body);
-    let mut b = base.clone();
-    b.install(TOOL, &code);
-    v.push(Item {
-        name: name.to_string(),
-        unit,
-        per_iter,
-        n,
-        v: vparam,
-        extra,
-        base: mem_base(b),
-        section,
-    });
+/// Existing slots the cold-read and overwrite items touch.
+const SLOTS: u32 = 20_000;
+
+/// `n` scaled by `--scale` (at least 1).
+fn scaled(scale: f64, n: u32) -> u32 {
+    ((n as f64 * scale).round() as u32).max(1)
 }
 
+/// One calibration item as the lists below write it: the loop body and how
+/// it is counted, with defaults for the rest (one page of memory, no setup,
+/// `$v` = 0, no extra calldata).
+struct Spec {
+    name: &'static str,
+    unit: &'static str,
+    per_iter: f64,
+    n: u32,
+    body: String,
+    pages: u32,
+    setup: &'static str,
+    v: u32,
+    extra: Vec<u8>,
+}
+
+impl Spec {
+    fn new(
+        name: &'static str,
+        unit: &'static str,
+        per_iter: f64,
+        n: u32,
+        body: impl Into<String>,
+    ) -> Spec {
+        Spec {
+            name,
+            unit,
+            per_iter,
+            n,
+            body: body.into(),
+            pages: 1,
+            setup: "",
+            v: 0,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Initial memory pages.
+    fn pages(mut self, pages: u32) -> Spec {
+        self.pages = pages;
+        self
+    }
+
+    /// WAT run once before the loop.
+    fn setup(mut self, setup: &'static str) -> Spec {
+        self.setup = setup;
+        self
+    }
+
+    /// The value of `$v` in the loop.
+    fn v(mut self, v: u32) -> Spec {
+        self.v = v;
+        self
+    }
+
+    /// Calldata after the parameters (at memory offset 64).
+    fn extra(mut self, extra: Vec<u8>) -> Spec {
+        self.extra = extra;
+        self
+    }
+
+    /// The item: the tool contract with this body installed on `base`.
+    fn item(self, section: &'static str, base: &MemState) -> Item {
+        let code = tool(self.pages, "", self.setup, &self.body);
+        let mut b = base.clone();
+        b.install(TOOL, &code);
+        Item {
+            name: self.name.to_string(),
+            unit: self.unit,
+            per_iter: self.per_iter,
+            n: self.n,
+            v: self.v,
+            extra: self.extra,
+            base: mem_base(b),
+            section,
+        }
+    }
+}
+
+/// Every item, in the table's order.
 fn items(scale: f64, tmp: &std::path::Path) -> Vec<Item> {
-    let sc = |n: u32| ((n as f64 * scale).round() as u32).max(1);
+    let plain = plain_state();
+    let section = |name: &'static str, specs: Vec<Spec>| -> Vec<Item> {
+        specs.into_iter().map(|s| s.item(name, &plain)).collect()
+    };
+    let mut v = section("WebAssembly", wasm_specs(scale));
+    v.extend(section("host", env_specs(scale)));
+    v.extend(cold_storage_items(&plain, tmp, scale));
+    v.extend(section("host", storage_specs(scale)));
+    v.extend(section("host", crypto_specs(scale)));
+    v.extend(section("host", log_specs(scale)));
+    v.extend(section("host", call_specs(scale)));
+    v.extend(section("host", data_specs(scale)));
+    v
+}
+
+/// The state every item starts from: a funded caller, an empty callee, a
+/// contract returning 32 KiB, and `SLOTS` existing slots of the tool.
+fn plain_state() -> MemState {
     let trivial = wat::parse_str(TRIVIAL_CALLEE).expect("wat");
     let returner = wat::parse_str(RETURNER_WAT).expect("wat");
-    let child = wat::parse_str(CHILD_WAT).expect("wat");
     let mut plain = MemState::default();
     plain.fund(ME, U256::from(10u64).pow(U256::from(24u64)));
     plain.install(CALLEE, &trivial);
     plain.install(RETURNER, &returner);
-    // Existing slots for the cold-read and overwrite items.
-    const SLOTS: u32 = 20_000;
     for i in 0..SLOTS {
         plain
             .storage
             .insert((TOOL, key_word(i)), H256::repeat_byte(0x11));
     }
-    let mut v: Vec<Item> = Vec::new();
-    let v = &mut v;
-    let w = "WebAssembly";
-    add(
-        v,
-        w,
-        "loop overhead (compare, br_if, add, br)",
-        "iteration",
-        1.0,
-        1,
-        "",
-        "",
-        "",
-        sc(2_000_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.add (4 independent chains)",
-        "op",
-        32.0,
-        1,
-        "",
-        "",
-        &four("(local.set $x (i64.add (local.get $x) (local.get $k)))", 8),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.mul (4 independent chains)",
-        "op",
-        32.0,
-        1,
-        "",
-        "",
-        &four("(local.set $x (i64.mul (local.get $x) (local.get $k)))", 8),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.xor/shl/shr mix (xorshift)",
-        "round",
-        4.0,
-        1,
-        "",
-        "",
-        &four(
-            "(local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13)))) (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))",
-            1,
-        ),
-        sc(1_000_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.div_u (4 chains)",
-        "op",
-        16.0,
-        1,
-        "",
-        "",
-        &four(
-            "(local.set $x (i64.add (i64.div_u (local.get $x) (local.get $q)) (local.get $k)))",
-            4,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.rem_u (4 chains)",
-        "op",
-        16.0,
-        1,
-        "",
-        "",
-        &four(
-            "(local.set $x (i64.add (i64.rem_u (local.get $x) (local.get $q)) (local.get $k)))",
-            4,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i32.div_s (4 chains)",
-        "op",
-        16.0,
-        1,
-        "",
-        "",
-        &four(
-            "(local.set $x (i64.extend_i32_s (i32.add (i32.div_s (i32.wrap_i64 (local.get $x)) (i32.wrap_i64 (local.get $q))) (i32.const 12345))))",
-            4,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.load (32 addresses)",
-        "load",
-        32.0,
-        1,
-        "",
-        "",
-        &repeat(
-            "(local.set $a (i64.add (local.get $a) (i64.load offset={j8} (local.get $p))))",
-            32,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "i64.store (32 addresses)",
-        "store",
-        32.0,
-        1,
-        "",
-        "",
-        &repeat("(i64.store offset={j8} (local.get $p) (local.get $a))", 32),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "global.get/set (4 globals)",
-        "update",
-        32.0,
-        1,
-        "",
-        "",
-        &repeat(
-            "(global.set $g0 (i64.add (global.get $g0) (local.get $k))) (global.set $g1 (i64.add (global.get $g1) (local.get $k))) (global.set $g2 (i64.add (global.get $g2) (local.get $k))) (global.set $g3 (i64.add (global.get $g3) (local.get $k)))",
-            8,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "local.get/set shuffles (compile to nothing)",
-        "move",
-        32.0,
-        1,
-        "",
-        "",
-        &repeat(
-            "(local.set $b (local.get $a)) (local.set $a (local.get $c)) (local.set $c (local.get $d)) (local.set $d (local.get $b))",
-            8,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "call (i64 -> i64, with stack counter)",
-        "call",
-        16.0,
-        1,
-        "",
-        "",
-        &repeat("(local.set $a (call $inc (local.get $a)))", 16),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "call_indirect (same)",
-        "call",
-        16.0,
-        1,
-        "",
-        "",
-        &repeat(
-            "(local.set $a (call_indirect (type $t) (local.get $a) (local.get $zero)))",
-            16,
-        ),
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "memory.fill 32 KiB",
-        "byte",
-        32768.0,
-        3,
-        "",
-        "",
-        "(memory.fill (i32.const 65536) (i32.wrap_i64 (local.get $a)) (local.get $v))",
-        sc(2_000),
-        32768,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "memory.copy 32 KiB",
-        "byte",
-        32768.0,
-        3,
-        "",
-        "",
-        "(memory.copy (i32.const 65536) (i32.const 131072) (local.get $v))",
-        sc(2_000),
-        32768,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "memory.fill 64 B",
-        "op",
-        1.0,
-        1,
-        "",
-        "",
-        "(memory.fill (i32.add (i32.const 4096) (i32.and (local.get $i) (i32.const 1023))) (i32.wrap_i64 (local.get $a)) (local.get $v))",
-        sc(500_000),
-        64,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "memory.grow 1 page (untouched)",
-        "page",
-        1.0,
-        1,
-        "",
-        "",
-        "(drop (memory.grow (i32.const 1)))",
-        255,
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        w,
-        "memory.grow 1 page + write every 4 KiB",
-        "page",
-        1.0,
-        1,
-        "",
-        "",
-        &format!(
-            "(drop (memory.grow (i32.const 1))) (local.set $p (i32.mul (i32.sub (memory.size) (i32.const 1)) (i32.const 65536))) {}",
-            repeat("(i64.store offset={j4k} (local.get $p) (local.get $a))", 16)
-        ),
-        255,
-        0,
-        vec![],
-        &plain,
-    );
+    plain
+}
 
-    let h = "host";
-    add(
-        v,
-        h,
-        "env read (block_number)",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(local.set $a (i64.add (local.get $a) (call $block_number)))",
-        sc(500_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "caller (20 bytes out)",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $caller (i32.const 2048))",
-        sc(500_000),
-        0,
-        vec![],
-        &plain,
-    );
+/// WebAssembly instruction mixes, memory bulk operations and growth.
+fn wasm_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    vec![
+        Spec::new(
+            "loop overhead (compare, br_if, add, br)",
+            "iteration",
+            1.0,
+            sc(2_000_000),
+            "",
+        ),
+        Spec::new(
+            "i64.add (4 independent chains)",
+            "op",
+            32.0,
+            sc(200_000),
+            four("(local.set $x (i64.add (local.get $x) (local.get $k)))", 8),
+        ),
+        Spec::new(
+            "i64.mul (4 independent chains)",
+            "op",
+            32.0,
+            sc(200_000),
+            four("(local.set $x (i64.mul (local.get $x) (local.get $k)))", 8),
+        ),
+        Spec::new(
+            "i64.xor/shl/shr mix (xorshift)",
+            "round",
+            4.0,
+            sc(1_000_000),
+            four(
+                "(local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13)))) (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))",
+                1,
+            ),
+        ),
+        Spec::new(
+            "i64.div_u (4 chains)",
+            "op",
+            16.0,
+            sc(200_000),
+            four(
+                "(local.set $x (i64.add (i64.div_u (local.get $x) (local.get $q)) (local.get $k)))",
+                4,
+            ),
+        ),
+        Spec::new(
+            "i64.rem_u (4 chains)",
+            "op",
+            16.0,
+            sc(200_000),
+            four(
+                "(local.set $x (i64.add (i64.rem_u (local.get $x) (local.get $q)) (local.get $k)))",
+                4,
+            ),
+        ),
+        Spec::new(
+            "i32.div_s (4 chains)",
+            "op",
+            16.0,
+            sc(200_000),
+            four(
+                "(local.set $x (i64.extend_i32_s (i32.add (i32.div_s (i32.wrap_i64 (local.get $x)) (i32.wrap_i64 (local.get $q))) (i32.const 12345))))",
+                4,
+            ),
+        ),
+        Spec::new(
+            "i64.load (32 addresses)",
+            "load",
+            32.0,
+            sc(200_000),
+            repeat(
+                "(local.set $a (i64.add (local.get $a) (i64.load offset={j8} (local.get $p))))",
+                32,
+            ),
+        ),
+        Spec::new(
+            "i64.store (32 addresses)",
+            "store",
+            32.0,
+            sc(200_000),
+            repeat("(i64.store offset={j8} (local.get $p) (local.get $a))", 32),
+        ),
+        Spec::new(
+            "global.get/set (4 globals)",
+            "update",
+            32.0,
+            sc(200_000),
+            repeat(
+                "(global.set $g0 (i64.add (global.get $g0) (local.get $k))) (global.set $g1 (i64.add (global.get $g1) (local.get $k))) (global.set $g2 (i64.add (global.get $g2) (local.get $k))) (global.set $g3 (i64.add (global.get $g3) (local.get $k)))",
+                8,
+            ),
+        ),
+        Spec::new(
+            "local.get/set shuffles (compile to nothing)",
+            "move",
+            32.0,
+            sc(200_000),
+            repeat(
+                "(local.set $b (local.get $a)) (local.set $a (local.get $c)) (local.set $c (local.get $d)) (local.set $d (local.get $b))",
+                8,
+            ),
+        ),
+        Spec::new(
+            "call (i64 -> i64, with stack counter)",
+            "call",
+            16.0,
+            sc(200_000),
+            repeat("(local.set $a (call $inc (local.get $a)))", 16),
+        ),
+        Spec::new(
+            "call_indirect (same)",
+            "call",
+            16.0,
+            sc(200_000),
+            repeat(
+                "(local.set $a (call_indirect (type $t) (local.get $a) (local.get $zero)))",
+                16,
+            ),
+        ),
+        Spec::new(
+            "memory.fill 32 KiB",
+            "byte",
+            32768.0,
+            sc(2_000),
+            "(memory.fill (i32.const 65536) (i32.wrap_i64 (local.get $a)) (local.get $v))",
+        )
+        .pages(3)
+        .v(32768),
+        Spec::new(
+            "memory.copy 32 KiB",
+            "byte",
+            32768.0,
+            sc(2_000),
+            "(memory.copy (i32.const 65536) (i32.const 131072) (local.get $v))",
+        )
+        .pages(3)
+        .v(32768),
+        Spec::new(
+            "memory.fill 64 B",
+            "op",
+            1.0,
+            sc(500_000),
+            "(memory.fill (i32.add (i32.const 4096) (i32.and (local.get $i) (i32.const 1023))) (i32.wrap_i64 (local.get $a)) (local.get $v))",
+        )
+        .v(64),
+        Spec::new(
+            "memory.grow 1 page (untouched)",
+            "page",
+            1.0,
+            255,
+            "(drop (memory.grow (i32.const 1)))",
+        ),
+        Spec::new(
+            "memory.grow 1 page + write every 4 KiB",
+            "page",
+            1.0,
+            255,
+            format!(
+                "(drop (memory.grow (i32.const 1))) (local.set $p (i32.mul (i32.sub (memory.size) (i32.const 1)) (i32.const 65536))) {}",
+                repeat("(i64.store offset={j4k} (local.get $p) (local.get $a))", 16)
+            ),
+        ),
+    ]
+}
+
+/// Reads of the environment.
+fn env_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    vec![
+        Spec::new(
+            "env read (block_number)",
+            "call",
+            1.0,
+            sc(500_000),
+            "(local.set $a (i64.add (local.get $a) (call $block_number)))",
+        ),
+        Spec::new(
+            "caller (20 bytes out)",
+            "call",
+            1.0,
+            sc(500_000),
+            "(call $caller (i32.const 2048))",
+        ),
+    ]
+}
+
+/// Cold storage reads and overwrites of existing slots, on an in-memory
+/// base and on a real redb database.
+fn cold_storage_items(plain: &MemState, tmp: &std::path::Path, scale: f64) -> Vec<Item> {
+    let sc = |n| scaled(scale, n);
+    let mut v = Vec::new();
     let redb_dir = tmp.join("redb");
     std::fs::create_dir_all(&redb_dir).expect("tmp");
+    let ops = [
+        (
+            "storage_read",
+            "read",
+            "(call $storage_read (i32.const 1024) (i32.const 2048))",
+            "cold",
+        ),
+        (
+            "storage_write",
+            "write",
+            "(call $storage_write (i32.const 1024) (i32.const 8))",
+            "wcold",
+        ),
+    ];
     for (label, redb) in [("in-memory base", false), ("redb base", true)] {
-        let read_cold = tool(
-            1,
-            "",
-            "",
-            "(i32.store (i32.const 1052) (local.get $i)) (call $storage_read (i32.const 1024) (i32.const 2048))",
-        );
-        let mut b = plain.clone();
-        b.install(TOOL, &read_cold);
-        let base = if redb {
-            redb_base(&b, &redb_dir.join("cold"))
-        } else {
-            mem_base(b)
-        };
-        v.push(Item {
-            name: format!("storage_read cold, existing slot ({label})"),
-            unit: "read",
-            per_iter: 1.0,
-            n: sc(SLOTS),
-            v: 0,
-            extra: vec![],
-            base,
-            section: h,
-        });
-        let write_cold = tool(
-            1,
-            "",
-            "",
-            "(i32.store (i32.const 1052) (local.get $i)) (call $storage_write (i32.const 1024) (i32.const 8))",
-        );
-        let mut b = plain.clone();
-        b.install(TOOL, &write_cold);
-        let base = if redb {
-            redb_base(&b, &redb_dir.join("wcold"))
-        } else {
-            mem_base(b)
-        };
-        v.push(Item {
-            name: format!("storage_write cold, existing slot ({label})"),
-            unit: "write",
-            per_iter: 1.0,
-            n: sc(SLOTS),
-            v: 0,
-            extra: vec![],
-            base,
-            section: h,
-        });
+        for (op, unit, call, dir) in ops {
+            let body = format!("(i32.store (i32.const 1052) (local.get $i)) {call}");
+            let mut b = plain.clone();
+            b.install(TOOL, &tool(1, "", "", &body));
+            let base = if redb {
+                redb_base(&b, &redb_dir.join(dir))
+            } else {
+                mem_base(b)
+            };
+            v.push(Item {
+                name: format!("{op} cold, existing slot ({label})"),
+                unit,
+                per_iter: 1.0,
+                n: sc(SLOTS),
+                v: 0,
+                extra: vec![],
+                base,
+                section: "host",
+            });
+        }
     }
-    add(
-        v,
-        h,
-        "storage_read warm",
-        "read",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $storage_read (i32.const 1024) (i32.const 2048))",
-        sc(200_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "storage_write new slot (cold, 0 -> x)",
-        "write",
-        1.0,
-        1,
-        "",
-        "",
-        "(i32.store (i32.const 1052) (i32.add (local.get $i) (i32.const 0x1000000))) (call $storage_write (i32.const 1024) (i32.const 8))",
-        sc(20_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "storage_write warm, existing slot",
-        "write",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $storage_write (i32.const 1024) (i32.const 8))",
-        sc(100_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "keccak256 of 32 bytes",
-        "hash",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $keccak256 (i32.const 1024) (i32.const 32) (i32.const 1024))",
-        sc(100_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "keccak256 of 4 KiB (per 32-byte word)",
-        "word",
-        128.0,
-        1,
-        "",
-        "",
-        "(call $keccak256 (i32.const 4096) (i32.const 4096) (i32.const 1024))",
-        sc(5_000),
-        0,
-        vec![],
-        &plain,
-    );
-    {
-        let k = key("orac-calibrate/ecrecover");
-        let hash = keccak256(b"calibration");
-        let sig = k.sign_prehash(&hash);
-        let mut extra = hash.as_bytes().to_vec();
-        extra.extend_from_slice(&sig.r.to_big_endian());
-        extra.extend_from_slice(&sig.s.to_big_endian());
-        add(
-            v,
-            h,
+    v
+}
+
+/// Warm storage reads and writes, and writes to new slots.
+fn storage_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    vec![
+        Spec::new(
+            "storage_read warm",
+            "read",
+            1.0,
+            sc(200_000),
+            "(call $storage_read (i32.const 1024) (i32.const 2048))",
+        ),
+        Spec::new(
+            "storage_write new slot (cold, 0 -> x)",
+            "write",
+            1.0,
+            sc(20_000),
+            "(i32.store (i32.const 1052) (i32.add (local.get $i) (i32.const 0x1000000))) (call $storage_write (i32.const 1024) (i32.const 8))",
+        ),
+        Spec::new(
+            "storage_write warm, existing slot",
+            "write",
+            1.0,
+            sc(100_000),
+            "(call $storage_write (i32.const 1024) (i32.const 8))",
+        ),
+    ]
+}
+
+/// keccak256 and ecrecover.
+fn crypto_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    let k = key("orac-calibrate/ecrecover");
+    let hash = keccak256(b"calibration");
+    let sig = k.sign_prehash(&hash);
+    let mut extra = hash.as_bytes().to_vec();
+    extra.extend_from_slice(&sig.r.to_big_endian());
+    extra.extend_from_slice(&sig.s.to_big_endian());
+    vec![
+        Spec::new(
+            "keccak256 of 32 bytes",
+            "hash",
+            1.0,
+            sc(100_000),
+            "(call $keccak256 (i32.const 1024) (i32.const 32) (i32.const 1024))",
+        ),
+        Spec::new(
+            "keccak256 of 4 KiB (per 32-byte word)",
+            "word",
+            128.0,
+            sc(5_000),
+            "(call $keccak256 (i32.const 4096) (i32.const 4096) (i32.const 1024))",
+        ),
+        Spec::new(
             "ecrecover",
             "call",
             1.0,
-            1,
-            "",
-            "",
-            "(local.set $a (i64.add (local.get $a) (i64.extend_i32_u (call $ecrecover (i32.const 64) (local.get $v) (i32.const 96) (i32.const 128) (i32.const 2048)))))",
             sc(300),
-            27 + sig.y_parity as u32,
-            extra,
-            &plain,
-        );
-    }
-    add(
-        v,
-        h,
-        "emit_log, no topics, no data",
-        "log",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $emit_log (i32.const 1024) (i32.const 0) (i32.const 2048) (i32.const 0))",
-        sc(100_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "emit_log, 4 topics, no data",
-        "log",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $emit_log (i32.const 1024) (i32.const 4) (i32.const 2048) (i32.const 0))",
-        sc(100_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "emit_log, no topics, 1 KiB data",
-        "log",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $emit_log (i32.const 1024) (i32.const 0) (i32.const 4096) (i32.const 1024))",
-        sc(20_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "call to an empty contract (1 page)",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(drop (call $call (i32.const 64) (i32.const 2048) (i32.const 0) (i32.const 0) (i64.const -1)))",
-        sc(10_000),
-        0,
-        CALLEE.as_bytes().to_vec(),
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "static_call to an empty contract",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(drop (call $static_call (i32.const 64) (i32.const 0) (i32.const 0) (i64.const -1)))",
-        sc(10_000),
-        0,
-        CALLEE.as_bytes().to_vec(),
-        &plain,
-    );
-    {
-        let creation = orac_vm::envelope::wrap(&child);
-        let len = creation.len() as u32;
-        add(
-            v,
-            h,
+            "(local.set $a (i64.add (local.get $a) (i64.extend_i32_u (call $ecrecover (i32.const 64) (local.get $v) (i32.const 96) (i32.const 128) (i32.const 2048)))))",
+        )
+        .v(27 + sig.y_parity as u32)
+        .extra(extra),
+    ]
+}
+
+/// Logs, with and without topics and data.
+fn log_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    vec![
+        Spec::new(
+            "emit_log, no topics, no data",
+            "log",
+            1.0,
+            sc(100_000),
+            "(call $emit_log (i32.const 1024) (i32.const 0) (i32.const 2048) (i32.const 0))",
+        ),
+        Spec::new(
+            "emit_log, 4 topics, no data",
+            "log",
+            1.0,
+            sc(100_000),
+            "(call $emit_log (i32.const 1024) (i32.const 4) (i32.const 2048) (i32.const 0))",
+        ),
+        Spec::new(
+            "emit_log, no topics, 1 KiB data",
+            "log",
+            1.0,
+            sc(20_000),
+            "(call $emit_log (i32.const 1024) (i32.const 0) (i32.const 4096) (i32.const 1024))",
+        ),
+    ]
+}
+
+/// Calls, a create, and balance reads.
+fn call_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    let child = wat::parse_str(CHILD_WAT).expect("wat");
+    let creation = orac_vm::envelope::wrap(&child);
+    let len = creation.len() as u32;
+    vec![
+        Spec::new(
+            "call to an empty contract (1 page)",
+            "call",
+            1.0,
+            sc(10_000),
+            "(drop (call $call (i32.const 64) (i32.const 2048) (i32.const 0) (i32.const 0) (i64.const -1)))",
+        )
+        .extra(CALLEE.as_bytes().to_vec()),
+        Spec::new(
+            "static_call to an empty contract",
+            "call",
+            1.0,
+            sc(10_000),
+            "(drop (call $static_call (i32.const 64) (i32.const 0) (i32.const 0) (i64.const -1)))",
+        )
+        .extra(CALLEE.as_bytes().to_vec()),
+        Spec::new(
             "create (60-byte module with deploy, compiled once)",
             "create",
             1.0,
-            1,
-            "",
-            "",
-            "(drop (call $create (i32.const 2048) (i32.const 64) (local.get $v) (i32.const 3072)))",
             sc(5_000),
-            len,
-            creation,
-            &plain,
-        );
-    }
-    add(
-        v,
-        h,
-        "balance, cold (absent account)",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(i32.store (i32.const 1040) (local.get $i)) (call $balance (i32.const 1024) (i32.const 2048))",
-        sc(20_000),
-        0,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "balance, warm",
-        "call",
-        1.0,
-        1,
-        "",
-        "",
-        "(call $balance (i32.const 64) (i32.const 2048))",
-        sc(200_000),
-        0,
-        ME.as_bytes().to_vec(),
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "calldata_copy 32 KiB (per byte)",
-        "byte",
-        32768.0,
-        2,
-        "",
-        "",
-        "(call $calldata_copy (i32.const 65536) (i32.const 0) (local.get $v))",
-        sc(5_000),
-        32768,
-        vec![0x5a; 32768],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "set_return 32 KiB (per byte)",
-        "byte",
-        32768.0,
-        1,
-        "",
-        "",
-        "(call $set_return (i32.const 0) (local.get $v))",
-        sc(5_000),
-        32768,
-        vec![],
-        &plain,
-    );
-    add(
-        v,
-        h,
-        "return_data_copy 32 KiB (per byte)",
-        "byte",
-        32768.0,
-        2,
-        "",
-        "(drop (call $call (i32.const 64) (i32.const 2048) (i32.const 0) (i32.const 0) (i64.const -1)))",
-        "(call $return_data_copy (i32.const 65536) (i32.const 0) (local.get $v))",
-        sc(5_000),
-        32768,
-        RETURNER.as_bytes().to_vec(),
-        &plain,
-    );
-    std::mem::take(v)
+            "(drop (call $create (i32.const 2048) (i32.const 64) (local.get $v) (i32.const 3072)))",
+        )
+        .v(len)
+        .extra(creation),
+        Spec::new(
+            "balance, cold (absent account)",
+            "call",
+            1.0,
+            sc(20_000),
+            "(i32.store (i32.const 1040) (local.get $i)) (call $balance (i32.const 1024) (i32.const 2048))",
+        ),
+        Spec::new(
+            "balance, warm",
+            "call",
+            1.0,
+            sc(200_000),
+            "(call $balance (i32.const 64) (i32.const 2048))",
+        )
+        .extra(ME.as_bytes().to_vec()),
+    ]
+}
+
+/// Copies of calldata and return data, and setting return data.
+fn data_specs(scale: f64) -> Vec<Spec> {
+    let sc = |n| scaled(scale, n);
+    vec![
+        Spec::new(
+            "calldata_copy 32 KiB (per byte)",
+            "byte",
+            32768.0,
+            sc(5_000),
+            "(call $calldata_copy (i32.const 65536) (i32.const 0) (local.get $v))",
+        )
+        .pages(2)
+        .v(32768)
+        .extra(vec![0x5a; 32768]),
+        Spec::new(
+            "set_return 32 KiB (per byte)",
+            "byte",
+            32768.0,
+            sc(5_000),
+            "(call $set_return (i32.const 0) (local.get $v))",
+        )
+        .v(32768),
+        Spec::new(
+            "return_data_copy 32 KiB (per byte)",
+            "byte",
+            32768.0,
+            sc(5_000),
+            "(call $return_data_copy (i32.const 65536) (i32.const 0) (local.get $v))",
+        )
+        .pages(2)
+        .setup("(drop (call $call (i32.const 64) (i32.const 2048) (i32.const 0) (i32.const 0) (i64.const -1)))")
+        .v(32768)
+        .extra(RETURNER.as_bytes().to_vec()),
+    ]
 }
 
 fn main() {
