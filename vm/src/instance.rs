@@ -3,7 +3,7 @@
 //! Creating a wasmtime store, instantiating a module into it and tearing it
 //! down again costs about as much as a whole token transfer's work (about
 //! 3 µs: the store, the instance, the pooled slot's bookkeeping and reset;
-//! bench/README.md). So when a frame ends cleanly its instance is reset to
+//! bench/results/vm.md). So when a frame ends cleanly its instance is reset to
 //! the state it had right after instantiation and kept, by code hash, for
 //! the next message to the same code.
 //!
