@@ -179,38 +179,26 @@ fn memory() -> Vec<Shape> {
                 contract(pages, extra, locals, body)
             }
         };
-        v.push(Shape::new(
-            format!("memory: pointer chase over {pages} pages{}", tier(pages)),
-            contract(
-                pages,
-                "",
-                "(local $i i32) (local $p i32)",
-                &format!(
-                    "{chain} {}",
-                    forever("(local.set $p (i32.load (local.get $p)))")
+        // A dependent chain of `hops` loads per loop iteration.
+        let chase = |hops: usize, suffix: &str| {
+            let load = (0..hops).fold("(local.get $p)".to_string(), |e, _| {
+                format!("(i32.load {e})")
+            });
+            Shape::new(
+                format!(
+                    "memory: pointer chase over {pages} pages{}{suffix}",
+                    tier(pages)
                 ),
-            ),
-        ));
-        v.push(Shape::new(
-            format!(
-                "memory: pointer chase over {pages} pages{}, 8 hops unrolled",
-                tier(pages)
-            ),
-            contract(
-                pages,
-                "",
-                "(local $i i32) (local $p i32)",
-                &format!(
-                    "{chain} {}",
-                    forever(&format!(
-                        "(local.set $p {})",
-                        (0..8).fold("(local.get $p)".to_string(), |e, _| format!(
-                            "(i32.load {e})"
-                        ))
-                    ))
+                contract(
+                    pages,
+                    "",
+                    "(local $i i32) (local $p i32)",
+                    &format!("{chain} {}", forever(&format!("(local.set $p {load})"))),
                 ),
-            ),
-        ));
+            )
+        };
+        v.push(chase(1, ""));
+        v.push(chase(8, ", 8 hops unrolled"));
         let lcg = "(local.set $r (i32.add (i32.mul (local.get $r) (i32.const 1103515245)) (i32.const 12345)))";
         v.push(Shape::new(
             format!("memory: random independent loads over {pages} pages"),
