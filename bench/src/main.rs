@@ -566,10 +566,7 @@ async fn fund(args: &Args, rpc: &Rpc, addrs: &[Address]) -> Result<Vec<u64>> {
     // Wait until the node reports the balances.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let calls = addrs
-            .iter()
-            .map(|a| ("eth_getBalance", json!([hex_addr(a), "latest"])))
-            .collect();
+        let calls = per_address("eth_getBalance", addrs);
         let mut short = 0;
         for r in rpc.batches(calls, args.concurrency).await? {
             let bal = parse_quantity(&r.map_err(|e| anyhow!("eth_getBalance: {e}"))?)?;
@@ -585,10 +582,7 @@ async fn fund(args: &Args, rpc: &Rpc, addrs: &[Address]) -> Result<Vec<u64>> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let calls = addrs
-        .iter()
-        .map(|a| ("eth_getTransactionCount", json!([hex_addr(a), "latest"])))
-        .collect();
+    let calls = per_address("eth_getTransactionCount", addrs);
     let start_nonces: Vec<u64> = rpc
         .batches(calls, args.concurrency)
         .await?
@@ -600,6 +594,14 @@ async fn fund(args: &Args, rpc: &Rpc, addrs: &[Address]) -> Result<Vec<u64>> {
         t.elapsed().as_secs_f64()
     );
     Ok(start_nonces)
+}
+
+/// One `method(address, "latest")` call per address.
+fn per_address(method: &'static str, addrs: &[Address]) -> Vec<(&'static str, Value)> {
+    addrs
+        .iter()
+        .map(|a| (method, json!([hex_addr(a), "latest"])))
+        .collect()
 }
 
 /// Every transaction's fee cap, tip and value.
@@ -906,10 +908,7 @@ async fn wait_all_mined(
     deadline: Instant,
 ) -> bool {
     loop {
-        let calls = addrs
-            .iter()
-            .map(|a| ("eth_getTransactionCount", json!([hex_addr(a), "latest"])))
-            .collect();
+        let calls = per_address("eth_getTransactionCount", addrs);
         let mut behind = 0;
         let mut left = 0u64;
         match rpc.batches(calls, args.concurrency).await {
