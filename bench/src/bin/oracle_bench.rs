@@ -642,7 +642,16 @@ fn find(rows: &[Row], n: usize, obs: usize, subs: usize) -> Option<&Row> {
         .find(|r| r.n == n && r.observations == obs && r.subscribers == subs)
 }
 
+/// Prints the `updates` report: four tables, in this order.
 fn print_updates(rows: &[Row], a: &UpdatesArgs, recovery_us: f64) {
+    print_transmits(rows, a);
+    print_gas_breakdown(rows);
+    print_per_subscriber(rows);
+    print_against_evm(rows, recovery_us);
+}
+
+/// "Gas and time per transmit": one row per configuration.
+fn print_transmits(rows: &[Row], a: &UpdatesArgs) {
     println!();
     println!("## Gas and time per transmit");
     println!();
@@ -687,7 +696,12 @@ fn print_updates(rows: &[Row], a: &UpdatesArgs, recovery_us: f64) {
             r.total_us() * 1000.0 / r.gas as f64,
         );
     }
+}
 
+/// "Where the gas goes": the rows without subscribers split into base,
+/// calldata, signature checks and the registry, and the marginal cost of one
+/// more observation.
+fn print_gas_breakdown(rows: &[Row]) {
     println!();
     println!("## Where the gas goes (no subscribers)");
     println!();
@@ -754,7 +768,10 @@ fn print_updates(rows: &[Row], a: &UpdatesArgs, recovery_us: f64) {
             );
         }
     }
+}
 
+/// "Per subscriber": average and marginal gas and time per subscriber.
+fn print_per_subscriber(rows: &[Row]) {
     println!();
     println!("## Per subscriber");
     println!();
@@ -795,7 +812,11 @@ fn print_updates(rows: &[Row], a: &UpdatesArgs, recovery_us: f64) {
             (r.exec_us - prev.exec_us) / dk,
         );
     }
+}
 
+/// "Against published EVM figures": gas as charged and EVM-priced, beside
+/// the published figures of other oracles.
+fn print_against_evm(rows: &[Row], recovery_us: f64) {
     println!();
     println!("## Against published EVM figures");
     println!();
