@@ -1,5 +1,6 @@
-//! Embeds the contract SDK's sources (contracts/sdk, contracts/sdk-macros)
-//! and the workspace's Cargo.toml and Cargo.lock in orac-build, so that
+//! Embeds the contract SDK's sources (contracts/sdk, contracts/sdk-macros,
+//! and oracle/abi, the oracle registry's ABI the SDK depends on) and the
+//! workspace's Cargo.toml and Cargo.lock in orac-build, so that
 //! `orac new` can write a crate that builds anywhere: with the SDK copied
 //! into it and the dependency versions this workspace was built and tested
 //! with (src/scaffold.rs). The file list is read from the directories here
@@ -32,8 +33,11 @@ fn main() {
     );
     // Vendored under their package names: what a reader of the new crate's
     // Cargo.toml looks for.
-    for (dir, package) in [("sdk", "orac-sdk"), ("sdk-macros", "orac-sdk-macros")] {
-        let root = contracts.join(dir);
+    for (root, package) in [
+        (contracts.join("sdk"), "orac-sdk"),
+        (contracts.join("sdk-macros"), "orac-sdk-macros"),
+        (workspace.join("oracle").join("abi"), "orac-oracle-abi"),
+    ] {
         println!("cargo:rerun-if-changed={}", root.display());
         let mut files = vec![root.join("Cargo.toml")];
         rust_sources(&root.join("src"), &mut files);

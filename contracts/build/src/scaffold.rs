@@ -1,7 +1,8 @@
 //! `orac new`: a contract crate that builds anywhere.
 //!
-//! The new crate carries its own copy of the SDK (`vendor/orac-sdk` and
-//! `vendor/orac-sdk-macros`, embedded in this library at build time by
+//! The new crate carries its own copy of the SDK (`vendor/orac-sdk`,
+//! `vendor/orac-sdk-macros` and `vendor/orac-oracle-abi`, the oracle
+//! registry's ABI the SDK uses; embedded in this library at build time by
 //! build.rs) and depends on it by relative path, plus a `Cargo.lock`
 //! pinning the SDK's dependencies to the versions this workspace's own
 //! Cargo.lock was built and tested with. Why a copy, and not the
@@ -45,7 +46,7 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 const TEMPLATE: &str = include_str!("../template/lib.rs");
 
 /// Packages the new crate vendors; a crate of the same name would clash.
-const VENDORED: [&str; 2] = ["orac-sdk", "orac-sdk-macros"];
+const VENDORED: [&str; 3] = ["orac-sdk", "orac-sdk-macros", "orac-oracle-abi"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
@@ -167,8 +168,9 @@ fn vendor_readme() -> String {
     format!(
         r#"# The orac contract SDK {SDK_VERSION}, vendored
 
-`orac new` copied the contract SDK (`orac-sdk`, and its procedural macros
-`orac-sdk-macros`) of orac {SDK_VERSION} here, and the crate depends on it by
+`orac new` copied the contract SDK (`orac-sdk`, its procedural macros
+`orac-sdk-macros` and the oracle registry's ABI `orac-oracle-abi`) of orac
+{SDK_VERSION} here, and the crate depends on it by
 relative path. So the crate:
 
 * builds on any machine, with plain `cargo` or `orac build`, without an orac
@@ -179,8 +181,8 @@ relative path. So the crate:
   `Cargo.lock` are everything the module is made of, which is what anyone
   verifying the deployed contract against its sources needs.
 
-Leave these files as they are. To move to another SDK version, replace both
-directories with those of a crate made by that version's `orac new`; the
+Leave these files as they are. To move to another SDK version, replace the
+three directories with those of a crate made by that version's `orac new`; the
 next build adjusts `Cargo.lock` if the SDK's dependencies changed.
 "#
     )
@@ -228,8 +230,14 @@ fn standalone_manifest(
                     .ok_or_else(|| bad(format!("{key} is not in [workspace.package]")))?;
                 format!("{key} = {value}")
             }
-            // The macros sit next to the SDK, under their package name.
-            None => line.replace("path = \"../sdk-macros\"", "path = \"../orac-sdk-macros\""),
+            // The macros and the oracle ABI sit next to the SDK, under
+            // their package names.
+            None => line
+                .replace("path = \"../sdk-macros\"", "path = \"../orac-sdk-macros\"")
+                .replace(
+                    "path = \"../../oracle/abi\"",
+                    "path = \"../orac-oracle-abi\"",
+                ),
         };
         out.push_str(&line);
         out.push('\n');
@@ -492,6 +500,15 @@ mod tests {
         assert_eq!(
             sdk["dependencies"]["orac-sdk-macros"]["path"].as_str(),
             Some("../orac-sdk-macros")
+        );
+        assert_eq!(
+            sdk["dependencies"]["orac-oracle-abi"]["path"].as_str(),
+            Some("../orac-oracle-abi")
+        );
+        let abi_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../oracle/abi/src");
+        assert_eq!(
+            vendored("vendor/orac-oracle-abi/src/"),
+            std::fs::read_dir(abi_src).unwrap().count()
         );
     }
 

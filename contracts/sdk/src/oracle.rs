@@ -105,89 +105,29 @@ use alloy_sol_types::{SolCall, sol};
 use crate::call::Call;
 use crate::revert::Revert;
 
+// The registry's address, limits, gas figures and Solidity interface come
+// from orac-oracle-abi, the crate the registry and the oracle nodes use
+// too: there is no copy here to drift.
+
 /// The feed registry: `0x6f72616300000000000000000000000000000000`.
-pub const REGISTRY: Address = aggregator(0);
-
-/// The smallest callback gas the registry accepts: enough to instantiate
-/// a small contract.
-pub const MIN_CALLBACK_GAS: u64 = 20_000;
-/// The largest callback gas the registry accepts.
-pub const MAX_CALLBACK_GAS: u64 = 2_000_000;
-/// Gas the registry charges at most per callback on top of the callback's
-/// own (the call itself, the deposit update, the event, parking): the
-/// registry's `CALLBACK_OVERHEAD`, checked against it by the testkit.
-pub const CALLBACK_OVERHEAD: u64 = 33_423;
-/// Gas of paying a round's fees to the transmitter, shared equally by the
-/// subscribers called in that round (all of it when there is one).
-pub const PAYOUT_GAS: u64 = 9_100;
-/// The fixed gas of delivering a round (the payout and the delivery lock),
-/// shared like [`PAYOUT_GAS`]: the registry's `ROUND_DELIVERY_GAS`.
-pub const ROUND_DELIVERY_GAS: u64 = 14_900;
-/// Longest a [`request`] may stay open, in seconds.
-pub const MAX_REQUEST_TTL: u64 = 86_400;
-
+pub use orac_oracle_abi::REGISTRY;
 /// The address at which feed `feed` answers Chainlink's
 /// `AggregatorV3Interface` (`latestRoundData`, `decimals`, …): "orac",
 /// eight zero bytes, then the feed id as a big-endian `u64`.
-pub const fn aggregator(feed: u64) -> Address {
-    let mut a = [0u8; 20];
-    let prefix = *b"orac";
-    let id = feed.to_be_bytes();
-    let mut i = 0;
-    while i < 4 {
-        a[i] = prefix[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < 8 {
-        a[12 + j] = id[j];
-        j += 1;
-    }
-    Address::new(a)
-}
+pub use orac_oracle_abi::feed_address as aggregator;
+/// The registry's Solidity interface (docs/oracle.md has all of it): a
+/// contract uses the reading, subscription and request functions; the
+/// rest (creating feeds, transmitting) is for feed admins and oracle
+/// nodes.
+pub use orac_oracle_abi::{
+    AggregatorV3Interface, IOracleConsumer, IOracleRegistry, IOracleRegistryV2, RoundData,
+};
+pub use orac_oracle_abi::{
+    CALLBACK_OVERHEAD, MAX_CALLBACK_GAS, MAX_REQUEST_TTL, MIN_CALLBACK_GAS, PAYOUT_GAS,
+    ROUND_DELIVERY_GAS,
+};
 
 sol! {
-    /// One stored round, as the registry returns it.
-    struct RoundData {
-        uint64 roundId;
-        int256 answer;
-        uint64 observedAt;
-        uint64 includedAt;
-        uint8 signers;
-    }
-
-    /// The part of the registry's interface a contract uses (the rest —
-    /// creating feeds, transmitting — is for feed admins and oracle
-    /// nodes; docs/oracle.md has all of it).
-    interface IOracleRegistry {
-        function latestRound(uint64 feedId) external view returns (RoundData round);
-        function getRound(uint64 feedId, uint64 roundId) external view returns (RoundData round);
-        function subscribe(uint64 feedId, uint64 callbackGas) external payable;
-        function unsubscribe(uint64 feedId) external;
-        function subscription(uint64 feedId, address subscriber) external view returns (uint64 callbackGas, uint256 deposit);
-        function request(uint64 feedId, bytes32 query, uint64 callbackGas, uint64 expiresAt) external payable returns (uint64 requestId);
-        function cancelRequest(uint64 requestId) external;
-    }
-
-    /// The registry's functions that came after [`IOracleRegistry`] was in
-    /// use, declared apart as the registry declares them: `sol!` renames
-    /// overloaded functions (`subscribe_0Call`, `subscribe_1Call`), which
-    /// would break every user of `IOracleRegistry::subscribeCall`.
-    interface IOracleRegistryV2 {
-        function subscribe(uint64 feedId, uint64 callbackGas, uint256 maxGasPrice) external payable;
-    }
-
-    /// What the registry calls on subscribers and requesters.
-    interface IOracleConsumer {
-        function onOracleUpdate(uint64 feedId, uint64 roundId, int256 answer, uint64 observedAt) external;
-        function onOracleResponse(uint64 requestId, int256 answer, uint64 observedAt) external;
-    }
-
-    /// Served at each feed's [`aggregator`] address.
-    interface IAggregatorDecimals {
-        function decimals() external view returns (uint8);
-    }
-
     /// The feed does not exist.
     error OracleUnknownFeed(uint64 feedId);
     /// The feed exists but no round has been stored yet.
@@ -419,7 +359,7 @@ pub fn decimals(feed: u64) -> Result<u8, OracleError> {
     view(
         aggregator(feed),
         feed,
-        &IAggregatorDecimals::decimalsCall {},
+        &AggregatorV3Interface::decimalsCall {},
     )
 }
 
