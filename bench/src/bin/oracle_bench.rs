@@ -1189,7 +1189,30 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
         a.poll_ms,
     );
 
-    // Setup: fund the oracle nodes, create the feed, deploy a subscriber.
+    let consumer = setup_feed(&rpc, &dev).await;
+    let cents: u64 = 300_000;
+    let price = Arc::new(Mutex::new(cents_str(cents)));
+    let source_port = price_source(price.clone()).await;
+    let (oracles, logs) = start_oracles(a, orac, dir.path(), &url, source_port).await;
+    let watch = Watch {
+        rpc: &rpc,
+        consumer: &consumer,
+        logs: &logs,
+        node_log: &node_log,
+    };
+    let changes = measure_changes(a, watch, &price, cents).await;
+    let landed = landed_rounds(&rpc).await;
+    // Stop the oracle nodes first so their logs are complete.
+    drop(oracles);
+    let observed = observed_times(&logs);
+    println!("load average at end {}", load_average());
+    print_latency(a, &changes, &landed, &observed);
+}
+
+/// Setup: dev account 0 funds the four oracle nodes and creates feed 1;
+/// dev account 1 deploys a consumer subscribed to it. Returns the
+/// consumer's address.
+async fn setup_feed(rpc: &Rpc, dev: &[PrivateKey]) -> String {
     for i in 0..4 {
         rpc.send(
             &dev[0],
@@ -1223,14 +1246,21 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
     let r = rpc
         .send(&dev[1], None, U256::from(ETH / 10), data, 5_000_000)
         .await;
-    let consumer = r["contractAddress"]
+    r["contractAddress"]
         .as_str()
         .expect("a deployed consumer")
-        .to_string();
+        .to_string()
+}
 
-    let mut cents: u64 = 300_000;
-    let price = Arc::new(Mutex::new(cents_str(cents)));
-    let source_port = price_source(price.clone()).await;
+/// Starts the four `orac oracle` processes, each with its config and log
+/// file in `dir`, peered with the other three. Returns them and their logs.
+async fn start_oracles(
+    a: &LatencyArgs,
+    orac: &Path,
+    dir: &Path,
+    url: &str,
+    source_port: u16,
+) -> (Vec<Proc>, Vec<PathBuf>) {
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let mut logs = Vec::new();
     let mut oracles = Vec::new();
@@ -1246,10 +1276,10 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
             .filter(|(j, _)| *j != i)
             .map(|(_, p)| *p)
             .collect();
-        let path = dir.path().join(format!("oracle{i}.toml"));
-        std::fs::write(&path, oracle_config(a, &url, ports[i], &peers, source_port))
+        let path = dir.join(format!("oracle{i}.toml"));
+        std::fs::write(&path, oracle_config(a, url, ports[i], &peers, source_port))
             .expect("write the oracle config");
-        let log = dir.path().join(format!("oracle{i}.log"));
+        let log = dir.join(format!("oracle{i}.log"));
         let child = Command::new(orac)
             .args(["oracle", "--config"])
             .arg(&path)
@@ -1265,26 +1295,53 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
         oracles.push(Proc { child });
         logs.push(log);
     }
-    let show_logs = |logs: &[PathBuf]| {
-        for l in logs.iter().chain([&node_log]) {
-            let text = std::fs::read_to_string(l).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(15).collect();
-            eprintln!("--- {} (last lines)", l.display());
-            for line in tail.iter().rev() {
-                eprintln!("{line}");
-            }
-        }
-    };
+    (oracles, logs)
+}
 
+/// Prints the last lines of each oracle node's log and the node's, for a
+/// run about to fail.
+fn show_logs(logs: &[PathBuf], node_log: &Path) {
+    for l in logs.iter().map(PathBuf::as_path).chain([node_log]) {
+        let text = std::fs::read_to_string(l).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(15).collect();
+        eprintln!("--- {} (last lines)", l.display());
+        for line in tail.iter().rev() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// What the measuring loop watches: the consumer's answer slot, and the
+/// logs to show when it waits too long.
+struct Watch<'a> {
+    rpc: &'a Rpc,
+    consumer: &'a str,
+    logs: &'a [PathBuf],
+    node_log: &'a Path,
+}
+
+/// The consumer's answer for a price in cents (8 decimals).
+fn scaled(cents: u64) -> u128 {
+    cents as u128 * 1_000_000
+}
+
+/// Waits for the first round to reach the consumer, then makes
+/// `a.rounds` price changes of +2 % and times each until the consumer
+/// holds the new answer.
+async fn measure_changes(
+    a: &LatencyArgs,
+    w: Watch<'_>,
+    price: &Mutex<String>,
+    mut cents: u64,
+) -> Vec<Change> {
     // The first round (no answer yet: any observation triggers it).
-    let scaled = |cents: u64| cents as u128 * 1_000_000;
     let started = Instant::now();
     loop {
-        if rpc.slot(&consumer, 1).await == scaled(cents) {
+        if w.rpc.slot(w.consumer, 1).await == scaled(cents) {
             break;
         }
         if started.elapsed() > Duration::from_secs(90) {
-            show_logs(&logs);
+            show_logs(w.logs, w.node_log);
             panic!("the first round did not reach the consumer within 90 s");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1310,25 +1367,25 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
         *price.lock().expect("price lock") = cents_str(cents);
         let mut in_pool = None;
         let latency = loop {
-            let v = rpc.slot(&consumer, 1).await;
+            let v = w.rpc.slot(w.consumer, 1).await;
             let now = t0.elapsed();
             if v == want {
                 break now;
             }
             assert!(v == old, "the consumer holds {v}, neither {old} nor {want}");
             if in_pool.is_none() {
-                let status = rpc.ok("txpool_status", json!([])).await;
+                let status = w.rpc.ok("txpool_status", json!([])).await;
                 if qty(&status["pending"]) + qty(&status["queued"]) > 0 {
                     in_pool = Some(t0.elapsed());
                 }
             }
             if now > Duration::from_secs(60) {
-                show_logs(&logs);
+                show_logs(w.logs, w.node_log);
                 panic!("change {k} did not reach the consumer within 60 s");
             }
             tokio::time::sleep(Duration::from_millis(a.poll_ms)).await;
         };
-        let round = rpc.slot(&consumer, 0).await as u64;
+        let round = w.rpc.slot(w.consumer, 0).await as u64;
         eprintln!(
             "  change {}: {} -> {} reached the consumer after {:.0} ms (round {round})",
             k + 1,
@@ -1344,8 +1401,12 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
             round,
         });
     }
+    changes
+}
 
-    // The transmissions: observations per report and gas, from the logs.
+/// The transmissions that landed, by round: observations in the report,
+/// gas used and block, from the registry's `NewRound` logs and receipts.
+async fn landed_rounds(rpc: &Rpc) -> BTreeMap<u64, (u8, u64, u64)> {
     let new_rounds = rpc
         .ok(
             "eth_getLogs",
@@ -1380,11 +1441,7 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
             ),
         );
     }
-    // Stop the oracle nodes first so their logs are complete.
-    drop(oracles);
-    let observed = observed_times(&logs);
-    println!("load average at end {}", load_average());
-    print_latency(a, &changes, &landed, &observed);
+    landed
 }
 
 fn print_latency(
