@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use anyhow::{Context, bail};
 use clap::Args;
 
@@ -107,29 +109,25 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("--private-key: {e}"))?;
     let value = orac_primitives::U256::from_dec_str(&args.value)
         .map_err(|_| anyhow::anyhow!("--value {:?}: give wei as a decimal integer", args.value))?;
-    let url = args
-        .rpc_url
-        .parse()
+    let client = orac_rpc_client::Client::with_timeout(&args.rpc_url, Duration::from_secs(60))
         .with_context(|| format!("--rpc-url {:?}", args.rpc_url))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (hash, receipt) = runtime.block_on(async {
-        let chain = orac_oracle_node::chain::Chain::connect(url, key).await?;
-        chain
-            .send_tx(None, value, data, std::time::Duration::from_secs(60))
+        let wallet = orac_rpc_client::Wallet::connect(client, key).await?;
+        wallet
+            .send(None, value, data, Duration::from_secs(60))
             .await
     })?;
+    let status = if receipt.success { "0x1" } else { "0x0" };
     eprintln!(
-        "transaction {hash:?}: status {}, gas used {}",
-        receipt["status"], receipt["gasUsed"]
+        "transaction {hash:?}: status \"{status}\", gas used \"{:#x}\"",
+        receipt.gas_used
     );
-    if receipt["status"] != "0x1" {
+    let Some(address) = receipt.contract_address.filter(|_| receipt.success) else {
         bail!("the deployment failed (transaction {hash:?})");
-    }
-    println!(
-        "{}",
-        receipt["contractAddress"].as_str().unwrap_or_default()
-    );
+    };
+    println!("{address:?}");
     Ok(())
 }
