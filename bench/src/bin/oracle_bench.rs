@@ -83,8 +83,11 @@ struct UpdatesArgs {
     /// Subscriber counts, comma-separated.
     #[arg(long, default_value = "0,1,10,100", value_delimiter = ',')]
     subscribers: Vec<usize>,
-    /// Callback gas each subscriber reserves.
-    #[arg(long, default_value_t = 60_000)]
+    /// Callback gas each subscriber reserves. The first delivery writes
+    /// two fresh slots (2 × 20,000) and loads the consumer's code cold
+    /// (15,000 + 8 per word): 60,000, enough before code loading was
+    /// charged, ran out of gas there.
+    #[arg(long, default_value_t = 100_000)]
     callback_gas: u64,
     /// Measured rounds per configuration and sweep (medians over all
     /// sweeps are reported).
@@ -1239,7 +1242,7 @@ async fn setup_feed(rpc: &Rpc, dev: &[PrivateKey]) -> String {
     data.extend(
         I::subscribeCall {
             feedId: 1,
-            callbackGas: 60_000,
+            callbackGas: 100_000,
         }
         .abi_encode(),
     );
