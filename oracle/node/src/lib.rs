@@ -16,7 +16,7 @@
 //!
 //! and the parts that do:
 //!
-//! * [`chain`]: JSON-RPC to the chain, transactions and nonces.
+//! * JSON-RPC to the chain, transactions and nonces: `orac-rpc-client`.
 //! * [`view`]: the registry's view of a feed.
 //! * [`pool`]: observations gathered for open rounds and requests, bounded
 //!   per kind and per signer.
@@ -26,7 +26,6 @@
 //! * [`runner`]: the node's loop — observe, share, transmit in rotation.
 
 pub mod aggregate;
-pub mod chain;
 pub mod config;
 pub mod keys;
 pub mod metrics;

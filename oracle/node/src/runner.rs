@@ -47,7 +47,7 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use crate::aggregate::aggregate;
-use crate::chain::{Chain, ChainError};
+use orac_rpc_client::{Client, ClientError, LogFilter, Wallet};
 use crate::config::{Config, FeedSpec};
 use crate::keys::{KeyError, load_key};
 use crate::metrics::Metrics;
@@ -73,12 +73,14 @@ pub enum NodeError {
     },
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("RPC client: {0}")]
+    Rpc(orac_rpc_client::ClientError),
 }
 
 /// State shared by the node's tasks and its HTTP server.
 pub struct Shared {
     pub config: Config,
-    pub chain: Chain,
+    pub chain: Wallet,
     pub domain: Domain,
     pub fetcher: Fetcher,
     pub metrics: Metrics,
@@ -131,8 +133,9 @@ pub(crate) fn unix_now() -> u64 {
 pub async fn run(config: Config) -> Result<(), NodeError> {
     let key = load_key(&config.key)?;
     let address = key.address();
+    let client = Client::new(config.rpc_url.as_str()).map_err(NodeError::Rpc)?;
     let chain = loop {
-        match Chain::connect(config.rpc_url.clone(), key.clone()).await {
+        match Wallet::connect(client.clone(), key.clone()).await {
             Ok(c) => break c,
             Err(e) => {
                 tracing::warn!(error = %e, "chain unreachable; retrying");
@@ -417,7 +420,11 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             .with([&feed, result])
             .inc()
     };
-    match shared.chain.send(REGISTRY, data, MINING_WAIT).await {
+    let sent = shared
+        .chain
+        .send(Some(REGISTRY), U256::zero(), data, MINING_WAIT)
+        .await;
+    match sent.map(|(hash, receipt)| (hash, receipt.success)) {
         Ok((hash, true)) => {
             count("ok");
             tracing::info!(feed = key.feed, round = key.round, kind = ?key.kind, tx = ?hash,
@@ -431,7 +438,7 @@ async fn transmit(shared: &Shared, key: Key, report: Report) {
             count("failed");
             tracing::warn!(feed = key.feed, round = key.round, tx = ?hash, "transmission failed on chain");
         }
-        Err(ChainError::Reverted(reason)) => {
+        Err(ClientError::Reverted { reason, .. }) => {
             // Usually another node landed it first: nothing is spent. A
             // request stays in the table until the chain says it is
             // answered (checked every poll): dropping it here would also
@@ -466,8 +473,8 @@ async fn request_loop(shared: &Arc<Shared>) {
     let mut next_block: Option<u64> = None;
     loop {
         tokio::time::sleep(shared.config.poll_interval).await;
-        let (head, now) = match shared.chain.head().await {
-            Ok(h) => h,
+        let (head, now) = match shared.chain.client().latest().await {
+            Ok(b) => (b.number, b.timestamp),
             Err(e) => {
                 tracing::debug!(error = %e, "chain unreachable");
                 continue;
@@ -479,16 +486,15 @@ async fn request_loop(shared: &Arc<Shared>) {
         }
         let from = next_block.unwrap_or(head.saturating_sub(REQUEST_LOOKBACK_BLOCKS));
         if from <= head {
-            match shared
-                .chain
-                .logs(
-                    REGISTRY,
-                    orac_primitives::H256(I::OracleRequest::SIGNATURE_HASH.0),
-                    from,
-                    head,
-                )
-                .await
-            {
+            let filter = LogFilter {
+                from_block: from,
+                to_block: head,
+                address: Some(REGISTRY),
+                topics: vec![Some(orac_primitives::H256(
+                    I::OracleRequest::SIGNATURE_HASH.0,
+                ))],
+            };
+            match shared.chain.client().logs(&filter).await {
                 Ok(logs) => {
                     for log in &logs {
                         note_request(shared, log);
@@ -522,13 +528,9 @@ fn forget_closed_requests(shared: &Shared) {
     shared.pool.lock().prune_responses(|id| open.contains(&id));
 }
 
-fn note_request(shared: &Shared, log: &Value) {
-    let (Some(topics), Some(data)) = (crate::chain::log_topics(log), crate::chain::log_data(log))
-    else {
-        return;
-    };
-    let topics = topics.iter().map(|t| alloy_primitives::B256::from(t.0));
-    let Ok(ev) = I::OracleRequest::decode_raw_log(topics, &data) else {
+fn note_request(shared: &Shared, log: &orac_rpc_client::Log) {
+    let topics = log.topics.iter().map(|t| alloy_primitives::B256::from(t.0));
+    let Ok(ev) = I::OracleRequest::decode_raw_log(topics, &log.data.0) else {
         return;
     };
     let Some(feed) = shared.config.feeds.iter().find(|f| f.id == ev.feedId) else {

@@ -9,7 +9,7 @@ use orac_oracle::abi::IOracleRegistry as I;
 use orac_primitives::{H160, H256};
 
 use crate::aggregate::LastRound;
-use crate::chain::{Chain, ChainError};
+use orac_rpc_client::{ClientError, Wallet};
 
 #[derive(Clone, Debug)]
 pub struct FeedView {
@@ -31,15 +31,15 @@ impl FeedView {
     }
 }
 
-fn decode<C: SolCall>(method: &str, data: &[u8]) -> Result<C::Return, ChainError> {
-    C::abi_decode_returns(data).map_err(|e| ChainError::Unexpected {
+fn decode<C: SolCall>(method: &str, data: &[u8]) -> Result<C::Return, ClientError> {
+    C::abi_decode_returns(data).map_err(|e| ClientError::Unexpected {
         method: method.into(),
         what: format!("undecodable return data ({e})"),
     })
 }
 
 /// Reads feed `id` from the registry.
-pub async fn read_feed(chain: &Chain, id: u64) -> Result<FeedView, ChainError> {
+pub async fn read_feed(chain: &Wallet, id: u64) -> Result<FeedView, ClientError> {
     let c = decode::<I::feedConfigCall>(
         "feedConfig",
         &chain
@@ -64,7 +64,7 @@ pub async fn read_feed(chain: &Chain, id: u64) -> Result<FeedView, ChainError> {
             })
         }
         // A feed with no round yet: the first observation is due.
-        Err(ChainError::Reverted(m)) if m.contains("no data yet") => None,
+        Err(ClientError::Reverted { reason, .. }) if reason.contains("no data yet") => None,
         Err(e) => return Err(e),
     };
     let bound = |v: alloy_primitives::I256| i128::try_from(v).unwrap_or_default();
