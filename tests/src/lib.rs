@@ -136,20 +136,12 @@ impl Node {
         }
     }
 
-    /// One JSON-RPC call; `Err` carries the JSON-RPC error object.
+    /// One JSON-RPC call; `Err` carries the JSON-RPC error object. The
+    /// end-to-end tests speak raw JSON on purpose (they check the wire
+    /// format); typed callers use `orac-rpc-client`.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        let reply: Value = self
-            .client
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .and_then(|r| r.json())
-            .unwrap_or_else(|e| panic!("{method}: {e}"));
-        match reply.get("error") {
-            Some(e) => Err(e.clone()),
-            None => Ok(reply["result"].clone()),
-        }
+        try_call(&self.client, &self.url, method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 
     /// A call that must succeed.
