@@ -24,8 +24,8 @@ use tokio::sync::{broadcast, oneshot};
 use crate::basefee::next_base_fee;
 use crate::blackbox::BlackBox;
 use crate::block::{build, next_env};
-use crate::error::{ChainError, InvalidTx};
-use crate::executor::{self, BlockEnv, CallError, CallRequest, ExecOutcome};
+use crate::error::{ChainError, InvalidTx, StartupError};
+use crate::executor::{self, BlockEnv, CallRequest, ExecOutcome};
 use crate::pending::{PendingBlock, PendingKey, PendingState};
 use crate::pool::{Pool, PoolConfig};
 use crate::producer::{self, Command, Patch};
@@ -189,12 +189,10 @@ impl Chain {
         config
             .spec
             .validate(&config.rules)
-            .map_err(|e| ChainError::Request(e.to_string()))?;
-        std::fs::create_dir_all(&config.datadir).map_err(|e| {
-            ChainError::Request(format!(
-                "cannot create data directory {}: {e}",
-                config.datadir.display()
-            ))
+            .map_err(StartupError::Spec)?;
+        std::fs::create_dir_all(&config.datadir).map_err(|source| StartupError::DataDir {
+            path: config.datadir.clone(),
+            source,
         })?;
         let path = config.datadir.join("chain.redb");
         // redb's debug builds assert on some corruptions; a damaged file
@@ -218,16 +216,13 @@ impl Chain {
             let header = db
                 .snapshot()?
                 .header(head.number)?
-                .ok_or_else(|| ChainError::Request("head header vanished".into()))?;
+                .ok_or(StartupError::HeadVanished)?;
             Ok((db, header))
         });
         let (db, head) = match opened {
             Ok(r) => r?,
             Err(_) => {
-                return Err(ChainError::Request(
-                    "the database is damaged (its pages fail their checks); refusing to start"
-                        .into(),
-                ));
+                return Err(StartupError::DamagedDb.into());
             }
         };
         let vm = config
@@ -236,9 +231,7 @@ impl Chain {
                 cache_dir: Some(config.datadir.join("code-cache")),
                 cache_bytes: config.code_cache_bytes,
             })
-            .map_err(|e| {
-                ChainError::Request(format!("cannot start the WebAssembly engine: {e}"))
-            })?;
+            .map_err(|e| StartupError::Engine(e.to_string()))?;
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             db,
@@ -254,12 +247,11 @@ impl Chain {
             head: RwLock::new(head),
             events,
         });
-        let blackbox = BlackBox::open(&config.datadir).map_err(|e| {
-            ChainError::Request(format!(
-                "cannot open the producer's black box in {}: {e}",
-                config.datadir.display()
-            ))
-        })?;
+        let blackbox =
+            BlackBox::open(&config.datadir).map_err(|source| StartupError::BlackBox {
+                path: config.datadir.clone(),
+                source,
+            })?;
         reload_pool(&shared, blackbox.suspect())?;
         let (tx, rx) = mpsc::channel();
         let handle = producer::spawn(shared.clone(), blackbox, rx, config.mining)?;
@@ -352,9 +344,7 @@ impl Chain {
         if n == head.number {
             return Ok(Some(StateView::Latest(snap.latest_state()?)));
         }
-        let header = snap
-            .header(n)?
-            .ok_or_else(|| ChainError::Request(format!("block {n} not found")))?;
+        let header = snap.header(n)?.ok_or(ChainError::BlockNotFound(n))?;
         Ok(Some(StateView::Historical(
             snap.state_at(header.state_root)?,
         )))
@@ -373,7 +363,7 @@ impl Chain {
             let number = snap.head()?.number;
             let parent = snap
                 .header(number)?
-                .ok_or_else(|| ChainError::Request(format!("block {number} not found")))?;
+                .ok_or(ChainError::BlockNotFound(number))?;
             let now = unix_now().max(parent.timestamp.saturating_add(1));
             let env = next_env(&self.shared.spec, &parent, now);
             let candidates = ps.pool.ready(env.base_fee, env.gas_limit);
@@ -503,9 +493,7 @@ impl Chain {
         let Some(n) = self.resolve(snap, tag)? else {
             return Ok(None);
         };
-        let header = snap
-            .header(n)?
-            .ok_or_else(|| ChainError::Request(format!("block {n} not found")))?;
+        let header = snap.header(n)?.ok_or(ChainError::BlockNotFound(n))?;
         let now = unix_now().max(header.timestamp.saturating_add(1));
         Ok(Some(next_env(&self.shared.spec, &header, now)))
     }
@@ -515,7 +503,7 @@ impl Chain {
         let snap = self.snapshot()?;
         match (self.state_at(&snap, tag)?, self.call_env(&snap, tag)?) {
             (Some(state), Some(env)) => Ok((Arc::new(state), env)),
-            _ => Err(ChainError::Request("header not found".into())),
+            _ => Err(ChainError::HeaderNotFound),
         }
     }
 
@@ -525,8 +513,13 @@ impl Chain {
         let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
         self.on_vm_thread(|| {
             let mut overlay = Overlay::new(state);
-            executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
-                .map_err(call_error)
+            Ok(executor::simulate_call(
+                &mut overlay,
+                &self.shared.sim_vm,
+                &env,
+                req,
+                gas,
+            )?)
         })
     }
 
@@ -536,8 +529,13 @@ impl Chain {
         let (state, env) = self.call_setup(tag)?;
         let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
             let mut overlay = Overlay::new(state.clone());
-            executor::simulate_call(&mut overlay, &self.shared.sim_vm, &env, req, gas)
-                .map_err(call_error)
+            Ok(executor::simulate_call(
+                &mut overlay,
+                &self.shared.sim_vm,
+                &env,
+                req,
+                gas,
+            )?)
         };
         self.on_vm_thread(|| self.search_gas(req, &env, run))
     }
@@ -559,24 +557,22 @@ impl Chain {
         let from = req.from.unwrap_or_default();
         let mut req = req.clone();
         self.on_vm_thread(|| {
-            let mut last = None;
-            for _ in 0..4 {
+            for round in 1..=4 {
                 let mut overlay = Overlay::new(state.clone());
-                let outcome = executor::simulate_call(&mut overlay, &vm, &env, &req, gas)
-                    .map_err(call_error)?;
+                let outcome = executor::simulate_call(&mut overlay, &vm, &env, &req, gas)?;
                 let mut list = std::mem::take(&mut *sink.lock());
                 list.retain(|a, slots| !slots.is_empty() || (*a != from && Some(*a) != req.to));
                 let as_request: Vec<_> = list
                     .iter()
                     .map(|(a, slots)| (*a, slots.iter().copied().collect()))
                     .collect();
-                if as_request == req.access_list {
+                // At most four runs, the last one's list taken as it is.
+                if as_request == req.access_list || round == 4 {
                     return Ok((list, outcome));
                 }
                 req.access_list = as_request;
-                last = Some((list, outcome));
             }
-            last.ok_or_else(|| ChainError::Request("no access list".into()))
+            unreachable!("the fourth round returns")
         })
     }
 
@@ -596,10 +592,7 @@ impl Chain {
         let mut hi = req.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
         let top = run(hi)?;
         if !top.success {
-            return Err(ChainError::Request(
-                top.error
-                    .map_or_else(|| "execution reverted".into(), |h| h.to_string()),
-            ));
+            return Err(ChainError::EstimateFailed(Box::new(top)));
         }
         let mut lo = executor::intrinsic_gas_of(req).saturating_sub(1);
         // Most calls need exactly what they used: if that succeeds and one
@@ -664,10 +657,10 @@ impl Chain {
     pub async fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
         let head = self.head();
         if timestamp < head.timestamp {
-            return Err(ChainError::Request(format!(
-                "timestamp {timestamp} is before the head block's {}",
-                head.timestamp
-            )));
+            return Err(ChainError::BadTimestamp {
+                timestamp,
+                head: head.timestamp,
+            });
         }
         self.request(|reply| Command::NextTimestamp { timestamp, reply })
             .await
@@ -719,13 +712,6 @@ impl Chain {
 
     pub fn head_pointer(&self) -> Result<HeadPointer, ChainError> {
         Ok(self.snapshot()?.head()?)
-    }
-}
-
-fn call_error(e: CallError) -> ChainError {
-    match e {
-        CallError::Invalid(i) => ChainError::Invalid(i),
-        CallError::State(s) => ChainError::State(s),
     }
 }
 

@@ -118,8 +118,9 @@ pub fn check_balance(tx: &RecoveredTx, balance: U256) -> Result<(), InvalidTx> {
     Ok(())
 }
 
-/// Errors from executing a transaction in a block: either the transaction
-/// cannot be included (no state change happened) or the database failed.
+/// Why a transaction (in a block) or a call (simulated) could not run at
+/// all, as opposed to running and failing: it is refused (no state change
+/// happened) or the database failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error(transparent)]
@@ -276,15 +277,6 @@ pub struct CallRequest {
     pub access_list: Vec<(Address, Vec<orac_primitives::H256>)>,
 }
 
-/// Why a call could not run at all (as opposed to running and failing).
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    #[error(transparent)]
-    Invalid(#[from] InvalidTx),
-    #[error(transparent)]
-    State(#[from] StateError),
-}
-
 /// Runs a call without committing anything. Gas is only paid for when the
 /// request names a price, as geth does, so a bare `eth_call` needs no funds.
 pub fn simulate_call(
@@ -293,7 +285,7 @@ pub fn simulate_call(
     env: &BlockEnv,
     req: &CallRequest,
     gas: u64,
-) -> Result<ExecOutcome, CallError> {
+) -> Result<ExecOutcome, ExecError> {
     let from = req.from.unwrap_or_default();
     let intrinsic = intrinsic_gas_of(req);
     if gas < intrinsic {

@@ -28,7 +28,7 @@ pub use chain::{
     BlockTag, Chain, ChainConfig, ChainEvent, MAX_CONCURRENT_CALLS, MiningMode, RPC_GAS_CAP,
     StateView,
 };
-pub use error::{ChainError, InvalidTx};
+pub use error::{ChainError, InvalidTx, StartupError};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
 pub use pending::{PendingBlock, PendingState};
 pub use producer::Patch;

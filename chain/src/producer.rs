@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::blackbox::BlackBox;
 use crate::block::{build, next_env};
 use crate::chain::{ChainEvent, MiningMode, Shared, unix_now};
-use crate::error::ChainError;
+use crate::error::{ChainError, StartupError};
 use crate::executor::BlockEnv;
 
 /// A dev-mode state edit (anvil_set*).
@@ -98,7 +98,7 @@ pub(crate) fn spawn(
         // Contracts run on this thread; nested calls need a deep stack.
         .stack_size(orac_vm::limits::EXECUTION_THREAD_STACK)
         .spawn(move || producer.run(rx))
-        .map_err(|e| ChainError::Request(format!("cannot start the block producer: {e}")))
+        .map_err(|e| StartupError::Producer(e).into())
 }
 
 impl Producer {
@@ -478,10 +478,7 @@ impl Producer {
                 // Storage lives in an account; an empty one does not exist
                 // (EIP-161) and would be deleted with it.
                 if overlay.account(&address)?.is_none_or(|a| a.is_empty()) {
-                    return Err(ChainError::Request(format!(
-                        "{address:?} has no account (no balance, nonce or code) to hold \
-                         storage: give it a balance, nonce or code first"
-                    )));
+                    return Err(ChainError::NoAccountForStorage { address });
                 }
                 overlay.set_storage(&address, &slot, value)?
             }
@@ -556,9 +553,7 @@ impl Producer {
         let fresh: Vec<H256> = ps.fresh.clone();
         for h in fresh {
             if let Some(w) = ps.waiters.remove(&h) {
-                let _ = w.send(Err(ChainError::Request(format!(
-                    "transaction accepted but could not be made durable: {e}"
-                ))));
+                let _ = w.send(Err(ChainError::NotDurable(e.to_string())));
             }
         }
     }

@@ -260,7 +260,10 @@ pub async fn dispatch(
         "eth_subscribe" | "eth_unsubscribe" => match conn {
             Some(conn) if method == "eth_subscribe" => conn.subscribe(ctx, params),
             Some(conn) => Ok(json!(conn.unsubscribe(params.req::<Q256>(0)?.0))),
-            None => Err(RpcError::new(-32001, "notifications not supported")),
+            None => Err(RpcError::new(
+                crate::error::NOTIFICATIONS_UNSUPPORTED,
+                "notifications not supported",
+            )),
         },
 
         // Pool inspection.

@@ -1,7 +1,8 @@
 //! JSON-RPC errors, with geth's codes and texts (clients match on both).
-//! Every internal error is converted here, once, at the edge.
+//! Every internal error is converted here, once, at the edge: the code is
+//! chosen from the error's variant, never from its text.
 
-use orac_chain::{ChainError, InvalidTx};
+use orac_chain::{ChainError, ExecOutcome, InvalidTx};
 use orac_state::StateError;
 use serde::Serialize;
 use serde_json::Value;
@@ -15,6 +16,9 @@ pub const INTERNAL_ERROR: i64 = -32603;
 pub const SERVER_ERROR: i64 = -32000;
 /// Request exceeds a limit (results, batch size).
 pub const LIMIT_EXCEEDED: i64 = -32005;
+/// geth's code for "notifications not supported" (subscriptions over a
+/// transport without them).
+pub const NOTIFICATIONS_UNSUPPORTED: i64 = -32001;
 /// EIP-1474 / geth: execution reverted, with the revert data attached.
 pub const EXECUTION_REVERTED: i64 = 3;
 
@@ -60,6 +64,26 @@ impl RpcError {
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::new(INTERNAL_ERROR, format!("internal error: {detail}"))
+    }
+
+    /// A call that ran and failed, as geth reports it: a revert is code 3
+    /// with its data ([`RpcError::reverted`]), a halt (out of gas, a trap,
+    /// ...) is -32000 with the halt's text.
+    pub fn failed(outcome: &ExecOutcome) -> Self {
+        match &outcome.error {
+            Some(halt) if outcome.output.is_empty() => RpcError::server(halt.to_string()),
+            _ => RpcError::reverted(&outcome.output),
+        }
+    }
+
+    /// An estimate that fails for `eth_sendTransaction`'s gas: -32000 with
+    /// the failure's text (no revert data), as this node has always
+    /// answered; `eth_estimateGas` itself answers [`RpcError::failed`].
+    pub fn send_estimate(e: ChainError) -> Self {
+        match e {
+            ChainError::EstimateFailed(_) => RpcError::server(e.to_string()),
+            e => e.into(),
+        }
     }
 
     /// A revert as geth reports it: "execution reverted[: reason]" plus the
@@ -139,28 +163,35 @@ impl From<ChainError> for RpcError {
     fn from(e: ChainError) -> Self {
         match e {
             ChainError::Invalid(i) => i.into(),
-            ChainError::Request(m) => RpcError::server(m),
+            ChainError::State(s) => s.into(),
             ChainError::InvalidParams(m) => RpcError::invalid_params(m),
-            ChainError::Shutdown => RpcError::server("node is shutting down"),
-            ChainError::State(StateError::Invalid(m)) => {
-                let code = if m.contains("more than") {
-                    LIMIT_EXCEEDED
-                } else {
-                    SERVER_ERROR
-                };
-                RpcError::new(code, m)
-            }
-            ChainError::State(s) => {
-                tracing::error!("storage error serving a request: {s}");
-                RpcError::internal(s)
-            }
+            // eth_estimateGas: why the call fails at the cap, as eth_call
+            // would say it (revert data included).
+            ChainError::EstimateFailed(outcome) => RpcError::failed(&outcome),
+            e @ (ChainError::Shutdown
+            | ChainError::Startup(_)
+            | ChainError::HeaderNotFound
+            | ChainError::BlockNotFound(_)
+            | ChainError::BadTimestamp { .. }
+            | ChainError::NoAccountForStorage { .. }
+            | ChainError::NotDurable(_)) => RpcError::server(e.to_string()),
+            // A variant added later (the enum is non-exhaustive): geth's
+            // code for a request that failed.
+            e => RpcError::server(e.to_string()),
         }
     }
 }
 
 impl From<StateError> for RpcError {
     fn from(e: StateError) -> Self {
-        ChainError::State(e).into()
+        match e {
+            StateError::TooManyResults { .. } => RpcError::new(LIMIT_EXCEEDED, e.to_string()),
+            StateError::Invalid(m) => RpcError::server(m),
+            s => {
+                tracing::error!("storage error serving a request: {s}");
+                RpcError::internal(s)
+            }
+        }
     }
 }
 

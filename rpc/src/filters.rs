@@ -232,10 +232,10 @@ fn logs_up_to(
         let range = LogQuery { to, ..q.clone() };
         match snap.logs(&range, limit) {
             Ok(logs) => return Ok((logs, to)),
-            Err(orac_state::StateError::Invalid(_)) if to > q.from => {
+            Err(orac_state::StateError::TooManyResults { .. }) if to > q.from => {
                 to = q.from + (to - q.from) / 2
             }
-            Err(orac_state::StateError::Invalid(e)) => {
+            Err(e @ orac_state::StateError::TooManyResults { .. }) => {
                 return Err(RpcError::new(
                     crate::error::LIMIT_EXCEEDED,
                     format!("filter ended: block {} alone: {e}", q.from),

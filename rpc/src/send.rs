@@ -1,6 +1,6 @@
 //! Calls, gas estimates and transaction submission.
 
-use orac_chain::{BlockTag, Chain, ExecOutcome};
+use orac_chain::{BlockTag, Chain};
 use orac_primitives::{RecoveredTx, Transaction, TxType, U256};
 use serde_json::{Value, json};
 
@@ -8,39 +8,20 @@ use crate::error::RpcError;
 use crate::fees::SUGGESTED_TIP;
 use crate::params::TxRequest;
 
-/// Turns a failed execution into geth's error: code 3 with data for a
-/// revert, -32000 with the reason otherwise.
-fn failure(outcome: ExecOutcome) -> RpcError {
-    match outcome.error {
-        Some(halt) if outcome.output.is_empty() => RpcError::server(halt.to_string()),
-        _ => RpcError::reverted(&outcome.output),
-    }
-}
-
 pub fn call(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
     let outcome = chain.call(&req.to_call()?, tag)?;
     if outcome.success {
         Ok(json!(outcome.output))
     } else {
-        Err(failure(outcome))
+        Err(RpcError::failed(&outcome))
     }
 }
 
 pub fn estimate_gas(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
-    let call = req.to_call()?;
-    match chain.estimate_gas(&call, tag) {
-        Ok(gas) => Ok(json!(crate::types::Quantity(gas))),
-        Err(orac_chain::ChainError::Request(reason)) => {
-            // Failing at the cap: say why, as geth does.
-            let outcome = chain.call(&call, tag)?;
-            if outcome.success {
-                Err(RpcError::server(reason))
-            } else {
-                Err(failure(outcome))
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
+    // Failing at the cap comes back as the failing run's outcome, which
+    // says why (revert data or halt), as geth does: nothing runs again.
+    let gas = chain.estimate_gas(&req.to_call()?, tag)?;
+    Ok(json!(crate::types::Quantity(gas)))
 }
 
 pub async fn send_raw(chain: &Chain, raw: Vec<u8>) -> Result<Value, RpcError> {
@@ -56,7 +37,9 @@ pub fn estimate_for_send(chain: &Chain, req: &TxRequest) -> Result<u64, RpcError
         .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
     let mut call = req.to_call()?;
     call.from = Some(from);
-    Ok(chain.estimate_gas(&call, BlockTag::Latest)?)
+    chain
+        .estimate_gas(&call, BlockTag::Latest)
+        .map_err(RpcError::send_estimate)
 }
 
 /// `eth_sendTransaction`: fills in what the request leaves out, signs with
@@ -188,7 +171,7 @@ pub fn create_access_list(
         "gasUsed": crate::types::Quantity(outcome.gas_used),
     });
     if !outcome.success {
-        out["error"] = json!(failure(outcome).message);
+        out["error"] = json!(RpcError::failed(&outcome).message);
     }
     Ok(out)
 }

@@ -403,9 +403,7 @@ impl Snapshot {
                 for log in &r.receipt.logs {
                     if query.matches(log) {
                         if out.len() == limit {
-                            return Err(StateError::Invalid(format!(
-                                "query returned more than {limit} results"
-                            )));
+                            return Err(StateError::TooManyResults { limit });
                         }
                         out.push(StoredLog {
                             log: log.clone(),

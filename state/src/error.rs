@@ -1,6 +1,7 @@
 use orac_primitives::trie::TrieError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("database: {0}")]
     Db(#[from] redb::Error),
@@ -12,6 +13,9 @@ pub enum StateError {
     Inconsistent(String),
     #[error("{0}")]
     Invalid(String),
+    /// A query matched more than the caller's limit (`Snapshot::logs`).
+    #[error("query returned more than {limit} results")]
+    TooManyResults { limit: usize },
 }
 
 impl StateError {
