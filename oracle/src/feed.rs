@@ -3,6 +3,7 @@
 
 use alloy_primitives::{Address as AbiAddress, I256, U256 as AbiU256};
 use alloy_sol_types::SolValue;
+use orac_primitives::alloy::ToAlloy;
 use orac_primitives::{H160, H256, keccak256};
 
 use crate::report::Domain;
@@ -90,10 +91,10 @@ impl FeedConfig {
     /// Commits to the chain, the registry, the feed and everything in its
     /// configuration that decides whether a report is valid.
     pub fn digest(&self, domain: &Domain, feed_id: u64) -> H256 {
-        let signers: Vec<AbiAddress> = self.signers.iter().map(|s| AbiAddress::from(s.0)).collect();
+        let signers: Vec<AbiAddress> = self.signers.iter().map(|s| s.to_alloy()).collect();
         let encoded = (
             AbiU256::from(domain.chain_id),
-            AbiAddress::from(domain.registry.0),
+            domain.registry.to_alloy(),
             feed_id,
             self.version,
             signers,

@@ -6,9 +6,10 @@
 //! here is what the chain does before a round is stored, so a node can run
 //! the same code before it spends gas on a report that would be refused.
 
-use alloy_primitives::{Address as AbiAddress, B256, I256, U256 as AbiU256};
+use alloy_primitives::{B256, I256, U256 as AbiU256};
 use alloy_sol_types::SolValue;
 use orac_oracle_abi::report::{AbiObservation, AbiReport};
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use orac_primitives::{H160, H256, PrivateKey, Signature, U256, keccak256};
 
 use crate::feed::FeedConfig;
@@ -123,11 +124,11 @@ impl Domain {
         obs: &Observation,
     ) -> H256 {
         let encoded = (
-            B256::from(kind.type_hash().0),
+            kind.type_hash().to_alloy(),
             AbiU256::from(self.chain_id),
-            AbiAddress::from(self.registry.0),
+            self.registry.to_alloy(),
             feed_id,
-            B256::from(config_digest.0),
+            config_digest.to_alloy(),
             obs.round,
             obs.observed_at,
             I256::try_from(obs.value).unwrap_or(I256::ZERO),
@@ -296,7 +297,7 @@ impl Report {
     pub fn abi_encode(&self) -> Vec<u8> {
         AbiReport {
             feedId: self.feed_id,
-            configDigest: B256::from(self.config_digest.0),
+            configDigest: self.config_digest.to_alloy(),
             round: self.round,
             observations: self
                 .observations
@@ -352,7 +353,7 @@ impl Report {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Report {
             feed_id: r.feedId,
-            config_digest: H256(r.configDigest.0),
+            config_digest: r.configDigest.to_orac(),
             round: r.round,
             observations,
         })

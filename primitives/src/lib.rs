@@ -5,6 +5,8 @@
 //! execution live in `orac-state` and `orac-chain`.
 
 pub mod account;
+#[cfg(feature = "alloy")]
+pub mod alloy;
 pub mod bloom;
 pub mod bytes;
 pub mod genesis;

@@ -4,6 +4,7 @@
 //! account".
 
 use orac_chain::Chain;
+use orac_primitives::alloy::ToOrac;
 use orac_primitives::{Address, Bytes, H256, PrivateKey, keccak256};
 use serde_json::{Value, json};
 
@@ -55,5 +56,5 @@ pub fn typed_data(chain: &Chain, address: Address, data: Value) -> Result<Value,
     let hash = typed
         .eip712_signing_hash()
         .map_err(|e| RpcError::invalid_params(format!("invalid typed data: {e}")))?;
-    Ok(signature(&key(chain, &address)?, &H256(hash.0)))
+    Ok(signature(&key(chain, &address)?, &hash.to_orac()))
 }

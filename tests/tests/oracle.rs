@@ -14,6 +14,7 @@
 //! made-up requests does not stall the feed (H3); node 0 gets its RPC URL,
 //! listen address and peers from the ORAC_ORACLE_* env vars only.
 
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
@@ -26,7 +27,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use orac_oracle::REGISTRY;
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Kind, Observation};
-use orac_primitives::{Address, H256, PrivateKey};
+use orac_primitives::{Address, PrivateKey};
 use orac_tests::{Node, dev_keys, hex0x, orac_bin, qty, signed_tx};
 use orac_vm::{create_address, envelope};
 use serde_json::{Value, json};
@@ -306,9 +307,7 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     let params = FeedParams {
         description: "ETH / USD".into(),
         decimals: DECIMALS as u8,
-        signers: (0..4)
-            .map(|i| alloy_primitives::Address::from(oracle_key(i).address().0))
-            .collect(),
+        signers: (0..4).map(|i| oracle_key(i).address().to_alloy()).collect(),
         f: 1,
         heartbeat: 3600,
         deviationPpb: 10_000_000,
@@ -543,7 +542,7 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
                 Kind::Response,
                 &oracle_key(3),
                 1,
-                H256(digest.0),
+                digest.to_orac(),
                 &Observation {
                     round: id,
                     observed_at: at,

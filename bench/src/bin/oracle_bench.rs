@@ -17,6 +17,7 @@
 //! `cargo run --release -p orac-bench --bin oracle-bench -- updates`
 //! `cargo run --release -p orac-bench --bin oracle-bench -- latency`
 
+use orac_primitives::alloy::ToAlloy;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -145,10 +146,6 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn abi_address(a: Address) -> alloy_primitives::Address {
-    alloy_primitives::Address::from(a.0)
-}
-
 /// Signer key `i` of the benchmark feeds.
 fn signer_key(i: usize) -> PrivateKey {
     vmkit::key(&format!("oracle-bench signer {i}"))
@@ -158,7 +155,7 @@ fn feed_params(keys: &[PrivateKey], f: u8) -> FeedParams {
     FeedParams {
         description: format!("BENCH / USD ({} signers, f = {f})", keys.len()),
         decimals: DECIMALS,
-        signers: keys.iter().map(|k| abi_address(k.address())).collect(),
+        signers: keys.iter().map(|k| k.address().to_alloy()).collect(),
         f,
         heartbeat: 3_600,
         deviationPpb: 10_000_000,
@@ -452,7 +449,7 @@ fn transmit_round(sim: &mut Sim, feed: &mut Feed, observations: usize) -> Sample
     let mut callback_gas = Vec::new();
     let mut new_rounds = 0;
     for log in &out.logs {
-        let topics = log.topics.iter().map(|t| alloy_primitives::B256::from(t.0));
+        let topics = log.topics.iter().map(|t| t.to_alloy());
         let first = log.topics.first().map(|t| t.0);
         if first == Some(I::CallbackDelivered::SIGNATURE_HASH.0) {
             let ev = I::CallbackDelivered::decode_raw_log(topics, &log.data.0).expect("event");

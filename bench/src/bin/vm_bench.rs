@@ -297,6 +297,7 @@ fn orac_vm_call_run(vm: &Vm, load: &TokenLoad) -> f64 {
 }
 
 mod evm {
+    use orac_primitives::alloy::ToAlloy;
     use revm::context::result::ExecutionResult;
     use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
     use revm::database::{CacheDB, EmptyDB};
@@ -308,11 +309,11 @@ mod evm {
     pub type Evm = MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>;
 
     pub fn addr(a: &orac_primitives::Address) -> Address {
-        Address::from_slice(a.as_bytes())
+        a.to_alloy()
     }
 
     pub fn u256(v: orac_primitives::U256) -> U256 {
-        U256::from_be_bytes(v.to_big_endian())
+        v.to_alloy()
     }
 
     /// An EVM over an in-memory database with `funded` holding ether, and

@@ -18,6 +18,7 @@
 //! The chain's oracle registry is there too: [`oracle::TestFeed`] creates
 //! a feed whose signer keys the test holds, and pushes rounds to it.
 
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -86,14 +87,6 @@ pub fn build_standalone(dir: impl AsRef<Path>) -> Artifact {
         std::fs::write(&path, wanted).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
     build(dir)
-}
-
-fn h160(a: Address) -> H160 {
-    H160::from_slice(a.as_slice())
-}
-
-fn addr(a: H160) -> Address {
-    Address::from_slice(a.as_bytes())
 }
 
 /// A log from a receipt.
@@ -227,7 +220,7 @@ impl TestChain {
 
     /// Dev account `i` (0-9).
     pub fn account(&self, i: usize) -> Address {
-        addr(self.keys[i].address())
+        self.keys[i].address().to_alloy()
     }
 
     /// Moves time and the block number forward.
@@ -237,23 +230,23 @@ impl TestChain {
     }
 
     pub fn balance(&mut self, who: Address) -> U256 {
-        let b = self.state.balance(&h160(who)).expect("in-memory state");
-        U256::from_be_bytes(b.to_big_endian())
+        let b = self.state.balance(&who.to_orac()).expect("in-memory state");
+        b.to_alloy()
     }
 
     /// Storage slot of a contract.
     pub fn storage(&mut self, who: Address, slot: B256) -> B256 {
         let v = self
             .state
-            .storage(&h160(who), &H256::from_slice(slot.as_slice()))
+            .storage(&who.to_orac(), &slot.to_orac())
             .expect("in-memory state");
-        B256::from_slice(v.as_bytes())
+        v.to_alloy()
     }
 
     fn key(&self, from: Address) -> PrivateKey {
         self.keys
             .iter()
-            .find(|k| k.address() == h160(from))
+            .find(|k| k.address() == from.to_orac())
             .cloned()
             .unwrap_or_else(|| panic!("{from} is not a dev account"))
     }
@@ -268,7 +261,7 @@ impl TestChain {
         gas: u64,
     ) -> Receipt {
         let key = self.key(from);
-        let nonce = self.state.nonce(&h160(from)).expect("in-memory state");
+        let nonce = self.state.nonce(&from.to_orac()).expect("in-memory state");
         let tx = Transaction {
             tx_type: TxType::DynamicFee,
             chain_id: Some(self.block.chain_id),
@@ -276,8 +269,8 @@ impl TestChain {
             max_priority_fee_per_gas: 1_000_000_000u64.into(),
             max_fee_per_gas: 100_000_000_000u64.into(),
             gas_limit: gas,
-            to: to.map(h160),
-            value: orac_primitives::U256::from_big_endian(&value.to_be_bytes::<32>()),
+            to: to.map(|a| a.to_orac()),
+            value: value.to_orac(),
             input: Bytes(data),
             access_list: vec![],
         }
@@ -299,16 +292,12 @@ impl TestChain {
                     .logs
                     .into_iter()
                     .map(|l| Log {
-                        address: addr(l.address),
-                        topics: l
-                            .topics
-                            .iter()
-                            .map(|t| B256::from_slice(t.as_bytes()))
-                            .collect(),
+                        address: l.address.to_alloy(),
+                        topics: l.topics.iter().map(|t| t.to_alloy()).collect(),
                         data: l.data.0,
                     })
                     .collect(),
-                contract_address: o.contract_address.map(addr),
+                contract_address: o.contract_address.map(|a| a.to_alloy()),
                 error: o.error.map(|h| h.to_string()),
             },
             Err(ExecError::Invalid(e)) => panic!("transaction refused: {e}"),
@@ -365,7 +354,7 @@ impl TestChain {
     pub fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, Receipt> {
         let checkpoint = self.state.checkpoint();
         let req = CallRequest {
-            to: Some(h160(to)),
+            to: Some(to.to_orac()),
             input: Bytes(call.abi_encode()),
             ..Default::default()
         };

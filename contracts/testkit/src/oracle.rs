@@ -22,6 +22,7 @@ use alloy_sol_types::SolCall;
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I, RoundData};
 use orac_oracle::{Domain, Observation};
 use orac_oracle::{REGISTRY, feed_address};
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use orac_primitives::{H256, PrivateKey, keccak256};
 
 use crate::{Receipt, TestChain};
@@ -34,7 +35,7 @@ pub use orac_oracle::{Kind, Report};
 
 /// The registry's address.
 pub fn registry() -> Address {
-    Address::from(REGISTRY.0)
+    REGISTRY.to_alloy()
 }
 
 /// Signer key `i` of test feeds: the same for every feed and every run.
@@ -69,7 +70,7 @@ impl TestFeed {
         let params = FeedParams {
             description: format!("TEST / USD ({signers} signers, f = {f})"),
             decimals,
-            signers: keys.iter().map(|k| Address::from(k.address().0)).collect(),
+            signers: keys.iter().map(|k| k.address().to_alloy()).collect(),
             f,
             heartbeat: 3_600,
             deviationPpb: 5_000_000,
@@ -95,7 +96,7 @@ impl TestFeed {
 
     /// Where the feed answers Chainlink's AggregatorV3 interface.
     pub fn aggregator(&self) -> Address {
-        Address::from(feed_address(self.id).0)
+        feed_address(self.id).to_alloy()
     }
 
     pub fn decimals(&self) -> u8 {
@@ -236,7 +237,7 @@ impl TestFeed {
         let config = chain
             .view(registry(), &I::feedConfigCall { feedId: self.id })
             .unwrap_or_else(|r| panic!("feedConfig refused: {}", reason(&r)));
-        H256(config.configDigest.0)
+        config.configDigest.to_orac()
     }
 
     /// Sends `call` to the registry from the transmitter with the block's

@@ -4,11 +4,12 @@
 //! included), hashing, signature recovery, logs, calls, static calls,
 //! creation and reverts.
 
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use std::path::Path;
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, sol};
-use orac_primitives::{H160, H256, PrivateKey};
+use orac_primitives::{H160, PrivateKey};
 use orac_testkit::{Artifact, TestChain};
 
 sol! {
@@ -57,15 +58,11 @@ const REVERTING_MODULE: &[u8] = &[
     0x0a, 0x0a, 0x01, 0x08, 0x00, 0x41, 0x00, 0x41, 0x00, 0x10, 0x00, 0x0b,
 ];
 
-fn h256(b: B256) -> H256 {
-    H256::from_slice(b.as_slice())
-}
-
 #[test]
 fn every_host_function_through_the_sdk() {
     let artifact = probe();
     let mut chain = TestChain::new();
-    chain.block.prev_randao = h256(B256::repeat_byte(0x5a));
+    chain.block.prev_randao = B256::repeat_byte(0x5a).to_orac();
     chain.block.coinbase = H160::repeat_byte(0xcb);
     chain.block.number = 42;
     let (alice, bob) = (chain.account(0), chain.account(1));
@@ -168,7 +165,7 @@ fn every_host_function_through_the_sdk() {
     );
     let digest = keccak256(b"signed");
     let signing = PrivateKey::from_bytes(&[0x42; 32]).unwrap();
-    let sig = signing.sign_prehash(&h256(digest));
+    let sig = signing.sign_prehash(&digest.to_orac());
     let recover = |v: u8, s: B256| IProbe::recoverCall {
         hash: digest,
         v,
@@ -176,7 +173,7 @@ fn every_host_function_through_the_sdk() {
         s,
     };
     let s = B256::from(sig.s.to_big_endian());
-    let signer = Address::from_slice(signing.address().as_bytes());
+    let signer = signing.address().to_alloy();
     let v = 27 + sig.y_parity as u8;
     assert_eq!(chain.view(probe, &recover(v, s)).unwrap(), signer);
     assert_eq!(

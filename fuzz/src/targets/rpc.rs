@@ -23,10 +23,11 @@
 //! * the node keeps serving: every 1,000 inputs, `eth_blockNumber` and a
 //!   balance read still answer.
 
+use orac_primitives::alloy::ToAlloy;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_primitives::{Address as AbiAddress, FixedBytes, I256};
+use alloy_primitives::{FixedBytes, I256};
 use alloy_sol_types::SolCall;
 use axum::Router;
 use axum::body::Body;
@@ -235,12 +236,7 @@ fn feed_params(f: &OracleFixture) -> FeedParams {
     FeedParams {
         description: f.feed.description.clone(),
         decimals: f.feed.decimals,
-        signers: f
-            .feed
-            .signers
-            .iter()
-            .map(|s| AbiAddress::from(s.0))
-            .collect(),
+        signers: f.feed.signers.iter().map(|s| s.to_alloy()).collect(),
         f: f.feed.f,
         heartbeat: f.feed.heartbeat_secs,
         deviationPpb: f.feed.deviation_ppb,

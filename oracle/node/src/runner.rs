@@ -34,6 +34,7 @@
 //! All state is either on chain or rebuilt from peers within a tick, so a
 //! restart loses nothing that matters.
 
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -47,7 +48,6 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 
 use crate::aggregate::aggregate;
-use orac_rpc_client::{Client, ClientError, LogFilter, Wallet};
 use crate::config::{Config, FeedSpec};
 use crate::keys::{KeyError, load_key};
 use crate::metrics::Metrics;
@@ -56,6 +56,7 @@ use crate::pool::{Key, Pool, WireKind};
 use crate::requests::{Inserted, OpenRequest, OpenRequests, delivery_gas};
 use crate::source::Fetcher;
 use crate::view::{FeedView, read_feed};
+use orac_rpc_client::{Client, ClientError, LogFilter, Wallet};
 
 /// How many blocks back a starting node looks for open requests.
 pub const REQUEST_LOOKBACK_BLOCKS: u64 = 10_000;
@@ -529,7 +530,7 @@ fn forget_closed_requests(shared: &Shared) {
 }
 
 fn note_request(shared: &Shared, log: &orac_rpc_client::Log) {
-    let topics = log.topics.iter().map(|t| alloy_primitives::B256::from(t.0));
+    let topics = log.topics.iter().map(|t| t.to_alloy());
     let Ok(ev) = I::OracleRequest::decode_raw_log(topics, &log.data.0) else {
         return;
     };
@@ -551,10 +552,10 @@ fn note_request(shared: &Shared, log: &orac_rpc_client::Log) {
         .map(|v| v.config.signers.len());
     let req = OpenRequest {
         feed: ev.feedId,
-        requester: H160(ev.requester.0.0),
+        requester: ev.requester.to_orac(),
         expires_at: ev.expiresAt,
         query,
-        fee: U256::from_big_endian(&ev.fee.to_be_bytes::<32>()),
+        fee: ev.fee.to_orac(),
         callback_gas: ev.callbackGas,
         delivery_gas: delivery_gas(signers),
     };

@@ -6,6 +6,7 @@ use alloy_sol_types::SolCall;
 use orac_oracle::FeedConfig;
 use orac_oracle::REGISTRY;
 use orac_oracle::abi::IOracleRegistry as I;
+use orac_primitives::alloy::ToOrac;
 use orac_primitives::{H160, H256};
 
 use crate::aggregate::LastRound;
@@ -73,16 +74,16 @@ pub async fn read_feed(chain: &Wallet, id: u64) -> Result<FeedView, ClientError>
         config: FeedConfig {
             description: c.params.description,
             decimals: c.params.decimals,
-            signers: c.params.signers.iter().map(|a| H160(a.0.0)).collect(),
+            signers: c.params.signers.iter().map(|a| a.to_orac()).collect(),
             f: c.params.f,
             heartbeat_secs: c.params.heartbeat,
             deviation_ppb: c.params.deviationPpb,
             min_answer: bound(c.params.minAnswer),
             max_answer: bound(c.params.maxAnswer),
-            admin: H160(c.admin.0.0),
+            admin: c.admin.to_orac(),
             version: c.version,
         },
-        digest: H256(c.configDigest.0),
+        digest: c.configDigest.to_orac(),
         next_round,
         last,
     })

@@ -3,14 +3,13 @@
 
 use alloy_primitives::{I256, Uint};
 use alloy_sol_types::{SolCall, SolEvent};
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use orac_primitives::{H160, H256};
 use orac_vm::{SystemCall, SystemExit, gas};
 
 use super::abi::{self, AggregatorV3Interface as Agg, FeedParams, IOracleRegistry as I, RoundData};
 use super::store::{ConfigWord, Latest, MAX_INCLUDED_AT, RoundWord, Store};
-use super::{
-    MAX_DESCRIPTION, OBSERVATION_GAS, REGISTRY, decode_aggregator, fail, subs, to_abi_address,
-};
+use super::{MAX_DESCRIPTION, OBSERVATION_GAS, REGISTRY, decode_aggregator, fail, subs};
 use orac_oracle::feed::FeedConfig;
 use orac_oracle::report::{Domain, Expect, Kind, Report};
 
@@ -26,7 +25,7 @@ pub(super) fn domain(call: &mut SystemCall) -> Domain {
 /// Emits `event` from the registry.
 pub(super) fn emit<E: SolEvent>(call: &mut SystemCall, event: &E) -> R<()> {
     let log = event.encode_log_data();
-    let topics = log.topics().iter().map(|t| H256(t.0)).collect();
+    let topics = log.topics().iter().map(|t| t.to_orac()).collect();
     call.log(topics, log.data.to_vec())
 }
 
@@ -52,7 +51,7 @@ fn to_config(p: &FeedParams, admin: H160, version: u64) -> R<FeedConfig> {
     let config = FeedConfig {
         description: p.description.clone(),
         decimals: p.decimals,
-        signers: p.signers.iter().map(|s| H160(s.0.0)).collect(),
+        signers: p.signers.iter().map(|s| s.to_orac()).collect(),
         f: p.f,
         heartbeat_secs: p.heartbeat,
         deviation_ppb: p.deviationPpb,
@@ -98,7 +97,7 @@ fn write_config(call: &mut SystemCall, id: u64, config: &FeedConfig) -> R<H256> 
             feedId: id,
             version: config.version,
             configDigest: digest.0.into(),
-            signers: config.signers.iter().map(|s| to_abi_address(*s)).collect(),
+            signers: config.signers.to_alloy(),
             f: config.f,
         },
     )?;
@@ -120,7 +119,7 @@ pub(super) fn create(call: &mut SystemCall, c: I::createFeedCall) -> R<Vec<u8>> 
         call,
         &I::FeedCreated {
             feedId: id,
-            admin: to_abi_address(admin),
+            admin: admin.to_alloy(),
             description: config.description.clone(),
         },
     )?;
@@ -152,7 +151,7 @@ pub(super) fn set_config(call: &mut SystemCall, c: I::setConfigCall) -> R<Vec<u8
 pub(super) fn transfer_admin(call: &mut SystemCall, c: I::transferAdminCall) -> R<Vec<u8>> {
     let mut store = Store { call };
     require_admin(&mut store, c.feedId)?;
-    let admin = H160(c.admin.0.0);
+    let admin = c.admin.to_orac();
     store.set_admin(c.feedId, admin)?;
     emit(
         call,
@@ -303,7 +302,7 @@ pub(super) fn transmit(call: &mut SystemCall, data: &[u8]) -> R<Vec<u8>> {
             answer: I256::try_from(round.answer).unwrap_or_default(),
             observedAt: round.observed_at,
             signers: round.signers.len() as u8,
-            transmitter: to_abi_address(transmitter),
+            transmitter: transmitter.to_alloy(),
         },
     )?;
     subs::deliver(call, feed, round.round, round.answer, round.observed_at)?;
@@ -320,7 +319,7 @@ pub(super) fn feed_config(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
     let config = require_feed(&mut store, feed)?;
     let (min, max) = store.bounds(feed)?;
     let signers = (0..config.n)
-        .map(|i| store.signer_at(feed, i).map(to_abi_address))
+        .map(|i| store.signer_at(feed, i).map(|a| a.to_alloy()))
         .collect::<R<Vec<_>>>()?;
     let ret = I::feedConfigReturn {
         params: FeedParams {
@@ -333,7 +332,7 @@ pub(super) fn feed_config(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
             minAnswer: I256::try_from(min).unwrap_or_default(),
             maxAnswer: I256::try_from(max).unwrap_or_default(),
         },
-        admin: to_abi_address(store.admin(feed)?),
+        admin: store.admin(feed)?.to_alloy(),
         version: config.version,
         configDigest: store.digest(feed)?.0.into(),
     };

@@ -33,7 +33,8 @@ pub use orac_oracle_abi::{
 
 use alloy_sol_types::{Revert, SolCall, SolError, SolInterface};
 use orac_oracle_abi as abi;
-use orac_primitives::{Address, GenesisAccount, H160, U256};
+use orac_primitives::alloy::ToOrac;
+use orac_primitives::{Address, GenesisAccount};
 use orac_vm::{SystemCall, SystemContract, SystemExit, gas};
 
 use abi::{
@@ -165,7 +166,7 @@ fn registry_call(call: &mut SystemCall) -> Result<Vec<u8>, SystemExit> {
         C::nextRound(c) => feeds::next_round(call, c.feedId),
         C::subscribe(c) => subs::subscribe(call, c.feedId, c.callbackGas, None),
         C::unsubscribe(c) => subs::unsubscribe(call, c.feedId),
-        C::subscription(c) => subs::subscription(call, c.feedId, H160(c.subscriber.0.0)),
+        C::subscription(c) => subs::subscription(call, c.feedId, c.subscriber.to_orac()),
         C::subscribers(c) => subs::list(call, c.feedId),
         C::request(c) => requests::request(call, c),
         C::respond(c) => requests::respond(call, &c.report),
@@ -183,7 +184,7 @@ fn registry_v2_call(call: &mut SystemCall, input: &[u8]) -> Result<Vec<u8>, Syst
         C::subscribe(c) => subs::subscribe(call, c.feedId, c.callbackGas, Some(c.maxGasPrice)),
         C::subscriptionState(c) => {
             no_value(call)?;
-            subs::state(call, c.feedId, H160(c.subscriber.0.0))
+            subs::state(call, c.feedId, c.subscriber.to_orac())
         }
     }
 }
@@ -209,12 +210,4 @@ fn fail(reason: impl Into<String>) -> SystemExit {
         }
         .abi_encode(),
     )
-}
-
-fn to_abi_address(a: H160) -> alloy_primitives::Address {
-    alloy_primitives::Address::from(a.0)
-}
-
-fn to_abi_u256(v: U256) -> alloy_primitives::U256 {
-    alloy_primitives::U256::from_be_bytes(v.to_big_endian())
 }

@@ -11,14 +11,17 @@
 //! configured (docs/oracle.md).
 
 use alloy_sol_types::SolCall;
-use orac_primitives::{H160, H256, U256};
+use orac_primitives::alloy::ToOrac;
+use orac_primitives::{H160, U256};
 use orac_vm::{SystemCall, SystemExit};
 
 use super::abi::{IOracleConsumer, IOracleRegistry as I, RequestData};
 use super::feeds::{check_report, decode_report, emit, require_feed};
 use super::store::{RequestStatus, RequestTerms, Store};
 use super::subs::check_callback_gas;
-use super::{CALLBACK_OVERHEAD, MAX_REQUEST_TTL, fail, to_abi_address, to_abi_u256};
+use orac_primitives::alloy::ToAlloy;
+
+use super::{CALLBACK_OVERHEAD, MAX_REQUEST_TTL, fail};
 use orac_oracle::report::Kind;
 
 type R<T> = Result<T, SystemExit>;
@@ -56,15 +59,15 @@ pub(super) fn request(call: &mut SystemCall, c: I::requestCall) -> R<Vec<u8>> {
         },
     )?;
     store.set_request_fee(id, fee)?;
-    store.set_request_query(id, H256(c.query.0))?;
+    store.set_request_query(id, c.query.to_orac())?;
     emit(
         call,
         &I::OracleRequest {
             requestId: id,
             feedId: c.feedId,
-            requester: to_abi_address(requester),
+            requester: requester.to_alloy(),
             query: c.query,
-            fee: to_abi_u256(fee),
+            fee: fee.to_alloy(),
             callbackGas: c.callbackGas,
             expiresAt: c.expiresAt,
         },
@@ -162,7 +165,7 @@ pub(super) fn cancel(call: &mut SystemCall, id: u64) -> R<Vec<u8>> {
         call,
         &I::RequestCancelled {
             requestId: id,
-            refund: to_abi_u256(fee),
+            refund: fee.to_alloy(),
         },
     )?;
     Ok(Vec::new())
@@ -176,10 +179,10 @@ pub(super) fn get(call: &mut SystemCall, id: u64) -> R<Vec<u8>> {
     }
     let terms = store.request_terms(id)?;
     let data = RequestData {
-        requester: to_abi_address(requester),
+        requester: requester.to_alloy(),
         feedId: terms.feed,
         query: store.request_query(id)?.0.into(),
-        fee: to_abi_u256(store.request_fee(id)?),
+        fee: store.request_fee(id)?.to_alloy(),
         callbackGas: terms.callback_gas,
         requestedAt: terms.requested_at,
         expiresAt: terms.expires_at,

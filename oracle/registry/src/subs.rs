@@ -22,6 +22,7 @@
 //!   list, costing nothing, until it calls `subscribe` again.
 
 use alloy_sol_types::{SolCall, SolEvent};
+use orac_primitives::alloy::ToAlloy;
 use orac_primitives::{H160, U256};
 use orac_vm::{SystemCall, SystemExit, gas};
 
@@ -30,7 +31,7 @@ use super::feeds::{emit, require_feed};
 use super::store::{Store, SubWord, SubsWord};
 use super::{
     CALLBACK_OVERHEAD, MAX_CALLBACK_GAS, MAX_DELIVERY_GAS, MAX_REASON, MAX_SUBSCRIBERS,
-    MIN_CALLBACK_GAS, PARK_AFTER_MISSES, ROUND_DELIVERY_GAS, fail, to_abi_address, to_abi_u256,
+    MIN_CALLBACK_GAS, PARK_AFTER_MISSES, ROUND_DELIVERY_GAS, fail,
 };
 
 type R<T> = Result<T, SystemExit>;
@@ -142,9 +143,9 @@ pub(super) fn subscribe(
         call,
         &I::Subscribed {
             feedId: feed,
-            subscriber: to_abi_address(who),
+            subscriber: who.to_alloy(),
             callbackGas: callback_gas,
-            deposit: to_abi_u256(deposit),
+            deposit: deposit.to_alloy(),
         },
     )?;
     Ok(Vec::new())
@@ -204,8 +205,8 @@ pub(super) fn unsubscribe(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
         call,
         &I::Unsubscribed {
             feedId: feed,
-            subscriber: to_abi_address(who),
-            refund: to_abi_u256(refund),
+            subscriber: who.to_alloy(),
+            refund: refund.to_alloy(),
         },
     )?;
     Ok(Vec::new())
@@ -218,7 +219,7 @@ pub(super) fn subscription(call: &mut SystemCall, feed: u64, who: H160) -> R<Vec
     Ok(I::subscriptionCall::abi_encode_returns(
         &I::subscriptionReturn {
             callbackGas: sub.callback_gas,
-            deposit: to_abi_u256(deposit),
+            deposit: deposit.to_alloy(),
         },
     ))
 }
@@ -230,8 +231,10 @@ pub(super) fn state(call: &mut SystemCall, feed: u64, who: H160) -> R<Vec<u8>> {
     Ok(I2::subscriptionStateCall::abi_encode_returns(
         &I2::subscriptionStateReturn {
             callbackGas: sub.callback_gas,
-            deposit: to_abi_u256(deposit),
-            maxGasPrice: sub.cap().map_or(alloy_primitives::U256::MAX, to_abi_u256),
+            deposit: deposit.to_alloy(),
+            maxGasPrice: sub
+                .cap()
+                .map_or(alloy_primitives::U256::MAX, |c| c.to_alloy()),
             misses: sub.misses,
             active: sub.slot != 0,
         },
@@ -242,7 +245,7 @@ pub(super) fn list(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
     let mut store = Store { call };
     let subs = store.subs(feed)?;
     let list = (0..subs.count)
-        .map(|i| store.sub_at(feed, i).map(to_abi_address))
+        .map(|i| store.sub_at(feed, i).map(|a| a.to_alloy()))
         .collect::<R<Vec<_>>>()?;
     Ok(I::subscribersCall::abi_encode_returns(&list))
 }
@@ -487,10 +490,10 @@ impl Delivery {
     fn parked(&self, who: H160, sub: &SubWord, deposit: U256) -> I::SubscriberParked {
         I::SubscriberParked {
             feedId: self.feed,
-            subscriber: to_abi_address(who),
+            subscriber: who.to_alloy(),
             roundId: self.round,
             misses: sub.misses,
-            deposit: to_abi_u256(deposit),
+            deposit: deposit.to_alloy(),
         }
     }
 
@@ -503,8 +506,8 @@ impl Delivery {
         gas_used: u64,
         fee: U256,
     ) -> Event {
-        let (feed_id, subscriber, round_id) = (self.feed, to_abi_address(who), self.round);
-        let fee = to_abi_u256(fee);
+        let (feed_id, subscriber, round_id) = (self.feed, who.to_alloy(), self.round);
+        let fee = fee.to_alloy();
         match outcome {
             Outcome::Delivered => Event::Delivered(I::CallbackDelivered {
                 feedId: feed_id,
@@ -525,16 +528,16 @@ impl Delivery {
                 feedId: feed_id,
                 subscriber,
                 roundId: round_id,
-                gasPrice: to_abi_u256(self.price),
-                maxGasPrice: to_abi_u256(*cap),
+                gasPrice: self.price.to_alloy(),
+                maxGasPrice: cap.to_alloy(),
                 fee,
             }),
             Outcome::Short(needed) => Event::Skipped(I::CallbackSkipped {
                 feedId: feed_id,
                 subscriber,
                 roundId: round_id,
-                deposit: to_abi_u256(deposit),
-                needed: to_abi_u256(*needed),
+                deposit: deposit.to_alloy(),
+                needed: needed.to_alloy(),
                 fee,
             }),
         }

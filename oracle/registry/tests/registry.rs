@@ -14,13 +14,14 @@ use orac_oracle_registry::{
     CALLBACK_OVERHEAD, PARK_AFTER_MISSES, REGISTRY, ROUND_DELIVERY_GAS, feed_address, max_fee,
     respond_gas,
 };
+use orac_primitives::alloy::{ToAlloy, ToOrac};
 use orac_primitives::{H256, PrivateKey};
 use orac_testkit::{Receipt, TestChain};
 
 const GWEI: u64 = 1_000_000_000;
 
 fn registry() -> Address {
-    Address::from(REGISTRY.0)
+    REGISTRY.to_alloy()
 }
 
 /// Signers 0-3 are dev accounts 6-9 (as the README's oracle nodes), so
@@ -55,7 +56,7 @@ fn params(signers: &[u8], f: u8) -> FeedParams {
         decimals: 8,
         signers: signers
             .iter()
-            .map(|i| Address::from(key(*i).address().0))
+            .map(|i| key(*i).address().to_alloy())
             .collect(),
         f,
         heartbeat: 3600,
@@ -79,7 +80,7 @@ impl Fixture {
         let admin = chain.account(0);
         // Signer 0: only the feed's signers (and its admin) may transmit.
         let transmitter = chain.account(signer_account(0));
-        assert_eq!(transmitter, Address::from(key(0).address().0));
+        assert_eq!(transmitter, key(0).address().to_alloy());
         let r = chain.call(
             admin,
             registry(),
@@ -102,7 +103,7 @@ impl Fixture {
             .chain
             .view(registry(), &I::feedConfigCall { feedId: self.feed })
             .unwrap();
-        H256(c.configDigest.0)
+        c.configDigest.to_orac()
     }
 
     fn domain(&self) -> Domain {
@@ -310,7 +311,7 @@ fn an_honest_round_is_stored_and_readable_as_aggregator_v3() {
         .unwrap();
     assert_eq!(one.answer, I256::try_from(300_000).unwrap());
     assert_eq!(one.signers, 3);
-    let agg = Address::from(feed_address(1).0);
+    let agg = feed_address(1).to_alloy();
     let latest = fx.chain.view(agg, &Agg::latestRoundDataCall {}).unwrap();
     assert_eq!(latest.roundId, Uint::<80, 2>::from(2u64));
     assert_eq!(latest.answer, I256::try_from(310_000).unwrap());
@@ -1206,7 +1207,7 @@ fn fees_never_exceed_the_subscribers_gas_price_cap() {
     assert_eq!(r.events::<I::CallbackDelivered>().len(), 2);
 
     // The transmitter is the block producer and sends at 100 gwei.
-    fx.chain.block.coinbase = orac_primitives::H160(fx.transmitter.0.0);
+    fx.chain.block.coinbase = fx.transmitter.to_orac();
     fx.chain.block.base_fee = (99 * GWEI).into();
     fx.chain.advance(10);
     let r = fx.round(Kind::Round, 2, &[0, 1, 2], &[6, 6, 6]);
