@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod hash;
 pub mod header;
 pub mod receipt;
+pub mod revert;
 pub mod signature;
 pub mod transaction;
 pub mod trie;

@@ -10,7 +10,6 @@
 //! checked before use and a failure is a [`ClientError`], never a panic.
 
 mod error;
-mod revert;
 mod types;
 mod wallet;
 
@@ -21,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 pub use error::ClientError;
-pub use revert::decode_revert_reason;
+pub use orac_primitives::revert::decode_revert_reason;
 pub use types::{Block, CallRequest, Log, LogFilter, Receipt};
 pub use wallet::Wallet;
 
