@@ -511,32 +511,14 @@ impl Chain {
     pub fn call(&self, req: &CallRequest, tag: BlockTag) -> Result<ExecOutcome, ChainError> {
         let (state, env) = self.call_setup(tag)?;
         let gas = req.gas.unwrap_or(env.gas_limit).min(RPC_GAS_CAP);
-        self.on_vm_thread(|| {
-            let mut overlay = Overlay::new(state);
-            Ok(executor::simulate_call(
-                &mut overlay,
-                &self.shared.sim_vm,
-                &env,
-                req,
-                gas,
-            )?)
-        })
+        self.on_vm_thread(|| simulate(&self.shared.sim_vm, &state, &env, req, gas))
     }
 
     /// The least gas with which `req` succeeds, by binary search (geth's
     /// method); an error if it fails even with the maximum.
     pub fn estimate_gas(&self, req: &CallRequest, tag: BlockTag) -> Result<u64, ChainError> {
         let (state, env) = self.call_setup(tag)?;
-        let run = |gas: u64| -> Result<ExecOutcome, ChainError> {
-            let mut overlay = Overlay::new(state.clone());
-            Ok(executor::simulate_call(
-                &mut overlay,
-                &self.shared.sim_vm,
-                &env,
-                req,
-                gas,
-            )?)
-        };
+        let run = |gas: u64| simulate(&self.shared.sim_vm, &state, &env, req, gas);
         self.on_vm_thread(|| self.search_gas(req, &env, run))
     }
 
@@ -558,8 +540,7 @@ impl Chain {
         let mut req = req.clone();
         self.on_vm_thread(|| {
             for round in 1..=4 {
-                let mut overlay = Overlay::new(state.clone());
-                let outcome = executor::simulate_call(&mut overlay, &vm, &env, &req, gas)?;
+                let outcome = simulate(&vm, &state, &env, &req, gas)?;
                 let mut list = std::mem::take(&mut *sink.lock());
                 list.retain(|a, slots| !slots.is_empty() || (*a != from && Some(*a) != req.to));
                 let as_request: Vec<_> = list
@@ -713,6 +694,18 @@ impl Chain {
     pub fn head_pointer(&self) -> Result<HeadPointer, ChainError> {
         Ok(self.snapshot()?.head()?)
     }
+}
+
+/// Runs `req` on a fresh overlay of `state`, committing nothing.
+fn simulate(
+    vm: &Vm,
+    state: &SharedReader,
+    env: &BlockEnv,
+    req: &CallRequest,
+    gas: u64,
+) -> Result<ExecOutcome, ChainError> {
+    let mut overlay = Overlay::new(state.clone());
+    Ok(executor::simulate_call(&mut overlay, vm, env, req, gas)?)
 }
 
 pub(crate) fn unix_now() -> u64 {
