@@ -434,6 +434,11 @@ impl Chain {
         self.shared.pool.lock().pool.get(hash)
     }
 
+    /// How many pooled transactions are ready and how many queued.
+    pub fn pool_counts(&self) -> (usize, usize) {
+        self.shared.pool.lock().pool.counts()
+    }
+
     pub fn pool_content(&self) -> (Vec<Arc<RecoveredTx>>, Vec<Arc<RecoveredTx>>) {
         self.shared.pool.lock().pool.content()
     }

@@ -537,6 +537,19 @@ impl Pool {
         })
     }
 
+    /// How many pooled transactions are ready and how many queued
+    /// (txpool_status): [`Self::content`]'s split, without the clones.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut ready = 0;
+        let mut queued = 0;
+        for q in self.senders.values() {
+            let r = q.txs.range(..q.next).count();
+            ready += r;
+            queued += q.txs.len() - r;
+        }
+        (ready, queued)
+    }
+
     /// Every pooled transaction, grouped as ready or queued (txpool_content).
     pub fn content(&self) -> (Vec<Arc<RecoveredTx>>, Vec<Arc<RecoveredTx>>) {
         let mut ready = Vec::new();

@@ -40,8 +40,10 @@ fn pending_nonce_counts_the_ready_run() {
     assert_eq!(pool.pending_nonce(&k.address(), 3), 5);
     let (ready, queued) = pool.content();
     assert_eq!((ready.len(), queued.len()), (2, 1));
+    assert_eq!(pool.counts(), (2, 1));
     // Filling the gap promotes the queued one.
     pool.add(tx(&k, 5, 1, 10), 3, RICH).unwrap();
+    assert_eq!(pool.counts(), (4, 0));
     assert_eq!(pool.pending_nonce(&k.address(), 3), 7);
     assert_eq!(pool.ready(U256::one(), u64::MAX).len(), 4);
 }
