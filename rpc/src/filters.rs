@@ -14,8 +14,8 @@ use orac_state::{LogQuery, Snapshot};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::blocks::{MAX_LOGS, log_query};
 use crate::error::RpcError;
+use crate::logs::{MAX_LOGS, log_query};
 use crate::params::FilterJson;
 use crate::types::RpcLog;
 
@@ -213,7 +213,7 @@ impl Filters {
             f.kind.clone()
         };
         match kind {
-            Kind::Logs(f) => crate::blocks::logs(chain, &f, true),
+            Kind::Logs(f) => crate::logs::logs(chain, &f, true),
             Kind::Blocks | Kind::Pending => Err(RpcError::server("filter not found")),
         }
     }

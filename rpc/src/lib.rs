@@ -7,15 +7,18 @@
 //! JSON-RPC errors in one place ([`error`]).
 
 mod blocks;
+mod dev;
 mod dispatch;
 pub mod error;
 mod fees;
 mod filters;
 mod load;
+mod logs;
 pub mod params;
 mod send;
 mod server;
 mod sign;
+mod state;
 mod txpool;
 pub mod types;
 mod ws;

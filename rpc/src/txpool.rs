@@ -25,8 +25,8 @@ fn group<T>(txs: &[Arc<RecoveredTx>], f: impl Fn(&RecoveredTx) -> T) -> BySender
 }
 
 pub fn status(chain: &Chain) -> Value {
-    let (ready, queued) = chain.pool_content();
-    json!({ "pending": Quantity(ready.len() as u64), "queued": Quantity(queued.len() as u64) })
+    let (ready, queued) = chain.pool_counts();
+    json!({ "pending": Quantity(ready as u64), "queued": Quantity(queued as u64) })
 }
 
 pub fn content(chain: &Chain) -> Result<Value, RpcError> {

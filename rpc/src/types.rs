@@ -221,30 +221,18 @@ pub enum BlockTransactions {
     Full(Vec<RpcTransaction>),
 }
 
+/// A block: its header's fields (as [`RpcHeader`]) and the block's own.
+/// Responses go through `serde_json::Value`, whose object keys are sorted,
+/// so flattening does not change a byte of the JSON.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcBlock {
-    pub number: Quantity,
-    pub hash: H256,
-    pub parent_hash: H256,
-    pub nonce: Bytes,
-    pub sha3_uncles: H256,
-    pub logs_bloom: Bytes,
-    pub transactions_root: H256,
-    pub state_root: H256,
-    pub receipts_root: H256,
-    pub miner: Address,
-    pub difficulty: U256,
+    #[serde(flatten)]
+    pub header: RpcHeader,
     pub total_difficulty: U256,
-    pub extra_data: Bytes,
     pub size: Quantity,
-    pub gas_limit: Quantity,
-    pub gas_used: Quantity,
-    pub timestamp: Quantity,
     pub transactions: BlockTransactions,
     pub uncles: Vec<H256>,
-    pub base_fee_per_gas: U256,
-    pub mix_hash: H256,
 }
 
 /// The length of the block's RLP encoding, `[header, transactions,
@@ -268,7 +256,8 @@ fn block_rlp_len(header: &Header, txs: &[RecoveredTx]) -> usize {
 
 impl RpcBlock {
     pub fn new(header: &Header, txs: &[RecoveredTx], full: bool) -> Self {
-        let hash = header.hash();
+        let rpc_header = RpcHeader::from(header);
+        let hash = rpc_header.hash;
         let size = block_rlp_len(header, txs);
         let transactions = if full {
             BlockTransactions::Full(
@@ -292,27 +281,11 @@ impl RpcBlock {
             BlockTransactions::Hashes(txs.iter().map(|t| t.hash()).collect())
         };
         Self {
-            number: Quantity(header.number),
-            hash,
-            parent_hash: header.parent_hash,
-            nonce: Bytes(header.nonce.to_vec()),
-            sha3_uncles: header.ommers_hash,
-            logs_bloom: Bytes(header.logs_bloom.0.to_vec()),
-            transactions_root: header.transactions_root,
-            state_root: header.state_root,
-            receipts_root: header.receipts_root,
-            miner: header.beneficiary,
-            difficulty: header.difficulty,
+            header: rpc_header,
             total_difficulty: U256::zero(),
-            extra_data: header.extra_data.clone(),
             size: Quantity(size as u64),
-            gas_limit: Quantity(header.gas_limit),
-            gas_used: Quantity(header.gas_used),
-            timestamp: Quantity(header.timestamp),
             transactions,
             uncles: Vec::new(),
-            base_fee_per_gas: header.base_fee_per_gas,
-            mix_hash: header.mix_hash,
         }
     }
 }

@@ -19,11 +19,11 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::blocks::MAX_LOGS;
 use crate::dispatch::Ctx;
 use crate::error::RpcError;
 use crate::filters::new_blocks;
 use crate::load::Client;
+use crate::logs::MAX_LOGS;
 use crate::params::{BlockId, FilterJson, Params, from_value};
 use crate::server::{Limits, handle_text};
 use crate::types::{RpcHeader, RpcLog};
