@@ -1,12 +1,10 @@
 //! Shared by the `vm-bench` and `calibrate` binaries: the benchmark
 //! contracts, an in-memory starting state, the block, and timing helpers.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
-use orac_primitives::{Account, Address, Bytes, H256, PrivateKey, U256, keccak256};
-use orac_state::{Overlay, StateError, StateReader};
+use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
+use orac_state::Overlay;
 use orac_vm::{BlockEnv, FrameResult, TxEnv, Vm};
 
 /// The Rust contracts (bench/contracts/*, built by bench/contracts/build.sh).
@@ -29,44 +27,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
 }
 
 /// A starting state held in memory: what the overlay reads through.
-#[derive(Default, Clone)]
-pub struct MemState {
-    pub accounts: HashMap<Address, Account>,
-    pub storage: HashMap<(Address, H256), H256>,
-    pub code: HashMap<H256, Bytes>,
-}
-
-impl StateReader for MemState {
-    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
-        Ok(self.accounts.get(a).cloned())
-    }
-    fn storage(&self, a: &Address, slot: &H256) -> Result<H256, StateError> {
-        Ok(self.storage.get(&(*a, *slot)).copied().unwrap_or_default())
-    }
-    fn code(&self, hash: &H256) -> Result<Bytes, StateError> {
-        Ok(self.code.get(hash).cloned().unwrap_or_default())
-    }
-}
-
-impl MemState {
-    pub fn fund(&mut self, a: Address, wei: U256) {
-        self.accounts.entry(a).or_default().balance = wei;
-    }
-
-    /// Installs `code` at `a` as if deployed (nonce 1), without running a
-    /// constructor.
-    pub fn install(&mut self, a: Address, code: &[u8]) {
-        let hash = keccak256(code);
-        self.code.insert(hash, Bytes(code.to_vec()));
-        let acc = self.accounts.entry(a).or_default();
-        acc.code_hash = hash;
-        acc.nonce = 1;
-    }
-
-    pub fn overlay(self) -> Overlay {
-        Overlay::new(Arc::new(self))
-    }
-}
+pub use orac_state::MemState;
 
 pub fn block_env() -> BlockEnv {
     BlockEnv {

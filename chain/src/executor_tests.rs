@@ -6,25 +6,10 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 use orac_primitives::H256;
-use orac_state::StateReader;
+use orac_state::MemState;
 
 fn vm() -> Vm {
     Vm::new(&orac_vm::VmConfig::default()).unwrap()
-}
-
-/// An in-memory starting state.
-struct MemState(HashMap<Address, Account>);
-
-impl StateReader for MemState {
-    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
-        Ok(self.0.get(a).cloned())
-    }
-    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
-        Ok(H256::zero())
-    }
-    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
-        Ok(Bytes::new())
-    }
 }
 
 fn env(base_fee: u64) -> BlockEnv {
@@ -75,7 +60,7 @@ fn transfer(
 fn gas_is_bought_refunded_paid_and_burned() {
     let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
     let to = Address::repeat_byte(2);
-    let base = MemState(HashMap::from([(
+    let base = MemState::from(HashMap::from([(
         key.address(),
         Account {
             balance: U256::from(10_000_000u64),
@@ -109,7 +94,7 @@ fn gas_is_bought_refunded_paid_and_burned() {
 fn invalid_transactions_change_nothing() {
     let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
     let to = Address::repeat_byte(2);
-    let base = MemState(HashMap::from([(
+    let base = MemState::from(HashMap::from([(
         key.address(),
         Account {
             nonce: 5,
@@ -175,7 +160,7 @@ fn balances_plus_burned_fees_are_conserved() {
     let vm = vm();
     let mut nonces = vec![0u64; keys.len()];
     for block in 0..20 {
-        let base = MemState(accounts.clone());
+        let base = MemState::from(accounts.clone());
         let mut o = Overlay::new(Arc::new(base));
         let e = env(rng.random_range(1..30));
         for _ in 0..15 {

@@ -37,6 +37,36 @@ impl Header {
     }
 }
 
+#[cfg(feature = "test-utils")]
+impl Header {
+    /// A header for tests and benchmarks (feature `test-utils`): block
+    /// `number` on `parent` with `state_root`, holding nothing (no
+    /// transactions, receipts, logs or ommers), a zero beneficiary, a
+    /// 30M gas limit, timestamp `number` and a 1 gwei base fee. Change
+    /// fields with struct update syntax:
+    /// `Header { base_fee_per_gas: U256::one(), ..Header::test_header(0, H256::zero(), root) }`.
+    pub fn test_header(number: u64, parent: H256, state_root: H256) -> Self {
+        Self {
+            parent_hash: parent,
+            ommers_hash: crate::EMPTY_LIST_HASH,
+            beneficiary: H160::zero(),
+            state_root,
+            transactions_root: crate::EMPTY_ROOT,
+            receipts_root: crate::EMPTY_ROOT,
+            logs_bloom: Bloom::default(),
+            difficulty: U256::zero(),
+            number,
+            gas_limit: 30_000_000,
+            gas_used: 0,
+            timestamp: number,
+            extra_data: Bytes::new(),
+            mix_hash: H256::zero(),
+            nonce: [0; 8],
+            base_fee_per_gas: U256::from(1_000_000_000u64),
+        }
+    }
+}
+
 impl Encodable for Header {
     fn rlp_append(&self, s: &mut RlpStream) {
         s.begin_list(HEADER_FIELDS);

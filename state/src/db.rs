@@ -530,26 +530,12 @@ fn hex_str(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orac_primitives::{Account, Bytes};
+    use orac_primitives::Account;
 
     fn genesis_header(root: H256) -> Header {
         Header {
-            parent_hash: H256::zero(),
-            ommers_hash: orac_primitives::EMPTY_LIST_HASH,
-            beneficiary: Address::zero(),
-            state_root: root,
-            transactions_root: EMPTY_ROOT,
-            receipts_root: EMPTY_ROOT,
-            logs_bloom: Default::default(),
-            difficulty: U256::zero(),
-            number: 0,
-            gas_limit: 30_000_000,
-            gas_used: 0,
-            timestamp: 0,
-            extra_data: Bytes::new(),
-            mix_hash: H256::zero(),
-            nonce: [0; 8],
             base_fee_per_gas: U256::one(),
+            ..Header::test_header(0, H256::zero(), root)
         }
     }
 

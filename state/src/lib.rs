@@ -15,11 +15,15 @@ mod overlay;
 mod reader;
 mod roots;
 mod tables;
+#[cfg(feature = "test-utils")]
+mod test_utils;
 mod writer;
 
 pub use codec::{BlockBody, StoredReceipt, TxLocation};
 pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StoredLog};
 pub use error::StateError;
 pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges, Transfer};
-pub use reader::{HistoricalState, LatestState, StateReader};
+pub use reader::{EmptyState, HistoricalState, LatestState, StateReader};
+#[cfg(feature = "test-utils")]
+pub use test_utils::MemState;
 pub use writer::{BlockWriter, GenesisAlloc};

@@ -390,23 +390,11 @@ impl Overlay {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Empty;
-    impl StateReader for Empty {
-        fn account(&self, _: &Address) -> Result<Option<Account>, StateError> {
-            Ok(None)
-        }
-        fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
-            Ok(H256::zero())
-        }
-        fn code(&self, _: &H256) -> Result<Bytes, StateError> {
-            Ok(Bytes::new())
-        }
-    }
+    use crate::EmptyState;
 
     #[test]
     fn a_transfer_that_would_overflow_moves_nothing() {
-        let mut o = Overlay::new(Arc::new(Empty));
+        let mut o = Overlay::new(Arc::new(EmptyState));
         let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
         o.add_balance(&a, U256::from(5)).unwrap();
         o.add_balance(&b, U256::MAX).unwrap();
@@ -424,7 +412,7 @@ mod tests {
 
     #[test]
     fn nested_checkpoints_revert_only_their_own_effects() {
-        let mut o = Overlay::new(Arc::new(Empty));
+        let mut o = Overlay::new(Arc::new(EmptyState));
         let a = Address::repeat_byte(1);
         let b = Address::repeat_byte(2);
         o.add_balance(&a, U256::from(100)).unwrap();
@@ -463,7 +451,7 @@ mod tests {
 
     #[test]
     fn emptied_accounts_are_deleted() {
-        let mut o = Overlay::new(Arc::new(Empty));
+        let mut o = Overlay::new(Arc::new(EmptyState));
         let a = Address::repeat_byte(1);
         o.add_balance(&a, U256::zero()).unwrap();
         o.update_account(&a, |acct| acct.nonce = 0).unwrap();

@@ -16,6 +16,24 @@ pub trait StateReader {
     fn code(&self, code_hash: &H256) -> Result<Bytes, StateError>;
 }
 
+/// A state with nothing in it: no accounts, every slot zero, no code. The
+/// base of a chain built up in an overlay (testkit), and the VM's stand-in
+/// while an overlay is lent out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EmptyState;
+
+impl StateReader for EmptyState {
+    fn account(&self, _: &Address) -> Result<Option<Account>, StateError> {
+        Ok(None)
+    }
+    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
+        Ok(H256::zero())
+    }
+    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
+        Ok(Bytes::new())
+    }
+}
+
 /// Trie nodes read from any redb table view (read or write transaction).
 pub(crate) struct TableNodes<'a, T>(pub &'a T);
 

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use orac_primitives::trie::{EmptyStore, Trie};
 use orac_primitives::{
-    Account, Address, Bytes, EMPTY_LIST_HASH, EMPTY_ROOT, H256, Header, Log, Receipt, TxType, U256,
-    keccak256,
+    Account, Address, Bytes, EMPTY_ROOT, H256, Header, Log, Receipt, TxType, U256, keccak256,
 };
 use orac_state::{
     BlockBody, Db, DbConfig, LogQuery, Overlay, StateChanges, StateReader, StoredReceipt,
@@ -15,22 +14,8 @@ use rand::{Rng, SeedableRng};
 
 fn header(number: u64, parent: H256, state_root: H256) -> Header {
     Header {
-        parent_hash: parent,
-        ommers_hash: EMPTY_LIST_HASH,
-        beneficiary: Address::zero(),
-        state_root,
-        transactions_root: EMPTY_ROOT,
-        receipts_root: EMPTY_ROOT,
-        logs_bloom: Default::default(),
-        difficulty: U256::zero(),
-        number,
-        gas_limit: 30_000_000,
-        gas_used: 0,
-        timestamp: number,
-        extra_data: Bytes::new(),
-        mix_hash: H256::zero(),
-        nonce: [0; 8],
         base_fee_per_gas: U256::from(7),
+        ..Header::test_header(number, parent, state_root)
     }
 }
 

@@ -199,30 +199,12 @@ impl Vm {
     }
 }
 
-/// Moves the overlay out, leaving an empty stand-in until it comes back.
+/// Moves the overlay out, leaving an empty stand-in until it comes back
+/// (its base, an [`orac_state::EmptyState`], is never read while it stands in).
 fn take(state: &mut Overlay) -> Overlay {
     static NOTHING: std::sync::LazyLock<orac_state::SharedReader> =
-        std::sync::LazyLock::new(|| Arc::new(Nothing));
+        std::sync::LazyLock::new(|| Arc::new(orac_state::EmptyState));
     std::mem::replace(state, Overlay::new(NOTHING.clone()))
-}
-
-/// The stand-in's base: an empty state, never read while it stands in.
-struct Nothing;
-
-impl orac_state::StateReader for Nothing {
-    fn account(&self, _: &Address) -> Result<Option<orac_primitives::Account>, StateError> {
-        Ok(None)
-    }
-    fn storage(
-        &self,
-        _: &Address,
-        _: &orac_primitives::H256,
-    ) -> Result<orac_primitives::H256, StateError> {
-        Ok(Default::default())
-    }
-    fn code(&self, _: &orac_primitives::H256) -> Result<Bytes, StateError> {
-        Ok(Bytes::new())
-    }
 }
 
 /// The deployed code of a creation (for `eth_getCode`): the module itself.

@@ -252,22 +252,10 @@ fn redb_base(mem: &MemState, dir: &std::path::Path) -> SharedReader {
         changes.code.insert(*h, c.clone());
     }
     db.init_genesis(CHAIN_ID, &changes, |root| Header {
-        parent_hash: H256::zero(),
-        ommers_hash: orac_primitives::EMPTY_LIST_HASH,
         beneficiary: COINBASE,
-        state_root: root,
-        transactions_root: orac_primitives::EMPTY_ROOT,
-        receipts_root: orac_primitives::EMPTY_ROOT,
-        logs_bloom: Default::default(),
-        difficulty: U256::zero(),
-        number: 0,
-        gas_limit: 30_000_000,
-        gas_used: 0,
         timestamp: 0,
-        extra_data: Bytes::new(),
-        mix_hash: H256::zero(),
-        nonce: [0; 8],
         base_fee_per_gas: U256::from(BASE_FEE),
+        ..Header::test_header(0, H256::zero(), root)
     })
     .expect("genesis");
     let snap = db.snapshot().expect("snapshot");

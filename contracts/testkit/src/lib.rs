@@ -27,8 +27,8 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use orac_chain::ChainRules;
 use orac_chain::executor::{BlockEnv, CallRequest, ExecError, execute_transaction, simulate_call};
-use orac_primitives::{Account, Bytes, H160, H256, PrivateKey, RecoveredTx, Transaction, TxType};
-use orac_state::{Overlay, StateError, StateReader};
+use orac_primitives::{Bytes, H160, H256, PrivateKey, RecoveredTx, Transaction, TxType};
+use orac_state::{EmptyState, Overlay};
 use orac_vm::{Vm, VmConfig};
 use parking_lot::Mutex;
 
@@ -149,21 +149,6 @@ impl Receipt {
     }
 }
 
-/// Everything starts empty; funded accounts live in the overlay.
-struct Empty;
-
-impl StateReader for Empty {
-    fn account(&self, _: &H160) -> Result<Option<Account>, StateError> {
-        Ok(None)
-    }
-    fn storage(&self, _: &H160, _: &H256) -> Result<H256, StateError> {
-        Ok(H256::zero())
-    }
-    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
-        Ok(Bytes::new())
-    }
-}
-
 /// An in-process chain for tests.
 pub struct TestChain {
     vm: Vm,
@@ -191,7 +176,7 @@ impl TestChain {
             .clone();
         let keys =
             orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
-        let mut state = Overlay::new(Arc::new(Empty));
+        let mut state = Overlay::new(Arc::new(EmptyState));
         let ether = orac_primitives::U256::from(10u64).pow(18.into());
         // As in every chain's genesis: the system contracts' accounts.
         ChainRules::standard()

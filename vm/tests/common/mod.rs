@@ -4,10 +4,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use orac_primitives::{Account, Address, Bytes, H256, U256};
-use orac_state::{Overlay, StateError, StateReader};
+use orac_primitives::{Account, Address, H256, U256};
+use orac_state::{MemState, Overlay};
 use orac_vm::envelope;
 use orac_vm::{BlockEnv, FrameResult, TxEnv, Vm, VmConfig, create_address};
 
@@ -15,20 +15,6 @@ pub static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unw
 
 pub fn tool() -> Vec<u8> {
     wat::parse_str(include_str!("../tool.wat")).unwrap()
-}
-
-pub struct Mem(pub HashMap<Address, Account>);
-
-impl StateReader for Mem {
-    fn account(&self, a: &Address) -> Result<Option<Account>, StateError> {
-        Ok(self.0.get(a).cloned())
-    }
-    fn storage(&self, _: &Address, _: &H256) -> Result<H256, StateError> {
-        Ok(H256::zero())
-    }
-    fn code(&self, _: &H256) -> Result<Bytes, StateError> {
-        Ok(Bytes::new())
-    }
 }
 
 pub const ALICE: Address = Address::repeat_byte(0xa1);
@@ -69,7 +55,7 @@ impl World {
             ..Default::default()
         };
         Self {
-            state: Overlay::new(Arc::new(Mem(HashMap::from([(ALICE, alice)])))),
+            state: MemState::from(HashMap::from([(ALICE, alice)])).overlay(),
             vm,
             nonce: 0,
         }
