@@ -23,6 +23,8 @@ mod producer;
 pub mod rules;
 mod slots;
 pub mod spec;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 
 pub use chain::{
     BlockTag, Chain, ChainConfig, ChainEvent, MAX_CONCURRENT_CALLS, MiningMode, RPC_GAS_CAP,

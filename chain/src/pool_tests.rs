@@ -1,25 +1,15 @@
-use orac_primitives::{Bytes, PrivateKey, Transaction, TxType};
+use orac_primitives::PrivateKey;
+
+use crate::testing;
 
 use super::*;
 
 fn tx(key: &PrivateKey, nonce: u64, tip: u64, cap: u64) -> RecoveredTx {
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(1),
-        nonce,
-        max_priority_fee_per_gas: U256::from(tip),
-        max_fee_per_gas: U256::from(cap),
-        gas_limit: 21_000,
-        to: Some(Address::repeat_byte(9)),
-        value: U256::zero(),
-        input: Bytes::new(),
-        access_list: vec![],
-    }
-    .sign(key);
-    RecoveredTx {
-        sender: key.address(),
-        tx,
-    }
+    testing::transfer(Address::repeat_byte(9), U256::zero())
+        .chain_id(1)
+        .nonce(nonce)
+        .fees(U256::from(tip), U256::from(cap))
+        .recovered(key)
 }
 
 /// A balance that affords anything.
@@ -136,23 +126,11 @@ fn new_state_nonces_drop_stale_transactions() {
 }
 
 fn sized(key: &PrivateKey, nonce: u64, tip: u64, data: usize) -> RecoveredTx {
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(1),
-        nonce,
-        max_priority_fee_per_gas: U256::from(tip),
-        max_fee_per_gas: U256::from(100u64),
-        gas_limit: 2_000_000,
-        to: Some(Address::repeat_byte(9)),
-        value: U256::zero(),
-        input: Bytes(vec![1; data]),
-        access_list: vec![],
-    }
-    .sign(key);
-    RecoveredTx {
-        sender: key.address(),
-        tx,
-    }
+    testing::call(Address::repeat_byte(9), vec![1; data], 2_000_000)
+        .chain_id(1)
+        .nonce(nonce)
+        .fees(U256::from(tip), U256::from(100u64))
+        .recovered(key)
 }
 
 /// REPRO H4: the pool was bounded by count only (100,000 × 128 KiB =

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
+use orac_chain::testing;
 use orac_chain::{BlockTag, Chain, ChainConfig, ChainSpec, MiningMode, Patch};
-use orac_primitives::{Address, Bytes, PrivateKey, RecoveredTx, Transaction, TxType, U256};
+use orac_primitives::{Address, PrivateKey, RecoveredTx, Transaction, TxType, U256};
 use orac_state::{DbConfig, StateReader};
 
 fn config(dir: &std::path::Path, mining: MiningMode) -> ChainConfig {
@@ -32,23 +33,7 @@ fn gwei(n: u64) -> U256 {
 }
 
 fn transfer(key: &PrivateKey, nonce: u64, to: Address, value: U256) -> RecoveredTx {
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(31337),
-        nonce,
-        max_priority_fee_per_gas: gwei(1),
-        max_fee_per_gas: gwei(100),
-        gas_limit: 21_000,
-        to: Some(to),
-        value,
-        input: Bytes::new(),
-        access_list: vec![],
-    }
-    .sign(key);
-    RecoveredTx {
-        sender: key.address(),
-        tx,
-    }
+    testing::transfer(to, value).nonce(nonce).recovered(key)
 }
 
 fn balance(chain: &Chain, a: &Address) -> U256 {
@@ -132,21 +117,7 @@ async fn bad_transactions_get_geth_errors_and_change_nothing() {
         .unwrap();
     let head = chain.head().number;
     let poor = PrivateKey::from_bytes(&[9; 32]).unwrap();
-    let base = |k: &PrivateKey| {
-        Transaction {
-            tx_type: TxType::DynamicFee,
-            chain_id: Some(31337),
-            nonce: 1,
-            max_priority_fee_per_gas: gwei(1),
-            max_fee_per_gas: gwei(100),
-            gas_limit: 21_000,
-            to: Some(to),
-            value: U256::one(),
-            input: Bytes::new(),
-            access_list: vec![],
-        }
-        .sign(k)
-    };
+    let base = |k: &PrivateKey| testing::transfer(to, U256::one()).nonce(1).sign(k);
     let recover = |t| RecoveredTx::recover(t).unwrap();
     let cases: Vec<(RecoveredTx, &str)> = vec![
         (transfer(&k[0], 0, to, U256::one()), "nonce too low"),

@@ -1,0 +1,86 @@
+//! Dev transactions for tests and benchmarks (feature `test-utils`).
+//!
+//! [`transfer`] and [`call`] start a type-2 transaction on the dev chain
+//! (chain id [`DEV_CHAIN_ID`]) with a 1 gwei tip under a 100 gwei cap and
+//! nonce 0; the setters change one field each, and [`DevTx::sign`] or
+//! [`DevTx::recovered`] finish it.
+
+use orac_primitives::{
+    Address, Bytes, PrivateKey, RecoveredTx, SignedTransaction, Transaction, TxType, U256,
+};
+
+use crate::spec::{DEV_CHAIN_ID, GWEI};
+
+/// A dev transaction being built; see the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct DevTx(Transaction);
+
+/// A plain transfer of `value` wei to `to`: 21,000 gas, no data.
+pub fn transfer(to: Address, value: U256) -> DevTx {
+    DevTx(Transaction {
+        tx_type: TxType::DynamicFee,
+        chain_id: Some(DEV_CHAIN_ID),
+        nonce: 0,
+        max_priority_fee_per_gas: U256::from(GWEI),
+        max_fee_per_gas: U256::from(100 * GWEI),
+        gas_limit: 21_000,
+        to: Some(to),
+        value,
+        input: Bytes::new(),
+        access_list: vec![],
+    })
+}
+
+/// A call of `to` with `input`, no value, and `gas` gas.
+pub fn call(to: Address, input: Vec<u8>, gas: u64) -> DevTx {
+    transfer(to, U256::zero()).input(input).gas_limit(gas)
+}
+
+impl DevTx {
+    /// The sender's nonce.
+    pub fn nonce(mut self, nonce: u64) -> Self {
+        self.0.nonce = nonce;
+        self
+    }
+    /// Another chain id (signed into the transaction, EIP-155).
+    pub fn chain_id(mut self, chain_id: u64) -> Self {
+        self.0.chain_id = Some(chain_id);
+        self
+    }
+    /// The priority fee (tip) and the fee cap, in wei per gas.
+    pub fn fees(mut self, tip: U256, cap: U256) -> Self {
+        self.0.max_priority_fee_per_gas = tip;
+        self.0.max_fee_per_gas = cap;
+        self
+    }
+    /// The gas limit.
+    pub fn gas_limit(mut self, gas: u64) -> Self {
+        self.0.gas_limit = gas;
+        self
+    }
+    /// The wei sent.
+    pub fn value(mut self, value: U256) -> Self {
+        self.0.value = value;
+        self
+    }
+    /// The calldata.
+    pub fn input(mut self, input: Vec<u8>) -> Self {
+        self.0.input = Bytes(input);
+        self
+    }
+    /// The unsigned transaction.
+    pub fn tx(self) -> Transaction {
+        self.0
+    }
+    /// Signed by `key`.
+    pub fn sign(self, key: &PrivateKey) -> SignedTransaction {
+        self.0.sign(key)
+    }
+    /// Signed by `key`, with `key`'s address as the sender.
+    pub fn recovered(self, key: &PrivateKey) -> RecoveredTx {
+        RecoveredTx {
+            sender: key.address(),
+            tx: self.sign(key),
+        }
+    }
+}
