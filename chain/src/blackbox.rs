@@ -21,7 +21,7 @@ use std::path::Path;
 use orac_primitives::H256;
 
 /// Deaths while running a transaction after which it is dropped.
-pub const MAX_STRIKES: u32 = 2;
+pub(crate) const MAX_STRIKES: u32 = 2;
 
 pub(crate) struct BlackBox {
     file: File,
@@ -32,7 +32,7 @@ pub(crate) struct BlackBox {
 
 impl BlackBox {
     /// Opens `datadir/executing`, reading what a crashed run left there.
-    pub fn open(datadir: &Path) -> std::io::Result<Self> {
+    pub(crate) fn open(datadir: &Path) -> std::io::Result<Self> {
         let file = File::options()
             .read(true)
             .write(true)
@@ -52,12 +52,12 @@ impl BlackBox {
 
     /// The transaction the last run died executing, and how many runs have
     /// died on it (this start's death included).
-    pub fn suspect(&self) -> Option<(H256, u32)> {
+    pub(crate) fn suspect(&self) -> Option<(H256, u32)> {
         self.suspect
     }
 
     /// Notes that `hash` is about to run.
-    pub fn executing(&self, hash: &H256) {
+    pub(crate) fn executing(&self, hash: &H256) {
         let strikes = match self.suspect {
             Some((h, s)) if h == *hash => s,
             _ => 0,
@@ -71,7 +71,7 @@ impl BlackBox {
     }
 
     /// Nothing is running any more (the block committed).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if let Err(e) = self.file.write_all_at(&[0u8; 36], 0) {
             tracing::warn!("cannot clear the producer's black box: {e}");
         }

@@ -17,7 +17,7 @@ use crate::executor::{BlockEnv, ExecError, execute_transaction};
 use crate::spec::ChainSpec;
 
 /// A block whose transactions have run, waiting for its state root.
-pub struct BuiltBlock {
+pub(crate) struct BuiltBlock {
     pub env: BlockEnv,
     pub parent_hash: H256,
     pub body: BlockBody,
@@ -29,7 +29,7 @@ pub struct BuiltBlock {
 }
 
 /// The environment of the block after `parent`.
-pub fn next_env(spec: &ChainSpec, parent: &Header, timestamp: u64) -> BlockEnv {
+pub(crate) fn next_env(spec: &ChainSpec, parent: &Header, timestamp: u64) -> BlockEnv {
     let number = parent.number + 1;
     BlockEnv {
         number,
@@ -49,7 +49,7 @@ pub fn next_env(spec: &ChainSpec, parent: &Header, timestamp: u64) -> BlockEnv {
 }
 
 /// Executes `candidates` in order on top of `state`.
-pub fn build(
+pub(crate) fn build(
     state: SharedReader,
     vm: &Vm,
     env: BlockEnv,
@@ -113,7 +113,7 @@ pub fn build(
 
 impl BuiltBlock {
     /// The header, once the state root is known.
-    pub fn header(&self, state_root: H256, extra_data: &Bytes) -> Header {
+    pub(crate) fn header(&self, state_root: H256, extra_data: &Bytes) -> Header {
         let mut logs_bloom = Bloom::default();
         for r in &self.receipts {
             logs_bloom.accrue_bloom(&r.receipt.logs_bloom);

@@ -2,15 +2,15 @@
 
 use std::sync::{Condvar, Mutex};
 
-pub struct Slots {
+pub(crate) struct Slots {
     free: Mutex<usize>,
     freed: Condvar,
 }
 
-pub struct Permit<'a>(&'a Slots);
+pub(crate) struct Permit<'a>(&'a Slots);
 
 impl Slots {
-    pub fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         Self {
             free: Mutex::new(n),
             freed: Condvar::new(),
@@ -18,7 +18,7 @@ impl Slots {
     }
 
     /// Waits for a free slot; it is returned when the permit drops.
-    pub fn acquire(&self) -> Permit<'_> {
+    pub(crate) fn acquire(&self) -> Permit<'_> {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
         while *free == 0 {
             free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());

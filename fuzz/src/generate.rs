@@ -22,7 +22,7 @@ fn required_exports() -> Vec<u8> {
         .expect("exports parse")
 }
 
-pub fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         available_imports: Some(available_imports()),
         exports: Some(required_exports()),
@@ -69,7 +69,7 @@ pub fn config() -> Config {
 }
 
 /// A module from wasm-smith, from `bytes` of randomness.
-pub fn smith(config: &Config, bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn smith(config: &Config, bytes: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(bytes);
     Module::new(config.clone(), &mut u)
         .ok()
@@ -78,7 +78,7 @@ pub fn smith(config: &Config, bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// A hostile shape: a frame shape (recursion), or a random loop body from
 /// the time search.
-pub fn hostile(rng: &mut Rng) -> Vec<u8> {
+pub(crate) fn hostile(rng: &mut Rng) -> Vec<u8> {
     if rng.below(2) == 0 {
         stack::random_frame(rng).module_with_call()
     } else {
@@ -92,7 +92,7 @@ pub fn hostile(rng: &mut Rng) -> Vec<u8> {
 
 /// A module with random bytes changed: for the validator, which must
 /// refuse or accept anything without panicking.
-pub fn mutate(module: &[u8], rng: &mut Rng) -> Vec<u8> {
+pub(crate) fn mutate(module: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut m = module.to_vec();
     if m.is_empty() {
         return m;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use orac_bench::vmkit::Rng;
 
 /// A decoder under test.
-pub trait Target {
+pub(crate) trait Target {
     fn name(&self) -> &'static str;
     /// The next input: a seed, mutated or generated.
     fn input(&mut self, rng: &mut Rng) -> Vec<u8>;
@@ -37,7 +37,7 @@ static HOOK: Once = Once::new();
 
 /// Records panics instead of printing them: a fuzz run provokes many, and
 /// each becomes one line of the summary.
-pub fn quiet_panics() {
+pub(crate) fn quiet_panics() {
     HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
             let msg = info
@@ -62,7 +62,7 @@ fn take_panic() -> Option<String> {
 }
 
 /// Runs one input; `Err` is the finding's message.
-pub fn check(target: &mut dyn Target, input: &[u8]) -> Result<(), String> {
+pub(crate) fn check(target: &mut dyn Target, input: &[u8]) -> Result<(), String> {
     quiet_panics();
     take_panic();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| target.run(input)));
@@ -75,7 +75,7 @@ pub fn check(target: &mut dyn Target, input: &[u8]) -> Result<(), String> {
     }
 }
 
-pub struct Limits {
+pub(crate) struct Limits {
     pub execs: Option<u64>,
     pub seconds: Option<u64>,
     /// Where findings and the slowest input are written (none: nowhere).
@@ -87,7 +87,7 @@ pub struct Limits {
 }
 
 #[derive(Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub execs: u64,
     pub seconds: f64,
     pub slowest: Duration,
@@ -114,7 +114,7 @@ fn save(dir: Option<&Path>, file: &str, input: &[u8]) -> Option<PathBuf> {
     Some(path)
 }
 
-pub fn fuzz(target: &mut dyn Target, rng: &mut Rng, limits: &Limits) -> Summary {
+pub(crate) fn fuzz(target: &mut dyn Target, rng: &mut Rng, limits: &Limits) -> Summary {
     let name = target.name();
     let start = Instant::now();
     let deadline = limits.seconds.map(|s| start + Duration::from_secs(s));

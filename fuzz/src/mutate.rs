@@ -10,11 +10,11 @@
 use orac_bench::vmkit::Rng;
 use serde_json::{Map, Value};
 
-pub fn chance(rng: &mut Rng, one_in: u64) -> bool {
+pub(crate) fn chance(rng: &mut Rng, one_in: u64) -> bool {
     rng.below(one_in) == 0
 }
 
-pub fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
+pub(crate) fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
     &items[rng.below(items.len() as u64) as usize]
 }
 
@@ -34,7 +34,7 @@ const INTERESTING: &[u8] = &[
 ];
 
 /// One to four byte-level edits; `others` are spliced from.
-pub fn bytes(data: &mut Vec<u8>, rng: &mut Rng, others: &[Vec<u8>]) {
+pub(crate) fn bytes(data: &mut Vec<u8>, rng: &mut Rng, others: &[Vec<u8>]) {
     for _ in 0..=rng.below(4) {
         byte_edit(data, rng, others);
     }
@@ -118,14 +118,14 @@ fn byte_edit(data: &mut Vec<u8>, rng: &mut Rng, others: &[Vec<u8>]) {
 
 /// An RLP item tree.
 #[derive(Clone, Debug)]
-pub enum Rlp {
+pub(crate) enum Rlp {
     Bytes(Vec<u8>),
     List(Vec<Rlp>),
 }
 
 /// Parses one RLP item, leniently (non-canonical headers accepted, so a
 /// mutated input can be parsed again); `None` if the bytes are not one.
-pub fn rlp_parse(data: &[u8]) -> Option<Rlp> {
+pub(crate) fn rlp_parse(data: &[u8]) -> Option<Rlp> {
     let (item, used) = rlp_item(data, 0)?;
     (used == data.len()).then_some(item)
 }
@@ -181,7 +181,7 @@ fn rlp_header(out: &mut Vec<u8>, len: usize, short: u8, long: u8) {
 }
 
 /// The canonical encoding of `item`.
-pub fn rlp_encode(item: &Rlp) -> Vec<u8> {
+pub(crate) fn rlp_encode(item: &Rlp) -> Vec<u8> {
     let mut out = Vec::new();
     match item {
         Rlp::Bytes(b) if b.len() == 1 && b[0] < 0x80 => out.push(b[0]),
@@ -261,7 +261,7 @@ fn edge_value(rng: &mut Rng) -> Vec<u8> {
 /// so lengths stay consistent while the contents go wrong; then maybe
 /// edits a length field in place. `prefix` (a typed transaction's type
 /// byte) is kept in front unless a byte edit changes it.
-pub fn rlp(data: &[u8], rng: &mut Rng, prefix_len: usize) -> Vec<u8> {
+pub(crate) fn rlp(data: &[u8], rng: &mut Rng, prefix_len: usize) -> Vec<u8> {
     let (prefix, body) = data.split_at(prefix_len.min(data.len()));
     let Some(mut tree) = rlp_parse(body) else {
         let mut out = data.to_vec();
@@ -458,7 +458,7 @@ fn json_nth<'a>(v: &'a mut Value, k: &mut usize) -> Option<&'a mut Value> {
 
 /// One to three edits of the value tree. `field_names` are keys worth
 /// adding; `strings` are values worth substituting (method names, tags).
-pub fn json(value: &mut Value, rng: &mut Rng, field_names: &[&str], strings: &[&str]) {
+pub(crate) fn json(value: &mut Value, rng: &mut Rng, field_names: &[&str], strings: &[&str]) {
     for _ in 0..=rng.below(3) {
         let mut k = index(rng, json_count(value));
         let Some(node) = json_nth(value, &mut k) else {
@@ -520,7 +520,7 @@ fn string_edit(s: &mut String, rng: &mut Rng) {
 
 /// Line-based edits for TOML text: values swapped for edge values, lines
 /// dropped, duplicated and swapped, sections repeated.
-pub fn toml(text: &str, rng: &mut Rng, keys: &[&str]) -> String {
+pub(crate) fn toml(text: &str, rng: &mut Rng, keys: &[&str]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     if lines.is_empty() {
         lines.push(String::new());

@@ -9,11 +9,11 @@ use orac_vm::{TxEnv, Vm};
 
 use orac_bench::vmkit::{MemState, tx_env};
 
-pub const SENDER: Address = Address::repeat_byte(0xa1);
-pub const TARGET: Address = Address::repeat_byte(0xc0);
+pub(crate) const SENDER: Address = Address::repeat_byte(0xa1);
+pub(crate) const TARGET: Address = Address::repeat_byte(0xc0);
 
 /// A state with the sender funded and `code` installed at [`TARGET`].
-pub fn state(code: &[u8]) -> Arc<MemState> {
+pub(crate) fn state(code: &[u8]) -> Arc<MemState> {
     let mut st = MemState::default();
     st.fund(SENDER, U256::from(10u64).pow(U256::from(24)));
     st.install(TARGET, code);
@@ -22,7 +22,7 @@ pub fn state(code: &[u8]) -> Arc<MemState> {
 
 /// One call of `call` with `input` and `gas` on `vm`, as a digest of
 /// everything observable about it. Must run on the execution stack.
-pub fn outcome(vm: &Vm, base: &Arc<MemState>, input: &[u8], gas: u64) -> H256 {
+pub(crate) fn outcome(vm: &Vm, base: &Arc<MemState>, input: &[u8], gas: u64) -> H256 {
     let mut state = Overlay::new(base.clone());
     let env: TxEnv = tx_env(SENDER);
     let result = vm.call(

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The contract crate (a directory with Cargo.toml).
     #[arg(default_value = ".")]
     dir: PathBuf,
@@ -19,7 +19,7 @@ pub struct BuildArgs {
     out: Option<PathBuf>,
 }
 
-pub fn build(args: BuildArgs) -> anyhow::Result<()> {
+pub(crate) fn build(args: BuildArgs) -> anyhow::Result<()> {
     let artifact = orac_build::build(&args.dir, None)
         .with_context(|| format!("building {}", args.dir.display()))?;
     let out = args.out.unwrap_or_else(|| args.dir.join("out"));
@@ -40,7 +40,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Args, Debug)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// Name of the contract crate (and of its directory).
     name: String,
     /// Parent directory [default: the current one].
@@ -51,7 +51,7 @@ pub struct NewArgs {
 /// Writes a new contract crate: the counter template, the SDK copied into
 /// `vendor/` and a Cargo.lock, so that it builds on any machine, offline
 /// too, with no orac checkout (orac_build::scaffold says why).
-pub fn new(args: NewArgs) -> anyhow::Result<()> {
+pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {
     let parent = args.dir.unwrap_or_else(|| PathBuf::from("."));
     let made = orac_build::scaffold::new_crate(&parent, &args.name)?;
     let root = made.root;
@@ -72,7 +72,7 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Args, Debug)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// The deploy bytecode `orac build` wrote (<name>.bin, hex). Read from
     /// the file, so contracts of any size deploy: a module over 64 KB is
     /// more hex than one command-line argument may hold (`cast send
@@ -94,7 +94,7 @@ pub struct DeployArgs {
 
 /// Deploys `<name>.bin` with constructor arguments; prints the contract's
 /// address on stdout (and the transaction on stderr).
-pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
+pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     let hex_in = |what: &str, text: &str| {
         hex::decode(text.trim().trim_start_matches("0x"))
             .with_context(|| format!("{what} is not hex"))

@@ -15,7 +15,7 @@ use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
 
 #[derive(Args, Debug)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// Development chain: chain id 31337, ten funded accounts from the
     /// standard test mnemonic, blocks sealed as soon as transactions arrive.
     #[arg(long)]
@@ -51,7 +51,7 @@ pub struct NodeArgs {
     allow_dev_rpc: bool,
 }
 
-pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let rules = ChainRules::standard();
     let (spec, keys) = if args.dev {
         let keys = derive_keys(&args.mnemonic, args.accounts.clamp(1, 1000))?;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 #[derive(Args)]
-pub struct OracleArgs {
+pub(crate) struct OracleArgs {
     /// The node's TOML config: key, chain RPC URL, peers, feeds and their
     /// HTTP sources (docs/oracle.md, "Running an oracle node").
     #[arg(long)]
@@ -25,7 +25,7 @@ pub struct OracleArgs {
     rpc_url: Option<String>,
 }
 
-pub fn run(args: OracleArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: OracleArgs) -> anyhow::Result<()> {
     use orac_oracle_node::config::{Overrides, Setting};
     // The file, then the environment (in `load`), then these flags.
     let mut config = orac_oracle_node::Config::load(&args.config)?;

@@ -47,7 +47,7 @@ pub struct StoredReceipt {
     pub contract_address: Option<Address>,
 }
 
-pub fn encode_receipts(receipts: &[StoredReceipt]) -> Vec<u8> {
+pub(crate) fn encode_receipts(receipts: &[StoredReceipt]) -> Vec<u8> {
     let mut s = RlpStream::new_list(receipts.len());
     for r in receipts {
         s.begin_list(4);
@@ -62,7 +62,7 @@ pub fn encode_receipts(receipts: &[StoredReceipt]) -> Vec<u8> {
     s.out().to_vec()
 }
 
-pub fn decode_receipts(bytes: &[u8]) -> Result<Vec<StoredReceipt>, StateError> {
+pub(crate) fn decode_receipts(bytes: &[u8]) -> Result<Vec<StoredReceipt>, StateError> {
     let bad = |e: &dyn std::fmt::Display| StateError::corrupt("receipts", e);
     let rlp = Rlp::new(bytes);
     let mut out = Vec::with_capacity(rlp.item_count().map_err(|e| bad(&e))?);
@@ -113,14 +113,14 @@ impl TxLocation {
 /// (`evm_revert`). `None` means the account did not exist; a zero storage
 /// value means the slot was empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReverseDiff {
+pub(crate) struct ReverseDiff {
     pub state_root: H256,
     pub accounts: Vec<(Address, Option<Account>)>,
     pub storage: Vec<(Address, H256, H256)>,
 }
 
 impl ReverseDiff {
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut s = RlpStream::new_list(3);
         s.append(&self.state_root);
         s.begin_list(self.accounts.len());
@@ -142,7 +142,7 @@ impl ReverseDiff {
         s.out().to_vec()
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StateError> {
         let bad = |e: &dyn std::fmt::Display| StateError::corrupt("state_diffs", e);
         let rlp = Rlp::new(bytes);
         let mut diff = ReverseDiff {

@@ -18,36 +18,37 @@
 
 use redb::TableDefinition;
 
-pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-pub const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
-pub const BLOCK_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_hash");
-pub const BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("bodies");
-pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
-pub const TX_LOOKUP: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_lookup");
-pub const LOG_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("log_index");
-pub const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
-pub const STORAGE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("storage");
-pub const CODE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("code");
-pub const TRIE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
-pub const STATE_DIFFS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("state_diffs");
-pub const POOL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pool");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+pub(crate) const BLOCK_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_hash");
+pub(crate) const BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("bodies");
+pub(crate) const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+pub(crate) const TX_LOOKUP: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_lookup");
+pub(crate) const LOG_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("log_index");
+pub(crate) const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
+pub(crate) const STORAGE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("storage");
+pub(crate) const CODE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("code");
+pub(crate) const TRIE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
+pub(crate) const STATE_DIFFS: TableDefinition<(u64, u32), &[u8]> =
+    TableDefinition::new("state_diffs");
+pub(crate) const POOL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pool");
 
 /// Meta keys.
-pub const META_SCHEMA: &str = "schema_version";
-pub const META_GENESIS: &str = "genesis_hash";
-pub const META_CHAIN_ID: &str = "chain_id";
-pub const META_HEAD: &str = "head";
-pub const META_STATE_ROOT: &str = "state_root";
-pub const META_PATCHES: &str = "patches_after_head";
-pub const META_TIME_OFFSET: &str = "time_offset";
+pub(crate) const META_SCHEMA: &str = "schema_version";
+pub(crate) const META_GENESIS: &str = "genesis_hash";
+pub(crate) const META_CHAIN_ID: &str = "chain_id";
+pub(crate) const META_HEAD: &str = "head";
+pub(crate) const META_STATE_ROOT: &str = "state_root";
+pub(crate) const META_PATCHES: &str = "patches_after_head";
+pub(crate) const META_TIME_OFFSET: &str = "time_offset";
 
 /// Bumped whenever a table's encoding changes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub(crate) const SCHEMA_VERSION: u64 = 1;
 
 /// Log index tags: which field of a log the indexed value came from.
-pub const LOG_TAG_ADDRESS: u8 = 0xff;
+pub(crate) const LOG_TAG_ADDRESS: u8 = 0xff;
 
-pub fn storage_key(address: &[u8], slot: &[u8]) -> [u8; 52] {
+pub(crate) fn storage_key(address: &[u8], slot: &[u8]) -> [u8; 52] {
     let mut k = [0u8; 52];
     k[..20].copy_from_slice(address);
     k[20..].copy_from_slice(slot);
@@ -56,7 +57,7 @@ pub fn storage_key(address: &[u8], slot: &[u8]) -> [u8; 52] {
 
 /// Log index key: tag (topic position 0-3, or `LOG_TAG_ADDRESS`), the value
 /// left-padded to 32 bytes, then the block number.
-pub fn log_index_key(tag: u8, value: &[u8], block: u64) -> [u8; 41] {
+pub(crate) fn log_index_key(tag: u8, value: &[u8], block: u64) -> [u8; 41] {
     let mut k = [0u8; 41];
     k[0] = tag;
     k[1 + 32 - value.len()..33].copy_from_slice(value);

@@ -34,7 +34,7 @@ use crate::validate::ModuleInfo;
 /// Format of the `.meta` files.
 const META_MAGIC: &[u8; 8] = b"oracmet1";
 
-pub struct DiskCache {
+pub(crate) struct DiskCache {
     dir: PathBuf,
     fingerprint: String,
     max_bytes: u64,
@@ -45,7 +45,7 @@ pub struct DiskCache {
 impl DiskCache {
     /// Opens (creating) the cache in `dir`, deleting temporary files a
     /// crash left behind.
-    pub fn open(dir: &Path, fingerprint: String, max_bytes: u64) -> std::io::Result<Self> {
+    pub(crate) fn open(dir: &Path, fingerprint: String, max_bytes: u64) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let mut used = 0;
         for entry in std::fs::read_dir(dir)? {
@@ -75,7 +75,7 @@ impl DiskCache {
 
     /// The module for `code_hash`, if a sound entry is on disk. A damaged
     /// entry is deleted (and compiled again by the caller).
-    pub fn load(&self, engine: &Engine, code_hash: &H256) -> Option<(Module, ModuleInfo)> {
+    pub(crate) fn load(&self, engine: &Engine, code_hash: &H256) -> Option<(Module, ModuleInfo)> {
         let (art, meta) = (self.path(code_hash, "cwasm"), self.path(code_hash, "meta"));
         let meta_bytes = std::fs::read(&meta).ok()?;
         let Some((crc, info)) = decode_meta(&meta_bytes) else {
@@ -123,7 +123,7 @@ impl DiskCache {
 
     /// Writes `module` for `code_hash`. Failures are logged, not fatal:
     /// the module is compiled again when next needed.
-    pub fn store(&self, code_hash: &H256, module: &Module, info: &ModuleInfo) {
+    pub(crate) fn store(&self, code_hash: &H256, module: &Module, info: &ModuleInfo) {
         let (art, meta) = (self.path(code_hash, "cwasm"), self.path(code_hash, "meta"));
         let Ok(bytes) = module.serialize() else {
             return;
@@ -172,7 +172,7 @@ impl DiskCache {
     }
 
     /// Bytes the cache holds.
-    pub fn used_bytes(&self) -> u64 {
+    pub(crate) fn used_bytes(&self) -> u64 {
         *self.used.lock()
     }
 }

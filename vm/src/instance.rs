@@ -70,7 +70,7 @@ pub(crate) fn chunk_bits(start: usize, len: usize) -> u64 {
 }
 
 /// A fresh instance's memory and mutable globals, to reset reused ones to.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     memory_len: usize,
     /// The initial contents of each chunk, `None` for all zeros.
     chunks: Vec<Option<Box<[u8]>>>,
@@ -122,7 +122,7 @@ pub(crate) struct Live {
 impl Live {
     /// Instantiates `compiled` in a new store. The first instance of a
     /// module that can be reused also takes the module's snapshot.
-    pub fn new(engine: &VmEngine, compiled: &Arc<Compiled>) -> wasmtime::Result<Self> {
+    pub(crate) fn new(engine: &VmEngine, compiled: &Arc<Compiled>) -> wasmtime::Result<Self> {
         let mut store = Store::new(&engine.engine, Frame::idle());
         store.limiter(|f| f);
         let instance = compiled.pre.instantiate(&mut store)?;
@@ -233,14 +233,14 @@ pub(crate) struct IdleInstances {
 
 impl IdleInstances {
     /// An idle instance of `code_hash`, if one is kept.
-    pub fn take(&self, code_hash: &H256) -> Option<Live> {
+    pub(crate) fn take(&self, code_hash: &H256) -> Option<Live> {
         let mut idle = self.idle.lock();
         let i = idle.iter().rposition(|(h, _)| h == code_hash)?;
         idle.remove(i).map(|(_, live)| live)
     }
 
     /// Resets `live` and keeps it, or drops it if it cannot be reset.
-    pub fn put(&self, live: Live) {
+    pub(crate) fn put(&self, live: Live) {
         let mut live = live;
         if !live.reset() {
             return;
@@ -259,7 +259,7 @@ impl IdleInstances {
     }
 
     /// Drops every idle instance.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let drained: Vec<_> = self.idle.lock().drain(..).collect();
         drop(drained);
     }

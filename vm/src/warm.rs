@@ -25,7 +25,7 @@ enum Touched {
 
 impl Warm {
     /// Marks `a` warm; true if it was cold.
-    pub fn account(&mut self, a: Address) -> bool {
+    pub(crate) fn account(&mut self, a: Address) -> bool {
         let cold = self.accounts.insert(a);
         if cold {
             self.journal.push(Touched::Account(a));
@@ -34,7 +34,7 @@ impl Warm {
     }
 
     /// Marks slot `key` of `a` warm; true if it was cold.
-    pub fn slot(&mut self, a: Address, key: H256) -> bool {
+    pub(crate) fn slot(&mut self, a: Address, key: H256) -> bool {
         let cold = self.slots.insert((a, key));
         if cold {
             self.journal.push(Touched::Slot(a, key));
@@ -44,7 +44,7 @@ impl Warm {
 
     /// Marks code `hash` loaded; true if this is its first run in the
     /// transaction.
-    pub fn code(&mut self, hash: H256) -> bool {
+    pub(crate) fn code(&mut self, hash: H256) -> bool {
         let cold = self.code.insert(hash);
         if cold {
             self.journal.push(Touched::Code(hash));
@@ -53,7 +53,7 @@ impl Warm {
     }
 
     /// Every account and slot now warm, sorted (for `eth_createAccessList`).
-    pub fn accessed(&self) -> crate::AccessList {
+    pub(crate) fn accessed(&self) -> crate::AccessList {
         let mut out = crate::AccessList::new();
         for a in &self.accounts {
             out.entry(*a).or_default();
@@ -64,12 +64,12 @@ impl Warm {
         out
     }
 
-    pub fn checkpoint(&self) -> usize {
+    pub(crate) fn checkpoint(&self) -> usize {
         self.journal.len()
     }
 
     /// Forgets everything marked since `checkpoint`.
-    pub fn revert(&mut self, checkpoint: usize) {
+    pub(crate) fn revert(&mut self, checkpoint: usize) {
         for t in self.journal.drain(checkpoint..) {
             match t {
                 Touched::Account(a) => {

@@ -306,19 +306,19 @@ mod evm {
     use revm::state::AccountInfo;
     use revm::{ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext};
 
-    pub type Evm = MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>;
+    pub(crate) type Evm = MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>;
 
-    pub fn addr(a: &orac_primitives::Address) -> Address {
+    pub(crate) fn addr(a: &orac_primitives::Address) -> Address {
         a.to_alloy()
     }
 
-    pub fn u256(v: orac_primitives::U256) -> U256 {
+    pub(crate) fn u256(v: orac_primitives::U256) -> U256 {
         v.to_alloy()
     }
 
     /// An EVM over an in-memory database with `funded` holding ether, and
     /// the same block as orac's benchmark block.
-    pub fn new(funded: &[orac_primitives::Address], unlimited_gas: bool) -> Evm {
+    pub(crate) fn new(funded: &[orac_primitives::Address], unlimited_gas: bool) -> Evm {
         let mut db = CacheDB::new(EmptyDB::default());
         for a in funded {
             db.insert_account_info(
@@ -349,7 +349,7 @@ mod evm {
             .build_mainnet()
     }
 
-    pub fn tx(
+    pub(crate) fn tx(
         caller: &orac_primitives::Address,
         nonce: u64,
         to: Option<Address>,
@@ -375,16 +375,16 @@ mod evm {
         }
     }
 
-    pub fn run(evm: &mut Evm, tx: TxEnv) -> ExecutionResult {
+    pub(crate) fn run(evm: &mut Evm, tx: TxEnv) -> ExecutionResult {
         evm.transact_commit(tx).expect("revm: valid transaction")
     }
 
     /// Runs without committing (for calls whose effects do not matter).
-    pub fn run_no_commit(evm: &mut Evm, tx: TxEnv) -> ExecutionResult {
+    pub(crate) fn run_no_commit(evm: &mut Evm, tx: TxEnv) -> ExecutionResult {
         evm.transact(tx).expect("revm: valid transaction").result
     }
 
-    pub fn storage(evm: &mut Evm, a: Address, slot: U256) -> U256 {
+    pub(crate) fn storage(evm: &mut Evm, a: Address, slot: U256) -> U256 {
         use revm::Database;
         evm.ctx
             .journaled_state
@@ -498,8 +498,8 @@ fn token(args: &Args) {
         "", "median tx/s", "min", "max", "gas/tx"
     );
     for (name, v, gas) in &rows {
-        let min = v.iter().cloned().fold(f64::INFINITY, f64::min);
-        let max = v.iter().cloned().fold(0.0, f64::max);
+        let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = v.iter().copied().fold(0.0, f64::max);
         println!(
             "  {:<40} {:>12} {:>12} {:>12} {:>10}",
             name,

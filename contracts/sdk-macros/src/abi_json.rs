@@ -28,7 +28,7 @@ fn split_top(inner: &str) -> Vec<&str> {
 }
 
 /// One ABI parameter: name, type, and components for tuples.
-pub fn param(name: &str, ty: &str) -> Value {
+pub(crate) fn param(name: &str, ty: &str) -> Value {
     if let Some(rest) = ty.strip_prefix('(') {
         // "(a,b)" followed by any array suffixes.
         let mut depth = 1;
@@ -61,7 +61,7 @@ pub fn param(name: &str, ty: &str) -> Value {
 
 /// A static holding `entries` in the `orac.abi` custom section (wasm32
 /// builds only).
-pub fn embed(entries: &[Value]) -> TokenStream {
+pub(crate) fn embed(entries: &[Value]) -> TokenStream {
     let mut text = String::new();
     for e in entries {
         text.push_str(&e.to_string());

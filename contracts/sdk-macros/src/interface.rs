@@ -14,7 +14,7 @@ use syn_solidity::{Item, Mutability, Spanned};
 
 use crate::types::{rust_type_of_sol, snake_case};
 
-pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let file = syn_solidity::parse2(input.clone())?;
     // One module holds alloy's types for every interface of this invocation.
     let first = file
@@ -68,7 +68,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             }
             let is_view = matches!(
                 f.attributes.mutability(),
-                Some(Mutability::View(_)) | Some(Mutability::Pure(_))
+                Some(Mutability::View(_) | Mutability::Pure(_))
             );
             let invoke = if is_view {
                 quote!(self.call.static_call(self.address, &c))

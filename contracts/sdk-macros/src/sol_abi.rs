@@ -8,7 +8,7 @@ use syn_solidity::{Item, Spanned};
 
 use crate::abi_json::{embed, param};
 
-pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let file = syn_solidity::parse2(input.clone())?;
     let mut entries = Vec::new();
     for item in &file.items {
@@ -67,7 +67,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
 }
 
 /// alloy's `sol!` with its crate path pointed at `orac_sdk::sol_types`.
-pub fn forward(input: TokenStream) -> TokenStream {
+pub(crate) fn forward(input: TokenStream) -> TokenStream {
     quote! {
         ::orac_sdk::sol_types::sol! {
             #![sol(alloy_sol_types = ::orac_sdk::sol_types)]

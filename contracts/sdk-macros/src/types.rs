@@ -3,7 +3,7 @@
 use syn::{GenericArgument, PathArguments, Type};
 
 /// The canonical Solidity type of a Rust type, as alloy encodes it.
-pub fn sol_type(ty: &Type) -> syn::Result<String> {
+pub(crate) fn sol_type(ty: &Type) -> syn::Result<String> {
     let unsupported = || {
         syn::Error::new_spanned(
             ty,
@@ -79,7 +79,7 @@ pub fn sol_type(ty: &Type) -> syn::Result<String> {
 }
 
 /// keccak256 of `s`.
-pub fn keccak(s: &str) -> [u8; 32] {
+pub(crate) fn keccak(s: &str) -> [u8; 32] {
     use tiny_keccak::{Hasher, Keccak};
     let mut out = [0u8; 32];
     let mut k = Keccak::v256();
@@ -89,13 +89,13 @@ pub fn keccak(s: &str) -> [u8; 32] {
 }
 
 /// Function selector of a canonical signature.
-pub fn selector(signature: &str) -> [u8; 4] {
+pub(crate) fn selector(signature: &str) -> [u8; 4] {
     let h = keccak(signature);
     [h[0], h[1], h[2], h[3]]
 }
 
 /// `balance_of` → `balanceOf`.
-pub fn camel_case(snake: &str) -> String {
+pub(crate) fn camel_case(snake: &str) -> String {
     let mut out = String::new();
     let mut upper = false;
     for (i, c) in snake.trim_start_matches('_').chars().enumerate() {
@@ -112,7 +112,7 @@ pub fn camel_case(snake: &str) -> String {
 }
 
 /// `balanceOf` → `balance_of`.
-pub fn snake_case(camel: &str) -> String {
+pub(crate) fn snake_case(camel: &str) -> String {
     let mut out = String::new();
     for (i, c) in camel.chars().enumerate() {
         if c.is_uppercase() {
@@ -129,13 +129,13 @@ pub fn snake_case(camel: &str) -> String {
 
 /// The Rust type alloy uses for a Solidity type, as a token stream:
 /// `<::orac_sdk::sol_types::sol_data::Uint<256> as SolType>::RustType`.
-pub fn rust_type_of_sol(ty: &syn_solidity::Type) -> syn::Result<proc_macro2::TokenStream> {
+pub(crate) fn rust_type_of_sol(ty: &syn_solidity::Type) -> syn::Result<proc_macro2::TokenStream> {
     let data = sol_data_type(ty)?;
     Ok(quote::quote!(<#data as ::orac_sdk::SolType>::RustType))
 }
 
 /// alloy's `sol_data` type for a canonical Solidity type string.
-pub fn sol_data_of_str(s: &str) -> syn::Result<proc_macro2::TokenStream> {
+pub(crate) fn sol_data_of_str(s: &str) -> syn::Result<proc_macro2::TokenStream> {
     let ty: syn_solidity::Type = syn::parse_str(s)?;
     sol_data_type(&ty)
 }

@@ -94,13 +94,13 @@ deviation_ppb = 1
   pointer = "/p"
 "#;
 
-pub struct ConfigTarget {
+pub(crate) struct ConfigTarget {
     seeds: Vec<Vec<u8>>,
     parsed: u64,
 }
 
 impl ConfigTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../oracle/examples");
         let mut seeds = vec![FULL.as_bytes().to_vec()];
         if let Ok(entries) = std::fs::read_dir(dir) {

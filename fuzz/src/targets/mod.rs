@@ -3,21 +3,21 @@
 //! requests, reports, configs), mutates them with [`crate::mutate`] and
 //! checks properties, not only that nothing panics.
 
-pub mod config;
-pub mod params;
-pub mod peer;
-pub mod price;
-pub mod report;
-pub mod rpc;
-pub mod spec;
-pub mod tx;
+pub(crate) mod config;
+pub(crate) mod params;
+pub(crate) mod peer;
+pub(crate) mod price;
+pub(crate) mod report;
+pub(crate) mod rpc;
+pub(crate) mod spec;
+pub(crate) mod tx;
 
 use orac_primitives::PrivateKey;
 
 use crate::harness::Target;
 
 /// The targets `--target` names, in the order `--target decoders` runs them.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "tx",
     "rpc-params",
     "rpc",
@@ -28,7 +28,7 @@ pub const NAMES: &[&str] = &[
     "price",
 ];
 
-pub fn make(name: &str, seed: u64) -> Option<Box<dyn Target>> {
+pub(crate) fn make(name: &str, seed: u64) -> Option<Box<dyn Target>> {
     Some(match name {
         "tx" => Box::new(tx::TxTarget::new(seed)),
         "rpc-params" => Box::new(params::ParamsTarget::new()),
@@ -47,7 +47,7 @@ pub fn make(name: &str, seed: u64) -> Option<Box<dyn Target>> {
 /// (and do not fail on them); `regressions::every_target_holds_its_properties_on_a_short_run`
 /// replays its input and fails as soon as it is fixed, so the entry
 /// cannot outlive the bug.
-pub struct Known {
+pub(crate) struct Known {
     pub target: &'static str,
     /// The start of the finding's message.
     pub message: &'static str,
@@ -58,7 +58,7 @@ pub struct Known {
     pub input: &'static str,
 }
 
-pub const KNOWN: &[Known] = &[
+pub(crate) const KNOWN: &[Known] = &[
     // None open. Fixed, with their regression tests in `regressions`:
     // chain specs with a chain id past EIP-155's range
     // (`a_valid_chain_spec_has_an_eip155_chain_id`) and reports decoded
@@ -66,13 +66,13 @@ pub const KNOWN: &[Known] = &[
     // (`reports_decode_from_their_canonical_encoding_only`).
 ];
 
-pub fn known(target: &str, message: &str) -> Option<&'static Known> {
+pub(crate) fn known(target: &str, message: &str) -> Option<&'static Known> {
     KNOWN
         .iter()
         .find(|k| k.target == target && message.starts_with(k.message))
 }
 
 /// A fixed test key (never a real one): `[n; 32]`.
-pub fn key(n: u8) -> PrivateKey {
+pub(crate) fn key(n: u8) -> PrivateKey {
     PrivateKey::from_bytes(&[n; 32]).expect("a valid test key")
 }

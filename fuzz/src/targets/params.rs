@@ -25,14 +25,14 @@ use super::rpc::{FIELD_NAMES, METHOD_NAMES, SeedValues, TYPE_STRINGS, seed_reque
 use crate::harness::Target;
 use crate::mutate::{self, chance, pick};
 
-pub struct ParamsTarget {
+pub(crate) struct ParamsTarget {
     seeds: Vec<Vec<u8>>,
     parsed: u64,
     accepted: u64,
 }
 
 impl ParamsTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let seeds = seed_requests(&SeedValues::placeholder())
             .into_iter()
             .map(|r| r.to_string().into_bytes())
@@ -46,7 +46,7 @@ impl ParamsTarget {
 }
 
 /// Mutates a request: its JSON tree, usually, then maybe its text.
-pub fn mutate_request(seeds: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
+pub(crate) fn mutate_request(seeds: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
     let mut data = pick(rng, seeds).clone();
     if chance(rng, 4) {
         // A batch of a few requests.

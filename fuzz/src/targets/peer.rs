@@ -39,7 +39,7 @@ const FIELDS: &[&str] = &[
 ];
 const STRINGS: &[&str] = &["round", "response", "Round", "+1", "-0", "007", "1e3", " 5"];
 
-pub struct PeerTarget {
+pub(crate) struct PeerTarget {
     fixture: OracleFixture,
     seeds: Vec<Vec<u8>>,
     genuine: HashSet<Genuine>,
@@ -50,7 +50,7 @@ pub struct PeerTarget {
 }
 
 impl PeerTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let fixture = OracleFixture::new(31_337, H160::repeat_byte(0xad));
         let mut genuine = HashSet::new();
         let digest = fixture.digest();

@@ -43,7 +43,7 @@ const TEXTS: &[&str] = &[
     "123456789.123456789123456789",
 ];
 
-pub struct PriceTarget {
+pub(crate) struct PriceTarget {
     seeds: Vec<Vec<u8>>,
     exact: u64,
 }
@@ -56,7 +56,7 @@ fn encode(decimals: u8, scale: f64, text: &str) -> Vec<u8> {
 }
 
 impl PriceTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut seeds = Vec::new();
         for t in TEXTS {
             for d in [0u8, 2, 8, 18, 36] {

@@ -28,10 +28,10 @@ use crate::mutate::{self, chance, pick};
 
 /// A signed observation as the registry would accept it: (kind, feed,
 /// config digest, round, observed at, value, signer).
-pub type Genuine = (Kind, u64, H256, u64, u64, i128, H160);
+pub(crate) type Genuine = (Kind, u64, H256, u64, u64, i128, H160);
 
 /// A feed with four signers (keys 0x51..=0x54), f = 1, on `chain_id`.
-pub struct OracleFixture {
+pub(crate) struct OracleFixture {
     pub domain: Domain,
     pub feed_id: u64,
     pub feed: FeedConfig,
@@ -39,10 +39,10 @@ pub struct OracleFixture {
 }
 
 /// A fixed time inside every bound (2025-01-01).
-pub const T0: u64 = 1_735_689_600;
+pub(crate) const T0: u64 = 1_735_689_600;
 
 impl OracleFixture {
-    pub fn new(chain_id: u64, admin: H160) -> Self {
+    pub(crate) fn new(chain_id: u64, admin: H160) -> Self {
         let signers: Vec<PrivateKey> = (0x51..=0x54).map(key).collect();
         Self {
             domain: Domain {
@@ -66,13 +66,13 @@ impl OracleFixture {
         }
     }
 
-    pub fn digest(&self) -> H256 {
+    pub(crate) fn digest(&self) -> H256 {
         self.feed.digest(&self.domain, self.feed_id)
     }
 
     /// A report of `values` by signers `who` (indexes), observed at `at`;
     /// what it signs is added to `genuine`.
-    pub fn report(
+    pub(crate) fn report(
         &self,
         kind: Kind,
         round: u64,
@@ -113,7 +113,7 @@ impl OracleFixture {
     }
 
     /// Seeds of both kinds, over several rounds and value shapes.
-    pub fn seeds(&self, genuine: &mut HashSet<Genuine>) -> Vec<Report> {
+    pub(crate) fn seeds(&self, genuine: &mut HashSet<Genuine>) -> Vec<Report> {
         let mut out = Vec::new();
         let shapes: [(&[usize], &[i128]); 5] = [
             (
@@ -136,7 +136,7 @@ impl OracleFixture {
     }
 }
 
-pub struct ReportTarget {
+pub(crate) struct ReportTarget {
     fixture: OracleFixture,
     seeds: Vec<Vec<u8>>,
     genuine: HashSet<Genuine>,
@@ -146,7 +146,7 @@ pub struct ReportTarget {
 }
 
 impl ReportTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let fixture = OracleFixture::new(31_337, H160::repeat_byte(0xad));
         let mut genuine = HashSet::new();
         let seeds = fixture
@@ -208,7 +208,7 @@ impl ReportTarget {
 /// Edits one 32-byte word of ABI data: an offset or length set to an
 /// edge (zero, past the end, 2^64, 2^256-1), or words dropped,
 /// duplicated or swapped, which moves everything after them.
-pub fn abi_words(data: &mut Vec<u8>, rng: &mut Rng) {
+pub(crate) fn abi_words(data: &mut Vec<u8>, rng: &mut Rng) {
     let words = data.len() / 32;
     if words == 0 {
         return;

@@ -51,7 +51,7 @@ use crate::harness::Target;
 
 /// Every method orac serves, some it does not, and dev methods (refused
 /// here: the node is not a dev node).
-pub const METHOD_NAMES: &[&str] = &[
+pub(crate) const METHOD_NAMES: &[&str] = &[
     "web3_clientVersion",
     "web3_sha3",
     "net_version",
@@ -110,7 +110,7 @@ pub const METHOD_NAMES: &[&str] = &[
 ];
 
 /// Keys worth adding to request and parameter objects.
-pub const FIELD_NAMES: &[&str] = &[
+pub(crate) const FIELD_NAMES: &[&str] = &[
     "jsonrpc",
     "id",
     "method",
@@ -149,7 +149,7 @@ pub const FIELD_NAMES: &[&str] = &[
 
 /// Strings worth substituting into typed data: type names, recursive
 /// and array ones among them.
-pub const TYPE_STRINGS: &[&str] = &[
+pub(crate) const TYPE_STRINGS: &[&str] = &[
     "Mail",
     "Mail[]",
     "Person",
@@ -173,7 +173,7 @@ pub const TYPE_STRINGS: &[&str] = &[
 const TYPED_DATA: &str = r#"{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],"Person":[{"name":"name","type":"string"},{"name":"wallet","type":"address"}],"Mail":[{"name":"from","type":"Person"},{"name":"to","type":"Person"},{"name":"contents","type":"string"}]},"primaryType":"Mail","domain":{"name":"Ether Mail","version":"1","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},"message":{"from":{"name":"Cow","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"Bob","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":"Hello, Bob!"}}"#;
 
 /// The chain-specific values seed requests refer to.
-pub struct SeedValues {
+pub(crate) struct SeedValues {
     pub accounts: Vec<Address>,
     pub genesis: H256,
     pub tx_hash: H256,
@@ -186,7 +186,7 @@ pub struct SeedValues {
 
 impl SeedValues {
     /// Plausible values with no chain behind them (parameter fuzzing).
-    pub fn placeholder() -> Self {
+    pub(crate) fn placeholder() -> Self {
         let keys = derive_keys(DEV_MNEMONIC, 2).unwrap_or_default();
         let fixture = OracleFixture::new(
             31_337,
@@ -303,7 +303,7 @@ fn registry_calls(f: &OracleFixture, round: u64) -> Vec<Vec<u8>> {
 
 /// A request for every method, with parameters that make sense on the
 /// chain `v` describes.
-pub fn seed_requests(v: &SeedValues) -> Vec<Value> {
+pub(crate) fn seed_requests(v: &SeedValues) -> Vec<Value> {
     let a0 = v.accounts.first().copied().unwrap_or_default();
     let a1 = v.accounts.get(1).copied().unwrap_or_default();
     let reg = REGISTRY;
@@ -420,7 +420,7 @@ pub fn seed_requests(v: &SeedValues) -> Vec<Value> {
         .collect()
 }
 
-pub struct RpcTarget {
+pub(crate) struct RpcTarget {
     // Declared before `chain` and `dir`: the server goes first.
     router: Router,
     runtime: tokio::runtime::Runtime,
@@ -444,7 +444,7 @@ async fn submit(chain: &Chain, key: &PrivateKey, tx: Transaction) -> H256 {
 }
 
 impl RpcTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let spec = ChainSpec::dev();
         let chain_id = spec.chain_id;

@@ -68,14 +68,14 @@ const DOC_SPEC: &str = r#"{
   }
 }"#;
 
-pub struct SpecTarget {
+pub(crate) struct SpecTarget {
     seeds: Vec<Vec<u8>>,
     parsed: u64,
     valid: u64,
 }
 
 impl SpecTarget {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dev = ChainSpec::dev();
         let mut alloc = serde_json::Map::new();
         for (a, acct) in &dev.alloc {
@@ -104,7 +104,7 @@ impl SpecTarget {
 
 /// Every transaction type for `chain_id`, signed; each must decode to
 /// itself and recover its signer.
-pub fn chain_id_usable(chain_id: u64) -> Result<(), String> {
+pub(crate) fn chain_id_usable(chain_id: u64) -> Result<(), String> {
     let signer = key(0x61);
     for tx_type in [TxType::Legacy, TxType::AccessList, TxType::DynamicFee] {
         let fail = |problem: String| {

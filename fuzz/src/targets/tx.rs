@@ -31,7 +31,7 @@ use crate::mutate::{self, chance, pick};
 /// u64 a legacy transaction's `v` is decoded into.
 const MAX_LEGACY_CHAIN_ID: u64 = (u64::MAX - 36) / 2;
 
-pub struct TxTarget {
+pub(crate) struct TxTarget {
     seeds: Vec<Vec<u8>>,
     keys: Vec<PrivateKey>,
     decoded: u64,
@@ -73,7 +73,7 @@ fn u256_edge(rng: &mut Rng) -> U256 {
 }
 
 /// A transaction with edge values, signed by one of `keys`.
-pub fn generate(rng: &mut Rng, keys: &[PrivateKey]) -> (SignedTransaction, H160) {
+pub(crate) fn generate(rng: &mut Rng, keys: &[PrivateKey]) -> (SignedTransaction, H160) {
     let tx_type = *pick(
         rng,
         &[TxType::Legacy, TxType::AccessList, TxType::DynamicFee],
@@ -171,7 +171,7 @@ fn conformance_seeds() -> Vec<Vec<u8>> {
 }
 
 impl TxTarget {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let keys: Vec<PrivateKey> = (1..=8).map(key).collect();
         let mut rng = Rng(seed ^ 0x7478);
         let mut seeds = conformance_seeds();

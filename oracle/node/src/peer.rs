@@ -227,9 +227,8 @@ async fn status(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 /// fatal (a peer may be down; it will get the next rebroadcast).
 pub async fn broadcast(shared: &Shared, wire: &WireObservation) {
     let sends = shared.config.peers.iter().map(|peer| async move {
-        let url = match peer.join("observations") {
-            Ok(u) => u,
-            Err(_) => return,
+        let Ok(url) = peer.join("observations") else {
+            return;
         };
         let result = shared
             .peer_http

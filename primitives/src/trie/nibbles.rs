@@ -1,7 +1,7 @@
 //! Nibble paths and the hex-prefix encoding of the Yellow Paper (appendix C).
 
 /// Splits bytes into 4-bit nibbles, high nibble first.
-pub fn to_nibbles(key: &[u8]) -> Vec<u8> {
+pub(crate) fn to_nibbles(key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() * 2);
     for b in key {
         out.push(b >> 4);
@@ -11,12 +11,12 @@ pub fn to_nibbles(key: &[u8]) -> Vec<u8> {
 }
 
 /// Length of the common prefix of two nibble paths.
-pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Hex-prefix encodes a nibble path, flagging leaves.
-pub fn encode_path(nibbles: &[u8], leaf: bool) -> Vec<u8> {
+pub(crate) fn encode_path(nibbles: &[u8], leaf: bool) -> Vec<u8> {
     let odd = nibbles.len() % 2 == 1;
     let flag = (if leaf { 2 } else { 0 }) + odd as u8;
     let mut out = Vec::with_capacity(nibbles.len() / 2 + 1);
@@ -34,7 +34,7 @@ pub fn encode_path(nibbles: &[u8], leaf: bool) -> Vec<u8> {
 }
 
 /// Decodes a hex-prefix path into (nibbles, is_leaf). `None` if malformed.
-pub fn decode_path(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+pub(crate) fn decode_path(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
     let first = *bytes.first()?;
     let flag = first >> 4;
     if flag > 3 {

@@ -8,7 +8,7 @@ use super::nibbles::{decode_path, encode_path};
 
 /// A reference from a parent to a child node.
 #[derive(Clone, Debug)]
-pub enum NodeRef {
+pub(crate) enum NodeRef {
     Empty,
     /// A node stored under its hash and not loaded yet.
     Hash(H256),
@@ -21,20 +21,20 @@ pub enum NodeRef {
 }
 
 impl NodeRef {
-    pub fn new(node: Node) -> Self {
+    pub(crate) fn new(node: Node) -> Self {
         NodeRef::Loaded {
             node: Box::new(node),
             clean: None,
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         matches!(self, NodeRef::Empty)
     }
 }
 
 #[derive(Clone, Debug)]
-pub enum Node {
+pub(crate) enum Node {
     Leaf {
         path: Vec<u8>,
         value: Vec<u8>,
@@ -49,13 +49,13 @@ pub enum Node {
     },
 }
 
-pub fn empty_children() -> Box<[NodeRef; 16]> {
+pub(crate) fn empty_children() -> Box<[NodeRef; 16]> {
     Box::new(std::array::from_fn(|_| NodeRef::Empty))
 }
 
 /// Decodes a node's RLP. Children embedded inline (shorter than 32 bytes)
 /// are decoded in place; longer ones become `NodeRef::Hash`.
-pub fn decode_node(bytes: &[u8]) -> Result<Node, TrieError> {
+pub(crate) fn decode_node(bytes: &[u8]) -> Result<Node, TrieError> {
     decode_rlp(&Rlp::new(bytes))
 }
 
@@ -112,7 +112,7 @@ fn decode_child(rlp: &Rlp) -> Result<NodeRef, TrieError> {
 
 /// How a parent refers to an encoded child: inline below 32 bytes, by hash
 /// otherwise.
-pub enum ChildRef {
+pub(crate) enum ChildRef {
     Empty,
     Inline(Vec<u8>),
     Hash(H256),
@@ -134,21 +134,21 @@ impl ChildRef {
     }
 }
 
-pub fn encode_leaf(path: &[u8], value: &[u8]) -> Vec<u8> {
+pub(crate) fn encode_leaf(path: &[u8], value: &[u8]) -> Vec<u8> {
     let mut s = RlpStream::new_list(2);
     s.append(&encode_path(path, true));
     s.append(&value);
     s.out().to_vec()
 }
 
-pub fn encode_extension(path: &[u8], child: &ChildRef) -> Vec<u8> {
+pub(crate) fn encode_extension(path: &[u8], child: &ChildRef) -> Vec<u8> {
     let mut s = RlpStream::new_list(2);
     s.append(&encode_path(path, false));
     child.append(&mut s);
     s.out().to_vec()
 }
 
-pub fn encode_branch(children: &[ChildRef], value: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn encode_branch(children: &[ChildRef], value: Option<&[u8]>) -> Vec<u8> {
     let mut s = RlpStream::new_list(17);
     for c in children {
         c.append(&mut s);
