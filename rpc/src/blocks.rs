@@ -56,7 +56,7 @@ fn load(
     }))
 }
 
-pub fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
+pub(crate) fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     match load(chain, &snap, tag, false)? {
         Some(b) => to_value(RpcBlock::new(&b.header, &b.body.transactions, full)),
@@ -64,7 +64,7 @@ pub fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError
     }
 }
 
-pub fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+pub(crate) fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     match load(chain, &snap, tag, false)? {
         Some(b) => to_value(Quantity(b.body.transactions.len() as u64)),
@@ -72,7 +72,7 @@ pub fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
     }
 }
 
-pub fn transaction_by_hash(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+pub(crate) fn transaction_by_hash(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     if let Some(loc) = snap.tx_location(&hash)? {
         return tx_at(&snap, loc.block, loc.index as usize);
@@ -83,7 +83,7 @@ pub fn transaction_by_hash(chain: &Chain, hash: H256) -> Result<Value, RpcError>
     }
 }
 
-pub fn transaction_by_block_and_index(
+pub(crate) fn transaction_by_block_and_index(
     chain: &Chain,
     tag: BlockTag,
     index: u64,
@@ -116,7 +116,7 @@ fn in_block(header: &Header, body: &BlockBody, index: usize) -> Result<Value, Rp
     to_value(RpcTransaction::new(tx, Some(pos)))
 }
 
-pub fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+pub(crate) fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     let Some(loc) = snap.tx_location(&hash)? else {
         return Ok(Value::Null);
@@ -135,7 +135,7 @@ pub fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
     to_value(all.swap_remove(loc.index as usize))
 }
 
-pub fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+pub(crate) fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     match load(chain, &snap, tag, true)? {
         Some(b) => to_value(block_receipts(&b.header, &b.body.transactions, &b.receipts)),

@@ -15,7 +15,11 @@ const MAX_MINE_BLOCKS: u64 = 100_000;
 /// Dev-node controls (anvil / hardhat compatible): they rewrite state and
 /// time at will, so a chain that is not a dev chain never serves them
 /// (REPRO H2: on a `--chain` node anyone could set a balance to 2^256-1).
-pub async fn dispatch_dev(chain: &Chain, method: &str, params: Params) -> Result<Value, RpcError> {
+pub(crate) async fn dispatch_dev(
+    chain: &Chain,
+    method: &str,
+    params: Params,
+) -> Result<Value, RpcError> {
     match method {
         "evm_snapshot" => Ok(json!(Quantity(chain.take_snapshot()?))),
         "evm_revert" => {

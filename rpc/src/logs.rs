@@ -11,17 +11,17 @@ use crate::types::RpcLog;
 
 /// Most logs one query returns (clients split the range when they see the
 /// "more than N results" error).
-pub const MAX_LOGS: usize = 10_000;
+pub(crate) const MAX_LOGS: usize = 10_000;
 /// Widest block range one eth_getLogs may scan without an address or topic.
-pub const MAX_LOG_RANGE: u64 = 100_000;
+pub(crate) const MAX_LOG_RANGE: u64 = 100_000;
 /// Widest block range with an address or topic: the index lists the
 /// matching blocks (8 bytes each in memory) before any is read.
-pub const MAX_LOG_RANGE_INDEXED: u64 = 1_000_000;
+pub(crate) const MAX_LOG_RANGE_INDEXED: u64 = 1_000_000;
 
 /// Turns a filter object into a concrete query against the current head.
 /// A `toBlock` past the head is refused (eth_getLogs, as geth), unless
 /// `future_ok` (a polling filter waits for those blocks).
-pub fn log_query(
+pub(crate) fn log_query(
     chain: &Chain,
     snap: &Snapshot,
     f: &FilterJson,
@@ -92,7 +92,7 @@ fn check_range(query: &LogQuery) -> Result<(), RpcError> {
 }
 
 /// eth_getLogs, or with `future_ok` eth_getFilterLogs (see [`log_query`]).
-pub fn logs(chain: &Chain, f: &FilterJson, future_ok: bool) -> Result<Value, RpcError> {
+pub(crate) fn logs(chain: &Chain, f: &FilterJson, future_ok: bool) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     let q = log_query(chain, &snap, f, future_ok)?;
     let logs = snap.logs(&q, MAX_LOGS)?;

@@ -15,7 +15,7 @@ fn state(chain: &Chain, snap: &Snapshot, tag: BlockTag) -> Result<orac_chain::St
         .ok_or_else(|| RpcError::server("header not found"))
 }
 
-pub fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+pub(crate) fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     let b = state(chain, &snap, tag)?
         .account(&address)?
@@ -24,7 +24,7 @@ pub fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, 
     to_value(b)
 }
 
-pub fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+pub(crate) fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
     if tag == BlockTag::Pending {
         return to_value(Quantity(chain.pending_nonce(&address)?));
     }
@@ -36,7 +36,7 @@ pub fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, Rp
     to_value(Quantity(n))
 }
 
-pub fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+pub(crate) fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
     let snap = chain.snapshot()?;
     let st = state(chain, &snap, tag)?;
     let code = match st.account(&address)? {
@@ -46,7 +46,7 @@ pub fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, Rpc
     to_value(code)
 }
 
-pub fn storage_at(
+pub(crate) fn storage_at(
     chain: &Chain,
     address: Address,
     slot: H256,
@@ -57,7 +57,7 @@ pub fn storage_at(
 }
 
 /// EIP-1186 `eth_getProof`.
-pub fn proof(
+pub(crate) fn proof(
     chain: &Chain,
     address: Address,
     slots: Vec<H256>,
