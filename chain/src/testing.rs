@@ -36,7 +36,20 @@ pub fn call(to: Address, input: Vec<u8>, gas: u64) -> DevTx {
     transfer(to, U256::zero()).input(input).gas_limit(gas)
 }
 
+/// A creation running `code` (an envelope or a module) with `gas` gas.
+pub fn create(code: Vec<u8>, gas: u64) -> DevTx {
+    DevTx(Transaction {
+        to: None,
+        ..call(Address::zero(), code, gas).0
+    })
+}
+
 impl DevTx {
+    /// The recipient, or `None` for a creation.
+    pub fn to(mut self, to: Option<Address>) -> Self {
+        self.0.to = to;
+        self
+    }
     /// The sender's nonce.
     pub fn nonce(mut self, nonce: u64) -> Self {
         self.0.nonce = nonce;

@@ -265,20 +265,11 @@ pub fn signed_tx(
     data: Vec<u8>,
     gas: u64,
 ) -> String {
-    use orac_primitives::{Bytes, Transaction, TxType, U256};
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(CHAIN_ID),
-        nonce,
-        max_priority_fee_per_gas: U256::from(PRIORITY_FEE),
-        max_fee_per_gas: U256::from(MAX_FEE),
-        gas_limit: gas,
-        to,
-        value: U256::from(value),
-        input: Bytes(data),
-        access_list: vec![],
-    }
-    .sign(key);
+    let tx = orac_chain::testing::call(orac_primitives::Address::zero(), data, gas)
+        .to(to)
+        .nonce(nonce)
+        .value(orac_primitives::U256::from(value))
+        .sign(key);
     hex0x(tx.encoded())
 }
 

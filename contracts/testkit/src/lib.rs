@@ -27,7 +27,7 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use orac_chain::ChainRules;
 use orac_chain::executor::{BlockEnv, CallRequest, ExecError, execute_transaction, simulate_call};
-use orac_primitives::{Bytes, H160, H256, PrivateKey, RecoveredTx, Transaction, TxType};
+use orac_primitives::{Bytes, H160, H256, PrivateKey};
 use orac_state::{EmptyState, Overlay};
 use orac_vm::{Vm, VmConfig};
 use parking_lot::Mutex;
@@ -247,23 +247,12 @@ impl TestChain {
     ) -> Receipt {
         let key = self.key(from);
         let nonce = self.state.nonce(&from.to_orac()).expect("in-memory state");
-        let tx = Transaction {
-            tx_type: TxType::DynamicFee,
-            chain_id: Some(self.block.chain_id),
-            nonce,
-            max_priority_fee_per_gas: 1_000_000_000u64.into(),
-            max_fee_per_gas: 100_000_000_000u64.into(),
-            gas_limit: gas,
-            to: to.map(|a| a.to_orac()),
-            value: value.to_orac(),
-            input: Bytes(data),
-            access_list: vec![],
-        }
-        .sign(&key);
-        let tx = RecoveredTx {
-            sender: key.address(),
-            tx,
-        };
+        let tx = orac_chain::testing::call(H160::zero(), data, gas)
+            .to(to.map(|a| a.to_orac()))
+            .chain_id(self.block.chain_id)
+            .nonce(nonce)
+            .value(value.to_orac())
+            .recovered(&key);
         let vm = self.vm.clone();
         let state = &mut self.state;
         let block = self.block.clone();
