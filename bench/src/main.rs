@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, anyhow, bail};
 use clap::Parser;
 use futures::future::join_all;
-use orac_primitives::{Address, Bytes, H256, PrivateKey, Transaction, TxType, U256, keccak256};
+use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -690,19 +690,14 @@ fn sign_all(args: &Args, setup: &Setup, order: &[(usize, u64)]) -> Vec<Planned> 
                         .enumerate()
                         .map(|(j, &(s, nonce))| {
                             let index = c * per_thread + j;
-                            let tx = Transaction {
-                                tx_type: TxType::DynamicFee,
-                                chain_id: Some(chain_id),
-                                nonce,
-                                max_priority_fee_per_gas: tip,
-                                max_fee_per_gas: max_fee,
-                                gas_limit: 21_000,
-                                to: Some(recipient(seed, index, recipients)),
+                            let signed = orac_chain::testing::transfer(
+                                recipient(seed, index, recipients),
                                 value,
-                                input: Bytes::new(),
-                                access_list: Vec::new(),
-                            };
-                            let signed = tx.sign(&keys[s]);
+                            )
+                            .chain_id(chain_id)
+                            .nonce(nonce)
+                            .fees(tip, max_fee)
+                            .sign(&keys[s]);
                             Planned {
                                 sender: s,
                                 nonce,

@@ -26,9 +26,7 @@ use std::time::Instant;
 use clap::Parser;
 use orac_bench::vmkit::*;
 use orac_chain::executor::execute_transaction;
-use orac_primitives::{
-    Account, Address, Bytes, H256, Header, RecoveredTx, Transaction, TxType, U256, keccak256,
-};
+use orac_primitives::{Account, Address, Bytes, H256, Header, RecoveredTx, U256, keccak256};
 use orac_state::{Overlay, SharedReader};
 use orac_vm::{Vm, VmConfig, gas};
 
@@ -873,19 +871,11 @@ fn transaction_rows(vm: &Vm, runs: usize) -> Vec<(String, String, f64, f64, &'st
     const N: usize = 5_000;
     let txs: Vec<_> = (0..N)
         .map(|n| {
-            Transaction {
-                tx_type: TxType::DynamicFee,
-                chain_id: Some(CHAIN_ID),
-                nonce: n as u64,
-                max_priority_fee_per_gas: U256::from(1u64),
-                max_fee_per_gas: U256::from(2 * BASE_FEE),
-                gas_limit: 21_000,
-                to: Some(to),
-                value: U256::from(1u64),
-                input: Bytes::new(),
-                access_list: vec![],
-            }
-            .sign(&k)
+            orac_chain::testing::transfer(to, U256::from(1u64))
+                .chain_id(CHAIN_ID)
+                .nonce(n as u64)
+                .fees(U256::from(1u64), U256::from(2 * BASE_FEE))
+                .sign(&k)
         })
         .collect();
     let mut rec = Vec::new();

@@ -35,9 +35,7 @@ use orac_oracle::REGISTRY;
 use orac_oracle::abi::{BASE_GAS, CALLBACK_OVERHEAD, OBSERVATION_GAS};
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Expect, Kind, Observation, Report};
-use orac_primitives::{
-    Address, Bytes, H256, PrivateKey, RecoveredTx, SignedTransaction, Transaction, TxType, U256,
-};
+use orac_primitives::{Address, Bytes, H256, PrivateKey, RecoveredTx, SignedTransaction, U256};
 use orac_state::Overlay;
 use orac_vm::{BlockEnv, Vm, VmConfig, envelope, gas};
 use serde_json::{Value, json};
@@ -246,19 +244,12 @@ impl Sim {
     ) -> SignedTransaction {
         let key = self.dev[from].clone();
         let nonce = self.state.nonce(&key.address()).expect("in-memory state");
-        Transaction {
-            tx_type: TxType::DynamicFee,
-            chain_id: Some(self.block.chain_id),
-            nonce,
-            max_priority_fee_per_gas: U256::from(GWEI),
-            max_fee_per_gas: U256::from(100 * GWEI),
-            gas_limit: gas,
-            to,
-            value,
-            input: Bytes(data),
-            access_list: vec![],
-        }
-        .sign(&key)
+        orac_chain::testing::call(Address::zero(), data, gas)
+            .to(to)
+            .chain_id(self.block.chain_id)
+            .nonce(nonce)
+            .value(value)
+            .sign(&key)
     }
 
     fn execute(&mut self, tx: &RecoveredTx) -> ExecOutcome {
@@ -991,19 +982,12 @@ impl Rpc {
         let nonce = qty(&self
             .ok("eth_getTransactionCount", json!([from, "pending"]))
             .await) as u64;
-        let tx = Transaction {
-            tx_type: TxType::DynamicFee,
-            chain_id: Some(CHAIN_ID),
-            nonce,
-            max_priority_fee_per_gas: U256::from(GWEI),
-            max_fee_per_gas: U256::from(100 * GWEI),
-            gas_limit: gas,
-            to,
-            value,
-            input: Bytes(data),
-            access_list: vec![],
-        }
-        .sign(key);
+        let tx = orac_chain::testing::call(Address::zero(), data, gas)
+            .to(to)
+            .chain_id(CHAIN_ID)
+            .nonce(nonce)
+            .value(value)
+            .sign(key);
         let hash = self
             .ok(
                 "eth_sendRawTransaction",

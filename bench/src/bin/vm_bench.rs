@@ -19,7 +19,7 @@ use clap::Parser;
 use orac_bench::vmkit::*;
 use orac_bench::wasmgen::*;
 use orac_chain::executor::execute_transaction;
-use orac_primitives::{Address, Bytes, H256, RecoveredTx, Transaction, TxType, U256};
+use orac_primitives::{Address, H256, RecoveredTx, U256};
 use orac_state::Overlay;
 use orac_vm::{Vm, VmConfig};
 
@@ -126,23 +126,12 @@ fn signed(
     input: Vec<u8>,
     gas: u64,
 ) -> RecoveredTx {
-    let tx = Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(CHAIN_ID),
-        nonce,
-        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
-        max_fee_per_gas: U256::from(2 * BASE_FEE),
-        gas_limit: gas,
-        to,
-        value: U256::zero(),
-        input: Bytes(input),
-        access_list: vec![],
-    }
-    .sign(key);
-    RecoveredTx {
-        sender: key.address(),
-        tx,
-    }
+    orac_chain::testing::call(Address::zero(), input, gas)
+        .to(to)
+        .chain_id(CHAIN_ID)
+        .nonce(nonce)
+        .fees(U256::from(1_000_000_000u64), U256::from(2 * BASE_FEE))
+        .recovered(key)
 }
 
 impl TokenLoad {
