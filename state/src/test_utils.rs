@@ -13,8 +13,11 @@ use crate::{Overlay, StateError, StateReader};
 /// as empty, as in an empty chain.
 #[derive(Default, Clone, Debug)]
 pub struct MemState {
+    /// Accounts by address.
     pub accounts: HashMap<Address, Account>,
+    /// Storage slots by (account, slot).
     pub storage: HashMap<(Address, H256), H256>,
+    /// Code by hash.
     pub code: HashMap<H256, Bytes>,
 }
 
