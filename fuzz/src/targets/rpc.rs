@@ -39,7 +39,7 @@ use orac_chain::{Chain, ChainConfig, ChainSpec, MiningMode};
 use orac_oracle::Kind;
 use orac_oracle::REGISTRY;
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
-use orac_primitives::{Address, Bytes, H256, PrivateKey, RecoveredTx, Transaction, TxType, U256};
+use orac_primitives::{Address, H256, PrivateKey, RecoveredTx, Transaction, U256};
 use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
 use serde_json::{Value, json};
@@ -211,19 +211,10 @@ fn hex0x(b: &[u8]) -> String {
 }
 
 fn transfer(key: &PrivateKey, chain_id: u64, nonce: u64) -> orac_primitives::SignedTransaction {
-    Transaction {
-        tx_type: TxType::DynamicFee,
-        chain_id: Some(chain_id),
-        nonce,
-        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
-        max_fee_per_gas: U256::from(100_000_000_000u64),
-        gas_limit: 21_000,
-        to: Some(Address::repeat_byte(0x42)),
-        value: U256::from(5u64),
-        input: Bytes::new(),
-        access_list: vec![],
-    }
-    .sign(key)
+    orac_chain::testing::transfer(Address::repeat_byte(0x42), U256::from(5u64))
+        .chain_id(chain_id)
+        .nonce(nonce)
+        .sign(key)
 }
 
 fn deploy_data() -> Vec<u8> {
@@ -471,17 +462,11 @@ impl RpcTarget {
             .expect("runtime");
         let fixture = OracleFixture::new(chain_id, keys[0].address());
         // A feed (id 1) and its first round, by real transactions.
-        let registry_tx = |nonce: u64, input: Vec<u8>| Transaction {
-            tx_type: TxType::DynamicFee,
-            chain_id: Some(chain_id),
-            nonce,
-            max_priority_fee_per_gas: U256::from(1_000_000_000u64),
-            max_fee_per_gas: U256::from(100_000_000_000u64),
-            gas_limit: 2_000_000,
-            to: Some(REGISTRY),
-            value: U256::zero(),
-            input: Bytes(input),
-            access_list: vec![],
+        let registry_tx = |nonce: u64, input: Vec<u8>| {
+            orac_chain::testing::call(REGISTRY, input, 2_000_000)
+                .chain_id(chain_id)
+                .nonce(nonce)
+                .tx()
         };
         let mut genuine = std::collections::HashSet::new();
         let round1 = fixture
