@@ -13,7 +13,7 @@ use core::cell::UnsafeCell;
 
 const PAGE: usize = 65_536;
 
-pub struct Bump {
+pub(crate) struct Bump {
     next: UnsafeCell<usize>,
 }
 

@@ -12,42 +12,54 @@ use alloy_primitives::{Address, B256, U256};
 mod sys {
     #[link(wasm_import_module = "orac")]
     unsafe extern "C" {
-        pub fn storage_read(key: *const u8, out: *mut u8);
-        pub fn storage_write(key: *const u8, value: *const u8);
-        pub fn storage_remove(key: *const u8);
-        pub fn calldata_size() -> u32;
-        pub fn calldata_copy(dst: *mut u8, offset: u32, len: u32);
-        pub fn set_return(ptr: *const u8, len: u32);
-        pub fn revert(ptr: *const u8, len: u32);
-        pub fn caller(out: *mut u8);
-        pub fn origin(out: *mut u8);
-        pub fn address(out: *mut u8);
-        pub fn call_value(out: *mut u8);
-        pub fn balance(addr: *const u8, out: *mut u8);
-        pub fn block_number() -> i64;
-        pub fn block_timestamp() -> i64;
-        pub fn block_gas_limit() -> i64;
-        pub fn coinbase(out: *mut u8);
-        pub fn chain_id() -> i64;
-        pub fn base_fee(out: *mut u8);
-        pub fn gas_price(out: *mut u8);
-        pub fn prevrandao(out: *mut u8);
-        pub fn gas_left() -> i64;
-        pub fn emit_log(topics: *const u8, count: u32, data: *const u8, len: u32);
-        pub fn call(addr: *const u8, value: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
-        pub fn static_call(addr: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
-        pub fn return_data_size() -> u32;
-        pub fn return_data_copy(dst: *mut u8, offset: u32, len: u32);
-        pub fn create(value: *const u8, data: *const u8, len: u32, out: *mut u8) -> u32;
-        pub fn create2(
+        pub(crate) fn storage_read(key: *const u8, out: *mut u8);
+        pub(crate) fn storage_write(key: *const u8, value: *const u8);
+        pub(crate) fn storage_remove(key: *const u8);
+        pub(crate) fn calldata_size() -> u32;
+        pub(crate) fn calldata_copy(dst: *mut u8, offset: u32, len: u32);
+        pub(crate) fn set_return(ptr: *const u8, len: u32);
+        pub(crate) fn revert(ptr: *const u8, len: u32);
+        pub(crate) fn caller(out: *mut u8);
+        pub(crate) fn origin(out: *mut u8);
+        pub(crate) fn address(out: *mut u8);
+        pub(crate) fn call_value(out: *mut u8);
+        pub(crate) fn balance(addr: *const u8, out: *mut u8);
+        pub(crate) fn block_number() -> i64;
+        pub(crate) fn block_timestamp() -> i64;
+        pub(crate) fn block_gas_limit() -> i64;
+        pub(crate) fn coinbase(out: *mut u8);
+        pub(crate) fn chain_id() -> i64;
+        pub(crate) fn base_fee(out: *mut u8);
+        pub(crate) fn gas_price(out: *mut u8);
+        pub(crate) fn prevrandao(out: *mut u8);
+        pub(crate) fn gas_left() -> i64;
+        pub(crate) fn emit_log(topics: *const u8, count: u32, data: *const u8, len: u32);
+        pub(crate) fn call(
+            addr: *const u8,
+            value: *const u8,
+            data: *const u8,
+            len: u32,
+            gas: i64,
+        ) -> u32;
+        pub(crate) fn static_call(addr: *const u8, data: *const u8, len: u32, gas: i64) -> u32;
+        pub(crate) fn return_data_size() -> u32;
+        pub(crate) fn return_data_copy(dst: *mut u8, offset: u32, len: u32);
+        pub(crate) fn create(value: *const u8, data: *const u8, len: u32, out: *mut u8) -> u32;
+        pub(crate) fn create2(
             value: *const u8,
             data: *const u8,
             len: u32,
             salt: *const u8,
             out: *mut u8,
         ) -> u32;
-        pub fn keccak256(ptr: *const u8, len: u32, out: *mut u8);
-        pub fn ecrecover(hash: *const u8, v: u32, r: *const u8, s: *const u8, out: *mut u8) -> u32;
+        pub(crate) fn keccak256(ptr: *const u8, len: u32, out: *mut u8);
+        pub(crate) fn ecrecover(
+            hash: *const u8,
+            v: u32,
+            r: *const u8,
+            s: *const u8,
+            out: *mut u8,
+        ) -> u32;
     }
 }
 
