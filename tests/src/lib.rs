@@ -307,3 +307,23 @@ pub fn clients_dir() -> PathBuf {
 pub fn allow_missing_clients() -> bool {
     std::env::var("ORAC_ALLOW_MISSING_CLIENTS").is_ok()
 }
+
+/// Every file under `dir` (recursively) whose name ends in `.ext`, in path
+/// order: conformance suites are trees of case files, and a fixed order
+/// keeps failure reports comparable between runs.
+pub fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for path in entries {
+        if path.is_dir() {
+            out.extend(files_under(&path, ext));
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+    out
+}
