@@ -9,34 +9,12 @@
 # even when cast fails, so this script runs the binary it wraps directly.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-
-fail() {
-  echo "FAIL (cast): $*" >&2
-  exit 1
-}
-trap 'echo "FAIL (cast): command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+LABEL="cast"
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 : "${ORAC_RPC_URL:?set ORAC_RPC_URL (http://...)}"
 : "${ORAC_WS_URL:?set ORAC_WS_URL (ws://...)}"
-
-if [[ -z "${CAST:-}" ]]; then
-  CAST="$(cd "$here" && node -e '
-    const arch = { x64: "amd64", arm64: "arm64" }[process.arch];
-    const pkg = `@foundry-rs/cast-${process.platform}-${arch}`;
-    console.log(require.resolve(`${pkg}/bin/cast${process.platform === "win32" ? ".exe" : ""}`));
-  ')" || fail "no cast binary: run tests/clients/setup.sh"
-fi
-[[ -x "$CAST" ]] || fail "cast binary $CAST is not executable"
-
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-ADDR0=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
-ADDR1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
-# Never sends in any client script, so it keeps its genesis balance.
-ADDR9=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720
-
-# Every cast call goes to the node under test.
-c() { "$CAST" "$1" --rpc-url "$ORAC_RPC_URL" "${@:2}"; }
 
 # jget PATH < json: one field (a.b.0 for nesting); objects come out as JSON.
 jget() {

@@ -5,22 +5,10 @@
 #
 #   ORAC_RPC_URL=... ORAC_COUNTER_BIN=... bash contract_cast.sh
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-fail() {
-  echo "FAIL (cast contract): $*" >&2
-  exit 1
-}
-trap 'echo "FAIL (cast contract): command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+LABEL="cast contract"
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${ORAC_RPC_URL:?}" "${ORAC_COUNTER_BIN:?}"
-if [[ -z "${CAST:-}" ]]; then
-  CAST="$(cd "$here" && node -e '
-    const arch = { x64: "amd64", arm64: "arm64" }[process.arch];
-    console.log(require.resolve(`@foundry-rs/cast-${process.platform}-${arch}/bin/cast`));
-  ')"
-fi
-c() { "$CAST" "$1" --rpc-url "$ORAC_RPC_URL" "${@:2}"; }
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-ADDR0=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 BIN="$(cat "$ORAC_COUNTER_BIN")"
 
 out="$(c send --private-key "$KEY0" --create "$BIN" "constructor(uint256)" 5 --json)"

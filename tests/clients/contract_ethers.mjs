@@ -6,25 +6,18 @@
 //   ORAC_RPC_URL=... ORAC_WS_URL=... ORAC_COUNTER_BIN=... ORAC_COUNTER_ABI=... node contract_ethers.mjs
 import { readFileSync } from "node:fs";
 import { ethers } from "ethers";
+import { KEY0, check, requireEnv, script, sleep } from "./common.mjs";
 
-const watchdog = setTimeout(() => fail("timed out after 180 s"), 180_000);
-function fail(msg) {
-  console.error(`FAIL (ethers contract): ${msg}`);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
+const { fail, done } = script("ethers contract");
+requireEnv("ethers contract", ["ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_COUNTER_BIN", "ORAC_COUNTER_ABI"]);
 
 const abi = JSON.parse(readFileSync(process.env.ORAC_COUNTER_ABI, "utf8"));
 const bytecode = readFileSync(process.env.ORAC_COUNTER_BIN, "utf8").trim();
-const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 const provider = new ethers.JsonRpcProvider(process.env.ORAC_RPC_URL);
 // ethers caches identical requests (including the pending-nonce query) for
 // 250 ms, and orac mines faster than that: wait the cache out between
 // transactions from the same wallet, as with any instant-mining dev node.
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const settle = () => sleep(300);
 const wallet = new ethers.Wallet(KEY0, provider);
 
@@ -91,6 +84,4 @@ const count = await Promise.race([seen, new Promise((_, rej) => setTimeout(() =>
 check(count === 17n, `websocket event count ${count}`);
 await ws.destroy();
 
-console.log("ethers contract: all checks passed");
-clearTimeout(watchdog);
-process.exit(0);
+done();

@@ -10,20 +10,10 @@
 #
 #   ORAC_RPC_URL=... ORAC_WS_URL=... ORAC_ERC20_BIN=... bash erc20_cast.sh
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-fail() {
-  echo "FAIL (cast erc20): $*" >&2
-  exit 1
-}
-trap 'echo "FAIL (cast erc20): command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+LABEL="cast erc20"
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${ORAC_RPC_URL:?set ORAC_RPC_URL}" "${ORAC_WS_URL:?set ORAC_WS_URL}" "${ORAC_ERC20_BIN:?set ORAC_ERC20_BIN}"
-if [[ -z "${CAST:-}" ]]; then
-  CAST="$(cd "$here" && node -e '
-    const arch = { x64: "amd64", arm64: "arm64" }[process.arch];
-    console.log(require.resolve(`@foundry-rs/cast-${process.platform}-${arch}/bin/cast`));
-  ')"
-fi
-c() { "$CAST" "$1" --rpc-url "$ORAC_RPC_URL" "${@:2}"; }
 # js JSON EXPR: evaluates EXPR with `v` bound to the parsed JSON.
 js() { node -e 'const v = JSON.parse(process.argv[1]); console.log(eval(process.argv[2]))' "$1" "$2"; }
 lc() { tr 'A-F' 'a-f' <<<"$1"; }
@@ -35,9 +25,6 @@ eq() {
   [[ "$1" == "$2" ]] || fail "$3: expected $2, got $1"
 }
 
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-ADDR0=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
-ADDR1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8 # a node-held dev account
 BOB=0x000000000000000000000000000000000000b0B0
 CAROL=0x000000000000000000000000000000000000CA01
 DAVE=0x000000000000000000000000000000000000DA7E

@@ -11,23 +11,11 @@
 // fragments of the standard ERC-20 interface.
 import { readFileSync } from "node:fs";
 import { ethers } from "ethers";
+import { KEY0, KEY1, check, eq, requireEnv, script, sleep } from "./common.mjs";
 
-const watchdog = setTimeout(() => fail("timed out after 180 s"), 180_000);
-function fail(msg) {
-  console.error(`FAIL (ethers erc20): ${msg}`);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) fail(`${what}: expected ${String(expected)}, got ${String(actual)}`);
-}
-process.on("unhandledRejection", (e) => fail(`unhandled rejection: ${e?.stack ?? e}`));
+const { fail, done } = script("ethers erc20");
 
-for (const v of ["ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"]) {
-  if (!process.env[v]) fail(`set ${v}`);
-}
+requireEnv("ethers erc20", ["ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"]);
 const fullAbi = JSON.parse(readFileSync(process.env.ORAC_ERC20_ABI, "utf8"));
 const bytecode = readFileSync(process.env.ORAC_ERC20_BIN, "utf8").trim();
 
@@ -50,15 +38,12 @@ const ERC20_ABI = [
   "error InvalidReceiver(address receiver)",
 ];
 
-const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const SUPPLY = ethers.parseUnits("1000000", 18);
 
 const provider = new ethers.JsonRpcProvider(process.env.ORAC_RPC_URL);
 // ethers caches identical requests (including the pending-nonce query) for
 // 250 ms, and orac mines faster than that: wait the cache out between
 // transactions from the same wallet, as with any instant-mining dev node.
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const settle = () => sleep(300);
 const owner = new ethers.Wallet(KEY0, provider);
 const spender = new ethers.Wallet(KEY1, provider);
@@ -253,6 +238,4 @@ eq(await token.balanceOf(bob), bobBalance, "failed transfers changed nothing (re
   console.log("WebSocket: Transfer and Approval received");
 }
 
-console.log("ethers erc20: all checks passed");
-clearTimeout(watchdog);
-process.exit(0);
+done();

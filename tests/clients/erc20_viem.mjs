@@ -28,48 +28,15 @@ import {
   zeroAddress,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { KEY0, KEY1, check, eq, mustFail, packageVersion, requireEnv, run, same, sleep, until } from "./common.mjs";
 
-const version = JSON.parse(
-  readFileSync(new URL("./node_modules/viem/package.json", import.meta.url), "utf8"),
-).version;
+const version = packageVersion("viem");
 
 let step = "start";
-const watchdog = setTimeout(() => {
-  console.error(`FAIL (viem erc20, step "${step}"): timed out after 180 s`);
-  process.exit(1);
-}, 180_000);
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Error(`check failed: ${what}: expected ${String(expected)}, got ${String(actual)}`);
-  }
-}
-const same = (a, b) => a.toLowerCase() === b.toLowerCase();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(cond, ms) {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await sleep(50);
-  return cond();
-}
-async function mustFail(f, what) {
-  try {
-    await f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error(`check failed: ${what} succeeded but must fail`);
-}
 
-for (const v of ["ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"]) {
-  if (!process.env[v]) {
-    console.error(`FAIL (viem erc20): set ${v}`);
-    process.exit(2);
-  }
-}
-const RPC_URL = process.env.ORAC_RPC_URL;
-const WS_URL = process.env.ORAC_WS_URL;
+const env = requireEnv("viem erc20", ["ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"]);
+const RPC_URL = env.ORAC_RPC_URL;
+const WS_URL = env.ORAC_WS_URL;
 const fullAbi = JSON.parse(readFileSync(process.env.ORAC_ERC20_ABI, "utf8"));
 const bytecode = readFileSync(process.env.ORAC_ERC20_BIN, "utf8").trim();
 const errorsAbi = parseAbi([
@@ -78,8 +45,6 @@ const errorsAbi = parseAbi([
   "error InvalidReceiver(address receiver)",
 ]);
 
-const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const SUPPLY = parseUnits("1000000", 18);
 
 const oracDev = defineChain({
@@ -176,6 +141,14 @@ async function main() {
   // --- reverts: custom errors --------------------------------------------------------
   step = "reverts";
   const ownerBalance = await balanceOf(owner.address);
+  const revertOf = (e) => e.walk((x) => x instanceof ContractFunctionRevertedError);
+  /** Simulates `functionName(args)` from `account` with the token's errors
+   *  in the ABI; it must revert. The viem error. */
+  const mustRevert = (account, functionName, args, what) =>
+    mustFail(
+      () => publicClient.simulateContract({ address, abi: [...erc20Abi, ...errorsAbi], account, functionName, args }),
+      what,
+    );
   {
     // With erc20Abi alone viem reports the revert and its raw data ...
     const e = await mustFail(
@@ -189,7 +162,7 @@ async function main() {
       "transferring more than the balance",
     );
     check(e instanceof BaseError, `a viem error: ${e}`);
-    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
+    const reverted = revertOf(e);
     check(reverted, `ContractFunctionRevertedError: ${e.message}`);
     check(typeof reverted.raw === "string" && reverted.raw.length > 10, `raw revert data: ${reverted.raw}`);
     // ... which decodes with the token's error ABI.
@@ -201,18 +174,8 @@ async function main() {
   }
   {
     // With the errors in the ABI, viem decodes them itself.
-    const e = await mustFail(
-      () =>
-        publicClient.simulateContract({
-          address,
-          abi: [...erc20Abi, ...errorsAbi],
-          account: spender,
-          functionName: "transferFrom",
-          args: [owner.address, carol, allowance],
-        }),
-      "transferFrom beyond the allowance",
-    );
-    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
+    const e = await mustRevert(spender, "transferFrom", [owner.address, carol, allowance], "transferFrom beyond the allowance");
+    const reverted = revertOf(e);
     check(reverted?.data, `decoded revert: ${e.message}`);
     eq(reverted.data.errorName, "InsufficientAllowance", "decoded error name");
     check(same(reverted.data.args[0], spender.address), "InsufficientAllowance.spender");
@@ -231,21 +194,11 @@ async function main() {
         }),
       "sending an overdraft transfer",
     );
-    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
+    const reverted = revertOf(e);
     check(reverted?.data, `decoded revert on send: ${e.message}`);
     eq(reverted.data.errorName, "InsufficientBalance", "decoded error name on send");
-    const e2 = await mustFail(
-      () =>
-        publicClient.simulateContract({
-          address,
-          abi: [...erc20Abi, ...errorsAbi],
-          account: owner,
-          functionName: "transfer",
-          args: [zeroAddress, 1n],
-        }),
-      "transfer to the zero address",
-    );
-    eq(e2.walk((x) => x instanceof ContractFunctionRevertedError)?.data?.errorName, "InvalidReceiver", "InvalidReceiver");
+    const e2 = await mustRevert(owner, "transfer", [zeroAddress, 1n], "transfer to the zero address");
+    eq(revertOf(e2)?.data?.errorName, "InvalidReceiver", "InvalidReceiver");
   }
   eq(await balanceOf(owner.address), ownerBalance, "failed transfers changed nothing");
 
@@ -359,14 +312,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    console.log("viem erc20: all checks passed");
-    process.exit(0);
-  },
-  (err) => {
-    console.error(`FAIL (viem erc20, step "${step}"): ${err?.stack ?? err}`);
-    process.exit(1);
-  },
-);
+run("viem erc20", main, () => step);

@@ -17,8 +17,6 @@ import asyncio
 import json
 import os
 import sys
-import threading
-import traceback
 
 try:
     import web3
@@ -31,12 +29,11 @@ except ImportError as e:
     print(f"FAIL: web3.py is not installed ({e}): run tests/clients/setup.sh", file=sys.stderr)
     sys.exit(2)
 
-for var in ("ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"):
-    if not os.environ.get(var):
-        print(f"FAIL (web3.py erc20): set {var}", file=sys.stderr)
-        sys.exit(2)
-RPC_URL = os.environ["ORAC_RPC_URL"]
-WS_URL = os.environ["ORAC_WS_URL"]
+from common import ADDR0, ADDR1, KEY0, STEP, CheckFailed, check, eq, must_fail, require_env, run
+
+ENV = require_env("web3.py erc20", ("ORAC_RPC_URL", "ORAC_WS_URL", "ORAC_ERC20_BIN", "ORAC_ERC20_ABI"))
+RPC_URL = ENV["ORAC_RPC_URL"]
+WS_URL = ENV["ORAC_WS_URL"]
 with open(os.environ["ORAC_ERC20_ABI"]) as f:
     FULL_ABI = json.load(f)
 with open(os.environ["ORAC_ERC20_BIN"]) as f:
@@ -91,34 +88,8 @@ ERRORS = {
     "InvalidReceiver(address)": ("receiver",),
 }
 
-KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-ADDR0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-ADDR1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SUPPLY = 1_000_000 * 10**18
 ZERO = "0x0000000000000000000000000000000000000000"
-STEP = ["start"]  # the check being run, for the failure message
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise CheckFailed(f"check failed: {what}")
-
-
-def eq(actual, expected, what):
-    if actual != expected:
-        raise CheckFailed(f"check failed: {what}: expected {expected!r}, got {actual!r}")
-
-
-def must_fail(f, what):
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001 - any client error is the point
-        return e
-    raise CheckFailed(f"check failed: {what} succeeded but must fail")
 
 
 def decode_custom_error(w3, data):
@@ -367,19 +338,4 @@ def token_sync(w3, address):
 
 
 if __name__ == "__main__":
-    watchdog = threading.Timer(
-        180,
-        lambda: (
-            print(f"FAIL (web3.py erc20, step {STEP[0]!r}): timed out after 180 s", file=sys.stderr, flush=True),
-            os._exit(1),
-        ),
-    )
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        main()
-    except Exception:  # noqa: BLE001
-        print(f"FAIL (web3.py erc20, step {STEP[0]!r}): {traceback.format_exc()}", file=sys.stderr)
-        sys.exit(1)
-    print("web3.py erc20: all checks passed")
-    sys.exit(0)
+    run("web3.py erc20", main)

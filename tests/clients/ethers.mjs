@@ -14,55 +14,13 @@ import {
   parseEther,
   version,
 } from "ethers";
+import { ADDR0, ADDR1, ADDR9, KEY0, KEY1, check, eq, mustFail, requireEnv, run, sleep, withTimeout } from "./common.mjs";
 
-const RPC_URL = process.env.ORAC_RPC_URL;
-const WS_URL = process.env.ORAC_WS_URL;
-if (!RPC_URL || !WS_URL) {
-  console.error("FAIL: set ORAC_RPC_URL (http://...) and ORAC_WS_URL (ws://...)");
-  process.exit(2);
-}
+const { ORAC_RPC_URL: RPC_URL, ORAC_WS_URL: WS_URL } = requireEnv("ethers", ["ORAC_RPC_URL", "ORAC_WS_URL"]);
 
-const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const ADDR0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-const KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const ADDR1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-// Never sends in any client script, so it keeps its genesis balance.
-const ADDR9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
 const TEN_THOUSAND_ETH = parseEther("10000");
 
-// Never hang: a stuck client call fails the run.
-const watchdog = setTimeout(() => {
-  console.error("FAIL: ethers checks did not finish within 180 s");
-  process.exit(1);
-}, 180_000);
-
 let step = "start";
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Error(`check failed: ${what}: expected ${String(expected)}, got ${String(actual)}`);
-  }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function withTimeout(promise, ms, what) {
-  return Promise.race([
-    promise,
-    sleep(ms).then(() => {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }),
-  ]);
-}
-/** Runs `f`, which must throw; returns the error. */
-async function mustFail(f, what) {
-  try {
-    await f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error(`check failed: ${what} succeeded but must fail`);
-}
 /** The node's own JSON-RPC error message carried inside an ethers error. */
 function nodeMessage(e) {
   return String(e?.info?.error?.message ?? e?.error?.message ?? "");
@@ -306,15 +264,6 @@ async function main() {
   provider.destroy();
 }
 
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    console.log("ethers: all checks passed");
-    process.exit(0);
-  },
-  (err) => {
-    console.error(`FAIL (ethers, step "${step}"): ${err?.stack ?? err}`);
-    if (err?.info) console.error(`  info: ${JSON.stringify(err.info, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
-    process.exit(1);
-  },
-);
+run("ethers", main, () => step, (err) => {
+  if (err?.info) console.error(`  info: ${JSON.stringify(err.info, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+});

@@ -20,23 +20,11 @@ import {
   webSocket,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { readFileSync } from "node:fs";
+import { ADDR0, ADDR9, KEY0, check, eq, mustFail, packageVersion, requireEnv, run, sleep, until } from "./common.mjs";
 
-const version = JSON.parse(
-  readFileSync(new URL("./node_modules/viem/package.json", import.meta.url), "utf8"),
-).version;
+const version = packageVersion("viem");
 
-const RPC_URL = process.env.ORAC_RPC_URL;
-const WS_URL = process.env.ORAC_WS_URL;
-if (!RPC_URL || !WS_URL) {
-  console.error("FAIL: set ORAC_RPC_URL (http://...) and ORAC_WS_URL (ws://...)");
-  process.exit(2);
-}
-
-const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const ADDR0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-// Never sends in any client script, so it keeps its genesis balance.
-const ADDR9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
+const { ORAC_RPC_URL: RPC_URL, ORAC_WS_URL: WS_URL } = requireEnv("viem", ["ORAC_RPC_URL", "ORAC_WS_URL"]);
 
 const oracDev = defineChain({
   id: 31337,
@@ -45,36 +33,8 @@ const oracDev = defineChain({
   rpcUrls: { default: { http: [RPC_URL], webSocket: [WS_URL] } },
 });
 
-const watchdog = setTimeout(() => {
-  console.error("FAIL: viem checks did not finish within 180 s");
-  process.exit(1);
-}, 180_000);
-
 let step = "start";
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-function eq(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Error(`check failed: ${what}: expected ${String(expected)}, got ${String(actual)}`);
-  }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function mustFail(f, what) {
-  try {
-    await f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error(`check failed: ${what} succeeded but must fail`);
-}
 const freshAddress = () => privateKeyToAccount(generatePrivateKey()).address;
-/** Waits until `cond()` holds, up to `ms`. */
-async function until(cond, ms) {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await sleep(50);
-  return cond();
-}
 
 const publicClient = createPublicClient({ chain: oracDev, transport: http(RPC_URL) });
 const account = privateKeyToAccount(KEY0);
@@ -309,14 +269,4 @@ async function main() {
   check(end >= startBlock + 7n, `block number advanced by the 7 transfers (from ${startBlock} to ${end})`);
 }
 
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    console.log("viem: all checks passed");
-    process.exit(0);
-  },
-  (err) => {
-    console.error(`FAIL (viem, step "${step}"): ${err?.stack ?? err}`);
-    process.exit(1);
-  },
-);
+run("viem", main, () => step);

@@ -8,11 +8,8 @@ exits 1.
 """
 
 import asyncio
-import os
 import sys
-import threading
 import time
-import traceback
 
 try:
     import web3
@@ -24,41 +21,13 @@ except ImportError as e:
     print(f"FAIL: web3.py is not installed ({e}): run tests/clients/setup.sh", file=sys.stderr)
     sys.exit(2)
 
-RPC_URL = os.environ.get("ORAC_RPC_URL")
-WS_URL = os.environ.get("ORAC_WS_URL")
-if not RPC_URL or not WS_URL:
-    print("FAIL: set ORAC_RPC_URL (http://...) and ORAC_WS_URL (ws://...)", file=sys.stderr)
-    sys.exit(2)
+from common import ADDR0, ADDR1, ADDR9, KEY0, STEP, check, eq, must_fail, require_env, run
 
-KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-ADDR0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-ADDR1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-# Never sends in any client script, so it keeps its genesis balance.
-ADDR9 = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+ENV = require_env("web3.py", ("ORAC_RPC_URL", "ORAC_WS_URL"))
+RPC_URL = ENV["ORAC_RPC_URL"]
+WS_URL = ENV["ORAC_WS_URL"]
+
 ETH = 10**18
-STEP = ["start"]  # the check being run, for the failure message
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise CheckFailed(f"check failed: {what}")
-
-
-def eq(actual, expected, what):
-    if actual != expected:
-        raise CheckFailed(f"check failed: {what}: expected {expected!r}, got {actual!r}")
-
-
-def must_fail(f, what):
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001 - any client error is the point
-        return e
-    raise CheckFailed(f"check failed: {what} succeeded but must fail")
 
 
 def rpc_message(e):
@@ -336,13 +305,4 @@ async def websocket_checks():
 
 
 if __name__ == "__main__":
-    watchdog = threading.Timer(180, lambda: (print("FAIL: web3.py checks did not finish within 180 s", file=sys.stderr, flush=True), os._exit(1)))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        main()
-    except Exception:  # noqa: BLE001
-        print(f"FAIL (web3.py, step {STEP[0]!r}): {traceback.format_exc()}", file=sys.stderr)
-        sys.exit(1)
-    print("web3.py: all checks passed")
-    sys.exit(0)
+    run("web3.py", main)
