@@ -5,7 +5,10 @@
 
 use orac_primitives::U256;
 
+/// The gas limit over the gas target: blocks may use up to twice the
+/// target, so the fee has room to rise.
 pub const ELASTICITY_MULTIPLIER: u64 = 2;
+/// The fee moves by at most 1/this per block, so it adjusts gradually.
 pub const BASE_FEE_CHANGE_DENOMINATOR: u64 = 8;
 
 /// Base fee of the block after one with the given fields.

@@ -50,11 +50,17 @@ pub enum MiningMode {
     Interval(Duration),
 }
 
+/// Everything [`Chain::open`] needs.
 pub struct ChainConfig {
+    /// Where the database, the pool journal and the code cache live.
     pub datadir: PathBuf,
+    /// The chain to open or create; must match the database's genesis.
     pub spec: ChainSpec,
+    /// When blocks are sealed.
     pub mining: MiningMode,
+    /// The mempool's limits.
     pub pool: PoolConfig,
+    /// The database's tuning.
     pub db: DbConfig,
     /// Keys the node signs with for `eth_sendTransaction`.
     pub dev_keys: Vec<PrivateKey>,
@@ -70,22 +76,40 @@ pub struct ChainConfig {
 #[derive(Clone, Debug)]
 pub enum ChainEvent {
     /// A block became the head.
-    NewBlock { number: u64, hash: H256 },
+    NewBlock {
+        /// The block's number.
+        number: u64,
+        /// The block's hash.
+        hash: H256,
+    },
     /// The chain was rewound (evm_revert) to this block.
-    Rewound { number: u64 },
+    Rewound {
+        /// The new head's number.
+        number: u64,
+    },
     /// A transaction was admitted to the pool (and made durable).
-    Pending { hash: H256 },
+    Pending {
+        /// The transaction's hash.
+        hash: H256,
+    },
 }
 
 /// A block selector as JSON-RPC names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockTag {
+    /// The head block.
     Latest,
+    /// The genesis block.
     Earliest,
+    /// The block the node would seal next.
     Pending,
+    /// The head: with one sealer and no reorgs every block is safe.
     Safe,
+    /// The head, for the same reason.
     Finalized,
+    /// The block with this number.
     Number(u64),
+    /// The block with this hash.
     Hash(H256),
 }
 
@@ -116,7 +140,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The base fee the next block will have.
-    pub fn next_base_fee(&self) -> U256 {
+    pub(crate) fn next_base_fee(&self) -> U256 {
         let head = self.head.read();
         next_base_fee(
             head.base_fee_per_gas,
@@ -134,6 +158,8 @@ struct SnapshotPoint {
     time_offset: i64,
 }
 
+/// The running chain: reads from database snapshots, writes through the
+/// producer thread (see the [module docs](self)). Shared as an `Arc`.
 pub struct Chain {
     shared: Arc<Shared>,
     commands: mpsc::Sender<Command>,
@@ -150,8 +176,11 @@ pub struct Chain {
 
 /// The state a read runs against.
 pub enum StateView {
+    /// The head's state (dev patches included), from the flat tables.
     Latest(LatestState),
+    /// A past block's state, read through the trie at its state root.
     Historical(HistoricalState),
+    /// The state after the pending block's transactions.
     Pending(PendingState),
 }
 
@@ -271,42 +300,55 @@ impl Chain {
         Ok(chain)
     }
 
+    /// The spec the chain was opened with.
     pub fn spec(&self) -> &ChainSpec {
         &self.shared.spec
     }
 
+    /// The EIP-155 chain id (`eth_chainId`).
     pub fn chain_id(&self) -> u64 {
         self.shared.spec.chain_id
     }
 
+    /// Block 0's hash, which identifies the chain a database holds.
     pub fn genesis_hash(&self) -> H256 {
         self.genesis_hash
     }
 
+    /// When blocks are sealed.
     pub fn mining_mode(&self) -> MiningMode {
         self.mining
     }
 
+    /// The head header as of the last commit, without a database read.
     pub fn head(&self) -> Header {
         self.shared.head.read().clone()
     }
 
+    /// The base fee the next block will have (`eth_gasPrice` and fee
+    /// estimates start from it).
     pub fn next_base_fee(&self) -> U256 {
         self.shared.next_base_fee()
     }
 
+    /// New blocks, rewinds and admitted transactions from now on (for
+    /// `eth_subscribe` and filters); a slow receiver loses the oldest.
     pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
         self.shared.events.subscribe()
     }
 
+    /// The addresses of the dev keys, in derivation order (`eth_accounts`).
     pub fn dev_accounts(&self) -> Vec<Address> {
         self.dev_keys.iter().map(|k| k.address()).collect()
     }
 
+    /// The dev key of `address`, to sign for `eth_sendTransaction`.
     pub fn dev_key(&self, address: &Address) -> Option<&PrivateKey> {
         self.dev_keys.iter().find(|k| k.address() == *address)
     }
 
+    /// A consistent read-only view of the database, unaffected by later
+    /// commits.
     pub fn snapshot(&self) -> Result<Snapshot, ChainError> {
         Ok(self.shared.db.snapshot()?)
     }
@@ -430,6 +472,7 @@ impl Chain {
             .unwrap_or_default())
     }
 
+    /// The pooled transaction with this hash, ready or queued.
     pub fn pool_transaction(&self, hash: &H256) -> Option<Arc<RecoveredTx>> {
         self.shared.pool.lock().pool.get(hash)
     }
@@ -439,6 +482,8 @@ impl Chain {
         self.shared.pool.lock().pool.counts()
     }
 
+    /// Every pooled transaction: the ready ones, then the queued ones
+    /// (`txpool_content`).
     pub fn pool_content(&self) -> (Vec<Arc<RecoveredTx>>, Vec<Arc<RecoveredTx>>) {
         self.shared.pool.lock().pool.content()
     }
@@ -624,6 +669,8 @@ impl Chain {
         .await
     }
 
+    /// Edits an account in place (`anvil_set*`), through the producer so
+    /// the edit is durable and ordered with blocks.
     pub async fn patch(&self, address: Address, patch: Patch) -> Result<(), ChainError> {
         self.request(|reply| Command::Patch {
             address,
@@ -640,6 +687,8 @@ impl Chain {
             .await
     }
 
+    /// Makes the next block's timestamp `timestamp`
+    /// (`evm_setNextBlockTimestamp`); it may not be before the head's.
     pub async fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
         let head = self.head();
         if timestamp < head.timestamp {
@@ -696,6 +745,7 @@ impl Chain {
         }
     }
 
+    /// The head as the database records it, read from a fresh snapshot.
     pub fn head_pointer(&self) -> Result<HeadPointer, ChainError> {
         Ok(self.snapshot()?.head()?)
     }

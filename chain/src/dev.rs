@@ -6,10 +6,13 @@ use orac_primitives::PrivateKey;
 /// The mnemonic every Ethereum dev node uses by default.
 pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
+/// Why dev keys cannot be derived.
 #[derive(Debug, thiserror::Error)]
 pub enum DevKeyError {
+    /// The phrase is not a valid BIP-39 mnemonic (the parser's reason).
     #[error("invalid mnemonic: {0}")]
     Mnemonic(String),
+    /// BIP-32 derivation or the key it gave failed (the reason).
     #[error("key derivation failed: {0}")]
     Derivation(String),
 }

@@ -9,92 +9,166 @@ use orac_state::StateError;
 use crate::executor::ExecOutcome;
 use crate::spec::SpecError;
 
+/// Why a transaction is refused, at admission or when a block runs it. The
+/// `Display` texts are geth's, since client libraries match on them.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InvalidTx {
+    /// The bytes are not a well-formed signed transaction.
     #[error("{0}")]
     Decode(#[from] TxError),
+    /// A legacy transaction without a chain id, which could be replayed on
+    /// any chain.
     #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
     Unprotected,
+    /// Signed for another chain.
     #[error("invalid chain id for signer: have {have} want {want}")]
-    WrongChainId { have: u64, want: u64 },
+    WrongChainId {
+        /// The chain id the transaction was signed for.
+        have: u64,
+        /// This chain's id.
+        want: u64,
+    },
+    /// The priority fee exceeds the fee cap, so no base fee could satisfy it.
     #[error(
         "max priority fee per gas higher than max fee per gas: address {address:?}, maxPriorityFeePerGas: {tip}, maxFeePerGas: {cap}"
     )]
     TipAboveFeeCap {
+        /// The sender.
         address: Address,
+        /// The priority fee, in wei per gas.
         tip: U256,
+        /// The fee cap, in wei per gas.
         cap: U256,
     },
+    /// More gas than a whole block may use, so it could never be mined.
     #[error("exceeds block gas limit: gas {gas}, block gas limit {limit}")]
-    GasLimitTooHigh { gas: u64, limit: u64 },
+    GasLimitTooHigh {
+        /// The transaction's gas limit.
+        gas: u64,
+        /// The block gas limit.
+        limit: u64,
+    },
+    /// The gas limit does not cover the intrinsic gas (base cost, calldata
+    /// and access list) charged before anything runs.
     #[error("intrinsic gas too low: gas {have}, minimum needed {want}")]
-    IntrinsicGasTooLow { have: u64, want: u64 },
+    IntrinsicGasTooLow {
+        /// The transaction's gas limit.
+        have: u64,
+        /// Its intrinsic gas.
+        want: u64,
+    },
+    /// The fee cap is below the base fee of the block it would go in.
     #[error(
         "max fee per gas less than block base fee: address {address:?}, maxFeePerGas: {cap}, baseFee: {base}"
     )]
     FeeCapTooLow {
+        /// The sender.
         address: Address,
+        /// The fee cap, in wei per gas.
         cap: U256,
+        /// The block's base fee, in wei per gas.
         base: U256,
     },
+    /// The nonce was already used by a mined transaction.
     #[error("nonce too low: address {address:?}, tx: {tx} state: {state}")]
     NonceTooLow {
+        /// The sender.
         address: Address,
+        /// The transaction's nonce.
         tx: u64,
+        /// The sender's next nonce in the state.
         state: u64,
     },
+    /// Run in a block ahead of the sender's next nonce.
     #[error("nonce too high: address {address:?}, tx: {tx} state: {state}")]
     NonceTooHigh {
+        /// The sender.
         address: Address,
+        /// The transaction's nonce.
         tx: u64,
+        /// The sender's next nonce in the state.
         state: u64,
     },
+    /// The sender's nonce is 2^64-1 and cannot be incremented (EIP-2681).
     #[error("nonce has max value")]
     NonceMax,
+    /// The worst-case cost does not fit in 256 bits.
     #[error("gas * maxFeePerGas + value overflows 256 bits")]
     CostOverflow,
+    /// A creation whose data cannot deploy a contract (the reason as text).
     #[error("invalid contract creation: {0}")]
     BadCreation(String),
+    /// The sender cannot pay for the gas limit at the fee cap plus the value.
     #[error(
         "insufficient funds for gas * price + value: address {address:?} have {have} want {want}"
     )]
     InsufficientFunds {
+        /// The sender.
         address: Address,
+        /// Its balance.
         have: U256,
+        /// The transaction's worst-case cost.
         want: U256,
     },
+    /// The same transaction is already in the pool.
     #[error("already known")]
     AlreadyKnown,
+    /// A replacement must raise both the tip and the fee cap by the pool's
+    /// price bump (10% by default), or replacing would be a free spam loop.
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
+    /// The pool is at a limit and the newcomer does not tip more than the
+    /// transactions it would have to evict.
     #[error("txpool is full")]
     PoolFull,
+    /// The sender already has its share of the pool.
     #[error("account limit exceeded: {address:?} already has {count} pooled transactions")]
-    AccountLimit { address: Address, count: usize },
+    AccountLimit {
+        /// The sender.
+        address: Address,
+        /// Its pooled transactions.
+        count: usize,
+    },
     /// geth's text: the sender's pooled transactions together would cost
     /// more than its balance.
     #[error(
         "transaction would cause overdraft: address {address:?} have {have} want {want} for all its pooled transactions"
     )]
     Overdraft {
+        /// The sender.
         address: Address,
+        /// Its balance.
         have: U256,
+        /// What all its pooled transactions, this one included, could cost.
         want: U256,
     },
+    /// A nonce so far ahead that the pool will not hold it for the gap.
     #[error(
         "nonce too high: address {address:?}, tx: {tx} is more than {limit} past the next nonce {next}"
     )]
     NonceGap {
+        /// The sender.
         address: Address,
+        /// The transaction's nonce.
         tx: u64,
+        /// The end of the sender's ready run: its state nonce plus the
+        /// pooled transactions that follow it without a gap.
         next: u64,
+        /// How far past `next` the pool accepts.
         limit: u64,
     },
+    /// The sender already has its share of queued (future-nonce)
+    /// transactions.
     #[error(
         "account queue limit exceeded: {address:?} already has {count} transactions waiting for a nonce gap to fill"
     )]
-    QueuedLimit { address: Address, count: usize },
+    QueuedLimit {
+        /// The sender.
+        address: Address,
+        /// Its queued transactions.
+        count: usize,
+    },
 }
 
 /// Why a request to the chain failed. Each variant is one kind of
@@ -106,8 +180,10 @@ pub enum ChainError {
     /// The transaction (or call) is refused before anything runs.
     #[error(transparent)]
     Invalid(#[from] InvalidTx),
+    /// The database failed underneath the request.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The node is stopping and takes no more requests.
     #[error("node is shutting down")]
     Shutdown,
     /// The chain could not open (never the answer to a request).
@@ -126,13 +202,21 @@ pub enum ChainError {
     EstimateFailed(Box<ExecOutcome>),
     /// `evm_setNextBlockTimestamp` before the head.
     #[error("timestamp {timestamp} is before the head block's {head}")]
-    BadTimestamp { timestamp: u64, head: u64 },
+    BadTimestamp {
+        /// The timestamp asked for.
+        timestamp: u64,
+        /// The head block's timestamp.
+        head: u64,
+    },
     /// A storage patch for an account that does not exist (EIP-161 would
     /// delete it with its storage).
     #[error(
         "{address:?} has no account (no balance, nonce or code) to hold storage: give it a balance, nonce or code first"
     )]
-    NoAccountForStorage { address: Address },
+    NoAccountForStorage {
+        /// The account the patch names.
+        address: Address,
+    },
     /// Admitted to the pool, but the commit that would have made it
     /// durable failed (the reason, as text: it went to every waiter).
     #[error("transaction accepted but could not be made durable: {0}")]
@@ -163,11 +247,15 @@ fn estimate_failure(outcome: &ExecOutcome) -> String {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartupError {
+    /// The chain spec is invalid.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// The data directory cannot be created.
     #[error("cannot create data directory {}: {source}", path.display())]
     DataDir {
+        /// The directory.
         path: PathBuf,
+        /// Why it cannot be created.
         source: std::io::Error,
     },
     /// The database names a head whose header it does not have.
@@ -176,13 +264,19 @@ pub enum StartupError {
     /// redb panicked on the file's pages.
     #[error("the database is damaged (its pages fail their checks); refusing to start")]
     DamagedDb,
+    /// wasmtime refused the VM's configuration (its reason as text).
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
+    /// The file that records which transaction the producer is running
+    /// cannot be opened.
     #[error("cannot open the producer's black box in {}: {source}", path.display())]
     BlackBox {
+        /// The data directory it lives in.
         path: PathBuf,
+        /// Why it cannot be opened.
         source: std::io::Error,
     },
+    /// The producer thread cannot be spawned.
     #[error("cannot start the block producer: {0}")]
     Producer(std::io::Error),
 }

@@ -18,11 +18,16 @@ pub use orac_vm::BlockEnv;
 /// What running a message produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecOutcome {
+    /// Whether the message ran to the end; false on a revert or a halt,
+    /// whose state changes are undone (the gas is still paid).
     pub success: bool,
+    /// Gas the sender pays for, intrinsic gas included.
     pub gas_used: u64,
     /// Return data, or revert data when `success` is false.
     pub output: Bytes,
+    /// The logs emitted, in order; none when `success` is false.
     pub logs: Vec<Log>,
+    /// The new contract's address, for a creation that succeeded.
     pub contract_address: Option<Address>,
     /// Why execution halted, when it did not merely revert with data.
     pub error: Option<Halt>,
@@ -123,8 +128,10 @@ pub fn check_balance(tx: &RecoveredTx, balance: U256) -> Result<(), InvalidTx> {
 /// happened) or the database failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// Refused; nothing changed.
     #[error(transparent)]
     Invalid(#[from] InvalidTx),
+    /// The database failed; the overlay must be thrown away.
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -264,14 +271,25 @@ fn run_message(
 /// A message for `eth_call` / `eth_estimateGas`.
 #[derive(Clone, Debug, Default)]
 pub struct CallRequest {
+    /// The caller; the zero address if absent.
     pub from: Option<Address>,
+    /// The callee; `None` runs `input` as a creation.
     pub to: Option<Address>,
+    /// Gas for the call; absent means the block gas limit (capped at
+    /// [`RPC_GAS_CAP`](crate::RPC_GAS_CAP) for `eth_call`).
     pub gas: Option<u64>,
+    /// A legacy gas price; wins over the EIP-1559 fields when present.
     pub gas_price: Option<U256>,
+    /// The EIP-1559 fee cap, in wei per gas.
     pub max_fee_per_gas: Option<U256>,
+    /// The EIP-1559 tip, added to the base fee under the cap.
     pub max_priority_fee_per_gas: Option<U256>,
+    /// Wei sent with the call; zero if absent.
     pub value: Option<U256>,
+    /// The calldata, or the deploy envelope of a creation.
     pub input: Bytes,
+    /// The nonce a creation derives its address from; the caller's
+    /// current nonce if absent.
     pub nonce: Option<u64>,
     /// EIP-2930: paid for in intrinsic gas, warm from the start.
     pub access_list: Vec<(Address, Vec<orac_primitives::H256>)>,

@@ -25,7 +25,9 @@ pub(crate) struct PendingKey {
 pub struct PendingBlock {
     /// A header as sealing would write it, state root included.
     pub header: Header,
+    /// The transactions it would include, in order.
     pub body: BlockBody,
+    /// Their receipts, one per transaction.
     pub receipts: Vec<StoredReceipt>,
     pub(crate) changes: StateChanges,
     pub(crate) key: PendingKey,

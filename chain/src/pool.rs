@@ -176,6 +176,7 @@ impl SenderQueue {
 /// What admitting a transaction displaced.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Admitted {
+    /// The sender's pooled transaction with the same nonce, replaced.
     pub replaced: Option<H256>,
     /// Cheaper transactions of other senders dropped to make room.
     pub evicted: Vec<H256>,
@@ -183,6 +184,8 @@ pub struct Admitted {
     pub stale: Vec<H256>,
 }
 
+/// The mempool itself; see the [module docs](self). Not thread-safe: the
+/// chain keeps it behind a lock.
 #[derive(Default)]
 pub struct Pool {
     config: PoolConfig,
@@ -196,6 +199,7 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// An empty pool with these limits.
     pub fn new(config: PoolConfig) -> Self {
         Self {
             config,
@@ -203,10 +207,12 @@ impl Pool {
         }
     }
 
+    /// Transactions held, ready and queued.
     pub fn len(&self) -> usize {
         self.by_hash.len()
     }
 
+    /// Whether nothing is pooled.
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()
     }
@@ -221,10 +227,12 @@ impl Pool {
         self.queued
     }
 
+    /// Whether the transaction with this hash is pooled.
     pub fn contains(&self, hash: &H256) -> bool {
         self.by_hash.contains_key(hash)
     }
 
+    /// The pooled transaction with this hash.
     pub fn get(&self, hash: &H256) -> Option<Arc<RecoveredTx>> {
         let (sender, nonce) = self.by_hash.get(hash)?;
         Some(self.senders.get(sender)?.txs.get(nonce)?.tx.clone())
@@ -427,6 +435,8 @@ impl Pool {
         Ok(victims)
     }
 
+    /// Takes the transaction with this hash out of the pool; the sender's
+    /// later nonces become queued, since removing it opens a gap.
     pub fn remove(&mut self, hash: &H256) -> Option<Arc<RecoveredTx>> {
         let (sender, nonce) = self.by_hash.remove(hash)?;
         if !self.senders.contains_key(&sender) {
@@ -478,6 +488,8 @@ impl Pool {
         dropped
     }
 
+    /// Every sender with something pooled, so the caller can fetch their
+    /// state nonces.
     pub fn senders(&self) -> Vec<Address> {
         self.senders.keys().copied().collect()
     }

@@ -26,9 +26,14 @@ use crate::executor::BlockEnv;
 /// A dev-mode state edit (anvil_set*).
 #[derive(Clone, Debug)]
 pub enum Patch {
+    /// Sets the balance, in wei (`anvil_setBalance`).
     Balance(U256),
+    /// Sets the nonce (`anvil_setNonce`).
     Nonce(u64),
+    /// Replaces the code (`anvil_setCode`).
     Code(Bytes),
+    /// Sets one storage slot: the key, then the value
+    /// (`anvil_setStorageAt`).
     Storage(H256, H256),
 }
 

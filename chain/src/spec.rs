@@ -31,29 +31,40 @@ use serde::Deserialize;
 use crate::dev::{DEV_MNEMONIC, derive_keys};
 use crate::rules::ChainRules;
 
+/// The `--dev` chain's id: hardhat's and anvil's, so wallets and scripts
+/// configured for them connect unchanged.
 pub const DEV_CHAIN_ID: u64 = 31_337;
+/// The block gas limit when a spec names none (mainnet's for years).
 pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
+/// Wei in a gwei, the unit fees are quoted in.
 pub const GWEI: u64 = 1_000_000_000;
 
+/// A chain's genesis and fixed parameters, as read from the JSON above.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChainSpec {
+    /// The EIP-155 chain id transactions are signed for; never 0.
     #[serde(deserialize_with = "de_u64")]
     pub chain_id: u64,
+    /// Every block's gas limit (fixed: there is no voting on it).
     #[serde(default = "default_gas_limit", deserialize_with = "de_u64")]
     pub gas_limit: u64,
+    /// The genesis block's base fee; defaults to 1 gwei.
     #[serde(default = "default_base_fee", deserialize_with = "de_u256")]
     pub base_fee_per_gas: U256,
     /// Floor under the EIP-1559 base fee; defaults to 1 wei.
     #[serde(default = "one", deserialize_with = "de_u256")]
     pub min_base_fee_per_gas: U256,
+    /// The genesis block's timestamp, in seconds.
     #[serde(default, deserialize_with = "de_u64")]
     pub timestamp: u64,
     /// Who receives priority fees (the block producer).
     #[serde(default)]
     pub coinbase: Address,
+    /// The genesis header's extra data, at most 32 bytes.
     #[serde(default)]
     pub extra_data: Bytes,
+    /// The accounts at genesis; the rules add their system contracts.
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
 }
@@ -68,15 +79,21 @@ fn one() -> U256 {
     U256::one()
 }
 
+/// Why a chain spec cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
+    /// The file cannot be read.
     #[error("cannot read chain spec {path}: {source}")]
     Read {
+        /// The file, as given.
         path: String,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// The file is not a spec's JSON (or has an unknown field).
     #[error("invalid chain spec: {0}")]
     Parse(#[from] serde_json::Error),
+    /// The JSON parses but a value is out of range (the rule it breaks).
     #[error("invalid chain spec: {0}")]
     Invalid(String),
 }
@@ -194,6 +211,8 @@ impl ChainSpec {
         changes
     }
 
+    /// Block 0's header over the genesis state `state_root` (no parent,
+    /// no transactions).
     pub fn genesis_header(&self, state_root: H256) -> Header {
         Header {
             parent_hash: H256::zero(),
