@@ -1,12 +1,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use orac_primitives::{Account, PrivateKey, Transaction};
+use orac_primitives::{Account, H256, PrivateKey, Transaction};
+use orac_state::MemState;
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use orac_primitives::H256;
-use orac_state::MemState;
+use crate::testing;
 
 fn vm() -> Vm {
     Vm::new(&orac_vm::VmConfig::default()).unwrap()
@@ -24,6 +24,9 @@ fn env(base_fee: u64) -> BlockEnv {
     }
 }
 
+/// A transfer on chain 1 with 30,000 gas and two bytes of calldata (one
+/// zero, one not, so both calldata prices count). Legacy and EIP-2930
+/// transactions have no tip of their own: they pay `cap`.
 fn transfer(
     key: &PrivateKey,
     nonce: u64,
@@ -33,43 +36,55 @@ fn transfer(
     tip: u64,
     cap: u64,
 ) -> RecoveredTx {
-    let tx = Transaction {
-        tx_type,
-        chain_id: Some(1),
+    let tip = if tx_type == TxType::DynamicFee {
+        tip
+    } else {
+        cap
+    };
+    testing::transfer(to, U256::from(value))
+        .tx_type(tx_type)
+        .chain_id(1)
+        .nonce(nonce)
+        .fees(U256::from(tip), U256::from(cap))
+        .gas_limit(30_000)
+        .input(vec![0, 1])
+        .recovered(key)
+}
+
+fn key(seed: u8) -> PrivateKey {
+    PrivateKey::from_bytes(&[seed; 32]).unwrap()
+}
+
+/// One sender, `key(1)`, with `nonce` and `balance` as the only account,
+/// a recipient, a VM and a block at base fee 10.
+fn one_sender(nonce: u64, balance: u64) -> (PrivateKey, Address, Overlay, Vm, BlockEnv) {
+    let key = key(1);
+    let account = Account {
         nonce,
-        max_priority_fee_per_gas: U256::from(if tx_type == TxType::DynamicFee {
-            tip
-        } else {
-            cap
-        }),
-        max_fee_per_gas: U256::from(cap),
-        gas_limit: 30_000,
-        to: Some(to),
-        value: U256::from(value),
-        input: Bytes(vec![0, 1]),
-        access_list: vec![],
-    }
-    .sign(key);
-    RecoveredTx {
-        sender: key.address(),
-        tx,
-    }
+        balance: U256::from(balance),
+        ..Default::default()
+    };
+    let base = MemState::from(HashMap::from([(key.address(), account)]));
+    let state = Overlay::new(Arc::new(base));
+    (key, Address::repeat_byte(2), state, vm(), env(10))
+}
+
+/// The unsigned template the admission tests edit: a type-2 transfer of
+/// nothing to the zero address, tip and cap 1.
+fn template(key: &PrivateKey) -> Transaction {
+    transfer(key, 0, TxType::DynamicFee, Address::zero(), 0, 1, 1)
+        .tx
+        .tx
+}
+
+/// [`check_static`] on chain 1 with a 30M block gas limit.
+fn admit(t: Transaction, key: &PrivateKey) -> Result<(), InvalidTx> {
+    check_static(&t.sign(key), 1, 30_000_000)
 }
 
 #[test]
 fn gas_is_bought_refunded_paid_and_burned() {
-    let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
-    let to = Address::repeat_byte(2);
-    let base = MemState::from(HashMap::from([(
-        key.address(),
-        Account {
-            balance: U256::from(10_000_000u64),
-            ..Default::default()
-        },
-    )]));
-    let mut o = Overlay::new(Arc::new(base));
-    let vm = vm();
-    let e = env(10);
+    let (key, to, mut o, vm, e) = one_sender(0, 10_000_000);
     // Type 2: tip 3 under cap 50 → price 13.
     let out = execute_transaction(
         &mut o,
@@ -92,19 +107,7 @@ fn gas_is_bought_refunded_paid_and_burned() {
 
 #[test]
 fn invalid_transactions_change_nothing() {
-    let key = PrivateKey::from_bytes(&[1; 32]).unwrap();
-    let to = Address::repeat_byte(2);
-    let base = MemState::from(HashMap::from([(
-        key.address(),
-        Account {
-            nonce: 5,
-            balance: U256::from(1_000_000u64),
-            ..Default::default()
-        },
-    )]));
-    let mut o = Overlay::new(Arc::new(base));
-    let vm = vm();
-    let e = env(10);
+    let (key, to, mut o, vm, e) = one_sender(5, 1_000_000);
     let cases = [
         (
             transfer(&key, 4, TxType::DynamicFee, to, 1, 1, 20),
@@ -139,9 +142,7 @@ fn invalid_transactions_change_nothing() {
 #[test]
 fn balances_plus_burned_fees_are_conserved() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-    let keys: Vec<PrivateKey> = (1..=6u8)
-        .map(|i| PrivateKey::from_bytes(&[i; 32]).unwrap())
-        .collect();
+    let keys: Vec<PrivateKey> = (1..=6u8).map(key).collect();
     let mut accounts: HashMap<Address, Account> = keys
         .iter()
         .map(|k| {
@@ -210,35 +211,27 @@ fn balances_plus_burned_fees_are_conserved() {
 /// value past 2^256-1 is refused, not saturated into a balance check.
 #[test]
 fn a_cost_past_256_bits_is_refused() {
-    let key = PrivateKey::from_bytes(&[7; 32]).unwrap();
-    let mut t = transfer(&key, 0, TxType::DynamicFee, Address::zero(), 0, 1, 1)
-        .tx
-        .tx;
+    let key = key(7);
+    let mut t = template(&key);
     let gas = U256::from(t.gas_limit);
     t.max_fee_per_gas = U256::MAX / gas + U256::one();
     t.max_priority_fee_per_gas = U256::one();
-    let signed = t.clone().sign(&key);
-    assert_eq!(
-        check_static(&signed, 1, 30_000_000),
-        Err(InvalidTx::CostOverflow)
-    );
+    assert_eq!(admit(t.clone(), &key), Err(InvalidTx::CostOverflow));
     t.max_fee_per_gas = U256::MAX / gas;
-    check_static(&t.sign(&key), 1, 30_000_000).unwrap();
+    admit(t, &key).unwrap();
 }
 
 /// A creation whose data is not a deploy envelope used to be mined with
 /// status 0 and all its gas charged; it is refused at admission.
 #[test]
 fn a_creation_without_a_deploy_envelope_is_refused() {
-    let key = PrivateKey::from_bytes(&[7; 32]).unwrap();
-    let mut t = transfer(&key, 0, TxType::DynamicFee, Address::zero(), 0, 1, 1)
-        .tx
-        .tx;
+    let key = key(7);
+    let mut t = template(&key);
     t.to = None;
     t.gas_limit = 100_000;
     t.input = Bytes(vec![0x60, 0x80, 0x60, 0x40, 0x52]);
-    let err = check_static(&t.clone().sign(&key), 1, 30_000_000).unwrap_err();
+    let err = admit(t.clone(), &key).unwrap_err();
     assert!(err.to_string().contains("deploy envelope"), "{err}");
     t.input = Bytes(orac_vm::envelope::wrap(b"\0asm\x01\0\0\0"));
-    check_static(&t.sign(&key), 1, 30_000_000).unwrap();
+    admit(t, &key).unwrap();
 }

@@ -19,6 +19,23 @@ fn key(i: u8) -> PrivateKey {
     PrivateKey::from_bytes(&[i; 32]).unwrap()
 }
 
+/// With `pool` full, `newcomer`'s transaction at `nonce` tipping 1 is
+/// refused, and tipping 3 evicts exactly `victim` (tipping 1, cap 10).
+fn only_a_better_tip_evicts(
+    pool: &mut Pool,
+    newcomer: &PrivateKey,
+    nonce: u64,
+    victim: (&PrivateKey, u64),
+) {
+    assert_eq!(
+        pool.add(tx(newcomer, nonce, 1, 10), 0, RICH),
+        Err(InvalidTx::PoolFull)
+    );
+    let admitted = pool.add(tx(newcomer, nonce, 3, 10), 0, RICH).unwrap();
+    let (key, n) = victim;
+    assert_eq!(admitted.evicted, vec![tx(key, n, 1, 10).hash()]);
+}
+
 #[test]
 fn pending_nonce_counts_the_ready_run() {
     let mut pool = Pool::new(PoolConfig::default());
@@ -79,12 +96,7 @@ fn limits_and_eviction() {
     ));
     pool.add(tx(&b, 0, 5, 10), 0, RICH).unwrap();
     // Full: a cheaper newcomer is refused, a better one evicts a's tail.
-    assert_eq!(
-        pool.add(tx(&c, 0, 1, 10), 0, RICH),
-        Err(InvalidTx::PoolFull)
-    );
-    let admitted = pool.add(tx(&c, 0, 3, 10), 0, RICH).unwrap();
-    assert_eq!(admitted.evicted, vec![tx(&a, 1, 1, 10).hash()]);
+    only_a_better_tip_evicts(&mut pool, &c, 0, (&a, 1));
     assert_eq!(pool.len(), 3);
 }
 
@@ -217,13 +229,7 @@ fn queued_transactions_are_capped_and_expire() {
     }
     pool.add(tx(&a, 15, 1, 10), 0, RICH).unwrap();
     assert_eq!(pool.queued(), 5);
-    let c = key(3);
-    assert_eq!(
-        pool.add(tx(&c, 1, 1, 10), 0, RICH),
-        Err(InvalidTx::PoolFull)
-    );
-    let admitted = pool.add(tx(&c, 1, 3, 10), 0, RICH).unwrap();
-    assert_eq!(admitted.evicted, vec![tx(&a, 15, 1, 10).hash()]);
+    only_a_better_tip_evicts(&mut pool, &key(3), 1, (&a, 15));
     assert_eq!(pool.queued(), 5);
     // Expiry drops queued ones only.
     let later = std::time::Instant::now() + std::time::Duration::from_secs(61);

@@ -45,41 +45,52 @@ pub fn create(code: Vec<u8>, gas: u64) -> DevTx {
 }
 
 impl DevTx {
-    /// The recipient, or `None` for a creation.
-    pub fn to(mut self, to: Option<Address>) -> Self {
-        self.0.to = to;
+    /// One field (or a pair that goes together) changed by `edit`: the
+    /// setters below differ only in that.
+    fn with(mut self, edit: impl FnOnce(&mut Transaction)) -> Self {
+        edit(&mut self.0);
         self
+    }
+    /// The recipient, or `None` for a creation.
+    pub fn to(self, to: Option<Address>) -> Self {
+        self.with(|t| t.to = to)
     }
     /// The sender's nonce.
-    pub fn nonce(mut self, nonce: u64) -> Self {
-        self.0.nonce = nonce;
-        self
+    pub fn nonce(self, nonce: u64) -> Self {
+        self.with(|t| t.nonce = nonce)
     }
     /// Another chain id (signed into the transaction, EIP-155).
-    pub fn chain_id(mut self, chain_id: u64) -> Self {
-        self.0.chain_id = Some(chain_id);
-        self
+    pub fn chain_id(self, chain_id: u64) -> Self {
+        self.with(|t| t.chain_id = Some(chain_id))
+    }
+    /// No chain id: a pre-EIP-155 signature, valid on every chain, which
+    /// nodes refuse over RPC. Only a legacy transaction can be unprotected.
+    pub fn unprotected(self) -> Self {
+        self.with(|t| t.chain_id = None)
+    }
+    /// Another envelope: legacy or EIP-2930 (both pay the fee cap as their
+    /// gas price) instead of EIP-1559.
+    pub fn tx_type(self, tx_type: TxType) -> Self {
+        self.with(|t| t.tx_type = tx_type)
     }
     /// The priority fee (tip) and the fee cap, in wei per gas.
-    pub fn fees(mut self, tip: U256, cap: U256) -> Self {
-        self.0.max_priority_fee_per_gas = tip;
-        self.0.max_fee_per_gas = cap;
-        self
+    pub fn fees(self, tip: U256, cap: U256) -> Self {
+        self.with(|t| {
+            t.max_priority_fee_per_gas = tip;
+            t.max_fee_per_gas = cap;
+        })
     }
     /// The gas limit.
-    pub fn gas_limit(mut self, gas: u64) -> Self {
-        self.0.gas_limit = gas;
-        self
+    pub fn gas_limit(self, gas: u64) -> Self {
+        self.with(|t| t.gas_limit = gas)
     }
     /// The wei sent.
-    pub fn value(mut self, value: U256) -> Self {
-        self.0.value = value;
-        self
+    pub fn value(self, value: U256) -> Self {
+        self.with(|t| t.value = value)
     }
     /// The calldata.
-    pub fn input(mut self, input: Vec<u8>) -> Self {
-        self.0.input = Bytes(input);
-        self
+    pub fn input(self, input: Vec<u8>) -> Self {
+        self.with(|t| t.input = Bytes(input))
     }
     /// The unsigned transaction.
     pub fn tx(self) -> Transaction {

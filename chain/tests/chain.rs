@@ -8,7 +8,7 @@ use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
 use orac_chain::testing;
 use orac_chain::{BlockTag, Chain, ChainConfig, ChainSpec, MiningMode, Patch};
-use orac_primitives::{Address, PrivateKey, RecoveredTx, Transaction, TxType, U256};
+use orac_primitives::{Address, PrivateKey, RecoveredTx, TxType, U256};
 use orac_state::{DbConfig, StateReader};
 
 fn config(dir: &std::path::Path, mining: MiningMode) -> ChainConfig {
@@ -36,14 +36,37 @@ fn transfer(key: &PrivateKey, nonce: u64, to: Address, value: U256) -> Recovered
     testing::transfer(to, value).nonce(nonce).recovered(key)
 }
 
-fn balance(chain: &Chain, a: &Address) -> U256 {
-    let snap = chain.snapshot().unwrap();
-    snap.latest_state()
-        .unwrap()
+/// An instant-mining dev chain in a fresh directory, which must outlive it.
+fn instant_chain() -> (tempfile::TempDir, Arc<Chain>) {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chain::open(config(dir.path(), MiningMode::Instant)).unwrap();
+    (dir, chain)
+}
+
+/// Submits `key`'s transfer, which must be accepted (and so be durable).
+async fn send(chain: &Chain, key: &PrivateKey, nonce: u64, to: Address, value: u64) {
+    chain
+        .submit(transfer(key, nonce, to, U256::from(value)))
+        .await
+        .unwrap();
+}
+
+/// The text of the error `tx` must be refused with.
+async fn refusal(chain: &Chain, tx: RecoveredTx) -> String {
+    chain.submit(tx).await.unwrap_err().to_string()
+}
+
+/// `a`'s balance in `state`; zero for an account that does not exist.
+fn balance_in(state: &impl StateReader, a: &Address) -> U256 {
+    state
         .account(a)
         .unwrap()
         .map(|x| x.balance)
         .unwrap_or_default()
+}
+
+fn balance(chain: &Chain, a: &Address) -> U256 {
+    balance_in(&chain.snapshot().unwrap().latest_state().unwrap(), a)
 }
 
 /// Sum of every genesis account's balance plus the coinbase's, and the fees
@@ -61,11 +84,7 @@ fn total_and_burned(chain: &Chain, extra: &[Address]) -> (U256, U256) {
         .chain([&chain.spec().coinbase])
     {
         if seen.insert(*a) {
-            total += state
-                .account(a)
-                .unwrap()
-                .map(|x| x.balance)
-                .unwrap_or_default();
+            total += balance_in(&state, a);
         }
     }
     let head = snap.head().unwrap().number;
@@ -79,16 +98,12 @@ fn total_and_burned(chain: &Chain, extra: &[Address]) -> (U256, U256) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instant_mining_transfers_and_conservation() {
-    let dir = tempfile::tempdir().unwrap();
-    let chain = Chain::open(config(dir.path(), MiningMode::Instant)).unwrap();
+    let (_dir, chain) = instant_chain();
     let k = keys();
     let to = Address::repeat_byte(0x42);
     let (initial, _) = total_and_burned(&chain, &[to]);
     for nonce in 0..3 {
-        chain
-            .submit(transfer(&k[0], nonce, to, U256::from(1000)))
-            .await
-            .unwrap();
+        send(&chain, &k[0], nonce, to, 1000).await;
         // Instant mode answers only once the block holding it is durable.
         assert_eq!(chain.head().number, nonce + 1);
     }
@@ -107,89 +122,42 @@ async fn instant_mining_transfers_and_conservation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_transactions_get_geth_errors_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let chain = Chain::open(config(dir.path(), MiningMode::Instant)).unwrap();
+    let (_dir, chain) = instant_chain();
     let k = keys();
     let to = Address::repeat_byte(0x42);
-    chain
-        .submit(transfer(&k[0], 0, to, U256::one()))
-        .await
-        .unwrap();
+    send(&chain, &k[0], 0, to, 1).await;
     let head = chain.head().number;
     let poor = PrivateKey::from_bytes(&[9; 32]).unwrap();
-    let base = |k: &PrivateKey| testing::transfer(to, U256::one()).nonce(1).sign(k);
-    let recover = |t| RecoveredTx::recover(t).unwrap();
+    // k[0]'s next transaction, each case below breaking one rule of it.
+    let next = || testing::transfer(to, U256::one()).nonce(1);
+    let signed = |t: testing::DevTx| RecoveredTx::recover(t.sign(&k[0])).unwrap();
     let cases: Vec<(RecoveredTx, &str)> = vec![
         (transfer(&k[0], 0, to, U256::one()), "nonce too low"),
         (
             transfer(&poor, 0, to, U256::one()),
             "insufficient funds for gas * price + value",
         ),
+        (signed(next().chain_id(1)), "invalid chain id for signer"),
         (
-            recover(
-                Transaction {
-                    chain_id: Some(1),
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
-            "invalid chain id for signer",
-        ),
-        (
-            recover(
-                Transaction {
-                    tx_type: TxType::Legacy,
-                    chain_id: None,
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
+            signed(next().tx_type(TxType::Legacy).unprotected()),
             "only replay-protected (EIP-155) transactions allowed over RPC",
         ),
+        (signed(next().gas_limit(20_000)), "intrinsic gas too low"),
         (
-            recover(
-                Transaction {
-                    gas_limit: 20_000,
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
-            "intrinsic gas too low",
-        ),
-        (
-            recover(
-                Transaction {
-                    max_fee_per_gas: U256::one(),
-                    max_priority_fee_per_gas: U256::one(),
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
+            signed(next().fees(U256::one(), U256::one())),
             "max fee per gas less than block base fee",
         ),
         (
-            recover(
-                Transaction {
-                    gas_limit: 40_000_000,
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
+            signed(next().gas_limit(40_000_000)),
             "exceeds block gas limit",
         ),
         (
-            recover(
-                Transaction {
-                    max_priority_fee_per_gas: gwei(200),
-                    ..base(&k[0]).tx
-                }
-                .sign(&k[0]),
-            ),
+            signed(next().fees(gwei(200), gwei(100))),
             "max priority fee per gas higher than max fee per gas",
         ),
     ];
     for (tx, want) in cases {
-        let err = chain.submit(tx).await.unwrap_err().to_string();
+        let err = refusal(&chain, tx).await;
         assert!(err.contains(want), "got {err:?}, want {want:?}");
     }
     // Garbage bytes.
@@ -203,14 +171,11 @@ async fn bad_transactions_get_geth_errors_and_change_nothing() {
     // and a duplicate.
     let queued = transfer(&k[1], 5, to, U256::one());
     chain.submit(queued.clone()).await.unwrap();
-    let err = chain.submit(queued).await.unwrap_err().to_string();
-    assert_eq!(err, "already known");
-    let err = chain
-        .submit(transfer(&k[1], 5, to, U256::from(2)))
-        .await
-        .unwrap_err()
-        .to_string();
-    assert_eq!(err, "replacement transaction underpriced");
+    assert_eq!(refusal(&chain, queued).await, "already known");
+    assert_eq!(
+        refusal(&chain, transfer(&k[1], 5, to, U256::from(2))).await,
+        "replacement transaction underpriced"
+    );
     assert_eq!(chain.head().number, head);
     assert_eq!(balance(&chain, &to), U256::one());
     chain.shutdown();
@@ -218,8 +183,7 @@ async fn bad_transactions_get_geth_errors_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_load_is_group_committed_and_fully_mined() {
-    let dir = tempfile::tempdir().unwrap();
-    let chain = Chain::open(config(dir.path(), MiningMode::Instant)).unwrap();
+    let (_dir, chain) = instant_chain();
     let k = keys();
     let to = Address::repeat_byte(0x77);
     let per_sender = 150u64;
@@ -281,10 +245,7 @@ async fn restart_resumes_and_reloads_the_journaled_pool() {
         ))
         .unwrap();
         chain.mine(2, None).await.unwrap();
-        chain
-            .submit(transfer(&k[0], 0, to, U256::from(7)))
-            .await
-            .unwrap();
+        send(&chain, &k[0], 0, to, 7).await;
         assert_eq!(chain.head().number, 2);
         let h = chain.head();
         chain.shutdown();
@@ -359,15 +320,11 @@ async fn a_transaction_that_kills_the_node_is_not_replayed_forever() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshots_patches_and_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let chain: Arc<Chain> = Chain::open(config(dir.path(), MiningMode::Instant)).unwrap();
+    let (dir, chain) = instant_chain();
     let k = keys();
     let who = Address::repeat_byte(0x99);
     let id = chain.take_snapshot().unwrap();
-    chain
-        .submit(transfer(&k[0], 0, who, U256::from(5)))
-        .await
-        .unwrap();
+    send(&chain, &k[0], 0, who, 5).await;
     chain
         .patch(who, Patch::Balance(U256::from(1_000_000)))
         .await
@@ -389,10 +346,7 @@ async fn snapshots_patches_and_history() {
     assert!(!chain.revert_to_snapshot(later).await.unwrap());
     assert!(!chain.revert_to_snapshot(id).await.unwrap());
     // The chain goes on from there, nonce 0 again.
-    chain
-        .submit(transfer(&k[0], 0, who, U256::from(6)))
-        .await
-        .unwrap();
+    send(&chain, &k[0], 0, who, 6).await;
     assert_eq!(balance(&chain, &who), U256::from(6));
     let offset = chain.increase_time(3600).await.unwrap();
     assert_eq!(offset, 3600);
