@@ -5,10 +5,14 @@
 //!   decoded as geth prints them ([`decode_revert_reason`]).
 //! * [`Wallet`]: a key bound to a client that signs EIP-1559 transactions
 //!   with its own nonce bookkeeping, sends them and waits for receipts.
+//! * [`Client::batch`] and [`Batch`]: many calls in one request, the
+//!   answers in request order (load generators, bookkeeping over many
+//!   accounts).
 //!
 //! The endpoint is outside the caller's process, so every answer is
 //! checked before use and a failure is a [`ClientError`], never a panic.
 
+mod batch;
 mod error;
 mod types;
 mod wallet;
@@ -19,6 +23,7 @@ use orac_primitives::{Address, Bytes, H256, U256};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+pub use batch::{Batch, BatchAnswer, RpcErrorObject};
 pub use error::ClientError;
 pub use orac_primitives::revert::decode_revert_reason;
 pub use types::{Block, CallRequest, Log, LogFilter, Receipt};
@@ -31,11 +36,12 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// geth's code for a reverted call.
 const EXECUTION_REVERTED: i64 = 3;
 
-/// A JSON-RPC endpoint.
+/// A JSON-RPC endpoint. Cloning is cheap and shares the connection pool.
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
     url: reqwest::Url,
+    max_response_bytes: usize,
 }
 
 impl Client {
@@ -44,6 +50,8 @@ impl Client {
         Self::with_timeout(url, DEFAULT_TIMEOUT)
     }
 
+    /// A client for `url` that gives up on an answer after `timeout` (a
+    /// deploy or a load test waits longer than a read).
     pub fn with_timeout(url: &str, timeout: Duration) -> Result<Self, ClientError> {
         let bad = |detail: String| ClientError::Unreachable {
             method: "connect".into(),
@@ -54,9 +62,21 @@ impl Client {
             .timeout(timeout)
             .build()
             .map_err(|e| bad(e.to_string()))?;
-        Ok(Self { http, url })
+        Ok(Self {
+            http,
+            url,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+        })
     }
 
+    /// The same client reading answers of up to `bytes` instead of
+    /// [`MAX_RESPONSE_BYTES`] (a batch of block receipts can be larger).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The endpoint this client talks to.
     pub fn url(&self) -> &reqwest::Url {
         &self.url
     }
@@ -76,29 +96,7 @@ impl Client {
     /// as [`ClientError::Reverted`] with its data and decoded reason.
     pub async fn raw(&self, method: &str, params: Value) -> Result<Value, ClientError> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let unreachable = |e: reqwest::Error| ClientError::Unreachable {
-            method: method.into(),
-            detail: e.to_string(),
-        };
-        let mut resp = self
-            .http
-            .post(self.url.clone())
-            .json(&body)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(ClientError::unexpected(
-                    method,
-                    format!("an answer over {MAX_RESPONSE_BYTES} bytes"),
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let mut v: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ClientError::unexpected(method, format!("not JSON ({e})")))?;
+        let mut v = self.post(method, body.to_string()).await?;
         if let Some(err) = v.get("error") {
             return Err(rpc_error(method, err));
         }
@@ -108,10 +106,41 @@ impl Client {
         }
     }
 
+    /// Posts a JSON body and reads the JSON answer, at most
+    /// `max_response_bytes` of it. `method` names the request in errors.
+    async fn post(&self, method: &str, body: String) -> Result<Value, ClientError> {
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable {
+            method: method.into(),
+            detail: error_chain(&e),
+        };
+        let mut resp = self
+            .http
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+            if bytes.len() + chunk.len() > self.max_response_bytes {
+                return Err(ClientError::unexpected(
+                    method,
+                    format!("an answer over {} bytes", self.max_response_bytes),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::unexpected(method, format!("not JSON ({e})")))
+    }
+
+    /// The chain id (`eth_chainId`), which transactions must be signed for.
     pub async fn chain_id(&self) -> Result<u64, ClientError> {
         self.quantity("eth_chainId", json!([])).await
     }
 
+    /// The latest block's number.
     pub async fn block_number(&self) -> Result<u64, ClientError> {
         self.quantity("eth_blockNumber", json!([])).await
     }
@@ -129,6 +158,7 @@ impl Client {
             .ok_or_else(|| ClientError::unexpected("eth_getBlockByNumber", "no latest block"))
     }
 
+    /// `who`'s balance at the latest block, in wei.
     pub async fn balance(&self, who: Address) -> Result<U256, ClientError> {
         self.request("eth_getBalance", json!([who, "latest"])).await
     }
@@ -139,6 +169,7 @@ impl Client {
             .await
     }
 
+    /// The code deployed at `who` (empty for an account without code).
     pub async fn code(&self, who: Address) -> Result<Bytes, ClientError> {
         self.request("eth_getCode", json!([who, "latest"])).await
     }
@@ -149,6 +180,8 @@ impl Client {
         self.request("eth_call", json!([req, "latest"])).await
     }
 
+    /// The gas `req` would use as a transaction; a revert is
+    /// [`ClientError::Reverted`].
     pub async fn estimate_gas(&self, req: &CallRequest) -> Result<u64, ClientError> {
         self.quantity("eth_estimateGas", json!([req])).await
     }
@@ -164,6 +197,7 @@ impl Client {
         self.request("eth_sendRawTransaction", json!([hex])).await
     }
 
+    /// `hash`'s receipt, or `None` while it is not mined.
     pub async fn receipt(&self, hash: H256) -> Result<Option<Receipt>, ClientError> {
         self.request("eth_getTransactionReceipt", json!([hash]))
             .await
@@ -190,6 +224,7 @@ impl Client {
         }
     }
 
+    /// The logs matching `filter`.
     pub async fn logs(&self, filter: &LogFilter) -> Result<Vec<Log>, ClientError> {
         self.request("eth_getLogs", json!([filter.to_json()])).await
     }
@@ -200,6 +235,19 @@ impl Client {
             .and_then(types::parse_quantity)
             .ok_or_else(|| ClientError::unexpected(method, &v))
     }
+}
+
+/// `e` and its sources, joined: reqwest's own message alone ("error
+/// sending request") hides whether the connection was refused or timed out.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
 }
 
 /// A JSON-RPC error object as a [`ClientError`].

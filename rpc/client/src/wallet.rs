@@ -35,18 +35,22 @@ impl Wallet {
         })
     }
 
+    /// The client the wallet sends through.
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// The wallet's address.
     pub fn address(&self) -> Address {
         self.key.address()
     }
 
+    /// The signing key.
     pub fn key(&self) -> &PrivateKey {
         &self.key
     }
 
+    /// The chain id transactions are signed for.
     pub fn chain_id(&self) -> u64 {
         self.chain_id
     }

@@ -9,7 +9,8 @@ use orac_chain::pool::PoolConfig;
 use orac_chain::{Chain, ChainConfig, ChainRules, ChainSpec, MiningMode};
 use orac_primitives::{Address, U256};
 use orac_rpc::{Limits, RpcConfig};
-use orac_rpc_client::{CallRequest, Client, ClientError, LogFilter, Wallet};
+use orac_rpc_client::{Batch, CallRequest, Client, ClientError, LogFilter, Wallet};
+use serde_json::{Value, json};
 
 /// A dev node on an ephemeral port; its URL.
 async fn node(dir: &std::path::Path) -> (Arc<Chain>, String) {
@@ -157,5 +158,36 @@ async fn reads_sends_deploys_and_decodes_reverts() {
         gone.chain_id().await,
         Err(ClientError::Unreachable { .. })
     ));
+    chain.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_answer_in_request_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, url) = node(dir.path()).await;
+    let client = Client::new(&url).expect("client");
+    let unfunded = Address::repeat_byte(0x42);
+    let answers = client
+        .batch(&[
+            ("eth_chainId", json!([])),
+            ("no_such_method", json!([])),
+            ("eth_getBalance", json!([unfunded, "latest"])),
+        ])
+        .await
+        .expect("batch");
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0], Ok(json!("0x7a69")));
+    let failed = answers[1].as_ref().expect_err("an unknown method fails");
+    assert_eq!(failed.code, -32601, "{failed:?}");
+    assert_eq!(answers[2], Ok(json!("0x0")));
+
+    // Over the node's batch limit (1000), and empty: one error object for
+    // the whole batch, reported as such.
+    for len in [1001, 0] {
+        let batch = Batch::new((0..len).map(|_| ("eth_blockNumber", Value::Null)));
+        assert_eq!(batch.len(), len);
+        let e = client.send_batch(&batch).await.expect_err("rejected");
+        assert!(matches!(e, ClientError::BatchRejected { .. }), "{e:?}");
+    }
     chain.shutdown();
 }
