@@ -29,6 +29,7 @@ use anyhow::{Result, anyhow, bail};
 use clap::Parser;
 use futures::future::join_all;
 use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
+use orac_rpc_client::{Batch, BatchAnswer, Client, ClientError};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -140,75 +141,32 @@ impl Order {
     }
 }
 
-/// A minimal JSON-RPC 2.0 HTTP client.
+/// The load generator's use of the shared client: a whole-run timeout,
+/// answers as large as a batch of block receipts, and many calls split
+/// into concurrent batches.
 #[derive(Clone)]
 struct Rpc {
-    http: reqwest::Client,
-    url: String,
+    client: Client,
 }
 
-impl Rpc {
-    fn new(url: &str, concurrency: usize, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(concurrency.max(1) * 2)
-            .build()?;
-        Ok(Self {
-            http,
-            url: url.to_string(),
-        })
-    }
+/// Largest answer read: a bookkeeping batch of block receipts holds every
+/// receipt of up to `BOOKKEEPING_BATCH` full blocks.
+const MAX_RESPONSE_BYTES: usize = 1 << 30;
 
-    async fn post(&self, body: String) -> Result<Value> {
-        let reply = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| anyhow!("http: {}", error_chain(&e)))?;
-        let status = reply.status();
-        let text = reply
-            .text()
-            .await
-            .map_err(|e| anyhow!("http body: {}", error_chain(&e)))?;
-        serde_json::from_str(&text).map_err(|e| {
-            anyhow!(
-                "HTTP {status}: reply is not JSON ({e}): {}",
-                truncate(&text, 200)
-            )
+impl Rpc {
+    fn new(url: &str, timeout: Duration) -> Result<Self> {
+        Ok(Self {
+            client: Client::with_timeout(url, timeout)?.max_response_bytes(MAX_RESPONSE_BYTES),
         })
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let reply = self.post(body.to_string()).await?;
-        if let Some(e) = reply.get("error") {
-            bail!("{method}: {e}");
-        }
-        Ok(reply["result"].clone())
+        Ok(self.client.raw(method, params).await?)
     }
 
     /// One batch; the answers come back in the order of `calls`.
-    async fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, String>>> {
-        let body: Vec<Value> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (m, p))| json!({"jsonrpc": "2.0", "id": i, "method": m, "params": p}))
-            .collect();
-        let reply = self.post(Value::Array(body).to_string()).await?;
-        let mut out: Vec<Option<Result<Value, String>>> = vec![None; calls.len()];
-        for (id, answer) in parse_batch_reply(&reply)? {
-            if let Some(slot) = out.get_mut(id) {
-                *slot = Some(answer);
-            }
-        }
-        Ok(out
-            .into_iter()
-            .map(|a| a.unwrap_or_else(|| Err("no answer for this call in the batch reply".into())))
-            .collect())
+    async fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<BatchAnswer>> {
+        Ok(self.client.batch(calls).await?)
     }
 
     /// Many calls, split into batches, `concurrency` batches at a time.
@@ -216,12 +174,9 @@ impl Rpc {
         &self,
         calls: Vec<(&'static str, Value)>,
         concurrency: usize,
-    ) -> Result<Vec<Result<Value, String>>> {
-        let chunks: Vec<Vec<(&'static str, Value)>> = calls
-            .chunks(BOOKKEEPING_BATCH)
-            .map(|c| c.to_vec())
-            .collect();
+    ) -> Result<Vec<BatchAnswer>> {
         let mut out = Vec::with_capacity(calls.len());
+        let chunks: Vec<&[(&str, Value)]> = calls.chunks(BOOKKEEPING_BATCH).collect();
         for group in chunks.chunks(concurrency.max(1)) {
             let answers = join_all(group.iter().map(|c| self.batch(c))).await;
             for a in answers {
@@ -229,59 +184,6 @@ impl Rpc {
             }
         }
         Ok(out)
-    }
-}
-
-/// (id, result-or-error-message) for each answer of a batch reply.
-fn parse_batch_reply(reply: &Value) -> Result<Vec<(usize, Result<Value, String>)>> {
-    let Value::Array(items) = reply else {
-        // A whole-batch error (e.g. batch too large) comes as one object.
-        if let Some(e) = reply.get("error") {
-            bail!("batch rejected: {e}");
-        }
-        bail!(
-            "batch reply is not an array: {}",
-            truncate(&reply.to_string(), 200)
-        );
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let Some(id) = item.get("id").and_then(Value::as_u64) else {
-            continue;
-        };
-        let answer = match item.get("error") {
-            Some(e) => Err(e
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| e.to_string())),
-            None => Ok(item.get("result").cloned().unwrap_or(Value::Null)),
-        };
-        out.push((id as usize, answer));
-    }
-    Ok(out)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        s.to_string()
-    } else {
-        let mut end = n;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}...", &s[..end])
     }
 }
 
@@ -397,8 +299,9 @@ struct Setup {
 struct Plan {
     /// Nonce-major within each lane, lanes one after another.
     planned: Vec<Planned>,
-    /// (index of the first transaction, transaction count, JSON body).
-    bodies: Vec<(usize, usize, String)>,
+    /// (index of the first transaction, the serialised batch of it and
+    /// the transactions after it).
+    bodies: Vec<(usize, Batch)>,
     /// `lane_batches[l]` lists lane l's batches (indices into `bodies`) in
     /// sending order; a batch never spans two lanes.
     lane_batches: Vec<Vec<usize>>,
@@ -425,7 +328,7 @@ async fn run(args: &Args) -> Result<Report> {
         bail!("--batch must be at most 1000 (the usual server limit)");
     }
     let timeout = Duration::from_secs(args.timeout);
-    let rpc = Rpc::new(&args.rpc, args.concurrency, timeout)?;
+    let rpc = Rpc::new(&args.rpc, timeout)?;
 
     // ---- Setup (not timed) ---------------------------------------------
     let setup = setup(args, &rpc).await?;
@@ -638,22 +541,21 @@ fn plan(args: &Args, setup: &Setup) -> Plan {
         }
     }
     let planned = sign_all(args, setup, &order);
-    // Batch bodies, with the transaction's index as its JSON-RPC id; a
-    // batch never spans two lanes. `lane_batches[l]` lists lane l's batches
-    // in sending order.
-    let mut bodies: Vec<(usize, usize, String)> = Vec::new();
+    // Batch bodies; a batch never spans two lanes. `lane_batches[l]` lists
+    // lane l's batches in sending order.
+    let mut bodies: Vec<(usize, Batch)> = Vec::new();
     let mut lane_batches: Vec<Vec<usize>> = vec![Vec::new(); lanes];
     let mut lane_start = 0;
     for (lane, len) in lane_len.iter().enumerate() {
         for first in (lane_start..lane_start + len).step_by(args.batch) {
             let end = (first + args.batch).min(lane_start + len);
-            let calls: Vec<Value> = (first..end)
-                .map(|id| {
-                    json!({"jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [planned[id].raw_hex]})
-                })
-                .collect();
+            let batch = Batch::new(
+                planned[first..end]
+                    .iter()
+                    .map(|p| ("eth_sendRawTransaction", json!([p.raw_hex]))),
+            );
             lane_batches[lane].push(bodies.len());
-            bodies.push((first, end - first, Value::Array(calls).to_string()));
+            bodies.push((first, batch));
         }
         lane_start += len;
     }
@@ -751,7 +653,7 @@ struct Submitting<'a> {
 async fn submit(
     args: &Args,
     shared: Submitting<'_>,
-    bodies: Vec<(usize, usize, String)>,
+    bodies: Vec<(usize, Batch)>,
     lane_batches: Vec<Vec<usize>>,
 ) -> Result<()> {
     let bodies = Arc::new(bodies);
@@ -793,15 +695,15 @@ async fn submit(
                             None => break,
                         }
                     };
-                    let Some((first, len, body)) = bodies.get(b) else {
+                    let Some((first, batch)) = bodies.get(b) else {
                         break;
                     };
-                    let reply = rpc.post(body.clone()).await;
+                    let reply = rpc.client.send_batch(batch).await;
                     let targets = {
                         let mut t = tally.lock().await;
-                        t.record(&planned, *first, *len, reply)
+                        t.record(&planned, *first, batch.len(), reply)
                     };
-                    done.fetch_add(*len, Ordering::Relaxed);
+                    done.fetch_add(batch.len(), Ordering::Relaxed);
                     if pace == Pace::Mined {
                         wait_mined(&rpc, &addrs, targets, deadline, poll_max).await;
                     }
@@ -824,18 +726,13 @@ impl Tally {
         planned: &[Planned],
         first: usize,
         len: usize,
-        reply: Result<Value>,
+        reply: Result<Vec<BatchAnswer>, ClientError>,
     ) -> HashMap<usize, u64> {
         let ids = first..first + len;
-        match reply.and_then(|r| parse_batch_reply(&r)) {
+        match reply {
             Err(e) => self.error(len, e.to_string()),
             Ok(answers) => {
-                let mut seen = 0;
-                for (id, answer) in answers {
-                    if !ids.contains(&id) || self.accepted[id] {
-                        continue;
-                    }
-                    seen += 1;
+                for (id, answer) in ids.clone().zip(answers) {
                     match answer {
                         Ok(v) => {
                             if v.as_str() != Some(hex_hash(&planned[id].hash).as_str()) {
@@ -843,14 +740,8 @@ impl Tally {
                             }
                             self.accepted[id] = true;
                         }
-                        Err(msg) => self.error(1, msg),
+                        Err(e) => self.error(1, e.message),
                     }
-                }
-                if seen < len {
-                    self.error(
-                        len - seen,
-                        "no answer for the call in the batch reply".into(),
-                    );
                 }
             }
         }
@@ -909,10 +800,7 @@ async fn wait_all_mined(
         match rpc.batches(calls, args.concurrency).await {
             Ok(answers) => {
                 for (i, r) in answers.into_iter().enumerate() {
-                    let n = r
-                        .map_err(|e| anyhow!(e))
-                        .and_then(|v| parse_u64(&v))
-                        .unwrap_or(0);
+                    let n = r.ok().and_then(|v| parse_u64(&v).ok()).unwrap_or(0);
                     if n < target[i] {
                         behind += 1;
                         left += target[i] - n;
@@ -985,7 +873,7 @@ async fn check_receipts(
             }
             Err(e) => {
                 if receipt_errors.len() < QUOTED_ERRORS {
-                    receipt_errors.push(e);
+                    receipt_errors.push(e.message);
                 }
             }
         }
@@ -1025,7 +913,7 @@ async fn fetch_receipts(
     head_before: u64,
     head_after: u64,
     concurrency: usize,
-) -> Result<(Vec<Result<Value, String>>, String)> {
+) -> Result<(Vec<BatchAnswer>, String)> {
     let per_tx = |hs: &[H256]| -> Vec<(&'static str, Value)> {
         hs.iter()
             .map(|h| ("eth_getTransactionReceipt", json!([hex_hash(h)])))
@@ -1047,7 +935,7 @@ async fn fetch_receipts(
                 }
             }
             Ok(other) => unsupported = Some(format!("eth_getBlockReceipts returned {other}")),
-            Err(e) => unsupported = Some(e),
+            Err(e) => unsupported = Some(e.message),
         }
     }
     if let Some(why) = unsupported {
@@ -1055,7 +943,7 @@ async fn fetch_receipts(
         let receipts = rpc.batches(per_tx(hashes), concurrency).await?;
         return Ok((receipts, "eth_getTransactionReceipt for each".into()));
     }
-    let receipts: Vec<Result<Value, String>> = hashes
+    let receipts: Vec<BatchAnswer> = hashes
         .iter()
         .map(|h| Ok(found.remove(&hex_hash(h)).unwrap_or(Value::Null)))
         .collect();
@@ -1122,7 +1010,7 @@ async fn wait_mined(
             .collect();
         if let Ok(answers) = rpc.batch(&calls).await {
             for (s, a) in senders.iter().zip(answers) {
-                if let Ok(n) = a.map_err(|e| anyhow!(e)).and_then(|v| parse_u64(&v))
+                if let Some(n) = a.ok().and_then(|v| parse_u64(&v).ok())
                     && n >= targets[s]
                 {
                     targets.remove(s);

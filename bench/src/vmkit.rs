@@ -9,19 +9,28 @@ use orac_vm::{BlockEnv, FrameResult, TxEnv, Vm};
 
 /// The Rust contracts (bench/contracts/*, built by bench/contracts/build.sh).
 pub const TOKEN_WASM: &[u8] = include_bytes!("../contracts/token.wasm");
+/// The compute contract, built like [`TOKEN_WASM`].
 pub const COMPUTE_WASM: &[u8] = include_bytes!("../contracts/compute.wasm");
 /// The Solidity contracts (bench/solidity/*, built by bench/solidity/build.sh).
 pub const TOKEN_BIN: &str = include_str!("../solidity/Token.bin");
+/// The compute contract's Solidity creation code, as [`TOKEN_BIN`].
 pub const COMPUTE_BIN: &str = include_str!("../solidity/Compute.bin");
 
+/// Selector of `transfer(address,uint256)`.
 pub const SEL_TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+/// Selector of `balanceOf(address)`.
 pub const SEL_BALANCE_OF: [u8; 4] = [0x70, 0xa0, 0x82, 0x31];
+/// Selector of the compute contract's `work(uint256)`.
 pub const SEL_WORK: [u8; 4] = [0x58, 0x58, 0xd1, 0x61];
 
+/// The benchmark block's chain id.
 pub const CHAIN_ID: u64 = 1337;
+/// The benchmark block's fee recipient.
 pub const COINBASE: Address = Address::repeat_byte(0xcb);
+/// The benchmark block's base fee, in wei (1 gwei).
 pub const BASE_FEE: u64 = 1_000_000_000;
 
+/// The bytes of committed hex bytecode (a solc `.bin`).
 pub fn unhex(s: &str) -> Vec<u8> {
     hex::decode(s.trim()).expect("committed bytecode is hex")
 }
@@ -29,6 +38,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
 /// A starting state held in memory: what the overlay reads through.
 pub use orac_state::MemState;
 
+/// The block every benchmark call runs in: fixed, so runs compare.
 pub fn block_env() -> BlockEnv {
     BlockEnv {
         number: 1,
@@ -41,6 +51,7 @@ pub fn block_env() -> BlockEnv {
     }
 }
 
+/// A transaction from `origin` in [`block_env`], paying the base fee.
 pub fn tx_env(origin: Address) -> TxEnv {
     TxEnv {
         block: block_env(),
@@ -62,6 +73,7 @@ pub fn addr_word(a: &Address) -> [u8; 32] {
     w
 }
 
+/// A 32-byte ABI word holding `v`.
 pub fn u256_word(v: U256) -> [u8; 32] {
     v.to_big_endian()
 }
@@ -92,6 +104,7 @@ pub fn balance_slot(a: &Address) -> H256 {
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The next 64 pseudo-random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -99,11 +112,13 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    /// A number below `n` (slightly biased; fine for picking work).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
 }
 
+/// The median of `v` (NaN for none): robust to the odd slow run.
 pub fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));

@@ -4,6 +4,8 @@
 
 use crate::vmkit::{COMPUTE_WASM, TOKEN_WASM};
 
+/// A contract module (memory, `call` export) holding `funcs` (WAT text)
+/// besides, so they are compiled but never run.
 pub fn module(funcs: &[String]) -> Vec<u8> {
     let text = format!(
         "(module (memory (export \"memory\") 1) (func (export \"call\"))\n{}\n)",
@@ -30,6 +32,8 @@ pub fn nested_loops(depth: usize, backedge: bool) -> String {
     s
 }
 
+/// One function of `count` loops one after another, each branching back
+/// when `backedge`.
 pub fn sequential_loops(count: usize, backedge: bool) -> String {
     let mut s = String::from("(func (param i32)\n");
     for _ in 0..count {
@@ -168,8 +172,11 @@ pub fn ordinary_function(i: usize) -> String {
     )
 }
 
+/// A module to compile, and how the report counts it.
 pub struct Shape {
+    /// What the report calls it.
     pub name: String,
+    /// The module's bytes.
     pub code: Vec<u8>,
     /// Counted in the ms/KB figure of "ordinary" code.
     pub ordinary: bool,

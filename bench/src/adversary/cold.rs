@@ -24,10 +24,15 @@ pub fn contract(n: usize, functions: usize) -> Vec<u8> {
     .expect("generated contract parses")
 }
 
+/// What loading one contract's code from the disk cost.
 pub struct Cold {
+    /// The contract's size, in KB.
     pub kb: f64,
+    /// Gas one call to it used.
     pub gas_per_call: u64,
+    /// Microseconds for a call that loads the code from the disk cache.
     pub cold_us: f64,
+    /// Microseconds for a call with the code already loaded.
     pub warm_us: f64,
 }
 

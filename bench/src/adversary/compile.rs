@@ -59,19 +59,25 @@ unsafe impl GlobalAlloc for Counting {
 
 /// One module's compile.
 pub struct Compiled {
+    /// The module's name in the report.
     pub name: String,
+    /// Its size, in KB.
     pub kb: f64,
+    /// Milliseconds to validate, instrument and compile it.
     pub ms: f64,
     /// Peak heap above what was in use before, in MB (0 when the counting
     /// allocator is not installed).
     pub peak_mb: f64,
+    /// Why the compile failed, if it did.
     pub error: Option<String>,
 }
 
 impl Compiled {
+    /// Compile time per KB: the figure the deploy limits bound.
     pub fn ms_per_kb(&self) -> f64 {
         self.ms / self.kb
     }
+    /// Peak memory per KB.
     pub fn mb_per_kb(&self) -> f64 {
         self.peak_mb / self.kb
     }

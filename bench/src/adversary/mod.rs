@@ -42,9 +42,13 @@ pub const HELPER: Address = Address::repeat_byte(0xc1);
 /// an optional helper contract installed at [`HELPER`].
 #[derive(Clone)]
 pub struct Shape {
+    /// The shape's name in the report.
     pub name: String,
+    /// The contract's module.
     pub module: Vec<u8>,
+    /// The calldata of every call.
     pub input: Vec<u8>,
+    /// A contract installed at [`HELPER`], if the shape calls one.
     pub helper: Option<Vec<u8>>,
     /// Run with the VM's module cache empty, so code it makes (say, the
     /// modules it creates) is compiled in every run, not just the warm-up.
@@ -52,6 +56,7 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// A shape called with empty calldata, no helper, caches warm.
     pub fn new(name: impl Into<String>, module: Vec<u8>) -> Self {
         Self {
             name: name.into(),
@@ -62,6 +67,7 @@ impl Shape {
         }
     }
 
+    /// A shape run with the module cache empty (see [`Shape::cold`]).
     pub fn cold(name: impl Into<String>, module: Vec<u8>) -> Self {
         Self {
             cold: true,
@@ -69,11 +75,13 @@ impl Shape {
         }
     }
 
+    /// The same shape called with `input`.
     pub fn input(mut self, input: Vec<u8>) -> Self {
         self.input = input;
         self
     }
 
+    /// The same shape with `module` installed at [`HELPER`].
     pub fn helper(mut self, module: Vec<u8>) -> Self {
         self.helper = Some(module);
         self
@@ -83,12 +91,16 @@ impl Shape {
 /// One timed run.
 #[derive(Clone, Debug)]
 pub struct Run {
+    /// Wall time of the call, in seconds.
     pub secs: f64,
+    /// Gas it used.
     pub gas: u64,
+    /// How it ended (out of gas, for the shapes meant to run forever).
     pub result: FrameResult,
 }
 
 impl Run {
+    /// Nanoseconds per gas: the figure the 10x rule bounds.
     pub fn ns_per_gas(&self) -> f64 {
         self.secs * 1e9 / self.gas.max(1) as f64
     }
@@ -97,6 +109,7 @@ impl Run {
 /// Runs shapes on one VM (module caches warm after the first run, as on a
 /// node that has seen the contract before).
 pub struct Runner {
+    /// The VM every shape runs on.
     pub vm: Vm,
 }
 
@@ -107,6 +120,7 @@ impl Default for Runner {
 }
 
 impl Runner {
+    /// A runner on a VM with the default configuration.
     pub fn new() -> Self {
         Self {
             vm: Vm::new(&VmConfig::default()).expect("engine"),

@@ -49,11 +49,14 @@ impl Ty {
 /// A loop body and the memory it runs over.
 #[derive(Clone)]
 pub struct Body {
+    /// The loop's statements (WAT), run in order each iteration.
     pub stmts: Vec<String>,
+    /// Memory pages the module declares.
     pub pages: u64,
 }
 
 impl Body {
+    /// The contract running this body in an endless loop (until out of gas).
     pub fn module(&self) -> Vec<u8> {
         let locals: String = TYPES
             .iter()
@@ -68,7 +71,10 @@ impl Body {
     }
 }
 
+/// Random WAT generator for loop bodies; its choices all come from `rng`,
+/// so a seed replays a search.
 pub struct Gen {
+    /// The source of every choice.
     pub rng: Rng,
     /// Memory of the body being generated: addresses stay inside it.
     pub pages: u64,
@@ -150,46 +156,37 @@ impl Gen {
                 format!("({load} {a})")
             }
             // Conversions from another type.
-            7 => match ty {
-                Ty::I32 => {
-                    let src = self.pick(&[
+            7 => {
+                let src = self.pick(match ty {
+                    Ty::I32 => &[
                         "i32.wrap_i64 (EI64)",
                         "i32.trunc_sat_f64_s (EF64)",
                         "i32.trunc_sat_f32_u (EF32)",
                         "i32.reinterpret_f32 (EF32)",
                         "i64.eqz (EI64)",
                         "f64.lt (EF64) (EF64)",
-                    ]);
-                    self.fill(src, d)
-                }
-                Ty::I64 => {
-                    let src = self.pick(&[
+                    ],
+                    Ty::I64 => &[
                         "i64.extend_i32_u (EI32)",
                         "i64.trunc_sat_f64_u (EF64)",
                         "i64.trunc_sat_f32_s (EF32)",
                         "i64.reinterpret_f64 (EF64)",
-                    ]);
-                    self.fill(src, d)
-                }
-                Ty::F32 => {
-                    let src = self.pick(&[
+                    ],
+                    Ty::F32 => &[
                         "f32.demote_f64 (EF64)",
                         "f32.convert_i64_u (EI64)",
                         "f32.convert_i32_s (EI32)",
                         "f32.reinterpret_i32 (EI32)",
-                    ]);
-                    self.fill(src, d)
-                }
-                Ty::F64 => {
-                    let src = self.pick(&[
+                    ],
+                    Ty::F64 => &[
                         "f64.promote_f32 (EF32)",
                         "f64.convert_i64_s (EI64)",
                         "f64.convert_i32_u (EI32)",
                         "f64.reinterpret_i64 (EI64)",
-                    ]);
-                    self.fill(src, d)
-                }
-            },
+                    ],
+                });
+                self.fill(src, d)
+            }
             // Select.
             8 => format!(
                 "(select {} {} {})",
@@ -231,6 +228,7 @@ impl Gen {
         out
     }
 
+    /// A random statement, with expressions nested up to `depth`.
     pub fn stmt(&mut self, depth: u32) -> String {
         match self.rng.below(14) {
             0..=4 => {
@@ -293,6 +291,7 @@ impl Gen {
         }
     }
 
+    /// A fresh random body of 1 to 6 statements.
     pub fn body(&mut self) -> Body {
         self.pages = self.pick(&[1, MAX_MEMORY_PAGES]);
         let n = 1 + self.rng.below(6) as usize;
@@ -303,6 +302,8 @@ impl Gen {
         }
     }
 
+    /// `body` changed in one place: a statement removed, added or replaced,
+    /// or the memory grown to the maximum.
     pub fn mutate(&mut self, body: &Body) -> Body {
         let mut b = body.clone();
         self.pages = b.pages;
@@ -331,8 +332,11 @@ impl Gen {
 /// The result of a search: the slowest body found, its ns/gas, and how
 /// many bodies were measured.
 pub struct Found {
+    /// The slowest body found.
     pub body: Body,
+    /// Its time per gas, in nanoseconds.
     pub ns_per_gas: f64,
+    /// How many bodies were measured.
     pub evaluated: usize,
 }
 

@@ -22,12 +22,19 @@ use crate::vmkit::Rng;
 /// pushes before recursing (live across the call) and pops after.
 #[derive(Clone, Debug)]
 pub struct Frame {
+    /// The shape's name in the report.
     pub name: String,
+    /// Declarations of `$rec`'s extra locals (WAT).
     pub locals: String,
+    /// `$rec`'s extra parameters (WAT).
     pub params: String,
+    /// The arguments passed for them on each recursive call.
     pub args: String,
+    /// How many i64 results `$rec` returns.
     pub results: usize,
+    /// Pushed before the recursive call, live across it.
     pub before: String,
+    /// Run after the call, popping what `before` pushed.
     pub after: String,
 }
 
@@ -44,6 +51,8 @@ impl Frame {
         }
     }
 
+    /// The shape as a module exporting `rec`, which the measurement calls
+    /// directly with a depth (its `call` does nothing).
     pub fn module(&self) -> Vec<u8> {
         self.module_calling("")
     }
@@ -172,6 +181,7 @@ pub fn random_frame(rng: &mut Rng) -> Frame {
 
 /// What one shape measured.
 pub struct Measured {
+    /// The shape's name.
     pub name: String,
     /// Slots the counter charges per frame of `$rec`.
     pub charged_slots: u32,

@@ -1,3 +1,8 @@
+//! `cold`: where loading one compiled contract from disk spends its time
+//! (validate, compile, read, hash, deserialize), for the module file given
+//! as the argument. The measurement behind the on-disk code cache's design
+//! (`vm-adversary`'s cold-code section measures the cache itself).
+
 use std::time::Instant;
 fn main() {
     let engine = wasmtime::Engine::new(&orac_vm::engine::engine_config()).unwrap();

@@ -36,6 +36,7 @@ use orac_oracle::abi::{BASE_GAS, CALLBACK_OVERHEAD, OBSERVATION_GAS};
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Expect, Kind, Observation, Report};
 use orac_primitives::{Address, Bytes, H256, PrivateKey, RecoveredTx, SignedTransaction, U256};
+use orac_rpc_client::{Client, LogFilter, Receipt};
 use orac_state::Overlay;
 use orac_vm::{BlockEnv, Vm, VmConfig, envelope, gas};
 use serde_json::{Value, json};
@@ -257,16 +258,9 @@ impl Sim {
             .unwrap_or_else(|e| panic!("transaction refused: {e:?}"))
     }
 
-    /// Signs, recovers and executes; panics unless it succeeds.
-    fn send(
-        &mut self,
-        from: usize,
-        to: Option<Address>,
-        value: U256,
-        data: Vec<u8>,
-        gas: u64,
-    ) -> ExecOutcome {
-        let tx = self.sign(from, to, value, data, gas);
+    /// Recovers and executes `tx` (from [`Sim::sign`]); panics unless it
+    /// succeeds.
+    fn send(&mut self, tx: SignedTransaction) -> ExecOutcome {
         let tx = RecoveredTx::recover(tx).expect("a valid signature");
         let out = self.execute(&tx);
         assert!(out.success, "failed: {}", reason(&out.output.0, &out.error));
@@ -307,7 +301,7 @@ struct Feed {
 fn create_feed(sim: &mut Sim, n: usize) -> Feed {
     let f = ((n - 1) / 3) as u8;
     let keys: Vec<PrivateKey> = (0..n).map(signer_key).collect();
-    let out = sim.send(
+    let tx = sim.sign(
         ADMIN,
         Some(REGISTRY),
         U256::zero(),
@@ -317,6 +311,7 @@ fn create_feed(sim: &mut Sim, n: usize) -> Feed {
         .abi_encode(),
         10_000_000,
     );
+    let out = sim.send(tx);
     let id = I::createFeedCall::abi_decode_returns(&out.output.0).expect("a feed id");
     let digest = H256(
         sim.view(REGISTRY, &I::feedConfigCall { feedId: id })
@@ -348,7 +343,8 @@ fn add_consumers(sim: &mut Sim, feed: &mut Feed, count: usize, a: &UpdatesArgs) 
             }
             .abi_encode(),
         );
-        let out = sim.send(ADMIN, None, U256::from(ETH), data, 30_000_000);
+        let tx = sim.sign(ADMIN, None, U256::from(ETH), data, 30_000_000);
+        let out = sim.send(tx);
         feed.consumers
             .push(out.contract_address.expect("a deployed consumer"));
     }
@@ -938,35 +934,18 @@ deviation_ppb = 10000000
     )
 }
 
-/// JSON-RPC over HTTP.
+/// The node, through the shared client. A failure ends the run with the
+/// method's error: the benchmark has nothing to fall back on.
 struct Rpc {
-    url: String,
-    http: reqwest::Client,
+    client: Client,
 }
 
 impl Rpc {
-    async fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let reply: Value = self
-            .http
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method}: {e}"))
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("{method}: {e}"));
-        match reply.get("error") {
-            Some(e) => Err(e.clone()),
-            None => Ok(reply["result"].clone()),
-        }
-    }
-
     async fn ok(&self, method: &str, params: Value) -> Value {
-        self.call(method, params)
+        self.client
+            .raw(method, params)
             .await
-            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Signs and sends a transaction and waits for its successful receipt.
@@ -977,11 +956,12 @@ impl Rpc {
         value: U256,
         data: Vec<u8>,
         gas: u64,
-    ) -> Value {
-        let from = format!("{:?}", key.address());
-        let nonce = qty(&self
-            .ok("eth_getTransactionCount", json!([from, "pending"]))
-            .await) as u64;
+    ) -> Receipt {
+        let nonce = self
+            .client
+            .pending_nonce(key.address())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let tx = orac_chain::testing::call(Address::zero(), data, gas)
             .to(to)
             .chain_id(CHAIN_ID)
@@ -989,30 +969,30 @@ impl Rpc {
             .value(value)
             .sign(key);
         let hash = self
-            .ok(
-                "eth_sendRawTransaction",
-                json!([format!("0x{}", hex::encode(tx.encoded()))]),
-            )
-            .await;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let r = self.ok("eth_getTransactionReceipt", json!([hash])).await;
-            if !r.is_null() {
-                assert_eq!(r["status"], "0x1", "transaction failed: {r}");
-                return r;
-            }
-            assert!(Instant::now() < deadline, "{hash} not mined within 30 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            .client
+            .send_raw(tx.encoded())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = self
+            .client
+            .wait_for_receipt(hash, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.success, "transaction failed: {r:?}");
+        r
     }
 
-    async fn slot(&self, who: &str, slot: u64) -> u128 {
-        qty(&self
-            .ok(
+    /// Storage slot `slot` of `who`, as a number.
+    async fn slot(&self, who: Address, slot: u64) -> u128 {
+        let word: H256 = self
+            .client
+            .request(
                 "eth_getStorageAt",
                 json!([who, format!("0x{slot:x}"), "latest"]),
             )
-            .await)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        U256::from_big_endian(word.as_bytes()).as_u128()
     }
 }
 
@@ -1152,14 +1132,10 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
     let node_log = dir.path().join("node.log");
     let (_node, url) = start_node(orac, &dir.path().join("data"), a.block_time, &node_log);
     let rpc = Rpc {
-        url: url.clone(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
+        client: Client::with_timeout(&url, Duration::from_secs(30)).expect("RPC client"),
     };
     let dev = orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 10).expect("dev keys");
-    let chain_id = qty(&rpc.ok("eth_chainId", json!([])).await) as u64;
+    let chain_id = rpc.client.chain_id().await.expect("eth_chainId");
     assert_eq!(chain_id, CHAIN_ID, "a dev node");
     println!("# orac oracle bridge: source change to subscriber callback");
     println!();
@@ -1180,7 +1156,7 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
     let (oracles, logs) = start_oracles(a, orac, dir.path(), &url, source_port).await;
     let watch = Watch {
         rpc: &rpc,
-        consumer: &consumer,
+        consumer,
         logs: &logs,
         node_log: &node_log,
     };
@@ -1196,7 +1172,7 @@ async fn latency_run(a: &LatencyArgs, orac: &Path) {
 /// Setup: dev account 0 funds the four oracle nodes and creates feed 1;
 /// dev account 1 deploys a consumer subscribed to it. Returns the
 /// consumer's address.
-async fn setup_feed(rpc: &Rpc, dev: &[PrivateKey]) -> String {
+async fn setup_feed(rpc: &Rpc, dev: &[PrivateKey]) -> Address {
     for i in 0..4 {
         rpc.send(
             &dev[0],
@@ -1230,10 +1206,7 @@ async fn setup_feed(rpc: &Rpc, dev: &[PrivateKey]) -> String {
     let r = rpc
         .send(&dev[1], None, U256::from(ETH / 10), data, 5_000_000)
         .await;
-    r["contractAddress"]
-        .as_str()
-        .expect("a deployed consumer")
-        .to_string()
+    r.contract_address.expect("a deployed consumer")
 }
 
 /// Starts the four `orac oracle` processes, each with its config and log
@@ -1299,7 +1272,7 @@ fn show_logs(logs: &[PathBuf], node_log: &Path) {
 /// logs to show when it waits too long.
 struct Watch<'a> {
     rpc: &'a Rpc,
-    consumer: &'a str,
+    consumer: Address,
     logs: &'a [PathBuf],
     node_log: &'a Path,
 }
@@ -1391,38 +1364,26 @@ async fn measure_changes(
 /// The transmissions that landed, by round: observations in the report,
 /// gas used and block, from the registry's `NewRound` logs and receipts.
 async fn landed_rounds(rpc: &Rpc) -> BTreeMap<u64, (u8, u64, u64)> {
-    let new_rounds = rpc
-        .ok(
-            "eth_getLogs",
-            json!([{"address": format!("{REGISTRY:?}"), "fromBlock": "0x0", "toBlock": "latest",
-                    "topics": [format!("0x{}", hex::encode(I::NewRound::SIGNATURE_HASH.0))]}]),
-        )
-        .await;
+    let filter = LogFilter {
+        from_block: 0,
+        to_block: rpc.client.block_number().await.expect("eth_blockNumber"),
+        address: Some(REGISTRY),
+        topics: vec![Some(H256(I::NewRound::SIGNATURE_HASH.0))],
+    };
+    let new_rounds = rpc.client.logs(&filter).await.expect("eth_getLogs");
     let mut landed: BTreeMap<u64, (u8, u64, u64)> = BTreeMap::new();
-    for log in new_rounds.as_array().cloned().unwrap_or_default() {
-        let topics: Vec<alloy_primitives::B256> = log["topics"]
-            .as_array()
-            .expect("topics")
-            .iter()
-            .map(|t| {
-                let b =
-                    hex::decode(t.as_str().expect("hex").trim_start_matches("0x")).expect("hex");
-                alloy_primitives::B256::from_slice(&b)
-            })
-            .collect();
-        let data =
-            hex::decode(log["data"].as_str().expect("hex").trim_start_matches("0x")).expect("hex");
-        let ev = I::NewRound::decode_raw_log(topics, &data).expect("a NewRound event");
+    for log in new_rounds {
+        let topics = log.topics.iter().map(|t| t.to_alloy());
+        let ev = I::NewRound::decode_raw_log(topics, &log.data.0).expect("a NewRound event");
         let receipt = rpc
-            .ok("eth_getTransactionReceipt", json!([log["transactionHash"]]))
-            .await;
+            .client
+            .receipt(log.transaction_hash)
+            .await
+            .expect("eth_getTransactionReceipt")
+            .expect("the receipt of a logged transaction");
         landed.insert(
             ev.roundId,
-            (
-                ev.signers,
-                qty(&receipt["gasUsed"]) as u64,
-                qty(&receipt["blockNumber"]) as u64,
-            ),
+            (ev.signers, receipt.gas_used, receipt.block_number),
         );
     }
     landed
