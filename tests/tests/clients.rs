@@ -47,19 +47,64 @@ fn toolchain_present(client: &str, needed: &[PathBuf]) -> bool {
     }
 }
 
-fn node_toolchain(client: &str, package: &str) -> bool {
-    let modules = clients_dir().join("node_modules");
-    toolchain_present(client, &[modules.join(package).join("package.json")])
-}
-
 fn venv_python() -> PathBuf {
     clients_dir().join(".venv").join("bin").join("python")
 }
 
-/// Starts a fresh node, runs `program args` in tests/clients with the
-/// node's URLs, and asserts it exits 0; its output is printed either way.
-fn run_client(client: &str, program: &Path, args: &[&str]) {
-    run_client_with(client, program, args, &[]);
+/// A client library: what must be installed for it, and what runs its
+/// scripts.
+#[derive(Clone, Copy)]
+enum Lib {
+    Ethers,
+    Viem,
+    Web3py,
+    Cast,
+}
+
+impl Lib {
+    fn installed(self, client: &str) -> bool {
+        let npm = |package: &str| {
+            let modules = clients_dir().join("node_modules");
+            toolchain_present(client, &[modules.join(package).join("package.json")])
+        };
+        match self {
+            Lib::Ethers => npm("ethers"),
+            Lib::Viem => npm("viem"),
+            Lib::Web3py => toolchain_present(client, &[venv_python()]),
+            Lib::Cast => npm("@foundry-rs/cast"),
+        }
+    }
+
+    fn program(self) -> PathBuf {
+        match self {
+            Lib::Ethers | Lib::Viem => "node".into(),
+            Lib::Web3py => venv_python(),
+            // The scripts run the binary inside the npm package themselves.
+            Lib::Cast => "bash".into(),
+        }
+    }
+}
+
+/// Runs `script` with `lib` against a fresh node, with the environment
+/// `files` writes into a temporary directory; skipped (or failed) as
+/// [`toolchain_present`] says when `lib` is not installed.
+fn run_script(
+    lib: Lib,
+    client: &str,
+    script: &str,
+    files: fn(&Path) -> Vec<(&'static str, String)>,
+) {
+    if !lib.installed(client) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = files(dir.path());
+    run_client_with(client, &lib.program(), &[script], &env);
+}
+
+/// For the scripts that need only the node's URLs.
+fn no_files(_: &Path) -> Vec<(&'static str, String)> {
+    Vec::new()
 }
 
 /// The counter test contract as clients take it: deploy bytecode (hex of
@@ -150,103 +195,64 @@ fn run_client_with(client: &str, program: &Path, args: &[&str], env: &[(&str, St
 
 #[test]
 fn ethers_v6() {
-    if !node_toolchain("ethers", "ethers") {
-        return;
-    }
-    run_client("ethers", Path::new("node"), &["ethers.mjs"]);
+    run_script(Lib::Ethers, "ethers", "ethers.mjs", no_files);
 }
 
 #[test]
 fn viem() {
-    if !node_toolchain("viem", "viem") {
-        return;
-    }
-    run_client("viem", Path::new("node"), &["viem.mjs"]);
+    run_script(Lib::Viem, "viem", "viem.mjs", no_files);
 }
 
 #[test]
 fn web3py() {
-    if !toolchain_present("web3.py", &[venv_python()]) {
-        return;
-    }
-    run_client("web3.py", &venv_python(), &["web3py.py"]);
+    run_script(Lib::Web3py, "web3.py", "web3py.py", no_files);
 }
 
 #[test]
 fn cast() {
-    if !node_toolchain("cast", "@foundry-rs/cast") {
-        return;
-    }
-    run_client("cast", Path::new("bash"), &["cast.sh"]);
+    run_script(Lib::Cast, "cast", "cast.sh", no_files);
 }
 
 #[test]
 fn ethers_v6_deploys_and_calls_a_wasm_contract() {
-    if !node_toolchain("ethers", "ethers") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let env = counter_files(dir.path());
-    run_client_with(
+    run_script(
+        Lib::Ethers,
         "ethers contract",
-        Path::new("node"),
-        &["contract_ethers.mjs"],
-        &env,
+        "contract_ethers.mjs",
+        counter_files,
     );
 }
 
 #[test]
 fn cast_deploys_and_calls_a_wasm_contract() {
-    if !node_toolchain("cast", "@foundry-rs/cast") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let env = counter_files(dir.path());
-    run_client_with(
+    run_script(
+        Lib::Cast,
         "cast contract",
-        Path::new("bash"),
-        &["contract_cast.sh"],
-        &env,
+        "contract_cast.sh",
+        counter_files,
     );
 }
 
-/// The example ERC-20 through each client's standard ERC-20 interface:
-/// deploy, views, transfer / approve / transferFrom, Transfer and Approval
-/// events from eth_getLogs and a WebSocket subscription, custom errors.
-fn run_erc20(client: &str, program: &Path, script: &str) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let env = erc20_files(dir.path());
-    run_client_with(client, program, &[script], &env);
-}
+// The example ERC-20 through each client's standard ERC-20 interface:
+// deploy, views, transfer / approve / transferFrom, Transfer and Approval
+// events from eth_getLogs and a WebSocket subscription, custom errors.
 
 #[test]
 fn ethers_v6_drives_the_erc20_example() {
-    if !node_toolchain("ethers", "ethers") {
-        return;
-    }
-    run_erc20("ethers erc20", Path::new("node"), "erc20_ethers.mjs");
+    run_script(Lib::Ethers, "ethers erc20", "erc20_ethers.mjs", erc20_files);
 }
 
 #[test]
 fn viem_drives_the_erc20_example() {
-    if !node_toolchain("viem", "viem") {
-        return;
-    }
-    run_erc20("viem erc20", Path::new("node"), "erc20_viem.mjs");
+    run_script(Lib::Viem, "viem erc20", "erc20_viem.mjs", erc20_files);
 }
 
 #[test]
 fn web3py_drives_the_erc20_example() {
-    if !toolchain_present("web3.py", &[venv_python()]) {
-        return;
-    }
-    run_erc20("web3.py erc20", &venv_python(), "erc20_web3py.py");
+    run_script(Lib::Web3py, "web3.py erc20", "erc20_web3py.py", erc20_files);
 }
 
 #[test]
 fn cast_drives_the_erc20_example() {
-    if !node_toolchain("cast", "@foundry-rs/cast") {
-        return;
-    }
-    run_erc20("cast erc20", Path::new("bash"), "erc20_cast.sh");
+    run_script(Lib::Cast, "cast erc20", "erc20_cast.sh", erc20_files);
 }

@@ -7,7 +7,7 @@
 //! acknowledged has its receipt.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use orac_primitives::{Address, PrivateKey};
@@ -194,7 +194,17 @@ struct Deployer<'a> {
     nonce: u64,
 }
 
-impl Deployer<'_> {
+impl<'a> Deployer<'a> {
+    /// Deploys from dev account 9, which nothing else in these tests sends
+    /// from, so its nonces are the deployer's alone.
+    fn new(node: &'a Node) -> Self {
+        Self {
+            node,
+            key: dev_keys()[9].clone(),
+            nonce: 0,
+        }
+    }
+
     fn deploy(&mut self, name: &str, module: &[u8]) -> Address {
         let raw = signed_tx(
             &self.key,
@@ -212,17 +222,20 @@ impl Deployer<'_> {
     }
 }
 
-#[test]
-fn the_node_keeps_serving_while_attacked() {
-    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+/// A fresh dev node for a timing test, with the lock that keeps the other
+/// timing tests off the cores while it runs (hold both to the end).
+fn node_alone() -> (MutexGuard<'static, ()>, tempfile::TempDir, Node) {
+    let alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let node = Node::dev(dir.path(), &[]);
+    (alone, dir, node)
+}
+
+#[test]
+fn the_node_keeps_serving_while_attacked() {
+    let (_alone, _dir, node) = node_alone();
     let keys = dev_keys();
-    let mut deployer = Deployer {
-        node: &node,
-        key: keys[9].clone(),
-        nonce: 0,
-    };
+    let mut deployer = Deployer::new(&node);
     let mut targets: Vec<(String, Address, Vec<u8>)> = attacks()
         .into_iter()
         .map(|(name, code)| {
@@ -412,26 +425,18 @@ fn a_sender_cannot_park_transactions_behind_a_nonce_gap() {
             json!([signed_tx(&key, nonce, to, 0, vec![], 21_000)]),
         )
     };
-    let e = send(66).unwrap_err();
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("past the next nonce"),
-        "{e}"
-    );
+    // Refused outright: too far past the sender's next nonce.
+    let too_far = |nonce: u64| {
+        let e = send(nonce).unwrap_err();
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains("past the next nonce"), "{nonce}: {e}");
+    };
+    too_far(66);
     for n in 1..=64 {
         send(n).unwrap_or_else(|e| panic!("queued {n}: {e}"));
     }
     // 65 would be the 65th queued, and 65 past the next nonce (0).
-    let e = send(65).unwrap_err();
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("past the next nonce"),
-        "{e}"
-    );
+    too_far(65);
     let status = node.ok("txpool_status", json!([]));
     assert_eq!((qty(&status["pending"]), qty(&status["queued"])), (0, 64));
     // Affordable together: a poor sender's second transaction overdraws.
@@ -473,15 +478,9 @@ fn p99(samples: &mut [Duration]) -> Duration {
 /// and every flooder gets an answer (a result or "server busy").
 #[test]
 fn cheap_reads_stay_fast_while_heavy_requests_flood() {
-    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let node = Node::dev(dir.path(), &[]);
+    let (_alone, _dir, node) = node_alone();
     let keys = dev_keys();
-    let mut deployer = Deployer {
-        node: &node,
-        key: keys[9].clone(),
-        nonce: 0,
-    };
+    let mut deployer = Deployer::new(&node);
     let burner = deployer.deploy("an empty loop", &module("1", "", &forever("")));
     let call = json!({"to": format!("{burner:?}"), "gas": "0x2faf080"});
     let stop = Arc::new(AtomicBool::new(false));

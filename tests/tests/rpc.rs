@@ -352,18 +352,6 @@ async fn logs_subscriptions_take_block_bounds_as_geth_does() {
         let req = json!({"jsonrpc": "2.0", "id": id, "method": "eth_subscribe", "params": params});
         ws.send(Message::text(req.to_string())).await.unwrap();
     };
-    let next = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
-        loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
-                .await
-                .expect("websocket reply in time")
-                .unwrap()
-                .unwrap();
-            if let Message::Text(t) = m {
-                return serde_json::from_str(&t).unwrap();
-            }
-        }
-    };
     let a = addr(counter);
     let mut subscribe = async |ws: &mut tokio_tungstenite::WebSocketStream<_>, filter: Value| {
         request(ws, json!(["logs", filter])).await;
@@ -425,6 +413,24 @@ async fn logs_subscriptions_take_block_bounds_as_geth_does() {
     // Nothing else arrives.
     let quiet = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
     assert!(quiet.is_err(), "unexpected message: {quiet:?}");
+}
+
+/// The next JSON text message on the WebSocket `ws` (skipping pings and
+/// the like), within 20 s.
+async fn next<S>(ws: &mut S) -> Value
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("websocket reply in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = m {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
 }
 
 fn qty_hex(n: u64) -> String {
@@ -503,18 +509,6 @@ async fn websocket_subscriptions_and_requests() {
     let (mut ws, _) = tokio_tungstenite::connect_async(node.ws_url.as_str())
         .await
         .unwrap();
-    let next = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
-        loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
-                .await
-                .expect("websocket reply in time")
-                .unwrap()
-                .unwrap();
-            if let Message::Text(t) = m {
-                return serde_json::from_str(&t).unwrap();
-            }
-        }
-    };
     ws.send(Message::text(
         r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#,
     ))

@@ -101,25 +101,45 @@ const LOG_FIELDS: &[&str] = &[
     "removed",
 ];
 
+// The classes many cases share, named for what the answer is.
+/// A block: its number and hash equal geth's.
+const BLOCK: Class = ShapeSame(&["number", "hash"]);
+/// Receipts: each one's position equals geth's.
+const BLOCK_RECEIPTS: Class = ShapeSame(&["blockNumber", "blockHash", "transactionIndex"]);
+/// Logs: the fields of [`LOG_FIELDS`] equal geth's.
+const LOGS: Class = ShapeSame(LOG_FIELDS);
+/// An account proof: of the account asked for.
+const PROOF: Class = ShapeSame(&["address"]);
+/// A transaction by block and index: its position, hash and type equal geth's.
+const TX_IN_BLOCK: Class = ShapeSame(&[
+    "blockHash",
+    "blockNumber",
+    "transactionIndex",
+    "hash",
+    "type",
+]);
+/// A typed transaction: its hash, type, recipient and value equal geth's.
+const TYPED_TX: Class = ShapeSame(&["hash", "type", "to", "value"]);
+/// A mined transaction: its hash, type, recipient and position equal geth's.
+const MINED_TX: Class = ShapeSame(&["hash", "type", "to", "blockNumber", "transactionIndex"]);
+/// A receipt: its transaction, type, status and recipient equal geth's.
+const RECEIPT: Class = ShapeSame(&["transactionHash", "type", "status", "to"]);
+const SKIP_BLOBS: Class = Class::Skip(Unreplayable(NO_BLOBS));
+const SKIP_7702: Class = Class::Skip(Unreplayable(NO_7702));
+const SKIP_CALLENV: Class = Class::Skip(Unreplayable(CALLENV));
+const SKIP_STORAGE_VALUES: Class = Class::Skip(NotServed(STORAGE_VALUES));
+
 /// Every case under `tests/`, by `method/case`. A case missing here, or an
 /// entry without its file, fails the test.
+#[rustfmt::skip] // one case a line, so the table reads as one
 const CASES: &[(&str, Class)] = &[
     ("eth_baseFee/get-current-basefee", Shape),
-    (
-        "eth_blobBaseFee/get-current-blobfee",
-        Class::Skip(NotServed(NO_BLOBS)),
-    ),
+    ("eth_blobBaseFee/get-current-blobfee", Class::Skip(NotServed(NO_BLOBS))),
     ("eth_blockNumber/simple-test", Exact),
-    (
-        "eth_call/call-callenv-options-eip1559",
-        Class::Skip(Unreplayable(CALLENV)),
-    ),
-    ("eth_call/call-callenv", Class::Skip(Unreplayable(CALLENV))),
+    ("eth_call/call-callenv-options-eip1559", SKIP_CALLENV),
+    ("eth_call/call-callenv", SKIP_CALLENV),
     ("eth_call/call-contract", Exact),
-    (
-        "eth_call/call-eip7702-delegation",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_call/call-eip7702-delegation", SKIP_7702),
     ("eth_call/call-revert-abi-error", Exact),
     ("eth_call/call-revert-abi-panic", Exact),
     (
@@ -144,212 +164,83 @@ const CASES: &[(&str, Class)] = &[
     ("eth_estimateGas/estimate-failed-call", Shape),
     ("eth_estimateGas/estimate-simple-transfer", Exact),
     ("eth_estimateGas/estimate-successful-call", Shape),
-    (
-        "eth_estimateGas/estimate-with-eip4844",
-        Class::Skip(Unreplayable(NO_BLOBS)),
-    ),
-    (
-        "eth_estimateGas/estimate-with-eip7702",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_estimateGas/estimate-with-eip4844", SKIP_BLOBS),
+    ("eth_estimateGas/estimate-with-eip7702", SKIP_7702),
     ("eth_feeHistory/fee-history", ShapeSame(&["oldestBlock"])),
     ("eth_getBalance/get-balance-blockhash", Shape),
     ("eth_getBalance/get-balance-default-block", Shape),
     ("eth_getBalance/get-balance-unknown-account", Exact),
     ("eth_getBalance/get-balance", Shape),
     ("eth_getBlockByHash/get-block-by-empty-hash", Exact),
-    (
-        "eth_getBlockByHash/get-block-by-hash",
-        ShapeSame(&["number", "hash"]),
-    ),
+    ("eth_getBlockByHash/get-block-by-hash", BLOCK),
     ("eth_getBlockByHash/get-block-by-notfound-hash", Exact),
-    (
-        "eth_getBlockByNumber/get-block-cancun-fork",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-block-london-fork",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-block-merge-fork",
-        ShapeSame(&["number", "hash"]),
-    ),
+    ("eth_getBlockByNumber/get-block-cancun-fork", BLOCK),
+    ("eth_getBlockByNumber/get-block-london-fork", BLOCK),
+    ("eth_getBlockByNumber/get-block-merge-fork", BLOCK),
     ("eth_getBlockByNumber/get-block-notfound", Exact),
-    (
-        "eth_getBlockByNumber/get-block-prague-fork",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-block-shanghai-fork",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-finalized",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-genesis",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-latest",
-        ShapeSame(&["number", "hash"]),
-    ),
-    (
-        "eth_getBlockByNumber/get-safe",
-        ShapeSame(&["number", "hash"]),
-    ),
+    ("eth_getBlockByNumber/get-block-prague-fork", BLOCK),
+    ("eth_getBlockByNumber/get-block-shanghai-fork", BLOCK),
+    ("eth_getBlockByNumber/get-finalized", BLOCK),
+    ("eth_getBlockByNumber/get-genesis", BLOCK),
+    ("eth_getBlockByNumber/get-latest", BLOCK),
+    ("eth_getBlockByNumber/get-safe", BLOCK),
     ("eth_getBlockReceipts/get-block-receipts-0", Exact),
-    (
-        "eth_getBlockReceipts/get-block-receipts-by-hash",
-        ShapeSame(&["blockNumber", "blockHash", "transactionIndex"]),
-    ),
+    ("eth_getBlockReceipts/get-block-receipts-by-hash", BLOCK_RECEIPTS),
     ("eth_getBlockReceipts/get-block-receipts-earliest", Exact),
     ("eth_getBlockReceipts/get-block-receipts-empty", Exact),
     ("eth_getBlockReceipts/get-block-receipts-future", Exact),
     ("eth_getBlockReceipts/get-block-receipts-latest", Shape),
-    (
-        "eth_getBlockReceipts/get-block-receipts-n",
-        ShapeSame(&["blockNumber", "blockHash", "transactionIndex"]),
-    ),
+    ("eth_getBlockReceipts/get-block-receipts-n", BLOCK_RECEIPTS),
     ("eth_getBlockReceipts/get-block-receipts-not-found", Exact),
     ("eth_getBlockTransactionCountByHash/get-block-n", Exact),
     ("eth_getBlockTransactionCountByHash/get-genesis", Exact),
     ("eth_getBlockTransactionCountByNumber/get-block-n", Exact),
     ("eth_getBlockTransactionCountByNumber/get-genesis", Exact),
     ("eth_getCode/get-code-default-block", Shape),
-    (
-        "eth_getCode/get-code-eip7702-delegation",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_getCode/get-code-eip7702-delegation", SKIP_7702),
     ("eth_getCode/get-code-unknown-account", Exact),
     ("eth_getCode/get-code", Shape),
-    ("eth_getLogs/contract-addr", ShapeSame(LOG_FIELDS)),
+    ("eth_getLogs/contract-addr", LOGS),
     ("eth_getLogs/filter-error-future-block-range", Exact),
-    (
-        "eth_getLogs/filter-error-invalid-blockHash-and-range",
-        Exact,
-    ),
+    ("eth_getLogs/filter-error-invalid-blockHash-and-range", Exact),
     ("eth_getLogs/filter-error-reversed-block-range", Exact),
-    (
-        "eth_getLogs/filter-with-blockHash-and-topics",
-        ShapeSame(LOG_FIELDS),
-    ),
-    ("eth_getLogs/filter-with-blockHash", ShapeSame(LOG_FIELDS)),
-    ("eth_getLogs/topic-exact-match", ShapeSame(LOG_FIELDS)),
-    ("eth_getLogs/topic-null-wildcard", ShapeSame(LOG_FIELDS)),
-    ("eth_getLogs/topic-wildcard", ShapeSame(LOG_FIELDS)),
-    (
-        "eth_getProof/get-account-proof-blockhash",
-        ShapeSame(&["address"]),
-    ),
-    (
-        "eth_getProof/get-account-proof-default-block",
-        ShapeSame(&["address"]),
-    ),
-    (
-        "eth_getProof/get-account-proof-latest",
-        ShapeSame(&["address"]),
-    ),
-    (
-        "eth_getProof/get-account-proof-with-storage",
-        ShapeSame(&["address"]),
-    ),
+    ("eth_getLogs/filter-with-blockHash-and-topics", LOGS),
+    ("eth_getLogs/filter-with-blockHash", LOGS),
+    ("eth_getLogs/topic-exact-match", LOGS),
+    ("eth_getLogs/topic-null-wildcard", LOGS),
+    ("eth_getLogs/topic-wildcard", LOGS),
+    ("eth_getProof/get-account-proof-blockhash", PROOF),
+    ("eth_getProof/get-account-proof-default-block", PROOF),
+    ("eth_getProof/get-account-proof-latest", PROOF),
+    ("eth_getProof/get-account-proof-with-storage", PROOF),
     ("eth_getStorageAt/get-storage-default-block", Shape),
     ("eth_getStorageAt/get-storage-invalid-key-too-large", Exact),
     ("eth_getStorageAt/get-storage-invalid-key", Exact),
     ("eth_getStorageAt/get-storage-unknown-account", Exact),
     ("eth_getStorageAt/get-storage", Shape),
-    (
-        "eth_getStorageValues/get-storage-values-default-block",
-        Class::Skip(NotServed(STORAGE_VALUES)),
-    ),
-    (
-        "eth_getStorageValues/get-storage-values-empty-request",
-        Class::Skip(NotServed(STORAGE_VALUES)),
-    ),
-    (
-        "eth_getStorageValues/get-storage-values-multiple-addresses",
-        Class::Skip(NotServed(STORAGE_VALUES)),
-    ),
-    (
-        "eth_getStorageValues/get-storage-values-unknown-account",
-        Class::Skip(NotServed(STORAGE_VALUES)),
-    ),
-    (
-        "eth_getStorageValues/get-storage-values",
-        Class::Skip(NotServed(STORAGE_VALUES)),
-    ),
-    (
-        "eth_getTransactionByBlockHashAndIndex/get-block-n",
-        ShapeSame(&[
-            "blockHash",
-            "blockNumber",
-            "transactionIndex",
-            "hash",
-            "type",
-        ]),
-    ),
-    (
-        "eth_getTransactionByBlockNumberAndIndex/get-block-n",
-        ShapeSame(&[
-            "blockHash",
-            "blockNumber",
-            "transactionIndex",
-            "hash",
-            "type",
-        ]),
-    ),
-    (
-        "eth_getTransactionByHash/get-access-list",
-        ShapeSame(&["hash", "type", "to", "value"]),
-    ),
-    (
-        "eth_getTransactionByHash/get-blob-tx",
-        Class::Skip(Unreplayable(NO_BLOBS)),
-    ),
-    (
-        "eth_getTransactionByHash/get-dynamic-fee",
-        ShapeSame(&["hash", "type", "to", "value"]),
-    ),
+    ("eth_getStorageValues/get-storage-values-default-block", SKIP_STORAGE_VALUES),
+    ("eth_getStorageValues/get-storage-values-empty-request", SKIP_STORAGE_VALUES),
+    ("eth_getStorageValues/get-storage-values-multiple-addresses", SKIP_STORAGE_VALUES),
+    ("eth_getStorageValues/get-storage-values-unknown-account", SKIP_STORAGE_VALUES),
+    ("eth_getStorageValues/get-storage-values", SKIP_STORAGE_VALUES),
+    ("eth_getTransactionByBlockHashAndIndex/get-block-n", TX_IN_BLOCK),
+    ("eth_getTransactionByBlockNumberAndIndex/get-block-n", TX_IN_BLOCK),
+    ("eth_getTransactionByHash/get-access-list", TYPED_TX),
+    ("eth_getTransactionByHash/get-blob-tx", SKIP_BLOBS),
+    ("eth_getTransactionByHash/get-dynamic-fee", TYPED_TX),
     ("eth_getTransactionByHash/get-empty-tx", Exact),
-    (
-        "eth_getTransactionByHash/get-legacy-create",
-        ShapeSame(&["hash", "type", "to", "blockNumber", "transactionIndex"]),
-    ),
-    (
-        "eth_getTransactionByHash/get-legacy-input",
-        ShapeSame(&["hash", "type", "to", "blockNumber", "transactionIndex"]),
-    ),
-    (
-        "eth_getTransactionByHash/get-legacy-tx",
-        ShapeSame(&["hash", "type"]),
-    ),
+    ("eth_getTransactionByHash/get-legacy-create", MINED_TX),
+    ("eth_getTransactionByHash/get-legacy-input", MINED_TX),
+    ("eth_getTransactionByHash/get-legacy-tx", ShapeSame(&["hash", "type"])),
     ("eth_getTransactionByHash/get-notfound-tx", Exact),
-    (
-        "eth_getTransactionByHash/get-setcode-tx",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_getTransactionByHash/get-setcode-tx", SKIP_7702),
     ("eth_getTransactionCount/get-nonce-default-block", Exact),
-    (
-        "eth_getTransactionCount/get-nonce-eip7702-account",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_getTransactionCount/get-nonce-eip7702-account", SKIP_7702),
     ("eth_getTransactionCount/get-nonce-unknown-account", Exact),
     ("eth_getTransactionCount/get-nonce", Exact),
-    (
-        "eth_getTransactionReceipt/get-access-list",
-        ShapeSame(&["transactionHash", "type", "status", "to"]),
-    ),
-    (
-        "eth_getTransactionReceipt/get-blob-tx",
-        Class::Skip(Unreplayable(NO_BLOBS)),
-    ),
-    (
-        "eth_getTransactionReceipt/get-dynamic-fee",
-        ShapeSame(&["transactionHash", "type", "status", "to"]),
-    ),
+    ("eth_getTransactionReceipt/get-access-list", RECEIPT),
+    ("eth_getTransactionReceipt/get-blob-tx", SKIP_BLOBS),
+    ("eth_getTransactionReceipt/get-dynamic-fee", RECEIPT),
     ("eth_getTransactionReceipt/get-empty-tx", Exact),
     (
         "eth_getTransactionReceipt/get-legacy-contract",
@@ -371,15 +262,9 @@ const CASES: &[(&str, Class)] = &[
             "transactionIndex",
         ]),
     ),
-    (
-        "eth_getTransactionReceipt/get-legacy-receipt",
-        ShapeSame(&["transactionHash", "type"]),
-    ),
+    ("eth_getTransactionReceipt/get-legacy-receipt", ShapeSame(&["transactionHash", "type"])),
     ("eth_getTransactionReceipt/get-notfound-tx", Exact),
-    (
-        "eth_getTransactionReceipt/get-setcode-tx",
-        Class::Skip(Unreplayable(NO_7702)),
-    ),
+    ("eth_getTransactionReceipt/get-setcode-tx", SKIP_7702),
     ("eth_sendRawTransaction/send-access-list-transaction", Exact),
     (
         "eth_sendRawTransaction/send-blob-tx",
@@ -387,10 +272,7 @@ const CASES: &[(&str, Class)] = &[
         // alone is 128 KiB, and orac's transactions are at most 128 KiB.
         Class::Skip(Refused(NO_BLOBS, "oversized data")),
     ),
-    (
-        "eth_sendRawTransaction/send-dynamic-fee-access-list-transaction",
-        Exact,
-    ),
+    ("eth_sendRawTransaction/send-dynamic-fee-access-list-transaction", Exact),
     (
         "eth_sendRawTransaction/send-dynamic-fee-transaction",
         Class::Skip(Refused(
@@ -418,26 +300,9 @@ struct Case {
     exchanges: Vec<(String, Value)>,
 }
 
-fn io_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            io_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "io") {
-            out.push(path);
-        }
-    }
-}
-
 fn load_cases() -> Vec<Case> {
     let root = data_dir().join("tests");
-    let mut files = Vec::new();
-    io_files(&root, &mut files);
-    files
+    orac_tests::files_under(&root, "io")
         .iter()
         .map(|path| {
             let id = path
@@ -1306,6 +1171,7 @@ fn dev_node_answers_match_the_schemas() {
     );
     let call_req = json!({"from": me, "to": contract, "input": "0x1234"});
 
+    #[rustfmt::skip] // one check a line, so the table reads as one
     let checks: Vec<(&str, &str, Value)> = vec![
         ("eth_chainId", "eth_chainId", json!([])),
         ("eth_blockNumber", "eth_blockNumber", json!([])),
@@ -1315,46 +1181,14 @@ fn dev_node_answers_match_the_schemas() {
         ("net_version", "net_version", json!([])),
         ("eth_gasPrice", "eth_gasPrice", json!([])),
         ("eth_baseFee", "eth_baseFee", json!([])),
-        (
-            "eth_maxPriorityFeePerGas",
-            "eth_maxPriorityFeePerGas",
-            json!([]),
-        ),
-        (
-            "eth_feeHistory",
-            "eth_feeHistory",
-            json!(["0x4", "latest", [25, 75]]),
-        ),
-        (
-            "eth_getBlockByNumber full",
-            "eth_getBlockByNumber",
-            json!(["0x3", true]),
-        ),
-        (
-            "eth_getBlockByNumber hashes",
-            "eth_getBlockByNumber",
-            json!(["0x3", false]),
-        ),
-        (
-            "eth_getBlockByNumber genesis",
-            "eth_getBlockByNumber",
-            json!(["0x0", true]),
-        ),
-        (
-            "eth_getBlockByNumber empty",
-            "eth_getBlockByNumber",
-            json!(["latest", true]),
-        ),
-        (
-            "eth_getBlockByNumber pending",
-            "eth_getBlockByNumber",
-            json!(["pending", true]),
-        ),
-        (
-            "eth_getBlockByHash",
-            "eth_getBlockByHash",
-            json!([block, true]),
-        ),
+        ("eth_maxPriorityFeePerGas", "eth_maxPriorityFeePerGas", json!([])),
+        ("eth_feeHistory", "eth_feeHistory", json!(["0x4", "latest", [25, 75]])),
+        ("eth_getBlockByNumber full", "eth_getBlockByNumber", json!(["0x3", true])),
+        ("eth_getBlockByNumber hashes", "eth_getBlockByNumber", json!(["0x3", false])),
+        ("eth_getBlockByNumber genesis", "eth_getBlockByNumber", json!(["0x0", true])),
+        ("eth_getBlockByNumber empty", "eth_getBlockByNumber", json!(["latest", true])),
+        ("eth_getBlockByNumber pending", "eth_getBlockByNumber", json!(["pending", true])),
+        ("eth_getBlockByHash", "eth_getBlockByHash", json!([block, true])),
         (
             "eth_getBlockTransactionCountByHash",
             "eth_getBlockTransactionCountByHash",
@@ -1365,21 +1199,9 @@ fn dev_node_answers_match_the_schemas() {
             "eth_getBlockTransactionCountByNumber",
             json!(["0x3"]),
         ),
-        (
-            "eth_getTransactionByHash transfer",
-            "eth_getTransactionByHash",
-            json!([transfer]),
-        ),
-        (
-            "eth_getTransactionByHash deploy",
-            "eth_getTransactionByHash",
-            json!([deploy]),
-        ),
-        (
-            "eth_getTransactionByHash call",
-            "eth_getTransactionByHash",
-            json!([call]),
-        ),
+        ("eth_getTransactionByHash transfer", "eth_getTransactionByHash", json!([transfer])),
+        ("eth_getTransactionByHash deploy", "eth_getTransactionByHash", json!([deploy])),
+        ("eth_getTransactionByHash call", "eth_getTransactionByHash", json!([call])),
         (
             "eth_getTransactionByBlockHashAndIndex",
             "eth_getTransactionByBlockHashAndIndex",
@@ -1390,77 +1212,25 @@ fn dev_node_answers_match_the_schemas() {
             "eth_getTransactionByBlockNumberAndIndex",
             json!(["0x2", "0x0"]),
         ),
-        (
-            "eth_getTransactionReceipt transfer",
-            "eth_getTransactionReceipt",
-            json!([transfer]),
-        ),
-        (
-            "eth_getTransactionReceipt deploy",
-            "eth_getTransactionReceipt",
-            json!([deploy]),
-        ),
-        (
-            "eth_getTransactionReceipt call",
-            "eth_getTransactionReceipt",
-            json!([call]),
-        ),
-        (
-            "eth_getBlockReceipts",
-            "eth_getBlockReceipts",
-            json!(["0x3"]),
-        ),
-        (
-            "eth_getLogs",
-            "eth_getLogs",
-            json!([{"fromBlock": "0x0", "address": contract}]),
-        ),
-        (
-            "eth_getFilterLogs",
-            "eth_getFilterLogs",
-            json!([log_filter]),
-        ),
-        (
-            "eth_getFilterChanges logs",
-            "eth_getFilterChanges",
-            json!([log_filter]),
-        ),
-        (
-            "eth_getFilterChanges blocks",
-            "eth_getFilterChanges",
-            json!([block_filter]),
-        ),
+        ("eth_getTransactionReceipt transfer", "eth_getTransactionReceipt", json!([transfer])),
+        ("eth_getTransactionReceipt deploy", "eth_getTransactionReceipt", json!([deploy])),
+        ("eth_getTransactionReceipt call", "eth_getTransactionReceipt", json!([call])),
+        ("eth_getBlockReceipts", "eth_getBlockReceipts", json!(["0x3"])),
+        ("eth_getLogs", "eth_getLogs", json!([{"fromBlock": "0x0", "address": contract}])),
+        ("eth_getFilterLogs", "eth_getFilterLogs", json!([log_filter])),
+        ("eth_getFilterChanges logs", "eth_getFilterChanges", json!([log_filter])),
+        ("eth_getFilterChanges blocks", "eth_getFilterChanges", json!([block_filter])),
         ("eth_call", "eth_call", json!([call_req, "latest"])),
         ("eth_estimateGas", "eth_estimateGas", json!([call_req])),
-        (
-            "eth_createAccessList",
-            "eth_createAccessList",
-            json!([call_req, "latest"]),
-        ),
+        ("eth_createAccessList", "eth_createAccessList", json!([call_req, "latest"])),
         ("eth_getBalance", "eth_getBalance", json!([me, "latest"])),
         ("eth_getCode", "eth_getCode", json!([contract, "latest"])),
-        (
-            "eth_getStorageAt",
-            "eth_getStorageAt",
-            json!([contract, "0x0", "latest"]),
-        ),
-        (
-            "eth_getTransactionCount",
-            "eth_getTransactionCount",
-            json!([me, "latest"]),
-        ),
-        (
-            "eth_getProof",
-            "eth_getProof",
-            json!([contract, ["0x0"], "latest"]),
-        ),
+        ("eth_getStorageAt", "eth_getStorageAt", json!([contract, "0x0", "latest"])),
+        ("eth_getTransactionCount", "eth_getTransactionCount", json!([me, "latest"])),
+        ("eth_getProof", "eth_getProof", json!([contract, ["0x0"], "latest"])),
         ("txpool_status", "txpool_status", json!([])),
         ("txpool_content", "txpool_content", json!([])),
-        (
-            "txpool_contentFrom",
-            "txpool_contentFrom",
-            json!([addr_hex(keys[1].address())]),
-        ),
+        ("txpool_contentFrom", "txpool_contentFrom", json!([addr_hex(keys[1].address())])),
         ("eth_sign", "eth_sign", json!([me, "0xdeadbeef"])),
         (
             "eth_signTransaction",
