@@ -415,24 +415,6 @@ async fn logs_subscriptions_take_block_bounds_as_geth_does() {
     assert!(quiet.is_err(), "unexpected message: {quiet:?}");
 }
 
-/// The next JSON text message on the WebSocket `ws` (skipping pings and
-/// the like), within 20 s.
-async fn next<S>(ws: &mut S) -> Value
-where
-    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("websocket reply in time")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = m {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
 fn qty_hex(n: u64) -> String {
     format!("0x{n:x}")
 }
@@ -1058,4 +1040,22 @@ fn pending_tag_reads_the_block_the_node_would_seal_next() {
     assert_eq!(next["transactions"], json!([]));
     assert_eq!(next["stateRoot"], mined["stateRoot"]);
     assert_eq!(qty(&at("eth_getBalance", json!([addr(to), "latest"]))), 5);
+}
+
+/// The next JSON text message on the WebSocket `ws` (skipping pings and
+/// the like), within 20 s.
+async fn next<S>(ws: &mut S) -> Value
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("websocket reply in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = m {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
 }
