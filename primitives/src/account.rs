@@ -1,7 +1,6 @@
 //! The account record committed to by the state trie.
 
 use primitive_types::{H256, U256};
-use rlp::{Decodable, DecoderError, Encodable, Rlp, RlpStream};
 
 use crate::hash::{EMPTY_CODE_HASH, EMPTY_ROOT};
 
@@ -9,9 +8,13 @@ use crate::hash::{EMPTY_CODE_HASH, EMPTY_ROOT};
 /// `rlp([nonce, balance, storageRoot, codeHash])`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
+    /// Transactions sent from this account (for a contract: contracts created).
     pub nonce: u64,
+    /// Balance in wei.
     pub balance: U256,
+    /// Root of the account's storage trie ([`EMPTY_ROOT`](crate::EMPTY_ROOT) if none).
     pub storage_root: H256,
+    /// Keccak of the account's code ([`EMPTY_CODE_HASH`] for a plain account).
     pub code_hash: H256,
 }
 
@@ -33,31 +36,16 @@ impl Account {
         self.nonce == 0 && self.balance.is_zero() && self.code_hash == EMPTY_CODE_HASH
     }
 
+    /// Whether the account holds contract code.
     pub fn has_code(&self) -> bool {
         self.code_hash != EMPTY_CODE_HASH
     }
 }
 
-impl Encodable for Account {
-    fn rlp_append(&self, s: &mut RlpStream) {
-        s.begin_list(4);
-        s.append(&self.nonce);
-        s.append(&self.balance);
-        s.append(&self.storage_root);
-        s.append(&self.code_hash);
-    }
-}
-
-impl Decodable for Account {
-    fn decode(rlp: &Rlp) -> Result<Self, DecoderError> {
-        if rlp.item_count()? != 4 {
-            return Err(DecoderError::RlpIncorrectListLen);
-        }
-        Ok(Self {
-            nonce: rlp.val_at(0)?,
-            balance: rlp.val_at(1)?,
-            storage_root: rlp.val_at(2)?,
-            code_hash: rlp.val_at(3)?,
-        })
-    }
-}
+// rlp([nonce, balance, storageRoot, codeHash])
+rlp_record!(Account {
+    val nonce,
+    val balance,
+    val storage_root,
+    val code_hash,
+});

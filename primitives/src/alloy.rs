@@ -18,13 +18,17 @@ use crate::{Address, Bytes, H256, U256};
 
 /// An orac value as alloy's type.
 pub trait ToAlloy {
+    /// The alloy type.
     type Alloy;
+    /// Converts to alloy's type (the same bytes or number).
     fn to_alloy(&self) -> Self::Alloy;
 }
 
 /// An alloy value as orac's type.
 pub trait ToOrac {
+    /// The orac type.
     type Orac;
+    /// Converts to orac's type (the same bytes or number).
     fn to_orac(&self) -> Self::Orac;
 }
 

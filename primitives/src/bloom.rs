@@ -29,10 +29,12 @@ impl Bloom {
         }
     }
 
+    /// Adds an emitting contract's address to the filter.
     pub fn accrue_address(&mut self, address: &H160) {
         self.accrue(address.as_bytes());
     }
 
+    /// Adds every bit of `other` (a receipt's bloom into its block's).
     pub fn accrue_bloom(&mut self, other: &Bloom) {
         for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
             *a |= *b;

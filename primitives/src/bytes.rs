@@ -9,15 +9,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Bytes(pub Vec<u8>);
 
 impl Bytes {
+    /// No bytes.
     pub fn new() -> Self {
         Self(Vec::new())
     }
+    /// Number of bytes.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Whether there are no bytes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// `0x`-prefixed lowercase hex, as JSON-RPC writes data.
     pub fn to_hex(&self) -> String {
         format!("0x{}", hex::encode(&self.0))
     }

@@ -15,12 +15,16 @@ use crate::bytes::Bytes;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenesisAccount {
+    /// Starting balance in wei.
     #[serde(default, deserialize_with = "de_u256")]
     pub balance: U256,
+    /// Starting nonce.
     #[serde(default, deserialize_with = "de_u64")]
     pub nonce: u64,
+    /// Contract code deployed at genesis (empty for a plain account).
     #[serde(default)]
     pub code: Bytes,
+    /// Starting storage slots of that contract.
     #[serde(default)]
     pub storage: BTreeMap<H256, H256>,
 }

@@ -10,21 +10,37 @@ use crate::hash::keccak256;
 /// A block header with the sixteen London fields, in consensus order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Hash of the previous block's header.
     pub parent_hash: H256,
+    /// Always the hash of an empty list: no ommers, kept for Ethereum's layout.
     pub ommers_hash: H256,
+    /// The block producer's address (`coinbase`, as contracts see it).
     pub beneficiary: H160,
+    /// State trie root after the block's transactions.
     pub state_root: H256,
+    /// Root of the trie of the block's transactions, by index.
     pub transactions_root: H256,
+    /// Root of the trie of the block's receipts, by index.
     pub receipts_root: H256,
+    /// Union of the receipts' blooms.
     pub logs_bloom: Bloom,
+    /// Always zero (no proof of work), kept for Ethereum's layout.
     pub difficulty: U256,
+    /// Height: genesis is 0.
     pub number: u64,
+    /// Most gas the block's transactions may use together.
     pub gas_limit: u64,
+    /// Gas the block's transactions used.
     pub gas_used: u64,
+    /// Seconds since the Unix epoch.
     pub timestamp: u64,
+    /// Free-form bytes chosen by the producer.
     pub extra_data: Bytes,
+    /// Ethereum's `mixHash`: the block's `prevrandao` (EIP-4399) as contracts see it.
     pub mix_hash: H256,
+    /// Always zero (no proof of work), kept for Ethereum's layout.
     pub nonce: [u8; 8],
+    /// EIP-1559 base fee per gas.
     pub base_fee_per_gas: U256,
 }
 
@@ -32,6 +48,7 @@ pub struct Header {
 const HEADER_FIELDS: usize = 16;
 
 impl Header {
+    /// Keccak of the RLP-encoded header: the block hash.
     pub fn hash(&self) -> H256 {
         keccak256(rlp::encode(self))
     }

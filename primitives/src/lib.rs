@@ -4,6 +4,45 @@
 //! hashing, signatures and the Merkle Patricia Trie algorithm. Persistence and
 //! execution live in `orac-state` and `orac-chain`.
 
+/// Implements `Encodable` and `Decodable` for a struct stored as the RLP
+/// list of its fields, in the order given: `val` appends one value, `list`
+/// an RLP list of values. Decoding wants exactly that many items.
+macro_rules! rlp_record {
+    ($ty:ty { $($kind:ident $field:ident),+ $(,)? }) => {
+        impl rlp::Encodable for $ty {
+            fn rlp_append(&self, s: &mut rlp::RlpStream) {
+                s.begin_list([$(stringify!($field)),+].len());
+                $(rlp_record!(@append s, $kind, &self.$field);)+
+            }
+        }
+
+        impl rlp::Decodable for $ty {
+            fn decode(rlp: &rlp::Rlp) -> Result<Self, rlp::DecoderError> {
+                if rlp.item_count()? != [$(stringify!($field)),+].len() {
+                    return Err(rlp::DecoderError::RlpIncorrectListLen);
+                }
+                // Item 0, 1, ...: field initialisers run in the order written.
+                let mut index = 0..;
+                Ok(Self {
+                    $($field: rlp_record!(@read rlp, $kind, index.next().unwrap_or_default()),)+
+                })
+            }
+        }
+    };
+    (@append $s:ident, val, $v:expr) => {
+        $s.append($v)
+    };
+    (@append $s:ident, list, $v:expr) => {
+        $s.append_list($v)
+    };
+    (@read $rlp:ident, val, $i:expr) => {
+        $rlp.val_at($i)?
+    };
+    (@read $rlp:ident, list, $i:expr) => {
+        $rlp.list_at($i)?
+    };
+}
+
 pub mod account;
 #[cfg(feature = "alloy")]
 pub mod alloy;

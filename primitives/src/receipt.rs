@@ -1,7 +1,7 @@
 //! Logs and receipts, with their consensus (EIP-2718 typed) encoding.
 
 use primitive_types::{H160, H256};
-use rlp::{Decodable, DecoderError, Encodable, Rlp, RlpStream};
+use rlp::{DecoderError, Rlp, RlpStream};
 
 use crate::bloom::Bloom;
 use crate::bytes::Bytes;
@@ -10,46 +10,40 @@ use crate::transaction::TxType;
 /// An event emitted during execution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
+    /// The contract that emitted it.
     pub address: H160,
+    /// Indexed topics, at most four.
     pub topics: Vec<H256>,
+    /// Unindexed data.
     pub data: Bytes,
 }
 
-impl Encodable for Log {
-    fn rlp_append(&self, s: &mut RlpStream) {
-        s.begin_list(3);
-        s.append(&self.address);
-        s.append_list(&self.topics);
-        s.append(&self.data);
-    }
-}
-
-impl Decodable for Log {
-    fn decode(rlp: &Rlp) -> Result<Self, DecoderError> {
-        if rlp.item_count()? != 3 {
-            return Err(DecoderError::RlpIncorrectListLen);
-        }
-        Ok(Self {
-            address: rlp.val_at(0)?,
-            topics: rlp.list_at(1)?,
-            data: rlp.val_at(2)?,
-        })
-    }
-}
+// rlp([address, [topics...], data])
+rlp_record!(Log {
+    val address,
+    list topics,
+    val data,
+});
 
 /// The consensus part of a receipt. Derived fields (gas used by this
 /// transaction, contract address, effective gas price) are stored beside it
 /// by `orac-state`, not here, exactly as Ethereum does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
+    /// The transaction's EIP-2718 type, which prefixes the encoding.
     pub tx_type: TxType,
+    /// Whether the transaction succeeded (status 1) or failed (0).
     pub success: bool,
+    /// Gas used by the block up to and including this transaction.
     pub cumulative_gas_used: u64,
+    /// Bloom filter over the logs' addresses and topics.
     pub logs_bloom: Bloom,
+    /// Logs emitted, in order.
     pub logs: Vec<Log>,
 }
 
 impl Receipt {
+    /// A receipt whose bloom is computed from `logs`.
     pub fn new(tx_type: TxType, success: bool, cumulative_gas_used: u64, logs: Vec<Log>) -> Self {
         let mut logs_bloom = Bloom::default();
         for log in &logs {
@@ -91,6 +85,7 @@ impl Receipt {
         }
     }
 
+    /// Decodes the EIP-2718 encoding ([`Receipt::encode_2718`]).
     pub fn decode_2718(bytes: &[u8]) -> Result<Self, DecoderError> {
         let (tx_type, body) = match bytes.first() {
             None => return Err(DecoderError::RlpIsTooShort),

@@ -64,28 +64,21 @@ mod tests {
     #[test]
     fn decodes_panic_codes_as_geth() {
         let panic = |code: &str| hex::decode(format!("4e487b71{code:0>64}")).expect("hex");
-        assert_eq!(
-            decode_revert_reason(&panic("1")).as_deref(),
-            Some("assert(false)")
-        );
-        assert_eq!(
-            decode_revert_reason(&panic("11")).as_deref(),
-            Some("arithmetic underflow or overflow")
-        );
-        assert_eq!(
-            decode_revert_reason(&panic("12")).as_deref(),
-            Some("division or modulo by zero")
-        );
-        assert_eq!(
-            decode_revert_reason(&panic("99")).as_deref(),
-            Some("unknown panic code: 0x99")
-        );
-        assert_eq!(
-            decode_revert_reason(&panic(&"f".repeat(64))).as_deref(),
-            Some(
-                "unknown panic code: 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-            )
-        );
+        let max = "f".repeat(64);
+        let cases = [
+            ("1", "assert(false)".to_string()),
+            ("11", "arithmetic underflow or overflow".into()),
+            ("12", "division or modulo by zero".into()),
+            ("99", "unknown panic code: 0x99".into()),
+            (&max, format!("unknown panic code: 0x{max}")),
+        ];
+        for (code, reason) in cases {
+            assert_eq!(
+                decode_revert_reason(&panic(code)).as_deref(),
+                Some(reason.as_str()),
+                "panic code {code}"
+            );
+        }
         // Not one word: not a panic.
         assert_eq!(decode_revert_reason(&panic("11")[..35]), None);
     }

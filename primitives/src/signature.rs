@@ -22,6 +22,7 @@ const SECP256K1_N: U256 = U256([
     0xffffffffffffffff,
 ]);
 
+/// Why a signature or key is refused.
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
     /// r or s is zero, not below the group order, or s is in the upper half.
@@ -30,6 +31,7 @@ pub enum SignatureError {
     /// The signature does not recover to any public key.
     #[error("invalid signature: recovery failed")]
     RecoveryFailed,
+    /// The bytes are not a valid secp256k1 private key.
     #[error("invalid private key")]
     InvalidKey,
 }
@@ -37,8 +39,11 @@ pub enum SignatureError {
 /// An ECDSA signature with the parity bit needed to recover the signer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Signature {
+    /// The signature's `r`.
     pub r: U256,
+    /// The signature's `s` (in the lower half of the order: EIP-2).
     pub s: U256,
+    /// Which of the two points with x = `r` signed: what recovery needs.
     pub y_parity: bool,
 }
 
@@ -100,6 +105,7 @@ impl std::fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
+    /// A key from its 32 big-endian bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SignatureError> {
         let key = SigningKey::from_slice(bytes).map_err(|_| SignatureError::InvalidKey)?;
         let address = public_key_to_address(key.verifying_key());
@@ -112,10 +118,12 @@ impl PrivateKey {
         Self::from_bytes(&bytes)
     }
 
+    /// The address the key signs for.
     pub fn address(&self) -> H160 {
         self.address
     }
 
+    /// The key's 32 big-endian bytes (secret: never log them).
     pub fn to_bytes(&self) -> [u8; 32] {
         self.key.to_bytes().into()
     }

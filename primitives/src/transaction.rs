@@ -21,18 +21,26 @@ pub const MAX_TX_SIZE: usize = 128 * 1024;
 pub const TX_BASE_GAS: u64 = 21_000;
 /// Extra intrinsic gas of a contract-creation transaction.
 pub const TX_CREATE_GAS: u64 = 32_000;
+/// Intrinsic gas per zero byte of input.
 pub const TX_DATA_ZERO_GAS: u64 = 4;
+/// Intrinsic gas per non-zero byte of input.
 pub const TX_DATA_NONZERO_GAS: u64 = 16;
+/// EIP-2930: per address in the access list.
 pub const ACCESS_LIST_ADDRESS_GAS: u64 = 2_400;
+/// EIP-2930: per storage key in the access list.
 pub const ACCESS_LIST_STORAGE_KEY_GAS: u64 = 1_900;
 /// EIP-3860: per 32-byte word of init code.
 pub const INITCODE_WORD_GAS: u64 = 2;
 
+/// The EIP-2718 transaction types orac accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum TxType {
+    /// Pre-EIP-2718 (untyped), with or without EIP-155 replay protection.
     Legacy = 0,
+    /// EIP-2930: a gas price and an access list.
     AccessList = 1,
+    /// EIP-1559: a fee cap and a priority fee.
     DynamicFee = 2,
 }
 
@@ -51,16 +59,22 @@ impl TryFrom<u8> for TxType {
 /// Why a transaction could not be decoded or recovered.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum TxError {
+    /// The RLP is malformed (geth's wording).
     #[error("rlp: {0}")]
     Rlp(String),
+    /// A type byte orac does not know.
     #[error("transaction type not supported")]
     UnsupportedType,
+    /// A type byte with no payload after it.
     #[error("typed transaction too short")]
     TooShort,
+    /// The encoding is over [`MAX_TX_SIZE`] bytes.
     #[error("oversized data: transaction size {0}, limit {MAX_TX_SIZE}")]
     Oversized(usize),
+    /// Valid RLP, but not the one canonical encoding of its fields.
     #[error("rlp: non-canonical encoding")]
     NonCanonical,
+    /// The signature is invalid or recovers no sender.
     #[error(transparent)]
     Signature(#[from] SignatureError),
 }
@@ -93,46 +107,42 @@ impl From<DecoderError> for TxError {
 /// EIP-2930 access list entry.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct AccessListItem {
+    /// An account the transaction pays to have warm.
     pub address: H160,
+    /// Storage slots of that account it pays to have warm.
     pub storage_keys: Vec<H256>,
 }
 
-impl rlp::Encodable for AccessListItem {
-    fn rlp_append(&self, s: &mut RlpStream) {
-        s.begin_list(2);
-        s.append(&self.address);
-        s.append_list(&self.storage_keys);
-    }
-}
-
-impl rlp::Decodable for AccessListItem {
-    fn decode(rlp: &Rlp) -> Result<Self, DecoderError> {
-        if rlp.item_count()? != 2 {
-            return Err(DecoderError::RlpIncorrectListLen);
-        }
-        Ok(Self {
-            address: rlp.val_at(0)?,
-            storage_keys: rlp.list_at(1)?,
-        })
-    }
-}
+// rlp([address, [storageKeys...]])
+rlp_record!(AccessListItem {
+    val address,
+    list storage_keys,
+});
 
 /// An unsigned transaction of any supported type. Legacy and access-list
 /// transactions have one gas price, kept in both fee fields so fee logic is
 /// the same for every type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transaction {
+    /// The EIP-2718 type, which fixes the encoding.
     pub tx_type: TxType,
     /// `None` only for pre-EIP-155 legacy transactions.
     pub chain_id: Option<u64>,
+    /// The sender's nonce this transaction uses.
     pub nonce: u64,
+    /// EIP-1559 tip per gas (the gas price for legacy and access-list types).
     pub max_priority_fee_per_gas: U256,
+    /// EIP-1559 fee cap per gas (the gas price for legacy and access-list types).
     pub max_fee_per_gas: U256,
+    /// Most gas the transaction may use.
     pub gas_limit: u64,
     /// `None` creates a contract.
     pub to: Option<H160>,
+    /// Wei sent with the message.
     pub value: U256,
+    /// Calldata, or the deploy envelope and constructor arguments.
     pub input: Bytes,
+    /// EIP-2930 access list (empty for legacy transactions).
     pub access_list: Vec<AccessListItem>,
 }
 
@@ -191,30 +201,25 @@ impl Transaction {
         };
     }
 
-    /// Appends the unsigned fields in the order of this transaction's type.
+    /// Appends the unsigned fields in the order of this transaction's type:
+    /// typed transactions wrap the legacy fields in a chain id and an
+    /// access list, and EIP-1559 adds its tip before the fee cap.
     fn append_fields(&self, s: &mut RlpStream) {
-        match self.tx_type {
-            TxType::Legacy => {
-                s.append(&self.nonce);
-                s.append(&self.max_fee_per_gas);
-                s.append(&self.gas_limit);
-                self.append_to(s);
-                s.append(&self.value);
-                s.append(&self.input);
-            }
-            TxType::AccessList | TxType::DynamicFee => {
-                s.append(&self.chain_id.unwrap_or_default());
-                s.append(&self.nonce);
-                if self.tx_type == TxType::DynamicFee {
-                    s.append(&self.max_priority_fee_per_gas);
-                }
-                s.append(&self.max_fee_per_gas);
-                s.append(&self.gas_limit);
-                self.append_to(s);
-                s.append(&self.value);
-                s.append(&self.input);
-                s.append_list(&self.access_list);
-            }
+        let typed = self.tx_type != TxType::Legacy;
+        if typed {
+            s.append(&self.chain_id.unwrap_or_default());
+        }
+        s.append(&self.nonce);
+        if self.tx_type == TxType::DynamicFee {
+            s.append(&self.max_priority_fee_per_gas);
+        }
+        s.append(&self.max_fee_per_gas);
+        s.append(&self.gas_limit);
+        self.append_to(s);
+        s.append(&self.value);
+        s.append(&self.input);
+        if typed {
+            s.append_list(&self.access_list);
         }
     }
 
@@ -266,13 +271,16 @@ impl Transaction {
 /// A signed transaction in its canonical EIP-2718 encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedTransaction {
+    /// The unsigned transaction.
     pub tx: Transaction,
+    /// Its signature.
     pub signature: Signature,
     hash: H256,
     encoded: Bytes,
 }
 
 impl SignedTransaction {
+    /// Signs off `tx` with `signature`, computing its encoding and hash once.
     pub fn from_parts(tx: Transaction, signature: Signature) -> Self {
         let encoded = encode_signed(&tx, &signature);
         Self {
@@ -340,16 +348,20 @@ impl SignedTransaction {
 /// recovery happens once: at admission, or when loading a stored block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecoveredTx {
+    /// The signed transaction.
     pub tx: SignedTransaction,
+    /// The address that signed it.
     pub sender: H160,
 }
 
 impl RecoveredTx {
+    /// Recovers the sender of `tx` (the costly secp256k1 step).
     pub fn recover(tx: SignedTransaction) -> Result<Self, TxError> {
         let sender = tx.recover_sender()?;
         Ok(Self { tx, sender })
     }
 
+    /// The transaction hash.
     pub fn hash(&self) -> H256 {
         self.tx.hash()
     }

@@ -24,18 +24,23 @@ use node::{
     encode_leaf,
 };
 
+/// Why a trie could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TrieError {
+    /// A node the trie refers to is not in the store.
     #[error("trie node {0:?} is missing from the store")]
     MissingNode(H256),
+    /// A stored node does not decode as a trie node.
     #[error("corrupt trie node: {0}")]
     Corrupt(&'static str),
+    /// The store itself failed (its error, in words).
     #[error("trie store: {0}")]
     Store(String),
 }
 
 /// Where hashed nodes live: `keccak(rlp(node)) -> rlp(node)`.
 pub trait NodeStore {
+    /// The RLP of the node with this hash, if stored.
     fn node(&self, hash: &H256) -> Result<Option<Vec<u8>>, TrieError>;
 }
 
@@ -57,6 +62,8 @@ impl NodeStore for HashMap<H256, Vec<u8>> {
 /// Nodes produced by a commit, to be written to the store.
 pub type NewNodes = Vec<(H256, Vec<u8>)>;
 
+/// A Merkle Patricia Trie read through `store`, with changes kept in
+/// memory until [`Trie::commit`].
 pub struct Trie<'s, S: NodeStore + ?Sized> {
     store: &'s S,
     root: NodeRef,
@@ -91,6 +98,7 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
         }
     }
 
+    /// The value stored under `key`, if any.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
         let path = to_nibbles(key);
         let mut current = self.root.clone();

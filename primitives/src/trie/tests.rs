@@ -11,6 +11,20 @@ fn reference_root(map: &BTreeMap<Vec<u8>, Vec<u8>>) -> H256 {
     H256::from_slice(r.as_ref())
 }
 
+/// A store holding a trie built from scratch with the keys keccak(i), i
+/// in `0..n`, each set to `value`: the store, its root and how many nodes
+/// the commit wrote.
+fn committed(n: u32, value: &[u8]) -> (HashMap<H256, Vec<u8>>, H256, usize) {
+    let mut trie = Trie::new(&EmptyStore, EMPTY_ROOT);
+    for i in 0..n {
+        trie.insert(keccak256(i.to_be_bytes()).as_bytes(), value.to_vec())
+            .unwrap();
+    }
+    let (root, nodes) = trie.commit();
+    let written = nodes.len();
+    (nodes.into_iter().collect(), root, written)
+}
+
 #[test]
 fn ethereum_trietest_vector() {
     // ethereum/tests TrieTests "puppy": do, horse, doge, dog.
@@ -78,16 +92,10 @@ fn incremental_matches_reference() {
 
 #[test]
 fn removing_everything_gives_the_empty_root() {
-    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
+    let (store, root, _) = committed(200, &[1; 40]);
     let keys: Vec<Vec<u8>> = (0..200u32)
         .map(|i| keccak256(i.to_be_bytes()).0.to_vec())
         .collect();
-    let mut trie = Trie::new(&store, EMPTY_ROOT);
-    for k in &keys {
-        trie.insert(k, vec![1; 40]).unwrap();
-    }
-    let (root, nodes) = trie.commit();
-    store.extend(nodes);
     let mut trie = Trie::new(&store, root);
     for k in &keys {
         assert!(trie.remove(k).unwrap());
@@ -99,15 +107,8 @@ fn removing_everything_gives_the_empty_root() {
 /// An update touching one key writes only the nodes on its path.
 #[test]
 fn commit_writes_only_the_touched_path() {
-    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
-    let mut trie = Trie::new(&store, EMPTY_ROOT);
-    for i in 0..10_000u32 {
-        trie.insert(keccak256(i.to_be_bytes()).as_bytes(), vec![7; 70])
-            .unwrap();
-    }
-    let (root, nodes) = trie.commit();
-    assert!(nodes.len() > 10_000);
-    store.extend(nodes);
+    let (store, root, written) = committed(10_000, &[7; 70]);
+    assert!(written > 10_000);
     let mut trie = Trie::new(&store, root);
     trie.insert(keccak256(5u32.to_be_bytes()).as_bytes(), vec![8; 70])
         .unwrap();
@@ -129,14 +130,7 @@ fn ordered_root_matches_reference() {
 
 #[test]
 fn proofs_walk_to_the_key() {
-    let mut store: HashMap<H256, Vec<u8>> = HashMap::new();
-    let mut trie = Trie::new(&store, EMPTY_ROOT);
-    for i in 0..500u32 {
-        trie.insert(keccak256(i.to_be_bytes()).as_bytes(), vec![3; 40])
-            .unwrap();
-    }
-    let (root, nodes) = trie.commit();
-    store.extend(nodes);
+    let (store, root, _) = committed(500, &[3; 40]);
     let trie = Trie::new(&store, root);
     let proof = trie
         .proof(keccak256(7u32.to_be_bytes()).as_bytes())
