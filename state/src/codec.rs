@@ -9,10 +9,12 @@ use crate::StateError;
 /// reading a block never repeats the secp256k1 work.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockBody {
+    /// The block's transactions in order, each with its sender.
     pub transactions: Vec<RecoveredTx>,
 }
 
 impl BlockBody {
+    /// The body as stored: an RLP list of `[encoded tx, sender]` pairs.
     pub fn encode(&self) -> Vec<u8> {
         let mut s = RlpStream::new_list(self.transactions.len());
         for tx in &self.transactions {
@@ -23,6 +25,7 @@ impl BlockBody {
         s.out().to_vec()
     }
 
+    /// Reads a body written by [`BlockBody::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
         let bad = |e: &dyn std::fmt::Display| StateError::corrupt("bodies", e);
         let rlp = Rlp::new(bytes);
@@ -40,10 +43,13 @@ impl BlockBody {
 /// A receipt with the per-transaction facts clients ask for alongside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredReceipt {
+    /// The consensus receipt.
     pub receipt: Receipt,
     /// Gas used by this transaction alone.
     pub gas_used: u64,
+    /// What the sender paid per gas (base fee plus the tip it got).
     pub effective_gas_price: U256,
+    /// The contract a creation deployed, if it did.
     pub contract_address: Option<Address>,
 }
 
@@ -86,11 +92,14 @@ pub(crate) fn decode_receipts(bytes: &[u8]) -> Result<Vec<StoredReceipt>, StateE
 /// Where a transaction landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxLocation {
+    /// Number of the block.
     pub block: u64,
+    /// Index of the transaction in that block.
     pub index: u32,
 }
 
 impl TxLocation {
+    /// The location as stored: block then index, big-endian.
     pub fn encode(&self) -> [u8; 12] {
         let mut out = [0u8; 12];
         out[..8].copy_from_slice(&self.block.to_be_bytes());
@@ -98,6 +107,7 @@ impl TxLocation {
         out
     }
 
+    /// Reads a location written by [`TxLocation::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
         let b: [u8; 12] = bytes
             .try_into()

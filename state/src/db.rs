@@ -12,6 +12,7 @@ use crate::reader::{HistoricalState, LatestState, decode_account};
 use crate::tables::*;
 use crate::{BlockWriter, StateError, StateReader};
 
+/// How to open the database.
 #[derive(Clone, Debug)]
 pub struct DbConfig {
     /// redb page cache in bytes.
@@ -37,7 +38,9 @@ impl Default for DbConfig {
 /// Number and hash of the head block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeadPointer {
+    /// The head block's number.
     pub number: u64,
+    /// The head block's hash.
     pub hash: H256,
 }
 
@@ -90,11 +93,17 @@ pub(crate) fn read_meta_u64<T: ReadableTable<&'static str, &'static [u8]>>(
 /// A log with the position facts `eth_getLogs` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredLog {
+    /// The log itself.
     pub log: Log,
+    /// Number of the block that emitted it.
     pub block_number: u64,
+    /// Hash of that block.
     pub block_hash: H256,
+    /// Timestamp of that block.
     pub block_timestamp: u64,
+    /// Hash of the transaction that emitted it.
     pub tx_hash: H256,
+    /// Index of that transaction in its block.
     pub tx_index: u32,
     /// Position among all logs of the block.
     pub log_index: u32,
@@ -104,13 +113,19 @@ pub struct StoredLog {
 /// anything at position i; `Some(list)` matches any of the list.
 #[derive(Clone, Debug, Default)]
 pub struct LogQuery {
+    /// First block of the range.
     pub from: u64,
+    /// Last block of the range (inclusive).
     pub to: u64,
+    /// Emitting contracts to match; empty matches any.
     pub addresses: Vec<Address>,
+    /// Topic filters by position (see the type's docs).
     pub topics: Vec<Option<Vec<H256>>>,
 }
 
 impl LogQuery {
+    /// Whether `log` passes the address and topic filters (the block
+    /// range is checked by the caller).
     pub fn matches(&self, log: &Log) -> bool {
         if !self.addresses.is_empty() && !self.addresses.contains(&log.address) {
             return false;
@@ -145,33 +160,34 @@ impl Db {
         // Create every table so readers never meet a missing one.
         let txn = db.inner.begin_write()?;
         {
+            // Grouped by key and value types (one array, one type).
+            for table in [TX_LOOKUP, ACCOUNTS, STORAGE, CODE, TRIE_NODES, POOL] {
+                txn.open_table(table)?;
+            }
+            for table in [HEADERS, BODIES, RECEIPTS] {
+                txn.open_table(table)?;
+            }
             txn.open_table(META)?;
-            txn.open_table(HEADERS)?;
             txn.open_table(BLOCK_HASH)?;
-            txn.open_table(BODIES)?;
-            txn.open_table(RECEIPTS)?;
-            txn.open_table(TX_LOOKUP)?;
             txn.open_table(LOG_INDEX)?;
-            txn.open_table(ACCOUNTS)?;
-            txn.open_table(STORAGE)?;
-            txn.open_table(CODE)?;
-            txn.open_table(TRIE_NODES)?;
             txn.open_table(STATE_DIFFS)?;
-            txn.open_table(POOL)?;
         }
         txn.commit()?;
         Ok(db)
     }
 
+    /// Whether a genesis block has been written.
     pub fn is_initialized(&self) -> Result<bool, StateError> {
         let txn = self.inner.begin_read()?;
         Ok(txn.open_table(META)?.get(META_HEAD)?.is_some())
     }
 
+    /// Starts the one write transaction: a block, a patch, or genesis.
     pub fn writer(&self) -> Result<BlockWriter, StateError> {
         Ok(BlockWriter::new(self.inner.begin_write()?))
     }
 
+    /// A consistent read view, unaffected by later writes.
     pub fn snapshot(&self) -> Result<Snapshot, StateError> {
         Ok(Snapshot {
             txn: self.inner.begin_read()?,
@@ -285,14 +301,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Number and hash of the head block.
     pub fn head(&self) -> Result<HeadPointer, StateError> {
         read_head(&self.txn.open_table(META)?)
     }
 
+    /// The chain id recorded at genesis.
     pub fn chain_id(&self) -> Result<u64, StateError> {
         read_meta_u64(&self.txn.open_table(META)?, META_CHAIN_ID)
     }
 
+    /// Seconds the dev clock is shifted by (dev mode's time travel).
     pub fn time_offset(&self) -> Result<i64, StateError> {
         Ok(read_meta_u64(&self.txn.open_table(META)?, META_TIME_OFFSET)? as i64)
     }
@@ -311,6 +330,7 @@ impl Snapshot {
         })
     }
 
+    /// The state after the head block, read from the flat tables.
     pub fn latest_state(&self) -> Result<LatestState, StateError> {
         LatestState::open(&self.txn)
     }
@@ -332,10 +352,12 @@ impl Snapshot {
         Ok(update.root)
     }
 
+    /// The state whose trie root is `root` (any past block's).
     pub fn state_at(&self, root: H256) -> Result<HistoricalState, StateError> {
         HistoricalState::open(&self.txn, root)
     }
 
+    /// The header of block `number`, if stored.
     pub fn header(&self, number: u64) -> Result<Option<Header>, StateError> {
         match self.txn.open_table(HEADERS)?.get(number)? {
             Some(v) => Ok(Some(
@@ -345,6 +367,7 @@ impl Snapshot {
         }
     }
 
+    /// The number of the block with this hash, if stored.
     pub fn block_number(&self, hash: &H256) -> Result<Option<u64>, StateError> {
         Ok(self
             .txn
@@ -353,6 +376,7 @@ impl Snapshot {
             .map(|v| v.value()))
     }
 
+    /// The transactions of block `number`, if stored.
     pub fn body(&self, number: u64) -> Result<Option<BlockBody>, StateError> {
         match self.txn.open_table(BODIES)?.get(number)? {
             Some(v) => Ok(Some(BlockBody::decode(v.value())?)),
@@ -360,6 +384,7 @@ impl Snapshot {
         }
     }
 
+    /// The receipts of block `number`, if stored.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StateError> {
         match self.txn.open_table(RECEIPTS)?.get(number)? {
             Some(v) => Ok(Some(decode_receipts(v.value())?)),
@@ -367,6 +392,7 @@ impl Snapshot {
         }
     }
 
+    /// Where the transaction with this hash landed, if it did.
     pub fn tx_location(&self, hash: &H256) -> Result<Option<TxLocation>, StateError> {
         match self.txn.open_table(TX_LOOKUP)?.get(hash.as_bytes())? {
             Some(v) => Ok(Some(TxLocation::decode(v.value())?)),

@@ -23,7 +23,7 @@ pub use codec::{BlockBody, StoredReceipt, TxLocation};
 pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StoredLog};
 pub use error::StateError;
 pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges, Transfer};
-pub use reader::{EmptyState, HistoricalState, LatestState, StateReader};
+pub use reader::{EmptyState, HistoricalState, LatestState, Proof, StateReader};
 #[cfg(feature = "test-utils")]
 pub use test_utils::MemState;
 pub use writer::{BlockWriter, GenesisAlloc};

@@ -15,6 +15,7 @@ use orac_primitives::{Account, Address, Bytes, EMPTY_CODE_HASH, H256, Log, U256,
 
 use crate::{StateError, StateReader};
 
+/// A point in an overlay's journal and logs to roll back to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Checkpoint {
     journal: usize,
@@ -38,10 +39,10 @@ struct Tracked<T> {
     current: T,
 }
 
-/// Everything a block changed, ready to be committed.
 /// How a value transfer ended ([`Overlay::transfer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transfer {
+    /// The value moved.
     Done,
     /// The payer's balance is short; nothing moved.
     InsufficientBalance,
@@ -50,6 +51,7 @@ pub enum Transfer {
 }
 
 impl Transfer {
+    /// Whether the value moved.
     pub fn is_done(self) -> bool {
         self == Transfer::Done
     }
@@ -64,16 +66,20 @@ impl Transfer {
     }
 }
 
+/// Everything a block changed, ready to be committed.
 #[derive(Clone, Debug, Default)]
 pub struct StateChanges {
     /// New account records; `None` deletes. Storage roots are recomputed at
     /// commit, so whatever this carries in `storage_root` is ignored.
     pub accounts: BTreeMap<Address, Option<Account>>,
+    /// Changed storage slots by account; a zero value deletes the slot.
     pub storage: BTreeMap<Address, BTreeMap<H256, H256>>,
+    /// New code by its hash.
     pub code: BTreeMap<H256, Bytes>,
 }
 
 impl StateChanges {
+    /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty() && self.storage.is_empty() && self.code.is_empty()
     }
@@ -83,6 +89,8 @@ impl StateChanges {
 /// (and moved into a VM store, which must own its data).
 pub type SharedReader = Arc<dyn StateReader + Send + Sync>;
 
+/// The journaled in-memory state execution runs on: changes over a
+/// [`StateReader`], with nested checkpoints to roll back to.
 pub struct Overlay {
     base: SharedReader,
     accounts: HashMap<Address, Tracked<Option<Account>>, RandomState>,
@@ -93,6 +101,7 @@ pub struct Overlay {
 }
 
 impl Overlay {
+    /// An overlay with no changes over `base`.
     pub fn new(base: SharedReader) -> Self {
         Self {
             base,
@@ -121,10 +130,12 @@ impl Overlay {
         })
     }
 
+    /// The account at `address`, if it exists.
     pub fn account(&mut self, address: &Address) -> Result<Option<Account>, StateError> {
         Ok(self.load_account(address)?.current.clone())
     }
 
+    /// The balance at `address` (zero if no account).
     pub fn balance(&mut self, address: &Address) -> Result<U256, StateError> {
         Ok(self
             .account(address)?
@@ -132,10 +143,12 @@ impl Overlay {
             .unwrap_or_default())
     }
 
+    /// The nonce at `address` (zero if no account).
     pub fn nonce(&mut self, address: &Address) -> Result<u64, StateError> {
         Ok(self.account(address)?.map(|a| a.nonce).unwrap_or_default())
     }
 
+    /// Replaces the account at `address`; `None` deletes it (journaled).
     pub fn set_account(
         &mut self,
         address: &Address,
@@ -183,6 +196,7 @@ impl Overlay {
         Ok(())
     }
 
+    /// Credits `amount`; an error if the balance would pass 2^256-1.
     pub fn add_balance(&mut self, address: &Address, amount: U256) -> Result<(), StateError> {
         self.modify_account(address, |a| {
             a.balance = a
@@ -234,6 +248,7 @@ impl Overlay {
         self.update_account(address, |a| a.balance = a.balance.saturating_add(amount))
     }
 
+    /// A storage slot's current value (zero if unset).
     pub fn storage(&mut self, address: &Address, slot: &H256) -> Result<H256, StateError> {
         Ok(self.load_slot(address, slot)?.current)
     }
@@ -260,6 +275,7 @@ impl Overlay {
         })
     }
 
+    /// Writes a storage slot (journaled).
     pub fn set_storage(
         &mut self,
         address: &Address,
@@ -276,6 +292,7 @@ impl Overlay {
         Ok(())
     }
 
+    /// The code of the account at `address` (empty if none).
     pub fn code(&mut self, address: &Address) -> Result<Bytes, StateError> {
         let Some(account) = self.account(address)? else {
             return Ok(Bytes::new());
@@ -283,6 +300,7 @@ impl Overlay {
         self.code_by_hash(&account.code_hash)
     }
 
+    /// Code by its hash (empty for [`EMPTY_CODE_HASH`]).
     pub fn code_by_hash(&self, hash: &H256) -> Result<Bytes, StateError> {
         if *hash == EMPTY_CODE_HASH {
             return Ok(Bytes::new());
@@ -303,10 +321,12 @@ impl Overlay {
         Ok(hash)
     }
 
+    /// Records a log (rolled back with its checkpoint).
     pub fn add_log(&mut self, log: Log) {
         self.logs.push(log);
     }
 
+    /// Every log recorded so far, in order.
     pub fn logs(&self) -> &[Log] {
         &self.logs
     }
@@ -316,6 +336,7 @@ impl Overlay {
         self.logs[from.logs..].to_vec()
     }
 
+    /// The current point, for [`Overlay::revert_to`].
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             journal: self.journal.len(),

@@ -7,12 +7,15 @@ use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
 use crate::StateError;
 use crate::tables::{ACCOUNTS, CODE, STORAGE, TRIE_NODES, storage_key};
 
-/// The seam between execution and storage: everything the executor (and,
-/// later, the VM) may ask of the state it starts from.
+/// The seam between execution and storage: everything the executor and
+/// the VM (through an [`Overlay`](crate::Overlay)) may ask of the state
+/// they start from.
 pub trait StateReader {
+    /// The account at `address`, if it exists.
     fn account(&self, address: &Address) -> Result<Option<Account>, StateError>;
     /// A storage slot; zero when unset.
     fn storage(&self, address: &Address, slot: &H256) -> Result<H256, StateError>;
+    /// Code by its hash (empty for [`EMPTY_CODE_HASH`]).
     fn code(&self, code_hash: &H256) -> Result<Bytes, StateError>;
 }
 

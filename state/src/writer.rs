@@ -18,6 +18,8 @@ use crate::{StateChanges, StateError};
 /// Accounts of a chain spec's genesis block.
 pub type GenesisAlloc = BTreeMap<Address, (U256, u64, Bytes, BTreeMap<H256, H256>)>;
 
+/// One atomic redb write: a block's changes and records, a dev patch,
+/// or genesis, applied by [`BlockWriter::commit`] or dropped.
 pub struct BlockWriter {
     txn: WriteTransaction,
 }
@@ -205,11 +207,13 @@ impl BlockWriter {
         Ok(())
     }
 
+    /// Drops a transaction from the pool journal (included or evicted).
     pub fn pool_remove(&mut self, hash: &H256) -> Result<(), StateError> {
         self.txn.open_table(POOL)?.remove(hash.as_bytes())?;
         Ok(())
     }
 
+    /// Records how far the dev clock is shifted (see [`Snapshot::time_offset`](crate::Snapshot::time_offset)).
     pub fn set_time_offset(&mut self, offset: i64) -> Result<(), StateError> {
         self.txn
             .open_table(META)?

@@ -19,6 +19,15 @@ fn header(number: u64, parent: H256, state_root: H256) -> Header {
     }
 }
 
+/// Every log of blocks `from..=to`.
+fn blocks(from: u64, to: u64) -> LogQuery {
+    LogQuery {
+        from,
+        to,
+        ..Default::default()
+    }
+}
+
 /// The model: address -> (balance, storage).
 type Model = BTreeMap<Address, (U256, BTreeMap<H256, H256>)>;
 
@@ -152,28 +161,9 @@ fn blocks_roots_history_rewind_and_restart() {
             logs.iter().map(|l| l.block_number).collect::<Vec<_>>(),
             expect
         );
-        let all = snap
-            .logs(
-                &LogQuery {
-                    from: 5,
-                    to: 9,
-                    ..Default::default()
-                },
-                1000,
-            )
-            .unwrap();
+        let all = snap.logs(&blocks(5, 9), 1000).unwrap();
         assert_eq!(all.len(), 5);
-        assert!(
-            snap.logs(
-                &LogQuery {
-                    from: 0,
-                    to: 30,
-                    ..Default::default()
-                },
-                10
-            )
-            .is_err()
-        );
+        assert!(snap.logs(&blocks(0, 30), 10).is_err());
         drop(snap);
 
         // Rewind to block 12 and compare with the model at that point.
@@ -196,16 +186,7 @@ fn blocks_roots_history_rewind_and_restart() {
                 assert!(latest.account(a).unwrap().is_none());
             }
         }
-        let logs = snap
-            .logs(
-                &LogQuery {
-                    from: 0,
-                    to: 100,
-                    ..Default::default()
-                },
-                1000,
-            )
-            .unwrap();
+        let logs = snap.logs(&blocks(0, 100), 1000).unwrap();
         assert_eq!(logs.len(), 12);
     }
     // Reopen: the check passes and sees head 12.
