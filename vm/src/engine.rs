@@ -25,6 +25,8 @@ use crate::instance::{IdleInstances, SnapshotCell};
 use crate::limits::*;
 use crate::validate::{DeployError, ModuleInfo, validate};
 
+/// How to set up a [`VmEngine`]: where and how much compiled code to
+/// keep on disk.
 #[derive(Clone, Debug)]
 pub struct VmConfig {
     /// Where compiled artifacts are kept; `None` keeps them only in memory.
@@ -49,20 +51,27 @@ impl Default for VmConfig {
     }
 }
 
+/// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VmError {
+    /// wasmtime refused the configuration.
     #[error("wasmtime: {0}")]
     Engine(String),
+    /// The on-disk cache could not be opened or created.
     #[error("compiled-code cache: {0}")]
     Cache(String),
 }
 
 /// A module ready to instantiate.
 pub struct Compiled {
+    /// Keccak of the module, which names it in the caches.
     pub code_hash: H256,
     /// Bytes of the module (what loading it cold is charged by).
     pub code_len: usize,
+    /// The module linked against the host functions, ready to instantiate.
     pub pre: InstancePre<Frame>,
+    /// What validation learned about the module.
     pub info: ModuleInfo,
     /// Memory and globals of a fresh instance, once one was made, if the
     /// module's instances can be reset and reused (`instance.rs`).
@@ -73,6 +82,8 @@ pub struct Compiled {
 /// artifacts compiled under the old rules are never used.
 const SCHEDULE_VERSION: u32 = 7;
 
+/// wasmtime configured for consensus, with the host functions linked and
+/// the compiled-code caches (memory and disk).
 pub struct VmEngine {
     pub(crate) engine: Engine,
     linker: Linker<Frame>,
@@ -254,6 +265,8 @@ pub fn pooling_config(keep_resident: usize) -> PoolingAllocationConfig {
 const KEEP_RESIDENT_BYTES: usize = 128 * 1024;
 
 impl VmEngine {
+    /// An engine with the host functions linked and the disk cache (if
+    /// any) opened.
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
         let engine = Engine::new(&engine_config()).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);

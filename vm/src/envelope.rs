@@ -15,6 +15,7 @@
 
 use crate::validate::DeployError;
 
+/// The magic a deploy envelope starts with (see the module docs).
 pub const MAGIC: [u8; 4] = [0xEF, b'o', b'W', 0x01];
 
 /// Wraps a module for deployment (without constructor arguments).

@@ -31,20 +31,30 @@ use crate::validate::DeployError;
 /// The block a message runs in.
 #[derive(Clone, Debug, Default)]
 pub struct BlockEnv {
+    /// Height of the block.
     pub number: u64,
+    /// Its timestamp, in seconds since the Unix epoch.
     pub timestamp: u64,
+    /// Its producer's address.
     pub coinbase: Address,
+    /// Its EIP-1559 base fee per gas.
     pub base_fee: U256,
+    /// Its gas limit.
     pub gas_limit: u64,
+    /// The chain's EIP-155 id.
     pub chain_id: u64,
+    /// EIP-4399 `prevrandao`.
     pub prev_randao: H256,
 }
 
 /// The transaction-wide context the host functions see.
 #[derive(Clone, Debug, Default)]
 pub struct TxEnv {
+    /// The block the transaction runs in.
     pub block: BlockEnv,
+    /// The transaction's sender (`origin` to contracts).
     pub origin: Address,
+    /// What the sender pays per gas.
     pub gas_price: U256,
     /// The transaction's access list (EIP-2930): accounts and slots it
     /// paid to have warm from the start.
@@ -53,7 +63,9 @@ pub struct TxEnv {
 
 /// State shared by all frames of one transaction.
 pub struct TxContext {
+    /// The journaled state every frame reads and writes.
     pub state: Overlay,
+    /// The transaction and its block.
     pub env: TxEnv,
     pub(crate) engine: Arc<VmEngine>,
     pub(crate) depth: usize,
@@ -91,7 +103,7 @@ pub(crate) enum Exit {
     Revert,
     /// A rule was broken (bad pointer, state change in a static call,
     /// oversized data): roll back and consume the frame's gas.
-    Fault(String),
+    Fault(Fault),
     /// The database failed: the whole block must stop.
     Fatal(StateError),
 }
@@ -100,7 +112,7 @@ impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Exit::Revert => f.write_str("revert"),
-            Exit::Fault(m) => f.write_str(m),
+            Exit::Fault(fault) => write!(f, "{fault}"),
             Exit::Fatal(e) => write!(f, "fatal: {e}"),
         }
     }
@@ -203,6 +215,7 @@ impl wasmtime::ResourceLimiter for Frame {
 /// How a frame ended.
 #[derive(Debug, Clone, Default)]
 pub struct FrameResult {
+    /// Whether the frame returned (not reverted or halted).
     pub success: bool,
     /// Gas not used, returned to the caller.
     pub gas_left: u64,
@@ -210,6 +223,7 @@ pub struct FrameResult {
     pub output: Vec<u8>,
     /// Why it failed, when it did not simply revert.
     pub error: Option<Halt>,
+    /// The contract a successful creation deployed.
     pub created: Option<Address>,
 }
 
@@ -274,9 +288,119 @@ pub enum Halt {
     #[error("execution failed: {0}")]
     Failed(String),
     /// A host function refused (bad pointer, state change in a static
-    /// call, oversized data): the rule broken, in words.
+    /// call, oversized data): the rule broken.
     #[error("{0}")]
-    Fault(String),
+    Fault(Fault),
+}
+
+/// The rule a host function found broken, failing its frame. `Display`
+/// gives the text receipts and `eth_call` errors have always shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The module exports no linear memory for the host to read or write.
+    #[error("contract has no memory")]
+    NoMemory,
+    /// A pointer and length that do not lie within linear memory.
+    #[error("out-of-bounds pointer: {len} bytes at {start}")]
+    OutOfBounds {
+        /// Bytes asked for.
+        len: usize,
+        /// Where they start.
+        start: usize,
+    },
+    /// A state change attempted inside a static call.
+    #[error("{0} in a static call")]
+    StaticCall(StateChange),
+    /// A guest-supplied length over its limit, refused before anything
+    /// is allocated for it.
+    #[error("{what} too large: {len} bytes, limit {limit}")]
+    TooLarge {
+        /// What the length measures.
+        what: Bounded,
+        /// The length asked for.
+        len: usize,
+        /// The most allowed.
+        limit: usize,
+    },
+    /// A `calldata_copy` range past the end of the call's input.
+    #[error("calldata range {start}+{len} past its end ({end})")]
+    CalldataRange {
+        /// Offset of the range.
+        start: usize,
+        /// Bytes asked for.
+        len: usize,
+        /// The input's length.
+        end: usize,
+    },
+    /// A `return_data_copy` range past the end of the last sub-call's
+    /// output.
+    #[error("return data range {start}+{len} past its end ({end})")]
+    ReturnDataRange {
+        /// Offset of the range.
+        start: usize,
+        /// Bytes asked for.
+        len: usize,
+        /// The return data's length.
+        end: usize,
+    },
+    /// A sub-call from a frame that does not hold the transaction (cannot
+    /// happen while frames nest properly; a frame fails rather than the
+    /// node).
+    #[error("no transaction context")]
+    NoTransactionContext,
+}
+
+/// A state change a static call may not make ([`Fault::StaticCall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateChange {
+    /// `storage_write` or `storage_remove`.
+    #[error("storage write")]
+    StorageWrite,
+    /// `emit_log`.
+    #[error("log")]
+    Log,
+    /// A `call` carrying value.
+    #[error("value transfer")]
+    ValueTransfer,
+    /// `create` or `create2`.
+    #[error("contract creation")]
+    ContractCreation,
+}
+
+/// A guest-supplied length the host bounds ([`Fault::TooLarge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Bounded {
+    /// `calldata_copy`'s length.
+    #[error("calldata copy")]
+    CalldataCopy,
+    /// `set_return`'s data.
+    #[error("return data")]
+    ReturnData,
+    /// `revert`'s data.
+    #[error("revert data")]
+    RevertData,
+    /// `emit_log`'s number of topics (counted, not bytes, though the
+    /// message says bytes as it always has).
+    #[error("topic count")]
+    TopicCount,
+    /// `emit_log`'s data.
+    #[error("log data")]
+    LogData,
+    /// The input of `call` or `static_call`.
+    #[error("call data")]
+    CallData,
+    /// `return_data_copy`'s length.
+    #[error("return data copy")]
+    ReturnDataCopy,
+    /// The envelope and arguments of `create` or `create2`.
+    #[error("creation data")]
+    CreationData,
+    /// `keccak256`'s input.
+    #[error("keccak input")]
+    KeccakInput,
 }
 
 fn trap_text(trap: &Trap) -> String {
@@ -300,14 +424,14 @@ impl From<Transfer> for Halt {
 
 /// What a frame is asked to do.
 pub(crate) struct Call {
-    pub address: Address,
-    pub caller: Address,
-    pub value: U256,
-    pub input: Arc<[u8]>,
-    pub is_static: bool,
+    pub(crate) address: Address,
+    pub(crate) caller: Address,
+    pub(crate) value: U256,
+    pub(crate) input: Arc<[u8]>,
+    pub(crate) is_static: bool,
     /// `None`: run the account's code (a message call). `Some`: deploy this
     /// module at `address` and run its constructor.
-    pub deploy: Option<Vec<u8>>,
+    pub(crate) deploy: Option<Vec<u8>>,
 }
 
 /// The address of a contract created by `sender` at `nonce` (CREATE).
@@ -600,7 +724,7 @@ fn run_instance(
                 error: None,
                 created: None,
             }),
-            Ok(Exit::Fault(m)) => Ok(FrameResult::fail(0, Halt::Fault(m))),
+            Ok(Exit::Fault(fault)) => Ok(FrameResult::fail(0, Halt::Fault(fault))),
             Ok(Exit::Fatal(e)) => Err(e),
             Err(err) => {
                 // A trap: the instance is dropped rather than reused, even
@@ -695,8 +819,12 @@ mod tests {
             ),
             (Halt::NativeStackExhausted, "native stack exhausted"),
             (
-                Halt::Fault("log data too large".into()),
-                "log data too large",
+                Halt::Fault(Fault::TooLarge {
+                    what: Bounded::LogData,
+                    len: 1025,
+                    limit: 1024,
+                }),
+                "log data too large: 1025 bytes, limit 1024",
             ),
         ];
         for (halt, text) in cases {
@@ -704,6 +832,65 @@ mod tests {
         }
         for t in [Transfer::InsufficientBalance, Transfer::RecipientOverflow] {
             assert_eq!(Halt::from(t).to_string(), t.reason());
+        }
+    }
+
+    /// Each fault reads exactly as the string the host functions used to
+    /// format for it.
+    #[test]
+    fn faults_read_as_before() {
+        let (len, start, end, max) = (40usize, 7usize, 12usize, 32usize);
+        let cases = [
+            (Fault::NoMemory, "contract has no memory".to_string()),
+            (
+                Fault::OutOfBounds { len, start },
+                format!("out-of-bounds pointer: {len} bytes at {start}"),
+            ),
+            (
+                Fault::CalldataRange { start, len, end },
+                format!("calldata range {start}+{len} past its end ({end})"),
+            ),
+            (
+                Fault::ReturnDataRange { start, len, end },
+                format!("return data range {start}+{len} past its end ({end})"),
+            ),
+            (Fault::NoTransactionContext, "no transaction context".into()),
+        ];
+        for (fault, text) in cases {
+            assert_eq!(fault.to_string(), text);
+            assert_eq!(Halt::Fault(fault).to_string(), text);
+        }
+        for (what, text) in [
+            (StateChange::StorageWrite, "storage write"),
+            (StateChange::Log, "log"),
+            (StateChange::ValueTransfer, "value transfer"),
+            (StateChange::ContractCreation, "contract creation"),
+        ] {
+            assert_eq!(
+                Fault::StaticCall(what).to_string(),
+                format!("{text} in a static call")
+            );
+        }
+        for (what, text) in [
+            (Bounded::CalldataCopy, "calldata copy"),
+            (Bounded::ReturnData, "return data"),
+            (Bounded::RevertData, "revert data"),
+            (Bounded::TopicCount, "topic count"),
+            (Bounded::LogData, "log data"),
+            (Bounded::CallData, "call data"),
+            (Bounded::ReturnDataCopy, "return data copy"),
+            (Bounded::CreationData, "creation data"),
+            (Bounded::KeccakInput, "keccak input"),
+        ] {
+            let fault = Fault::TooLarge {
+                what,
+                len,
+                limit: max,
+            };
+            assert_eq!(
+                fault.to_string(),
+                format!("{text} too large: {len} bytes, limit {max}")
+            );
         }
     }
 }

@@ -57,17 +57,21 @@ pub const STORAGE_WRITE_NEW: u64 = 20_000;
 pub const ACCOUNT_COLD: u64 = 2_600;
 /// Reading it again.
 pub const ACCOUNT_WARM: u64 = 100;
-/// Keccak-256: base and per 32-byte word.
+/// Keccak-256: base...
 pub const KECCAK_BASE: u64 = 175;
+/// ... and per 32-byte word hashed.
 pub const KECCAK_WORD: u64 = 46;
 /// secp256k1 public key recovery.
 pub const ECRECOVER: u64 = 19_000;
-/// Logs: base, per topic, per data byte.
+/// Logs: base...
 pub const LOG_BASE: u64 = 375;
+/// ... per topic...
 pub const LOG_TOPIC: u64 = 375;
+/// ... and per data byte.
 pub const LOG_BYTE: u64 = 8;
-/// A message call: base, plus a surcharge when it moves value.
+/// A message call: base...
 pub const CALL_BASE: u64 = 700;
+/// ... plus a surcharge when it moves value.
 pub const CALL_VALUE: u64 = 9_000;
 /// Gas handed to the callee on top of its budget when value moves (as on
 /// Ethereum), so a plain value transfer to a contract can run a little code.

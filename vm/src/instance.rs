@@ -107,11 +107,11 @@ impl Snapshot {
 
 /// An instance in its own store, with the handles a frame needs.
 pub(crate) struct Live {
-    pub store: Store<Frame>,
-    pub call: TypedFunc<(), ()>,
-    pub deploy: Option<TypedFunc<(), ()>>,
+    pub(crate) store: Store<Frame>,
+    pub(crate) call: TypedFunc<(), ()>,
+    pub(crate) deploy: Option<TypedFunc<(), ()>>,
     /// The injected stack counter.
-    pub stack: Option<Global>,
+    pub(crate) stack: Option<Global>,
     /// The injected dirty mask (`instrument.rs`).
     dirty: Option<Global>,
     memory: Memory,

@@ -9,8 +9,9 @@
 //! * [`exec`]: messages — calls, static calls, creation — nested in their
 //!   own stores, with gas forwarded by the 63/64 rule.
 //!
-//! The entry points are [`Vm::call`] and [`Vm::create`]; both take the
-//! transaction's journaled state by value and hand it back.
+//! The entry points are [`Vm::call`] and [`Vm::create`]; both borrow the
+//! transaction's journaled state (`&mut Overlay`), move it into the frames
+//! for the length of the message and put it back, whatever the outcome.
 
 mod cache;
 pub mod engine;
@@ -31,7 +32,10 @@ use orac_primitives::{Address, Bytes, H256, U256};
 use orac_state::{Overlay, StateError};
 
 pub use engine::{DEFAULT_CACHE_BYTES, VmConfig, VmEngine, VmError};
-pub use exec::{BlockEnv, FrameResult, Halt, Trap, TxEnv, create_address, create2_address};
+pub use exec::{
+    BlockEnv, Bounded, Fault, FrameResult, Halt, StateChange, Trap, TxEnv, create_address,
+    create2_address,
+};
 pub use system::{SystemCall, SystemContract, SystemExit, Systems};
 pub use validate::{DeployError, ModuleInfo};
 
@@ -55,6 +59,7 @@ pub struct Vm {
 pub type AccessList = std::collections::BTreeMap<Address, std::collections::BTreeSet<H256>>;
 
 impl Vm {
+    /// A VM with no system contracts, whose engine `config` sets up.
     pub fn new(config: &VmConfig) -> Result<Self, VmError> {
         Ok(Self {
             engine: Arc::new(VmEngine::new(config)?),
@@ -97,6 +102,7 @@ impl Vm {
         self
     }
 
+    /// The engine and its caches.
     pub fn engine(&self) -> &VmEngine {
         &self.engine
     }

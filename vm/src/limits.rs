@@ -142,8 +142,9 @@ pub const EXECUTION_THREAD_STACK: usize =
 /// Bytes of return data a call may produce, and of revert data.
 pub const MAX_RETURN_DATA: usize = 1024 * 1024;
 
-/// Bytes of data in one log, and topics per log (as on Ethereum).
+/// Bytes of data in one log...
 pub const MAX_LOG_DATA: usize = 64 * 1024;
+/// ... and topics per log (as on Ethereum).
 pub const MAX_LOG_TOPICS: usize = 4;
 
 /// Pooling allocator slots: instances (and memories, tables) alive at once

@@ -68,6 +68,7 @@ impl From<StateError> for SystemExit {
 pub struct Systems(Arc<Vec<Arc<dyn SystemContract>>>);
 
 impl Systems {
+    /// These system contracts plus `contract`.
     pub fn with(mut self, contract: Arc<dyn SystemContract>) -> Self {
         Arc::make_mut(&mut self.0).push(contract);
         self
@@ -105,24 +106,31 @@ impl SystemCall {
     pub fn address(&self) -> Address {
         self.address
     }
+    /// The account that sent the message.
     pub fn caller(&self) -> Address {
         self.caller
     }
+    /// Wei the message carries.
     pub fn value(&self) -> U256 {
         self.value
     }
+    /// The message's calldata.
     pub fn input(&self) -> &[u8] {
         &self.input
     }
+    /// Whether the message may not change state (a static call).
     pub fn is_static(&self) -> bool {
         self.is_static
     }
+    /// Gas the frame has left.
     pub fn gas_left(&self) -> u64 {
         self.gas
     }
+    /// The transaction and its block.
     pub fn env(&mut self) -> &TxEnv {
         &self.tx().env
     }
+    /// The block the message runs in.
     pub fn block(&mut self) -> &BlockEnv {
         &self.tx().env.block
     }

@@ -96,16 +96,13 @@ fn empty_bulk_operations_pay_their_fixed_cost() {
 fn loop_iterations_pay_for_their_branch() {
     let mut w = World::new();
     let looped = |n: u32| {
-        module(
-            "1",
-            "",
-            &format!(
-                "(local $i i32) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) \
-                 (br_if $l (i32.lt_u (local.get $i) (i32.const {n}))))"
-            ),
+        format!(
+            "(local $i i32) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) \
+             (br_if $l (i32.lt_u (local.get $i) (i32.const {n}))))"
         )
     };
-    let (short, long) = (looped(1_000), looped(11_000));
+    let short = module("1", "", &looped(1_000));
+    let long = module("1", "", &looped(11_000));
     let extra = measured(&mut w, &long) - measured(&mut w, &short);
     // 10,000 iterations of local.get, i32.const, i32.add, local.set,
     // local.get, i32.const, i32.lt_u (1 each) and br_if (3).
@@ -118,11 +115,8 @@ fn loop_iterations_pay_for_their_branch() {
 fn a_call_pays_for_zeroing_the_callees_locals() {
     let mut w = World::new();
     let calls = |locals: usize| {
-        module(
-            "1",
-            &format!("(func $f {})", "(local i64) ".repeat(locals)),
-            &"(call $f) ".repeat(100),
-        )
+        let callee = format!("(func $f {})", "(local i64) ".repeat(locals));
+        module("1", &callee, &"(call $f) ".repeat(100))
     };
     let extra = measured(&mut w, &calls(2_000)) - measured(&mut w, &calls(0));
     assert!(
@@ -204,7 +198,7 @@ fn an_empty_module_is_not_a_contract() {
     let mut w = World::new();
     let (_, r) = w.deploy_with(b"", &[], 0);
     assert!(!r.success);
-    assert!(r.error.unwrap().to_string().contains("empty module"));
+    assert!(error_text(r).contains("empty module"));
 }
 
 /// A contract that calls the contract at calldata[0..20] calldata[20]

@@ -87,14 +87,9 @@ fn logs_carry_zero_to_four_topics_and_no_more() {
     let topics: Vec<u8> = (0..5u8).flat_map(word).collect();
     let r = w.call(a, &op(6, &[&[5], &topics]));
     assert!(!r.success);
-    assert!(
-        r.error
-            .unwrap()
-            .to_string()
-            .contains("topic count too large")
-    );
+    assert!(error_text(r).contains("topic count too large"));
     let r = w.call(a, &[23]);
-    assert!(r.error.unwrap().to_string().contains("log data too large"));
+    assert!(error_text(r).contains("log data too large"));
 }
 
 #[test]
@@ -306,19 +301,9 @@ fn hostile_contracts_end_cleanly() {
     assert_eq!(levels.to_low_u64_be(), MAX_CALL_DEPTH as u64);
     // Huge return data and bad pointers fail the frame.
     let r = w.call(a, &[17]);
-    assert!(
-        r.error
-            .unwrap()
-            .to_string()
-            .contains("return data too large")
-    );
+    assert!(error_text(r).contains("return data too large"));
     let r = w.call(a, &[18]);
-    assert!(
-        r.error
-            .unwrap()
-            .to_string()
-            .contains("out-of-bounds pointer")
-    );
+    assert!(error_text(r).contains("out-of-bounds pointer"));
     // And the VM still serves normal calls afterwards.
     assert!(w.call(a, &op(2, &[&word(1)])).success);
 }
@@ -327,7 +312,7 @@ fn deploy_error(module: &[u8]) -> String {
     let mut w = World::new();
     let (_, r) = w.deploy_with(module, &[], 0);
     assert!(!r.success);
-    r.error.unwrap().to_string()
+    error_text(r)
 }
 
 #[test]
@@ -388,7 +373,7 @@ fn deploy_rules() {
         )
         .unwrap()
     });
-    assert!(r.error.unwrap().to_string().contains("envelope"));
+    assert!(error_text(r).contains("envelope"));
     // A module without a deploy export deploys (no constructor).
     let m =
         wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call")))"#).unwrap();

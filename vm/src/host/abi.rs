@@ -22,12 +22,17 @@ pub const GLOBAL_EXPORT_PREFIX: &str = "__orac_global_";
 
 /// A host function's WebAssembly signature.
 pub struct HostSig {
+    /// The import's name in the `orac` module.
     pub name: &'static str,
+    /// Its parameter types.
     pub params: &'static [ValType],
+    /// Its result types.
     pub results: &'static [ValType],
 }
 
 impl HostSig {
+    /// The signature as WebAssembly text, e.g. `(i32, i32) -> ()`, for
+    /// error messages.
     pub fn describe(&self) -> String {
         let list = |v: &[ValType]| {
             v.iter()
@@ -107,9 +112,11 @@ pub const INTERNAL_FUNCTIONS: &[HostSig] = &[
     },
 ];
 
-/// Index of each internal function in [`INTERNAL_FUNCTIONS`].
+/// Index of `memory.fill`'s stand-in in [`INTERNAL_FUNCTIONS`].
 pub const MEMORY_FILL: u32 = 0;
+/// Index of `memory.copy`'s stand-in.
 pub const MEMORY_COPY: u32 = 1;
+/// Index of `memory.grow`'s stand-in.
 pub const MEMORY_GROW: u32 = 2;
 
 /// A public host function by name (the ones contracts may import).

@@ -4,7 +4,7 @@
 //! operands ask for before doing any of it, and behaves exactly as the
 //! instruction it replaces: same results, same traps.
 
-use wasmtime::{Linker, Trap};
+use wasmtime::{Linker, Memory, Trap};
 
 use super::{C, R, charge, charge_fuel};
 use crate::exec::Frame;
@@ -36,15 +36,30 @@ fn bulk_fuel(len: i32) -> u64 {
     gas::gas_to_fuel(gas::MEMORY_BULK_BASE) + gas::MEMORY_BULK_BYTE_FUEL * len as u32 as u64
 }
 
+/// Charges for a bulk operation over `len` bytes before touching memory,
+/// then gives the memory and its current size in bytes.
+fn metered(c: &mut C, len: i32) -> R<(Memory, usize)> {
+    charge_fuel(c, bulk_fuel(len))?;
+    let mem = super::memory(c)?;
+    let size = mem.data_size(&*c);
+    Ok((mem, size))
+}
+
+/// The range an operation is about to write, checked against `size`
+/// and marked dirty for the instance's reset.
+fn written(c: &mut C, start: i32, len: i32, size: usize) -> R<std::ops::Range<usize>> {
+    let range = in_bounds(start, len, size).ok_or_else(out_of_bounds)?;
+    c.data_mut().host_dirty |= chunk_bits(range.start, range.len());
+    Ok(range)
+}
+
 pub(super) fn define(linker: &mut Linker<Frame>) -> R<()> {
     linker.func_wrap(
         MODULE,
         name(MEMORY_FILL),
         |mut c: C, dst: i32, value: i32, len: i32| -> R<()> {
-            charge_fuel(&mut c, bulk_fuel(len))?;
-            let mem = super::memory(&c)?;
-            let range = in_bounds(dst, len, mem.data_size(&c)).ok_or_else(out_of_bounds)?;
-            c.data_mut().host_dirty |= chunk_bits(range.start, range.len());
+            let (mem, size) = metered(&mut c, len)?;
+            let range = written(&mut c, dst, len, size)?;
             mem.data_mut(&mut c)[range].fill(value as u8);
             Ok(())
         },
@@ -54,12 +69,9 @@ pub(super) fn define(linker: &mut Linker<Frame>) -> R<()> {
         MODULE,
         name(MEMORY_COPY),
         |mut c: C, dst: i32, src: i32, len: i32| -> R<()> {
-            charge_fuel(&mut c, bulk_fuel(len))?;
-            let mem = super::memory(&c)?;
-            let size = mem.data_size(&c);
-            let to = in_bounds(dst, len, size).ok_or_else(out_of_bounds)?;
+            let (mem, size) = metered(&mut c, len)?;
             let from = in_bounds(src, len, size).ok_or_else(out_of_bounds)?;
-            c.data_mut().host_dirty |= chunk_bits(to.start, to.len());
+            let to = written(&mut c, dst, len, size)?;
             mem.data_mut(&mut c).copy_within(from, to.start);
             Ok(())
         },

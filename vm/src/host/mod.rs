@@ -19,15 +19,17 @@ use orac_state::StateError;
 use wasmtime::{Caller, Linker, Trap};
 
 use crate::envelope;
-use crate::exec::{Call, Exit, Frame, create_address, create2_address, run_child};
+use crate::exec::{
+    Bounded, Call, Exit, Fault, Frame, StateChange, create_address, create2_address, run_child,
+};
 use crate::gas;
 use crate::limits::*;
 
 type C<'a> = Caller<'a, Frame>;
 type R<T> = wasmtime::Result<T>;
 
-fn fault(msg: impl Into<String>) -> wasmtime::Error {
-    wasmtime::Error::new(Exit::Fault(msg.into()))
+fn fault(fault: Fault) -> wasmtime::Error {
+    wasmtime::Error::new(Exit::Fault(fault))
 }
 
 fn fatal(e: StateError) -> wasmtime::Error {
@@ -60,9 +62,7 @@ fn gas_left(c: &C) -> R<u64> {
 
 /// The running instance's linear memory.
 fn memory(c: &C) -> R<wasmtime::Memory> {
-    c.data()
-        .memory
-        .ok_or_else(|| fault("contract has no memory"))
+    c.data().memory.ok_or_else(|| fault(Fault::NoMemory))
 }
 
 /// The `len` bytes at `ptr` in linear memory.
@@ -71,7 +71,7 @@ fn bytes<'a>(c: &'a C, ptr: i32, len: i32) -> R<&'a [u8]> {
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
     mem.data(c)
         .get(start..start.saturating_add(len))
-        .ok_or_else(|| fault(format!("out-of-bounds pointer: {len} bytes at {start}")))
+        .ok_or_else(|| fault(Fault::OutOfBounds { len, start }))
 }
 
 /// Copies `len` bytes at `ptr` out of linear memory.
@@ -105,10 +105,10 @@ fn write(c: &mut C, ptr: i32, data: &[u8]) -> R<()> {
     mem.data_mut(&mut *c)
         .get_mut(start..start.saturating_add(data.len()))
         .ok_or_else(|| {
-            fault(format!(
-                "out-of-bounds pointer: {} bytes at {start}",
-                data.len()
-            ))
+            fault(Fault::OutOfBounds {
+                len: data.len(),
+                start,
+            })
         })?
         .copy_from_slice(data);
     Ok(())
@@ -118,18 +118,22 @@ fn write_u256(c: &mut C, ptr: i32, v: U256) -> R<()> {
     write(c, ptr, &v.to_big_endian())
 }
 
-fn no_state_change(c: &C, what: &str) -> R<()> {
+fn no_state_change(c: &C, what: StateChange) -> R<()> {
     if c.data().is_static {
-        return Err(fault(format!("{what} in a static call")));
+        return Err(fault(Fault::StaticCall(what)));
     }
     Ok(())
 }
 
 /// Bounds a guest-supplied length before anything is allocated for it.
-fn bounded(len: i32, max: usize, what: &str) -> R<usize> {
+fn bounded(len: i32, max: usize, what: Bounded) -> R<usize> {
     let len = len as u32 as usize;
     if len > max {
-        return Err(fault(format!("{what} too large: {len} bytes, limit {max}")));
+        return Err(fault(Fault::TooLarge {
+            what,
+            len,
+            limit: max,
+        }));
     }
     Ok(len)
 }
@@ -153,11 +157,39 @@ fn account_access(c: &mut C, address: Address) -> R<()> {
     )
 }
 
-/// Defines every host function on `linker`.
+/// Defines every host function on `linker`, group by group.
 pub fn define(linker: &mut Linker<Frame>) -> R<()> {
-    let m = abi::MODULE;
     bulk::define(linker)?;
+    define_storage(linker)?;
+    define_message_data(linker)?;
+    define_env(linker)?;
+    define_logs(linker)?;
+    define_calls(linker)?;
+    define_crypto(linker)
+}
 
+/// Writes `value` to a storage slot of the running contract, charging by
+/// what the slot held (shared by `storage_write` and `storage_remove`).
+fn store_slot(mut c: C, key: H256, value: H256) -> R<()> {
+    no_state_change(&c, StateChange::StorageWrite)?;
+    let address = c.data().address;
+    let tx = c.data_mut().tx();
+    let cold = tx.warm.slot(address, key);
+    let current = tx.state.storage(&address, &key).map_err(fatal)?;
+    charge(
+        &mut c,
+        gas::sstore_cost(cold, current.is_zero(), value.is_zero()),
+    )?;
+    c.data_mut()
+        .tx()
+        .state
+        .set_storage(&address, &key, value)
+        .map_err(fatal)
+}
+
+/// The running contract's storage: read, write, remove.
+fn define_storage(linker: &mut Linker<Frame>) -> R<()> {
+    let m = abi::MODULE;
     linker.func_wrap(m, "storage_read", |mut c: C, key: i32, out: i32| -> R<()> {
         let key = read_word(&c, key)?;
         let address = c.data().address;
@@ -172,23 +204,6 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         write(&mut c, out, value.as_bytes())
     })?;
 
-    fn store_slot(mut c: C, key: H256, value: H256) -> R<()> {
-        no_state_change(&c, "storage write")?;
-        let address = c.data().address;
-        let tx = c.data_mut().tx();
-        let cold = tx.warm.slot(address, key);
-        let current = tx.state.storage(&address, &key).map_err(fatal)?;
-        charge(
-            &mut c,
-            gas::sstore_cost(cold, current.is_zero(), value.is_zero()),
-        )?;
-        c.data_mut()
-            .tx()
-            .state
-            .set_storage(&address, &key, value)
-            .map_err(fatal)
-    }
-
     linker.func_wrap(m, "storage_write", |c: C, key: i32, value: i32| -> R<()> {
         let (k, v) = (read_word(&c, key)?, read_word(&c, value)?);
         store_slot(c, k, v)
@@ -198,32 +213,49 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         let k = read_word(&c, key)?;
         store_slot(c, k, H256::zero())
     })?;
+    Ok(())
+}
 
-    linker.func_wrap(m, "calldata_size", |mut c: C| -> R<i32> {
+/// Registers `name() -> i32`: charges [`gas::ENV`], then returns the
+/// length `get` reads from the frame.
+fn size_of(linker: &mut Linker<Frame>, name: &'static str, get: fn(&Frame) -> usize) -> R<()> {
+    linker.func_wrap(abi::MODULE, name, move |mut c: C| -> R<i32> {
         charge(&mut c, gas::ENV)?;
-        Ok(c.data().input.len() as i32)
+        Ok(get(c.data()) as i32)
     })?;
+    Ok(())
+}
+
+/// The message's own data: its input, and what it returns or reverts with.
+fn define_message_data(linker: &mut Linker<Frame>) -> R<()> {
+    let m = abi::MODULE;
+    size_of(linker, "calldata_size", |f| f.input.len())?;
 
     linker.func_wrap(
         m,
         "calldata_copy",
         |mut c: C, dst: i32, offset: i32, len: i32| -> R<()> {
-            let len = bounded(len, MAX_CODE_SIZE.max(MAX_RETURN_DATA), "calldata copy")?;
+            let len = bounded(
+                len,
+                MAX_CODE_SIZE.max(MAX_RETURN_DATA),
+                Bounded::CalldataCopy,
+            )?;
             charge(&mut c, gas::copy_cost(len))?;
             let input = c.data().input.clone();
             let start = offset as u32 as usize;
             let slice = input.get(start..start.saturating_add(len)).ok_or_else(|| {
-                fault(format!(
-                    "calldata range {start}+{len} past its end ({})",
-                    input.len()
-                ))
+                fault(Fault::CalldataRange {
+                    start,
+                    len,
+                    end: input.len(),
+                })
             })?;
             write(&mut c, dst, slice)
         },
     )?;
 
     linker.func_wrap(m, "set_return", |mut c: C, ptr: i32, len: i32| -> R<()> {
-        let len = bounded(len, MAX_RETURN_DATA, "return data")?;
+        let len = bounded(len, MAX_RETURN_DATA, Bounded::ReturnData)?;
         charge(&mut c, gas::copy_cost(len))?;
         let data = read(&c, ptr, len as i32)?;
         c.data_mut().output = data;
@@ -231,124 +263,116 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
     })?;
 
     linker.func_wrap(m, "revert", |mut c: C, ptr: i32, len: i32| -> R<()> {
-        let len = bounded(len, MAX_RETURN_DATA, "revert data")?;
+        let len = bounded(len, MAX_RETURN_DATA, Bounded::RevertData)?;
         charge(&mut c, gas::copy_cost(len))?;
         let data = read(&c, ptr, len as i32)?;
         c.data_mut().output = data;
         Err(wasmtime::Error::new(Exit::Revert))
     })?;
+    Ok(())
+}
 
-    linker.func_wrap(m, "caller", |mut c: C, out: i32| -> R<()> {
+/// Registers `name(out)`: charges [`gas::ENV`], then writes the bytes
+/// `get` reads from the frame (an address, a word) to `out`.
+fn env_bytes<T: AsRef<[u8]> + 'static>(
+    linker: &mut Linker<Frame>,
+    name: &'static str,
+    get: fn(&mut Frame) -> T,
+) -> R<()> {
+    linker.func_wrap(abi::MODULE, name, move |mut c: C, out: i32| -> R<()> {
         charge(&mut c, gas::ENV)?;
-        let a = c.data().caller;
-        write(&mut c, out, a.as_bytes())
+        let v = get(c.data_mut());
+        write(&mut c, out, v.as_ref())
     })?;
+    Ok(())
+}
 
-    linker.func_wrap(m, "origin", |mut c: C, out: i32| -> R<()> {
+/// Registers `name() -> i64`: charges [`gas::ENV`], then returns the
+/// number `get` reads from the frame.
+fn env_number(linker: &mut Linker<Frame>, name: &'static str, get: fn(&mut Frame) -> u64) -> R<()> {
+    linker.func_wrap(abi::MODULE, name, move |mut c: C| -> R<i64> {
         charge(&mut c, gas::ENV)?;
-        let a = c.data_mut().tx().env.origin;
-        write(&mut c, out, a.as_bytes())
+        Ok(get(c.data_mut()) as i64)
     })?;
+    Ok(())
+}
 
-    linker.func_wrap(m, "address", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let a = c.data().address;
-        write(&mut c, out, a.as_bytes())
-    })?;
-
-    linker.func_wrap(m, "call_value", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let v = c.data().value;
-        write_u256(&mut c, out, v)
-    })?;
-
-    linker.func_wrap(m, "balance", |mut c: C, addr: i32, out: i32| -> R<()> {
-        let address = read_address(&c, addr)?;
-        account_access(&mut c, address)?;
-        let b = c.data_mut().tx().state.balance(&address).map_err(fatal)?;
-        write_u256(&mut c, out, b)
-    })?;
-
-    linker.func_wrap(m, "block_number", |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(c.data_mut().tx().env.block.number as i64)
-    })?;
-
-    linker.func_wrap(m, "block_timestamp", |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(c.data_mut().tx().env.block.timestamp as i64)
-    })?;
-
-    linker.func_wrap(m, "block_gas_limit", |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(c.data_mut().tx().env.block.gas_limit as i64)
-    })?;
-
-    linker.func_wrap(m, "coinbase", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let a = c.data_mut().tx().env.block.coinbase;
-        write(&mut c, out, a.as_bytes())
-    })?;
-
-    linker.func_wrap(m, "chain_id", |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(c.data_mut().tx().env.block.chain_id as i64)
-    })?;
-
-    linker.func_wrap(m, "base_fee", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let v = c.data_mut().tx().env.block.base_fee;
-        write_u256(&mut c, out, v)
-    })?;
-
-    linker.func_wrap(m, "gas_price", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let v = c.data_mut().tx().env.gas_price;
-        write_u256(&mut c, out, v)
-    })?;
-
-    linker.func_wrap(m, "prevrandao", |mut c: C, out: i32| -> R<()> {
-        charge(&mut c, gas::ENV)?;
-        let v = c.data_mut().tx().env.block.prev_randao;
-        write(&mut c, out, v.as_bytes())
-    })?;
-
-    linker.func_wrap(m, "gas_left", |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(gas_left(&c)? as i64)
-    })?;
+/// The message, transaction and block environment, and balances.
+fn define_env(linker: &mut Linker<Frame>) -> R<()> {
+    env_bytes(linker, "caller", |f| f.caller)?;
+    env_bytes(linker, "origin", |f| f.tx().env.origin)?;
+    env_bytes(linker, "address", |f| f.address)?;
+    env_bytes(linker, "call_value", |f| f.value.to_big_endian())?;
 
     linker.func_wrap(
-        m,
-        "emit_log",
-        |mut c: C, topics: i32, count: i32, data: i32, len: i32| -> R<()> {
-            no_state_change(&c, "log")?;
-            let count = bounded(count, MAX_LOG_TOPICS, "topic count")?;
-            let len = bounded(len, MAX_LOG_DATA, "log data")?;
-            charge(
-                &mut c,
-                gas::LOG_BASE + gas::LOG_TOPIC * count as u64 + gas::LOG_BYTE * len as u64,
-            )?;
-            let raw = read(&c, topics, (count * 32) as i32)?;
-            let topics = raw.chunks(32).map(H256::from_slice).collect();
-            let data = read(&c, data, len as i32)?;
-            let address = c.data().address;
-            c.data_mut().tx().state.add_log(Log {
-                address,
-                topics,
-                data: data.into(),
-            });
-            Ok(())
+        abi::MODULE,
+        "balance",
+        |mut c: C, addr: i32, out: i32| -> R<()> {
+            let address = read_address(&c, addr)?;
+            account_access(&mut c, address)?;
+            let b = c.data_mut().tx().state.balance(&address).map_err(fatal)?;
+            write_u256(&mut c, out, b)
         },
     )?;
 
+    env_number(linker, "block_number", |f| f.tx().env.block.number)?;
+    env_number(linker, "block_timestamp", |f| f.tx().env.block.timestamp)?;
+    env_number(linker, "block_gas_limit", |f| f.tx().env.block.gas_limit)?;
+    env_bytes(linker, "coinbase", |f| f.tx().env.block.coinbase)?;
+    env_number(linker, "chain_id", |f| f.tx().env.block.chain_id)?;
+    env_bytes(linker, "base_fee", |f| {
+        f.tx().env.block.base_fee.to_big_endian()
+    })?;
+    env_bytes(linker, "gas_price", |f| {
+        f.tx().env.gas_price.to_big_endian()
+    })?;
+    env_bytes(linker, "prevrandao", |f| f.tx().env.block.prev_randao)?;
+
+    linker.func_wrap(abi::MODULE, "gas_left", |mut c: C| -> R<i64> {
+        charge(&mut c, gas::ENV)?;
+        Ok(gas_left(&c)? as i64)
+    })?;
+    Ok(())
+}
+
+/// Events.
+fn define_logs(linker: &mut Linker<Frame>) -> R<()> {
+    linker.func_wrap(abi::MODULE, "emit_log", emit_log)?;
+    Ok(())
+}
+
+/// `emit_log(topics, count, data, len)`: `count` 32-byte topics at
+/// `topics` and `len` bytes of data at `data`.
+fn emit_log(mut c: C, topics: i32, count: i32, data: i32, len: i32) -> R<()> {
+    no_state_change(&c, StateChange::Log)?;
+    let count = bounded(count, MAX_LOG_TOPICS, Bounded::TopicCount)?;
+    let len = bounded(len, MAX_LOG_DATA, Bounded::LogData)?;
+    charge(
+        &mut c,
+        gas::LOG_BASE + gas::LOG_TOPIC * count as u64 + gas::LOG_BYTE * len as u64,
+    )?;
+    let raw = read(&c, topics, (count * 32) as i32)?;
+    let topics = raw.chunks(32).map(H256::from_slice).collect();
+    let data = read(&c, data, len as i32)?;
+    let address = c.data().address;
+    c.data_mut().tx().state.add_log(Log {
+        address,
+        topics,
+        data: data.into(),
+    });
+    Ok(())
+}
+
+/// Nested messages: calls, creations, and what the last one returned.
+fn define_calls(linker: &mut Linker<Frame>) -> R<()> {
+    let m = abi::MODULE;
     linker.func_wrap(
         m,
         "call",
         |mut c: C, addr: i32, value: i32, data: i32, len: i32, gas_req: i64| -> R<i32> {
             let to = read_address(&c, addr)?;
             let value = read_u256(&c, value)?;
-            let len = bounded(len, MAX_RETURN_DATA, "call data")?;
+            let len = bounded(len, MAX_RETURN_DATA, Bounded::CallData)?;
             charge(&mut c, gas::copy_cost(len))?;
             let input = read(&c, data, len as i32)?;
             message(c, to, value, input, gas_req, false)
@@ -360,32 +384,30 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         "static_call",
         |mut c: C, addr: i32, data: i32, len: i32, gas_req: i64| -> R<i32> {
             let to = read_address(&c, addr)?;
-            let len = bounded(len, MAX_RETURN_DATA, "call data")?;
+            let len = bounded(len, MAX_RETURN_DATA, Bounded::CallData)?;
             charge(&mut c, gas::copy_cost(len))?;
             let input = read(&c, data, len as i32)?;
             message(c, to, U256::zero(), input, gas_req, true)
         },
     )?;
 
-    linker.func_wrap(m, "return_data_size", |mut c: C| -> R<i32> {
-        charge(&mut c, gas::ENV)?;
-        Ok(c.data().return_data.len() as i32)
-    })?;
+    size_of(linker, "return_data_size", |f| f.return_data.len())?;
 
     linker.func_wrap(
         m,
         "return_data_copy",
         |mut c: C, dst: i32, offset: i32, len: i32| -> R<()> {
-            let len = bounded(len, MAX_RETURN_DATA, "return data copy")?;
+            let len = bounded(len, MAX_RETURN_DATA, Bounded::ReturnDataCopy)?;
             charge(&mut c, gas::copy_cost(len))?;
             let start = offset as u32 as usize;
             let data = std::mem::take(&mut c.data_mut().return_data);
             let result = match data.get(start..start.saturating_add(len)) {
                 Some(slice) => write(&mut c, dst, slice),
-                None => Err(fault(format!(
-                    "return data range {start}+{len} past its end ({})",
-                    data.len()
-                ))),
+                None => Err(fault(Fault::ReturnDataRange {
+                    start,
+                    len,
+                    end: data.len(),
+                })),
             };
             c.data_mut().return_data = data;
             result
@@ -397,7 +419,7 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         "create",
         |mut c: C, value: i32, code: i32, len: i32, out: i32| -> R<i32> {
             let value = read_u256(&c, value)?;
-            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, "creation data")?;
+            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, Bounded::CreationData)?;
             charge(&mut c, gas::copy_cost(len))?;
             let data = read(&c, code, len as i32)?;
             create(c, value, data, None, out)
@@ -410,7 +432,7 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
         |mut c: C, value: i32, code: i32, len: i32, salt: i32, out: i32| -> R<i32> {
             let value = read_u256(&c, value)?;
             let salt = read_word(&c, salt)?;
-            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, "creation data")?;
+            let len = bounded(len, MAX_CODE_SIZE + MAX_RETURN_DATA, Bounded::CreationData)?;
             // CREATE2 also hashes the creation data.
             charge(
                 &mut c,
@@ -420,12 +442,21 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
             create(c, value, data, Some(salt), out)
         },
     )?;
+    Ok(())
+}
 
+/// Hashing and signature recovery.
+fn define_crypto(linker: &mut Linker<Frame>) -> R<()> {
+    let m = abi::MODULE;
     linker.func_wrap(
         m,
         "keccak256",
         |mut c: C, ptr: i32, len: i32, out: i32| -> R<()> {
-            let len = bounded(len, (MAX_MEMORY_PAGES * 65_536) as usize, "keccak input")?;
+            let len = bounded(
+                len,
+                (MAX_MEMORY_PAGES * 65_536) as usize,
+                Bounded::KeccakInput,
+            )?;
             charge(
                 &mut c,
                 gas::KECCAK_BASE + gas::KECCAK_WORD * (len as u64).div_ceil(32),
@@ -456,7 +487,6 @@ pub fn define(linker: &mut Linker<Frame>) -> R<()> {
             }
         },
     )?;
-
     Ok(())
 }
 
@@ -497,7 +527,7 @@ fn child(c: &mut C, frame: Call, gas: u64) -> R<crate::exec::FrameResult> {
         .data_mut()
         .tx
         .take()
-        .ok_or_else(|| fault("no transaction context"))?;
+        .ok_or_else(|| fault(Fault::NoTransactionContext))?;
     let (tx, result) = run_child(tx, frame, gas, height);
     c.data_mut().tx = Some(tx);
     result.map_err(fatal)
@@ -512,7 +542,7 @@ fn message(
     is_static: bool,
 ) -> R<i32> {
     if !value.is_zero() {
-        no_state_change(&c, "value transfer")?;
+        no_state_change(&c, StateChange::ValueTransfer)?;
     }
     account_access(&mut c, to)?;
     charge(
@@ -543,7 +573,7 @@ fn message(
 }
 
 fn create(mut c: C, value: U256, data: Vec<u8>, salt: Option<H256>, out: i32) -> R<i32> {
-    no_state_change(&c, "contract creation")?;
+    no_state_change(&c, StateChange::ContractCreation)?;
     charge(&mut c, gas::CREATE)?;
     let creator = c.data().address;
     let address = {

@@ -11,16 +11,16 @@ use orac_state::{MemState, Overlay};
 use orac_vm::envelope;
 use orac_vm::{BlockEnv, FrameResult, TxEnv, Vm, VmConfig, create_address};
 
-pub static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unwrap());
+pub(crate) static VM: LazyLock<Vm> = LazyLock::new(|| Vm::new(&VmConfig::default()).unwrap());
 
-pub fn tool() -> Vec<u8> {
+pub(crate) fn tool() -> Vec<u8> {
     wat::parse_str(include_str!("../tool.wat")).unwrap()
 }
 
-pub const ALICE: Address = Address::repeat_byte(0xa1);
-pub const GAS: u64 = 10_000_000;
+pub(crate) const ALICE: Address = Address::repeat_byte(0xa1);
+pub(crate) const GAS: u64 = 10_000_000;
 
-pub fn env() -> TxEnv {
+pub(crate) fn env() -> TxEnv {
     TxEnv {
         block: BlockEnv {
             number: 7,
@@ -38,18 +38,18 @@ pub fn env() -> TxEnv {
 }
 
 /// A world with Alice funded, and helpers to deploy and call.
-pub struct World {
-    pub state: Overlay,
-    pub vm: Vm,
-    pub nonce: u64,
+pub(crate) struct World {
+    pub(crate) state: Overlay,
+    pub(crate) vm: Vm,
+    pub(crate) nonce: u64,
 }
 
 impl World {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_vm(VM.clone())
     }
 
-    pub fn with_vm(vm: Vm) -> Self {
+    pub(crate) fn with_vm(vm: Vm) -> Self {
         let alice = Account {
             balance: U256::from(10u64).pow(U256::from(21)),
             ..Default::default()
@@ -61,7 +61,7 @@ impl World {
         }
     }
 
-    pub fn deploy_with(
+    pub(crate) fn deploy_with(
         &mut self,
         module: &[u8],
         args: &[u8],
@@ -89,13 +89,19 @@ impl World {
         (address, r)
     }
 
-    pub fn deploy(&mut self) -> Address {
+    pub(crate) fn deploy(&mut self) -> Address {
         let (a, r) = self.deploy_with(&tool(), &[], 0);
         assert!(r.success, "deploy failed: {:?}", r.error);
         a
     }
 
-    pub fn call_with(&mut self, to: Address, input: &[u8], value: u64, gas: u64) -> FrameResult {
+    pub(crate) fn call_with(
+        &mut self,
+        to: Address,
+        input: &[u8],
+        value: u64,
+        gas: u64,
+    ) -> FrameResult {
         let vm = self.vm.clone();
         let state = &mut self.state;
         orac_vm::on_execution_stack(|| {
@@ -113,22 +119,28 @@ impl World {
         })
     }
 
-    pub fn call(&mut self, to: Address, input: &[u8]) -> FrameResult {
+    pub(crate) fn call(&mut self, to: Address, input: &[u8]) -> FrameResult {
         self.call_with(to, input, 0, GAS)
     }
 
-    pub fn slot(&mut self, a: Address, key: H256) -> H256 {
+    pub(crate) fn slot(&mut self, a: Address, key: H256) -> H256 {
         self.state.storage(&a, &key).unwrap()
     }
 }
 
-pub fn word(b: u8) -> [u8; 32] {
+/// The reason a frame failed, as receipts and `eth_call` errors show it
+/// (panics if it failed without one, or did not fail).
+pub(crate) fn error_text(r: FrameResult) -> String {
+    r.error.expect("the frame failed with a reason").to_string()
+}
+
+pub(crate) fn word(b: u8) -> [u8; 32] {
     let mut w = [0u8; 32];
     w[31] = b;
     w
 }
 
-pub fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
     let mut v = vec![code];
     for r in rest {
         v.extend_from_slice(r);
@@ -136,7 +148,7 @@ pub fn op(code: u8, rest: &[&[u8]]) -> Vec<u8> {
     v
 }
 
-pub fn call_op(to: Address, value: u64, gas: i64, data: &[u8]) -> Vec<u8> {
+pub(crate) fn call_op(to: Address, value: u64, gas: i64, data: &[u8]) -> Vec<u8> {
     op(
         7,
         &[
