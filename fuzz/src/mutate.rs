@@ -18,6 +18,49 @@ pub(crate) fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
     &items[rng.below(items.len() as u64) as usize]
 }
 
+/// A mutated seed: one of `seeds`, edited as a tree by `edit` when `parse`
+/// reads it (but kept whole one time in `odds.0`), then byte-edited one
+/// time in `odds.1`, so inputs stay near the decoder's grammar yet still
+/// reach its error paths.
+pub(crate) fn from_seed<T>(
+    rng: &mut Rng,
+    seeds: &[Vec<u8>],
+    odds: (u64, u64),
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+    edit: impl FnOnce(T, &mut Rng) -> Vec<u8>,
+) -> Vec<u8> {
+    let mut data = pick(rng, seeds).clone();
+    if let Some(tree) = parse(&data)
+        && !chance(rng, odds.0)
+    {
+        data = edit(tree, rng);
+    }
+    if chance(rng, odds.1) {
+        bytes(&mut data, rng, seeds);
+    }
+    data
+}
+
+/// [`from_seed`] for JSON seeds, edited by [`json`].
+pub(crate) fn json_seed(
+    rng: &mut Rng,
+    seeds: &[Vec<u8>],
+    odds: (u64, u64),
+    field_names: &[&str],
+    strings: &[&str],
+) -> Vec<u8> {
+    from_seed(
+        rng,
+        seeds,
+        odds,
+        |data| serde_json::from_slice::<Value>(data).ok(),
+        |mut v, rng| {
+            json(&mut v, rng, field_names, strings);
+            v.to_string().into_bytes()
+        },
+    )
+}
+
 /// An index in `0..len`, `len > 0`.
 fn index(rng: &mut Rng, len: usize) -> usize {
     rng.below(len as u64) as usize

@@ -10,9 +10,12 @@ use crate::report::Domain;
 
 pub use orac_oracle_abi::report::{MAX_DECIMALS, MAX_SIGNERS};
 
+/// A feed as the registry stores it and nodes read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedConfig {
+    /// What is priced, for people ("ETH / USD").
     pub description: String,
+    /// Answers are values times 10^decimals, as integers.
     pub decimals: u8,
     /// Authorized observation signers; n >= 3f + 1.
     pub signers: Vec<H160>,
@@ -24,6 +27,7 @@ pub struct FeedConfig {
     pub deviation_ppb: u64,
     /// Answers outside [min_answer, max_answer] are not stored.
     pub min_answer: i128,
+    /// The upper sanity bound (see `min_answer`).
     pub max_answer: i128,
     /// May reconfigure the feed.
     pub admin: H160,
@@ -32,18 +36,38 @@ pub struct FeedConfig {
     pub version: u64,
 }
 
+/// Why a feed configuration was refused (`createFeed`, `reconfigure`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// Fewer than 3f + 1 signers: f faulty ones could block or decide a
+    /// quorum.
     #[error("{n} signers cannot tolerate f = {f}: need at least 3f + 1 = {need}")]
-    TooFewSigners { n: usize, f: u8, need: usize },
+    TooFewSigners {
+        /// Signers listed.
+        n: usize,
+        /// Faults to tolerate.
+        f: u8,
+        /// Signers needed for that f.
+        need: usize,
+    },
+    /// More signers than [`MAX_SIGNERS`].
     #[error("{0} signers, at most {MAX_SIGNERS}")]
     TooManySigners(usize),
+    /// A signer listed twice would count twice towards a quorum.
     #[error("signer {0:?} is listed twice")]
     DuplicateSigner(H160),
+    /// The zero address listed: no known key signs for it.
     #[error("the zero address cannot sign")]
     ZeroSigner,
+    /// No answer could ever be stored.
     #[error("min answer {min} is above max answer {max}")]
-    EmptyBounds { min: i128, max: i128 },
+    EmptyBounds {
+        /// The lower bound given.
+        min: i128,
+        /// The upper bound given.
+        max: i128,
+    },
+    /// More decimals than [`MAX_DECIMALS`].
     #[error("{0} decimals, at most {MAX_DECIMALS}")]
     TooManyDecimals(u8),
 }
@@ -55,6 +79,7 @@ impl FeedConfig {
         2 * self.f as usize + 1
     }
 
+    /// Checks what the registry checks before it stores a configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let n = self.signers.len();
         let need = 3 * self.f as usize + 1;
@@ -84,6 +109,7 @@ impl FeedConfig {
         Ok(())
     }
 
+    /// Whether the registry stores `answer` (it announces others instead).
     pub fn in_bounds(&self, answer: i128) -> bool {
         (self.min_answer..=self.max_answer).contains(&answer)
     }

@@ -12,9 +12,14 @@
 //! `orac-oracle-registry` (the registry, a system contract in the VM) and
 //! `orac-oracle-node` (the off-chain node, `orac oracle`). Neither this
 //! crate nor the node links the VM.
+//!
+//! With the `test-utils` feature, `testing` holds the example feed and
+//! signs whole reports for tests, benchmarks and fuzz seeds.
 
 pub mod feed;
 pub mod report;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 
 pub use feed::{ConfigError, FeedConfig};
 pub use report::{

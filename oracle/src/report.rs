@@ -19,7 +19,9 @@ pub use orac_oracle_abi::report::{OBSERVATION_TYPE, RESPONSE_TYPE};
 /// What a signature is about: a feed's round, or the answer to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
+    /// An observation for a feed's next round.
     Round,
+    /// An answer to a request: the "round" is the request id.
     Response,
 }
 
@@ -35,6 +37,7 @@ impl Kind {
 /// What one oracle node saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observation {
+    /// The round observed (the request id, for a response).
     pub round: u64,
     /// Unix seconds at which the node fetched its sources.
     pub observed_at: u64,
@@ -42,24 +45,37 @@ pub struct Observation {
     pub value: i128,
 }
 
+/// One node's observation as a report carries it: the round, feed and
+/// digest are the report's, so only what differs per node is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedObservation {
+    /// Unix seconds at which the node fetched its sources.
     pub observed_at: u64,
+    /// The value scaled by the feed's decimals.
     pub value: i128,
+    /// The node's signature of [`Domain::observation_digest`].
     pub signature: Signature,
 }
 
+/// What a transmitter sends the registry: a quorum of signed observations
+/// of one round (or request) of one feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// The feed reported on.
     pub feed_id: u64,
+    /// The feed configuration the observations were signed under
+    /// ([`FeedConfig::digest`]).
     pub config_digest: H256,
+    /// The round (or request id) observed.
     pub round: u64,
+    /// At least a quorum of observations from distinct signers.
     pub observations: Vec<SignedObservation>,
 }
 
 /// What a valid report stores as the feed's new round.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Round {
+    /// The round number.
     pub round: u64,
     /// The median of the observed values.
     pub answer: i128,
@@ -73,31 +89,86 @@ pub struct Round {
 /// registry returns, so transmitters and tests can tell them apart.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
+    /// The bytes are not a report's canonical ABI encoding, or hold a
+    /// value out of range; says what.
     #[error("malformed report: {0}")]
     Malformed(String),
+    /// Signed under another configuration (an old one, or another feed's).
     #[error("report is for config {got:?}, the feed's is {want:?}")]
-    WrongConfig { got: H256, want: H256 },
+    WrongConfig {
+        /// The report's digest.
+        got: H256,
+        /// The feed's current digest.
+        want: H256,
+    },
+    /// A round already stored (or passed) is reported again.
     #[error("round {got} is not above the last round {last}")]
-    StaleRound { got: u64, last: u64 },
+    StaleRound {
+        /// The report's round.
+        got: u64,
+        /// The last round used.
+        last: u64,
+    },
+    /// Fewer observations than the 2f + 1 quorum.
     #[error("{got} observations, the feed needs at least {need}")]
-    TooFewObservations { got: usize, need: usize },
+    TooFewObservations {
+        /// Observations in the report.
+        got: usize,
+        /// The quorum.
+        need: usize,
+    },
+    /// More observations than the feed has signers, so some must repeat.
     #[error("{got} observations, the feed has only {max} signers")]
-    TooManyObservations { got: usize, max: usize },
+    TooManyObservations {
+        /// Observations in the report.
+        got: usize,
+        /// The feed's signer count.
+        max: usize,
+    },
+    /// A signature that recovers no key.
     #[error("observation {index}: invalid signature")]
-    BadSignature { index: usize },
+    BadSignature {
+        /// Position of the observation in the report.
+        index: usize,
+    },
+    /// A valid signature from a key that is not one of the feed's signers.
     #[error("observation {index}: signer {signer:?} is not authorized for this feed")]
-    UnknownSigner { index: usize, signer: H160 },
+    UnknownSigner {
+        /// Position of the observation in the report.
+        index: usize,
+        /// The recovered signer.
+        signer: H160,
+    },
+    /// Two observations from one signer: it would count twice in the quorum.
     #[error("observation {index}: signer {signer:?} appears twice")]
-    DuplicateSigner { index: usize, signer: H160 },
+    DuplicateSigner {
+        /// Position of the second observation in the report.
+        index: usize,
+        /// The repeated signer.
+        signer: H160,
+    },
+    /// Observed before the last round was, so it may be a replayed value.
     #[error("observation {index}: observed at {at}, before the last round's {last}")]
-    ObservationTooOld { index: usize, at: u64, last: u64 },
+    ObservationTooOld {
+        /// Position of the observation in the report.
+        index: usize,
+        /// Its observation time (unix seconds).
+        at: u64,
+        /// The earliest time accepted.
+        last: u64,
+    },
+    /// Claims a time further past the block's than clocks drift.
     #[error(
         "observation {index}: observed at {at}, more than {max_ahead}s after the block time {now}"
     )]
     ObservationInFuture {
+        /// Position of the observation in the report.
         index: usize,
+        /// Its observation time (unix seconds).
         at: u64,
+        /// The including block's timestamp.
         now: u64,
+        /// The allowance, [`MAX_OBSERVATION_AHEAD_SECS`].
         max_ahead: u64,
     },
 }
@@ -106,7 +177,9 @@ pub enum ReportError {
 /// signed digest, so a report for another chain or registry never verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Domain {
+    /// The chain's EIP-155 id.
     pub chain_id: u64,
+    /// The registry's address.
     pub registry: H160,
 }
 
@@ -137,6 +210,7 @@ impl Domain {
         keccak256(&encoded)
     }
 
+    /// Signs `obs` with `key`: what a node shares with its peers.
     pub fn sign(
         &self,
         kind: Kind,
@@ -265,7 +339,9 @@ impl Domain {
 /// What a report must match: see [`Domain::check`].
 #[derive(Clone, Copy, Debug)]
 pub struct Expect {
+    /// Rounds or responses: the two are signed under different types.
     pub kind: Kind,
+    /// The digest the observations must be signed under.
     pub config_digest: H256,
     /// Observations needed (2f + 1).
     pub quorum: usize,

@@ -1,14 +1,11 @@
 //! Reports from four oracle nodes (f = 1), honest and otherwise, through
 //! the same checks the registry applies.
 
+use orac_oracle::testing::{example_feed, key, signed_report};
 use orac_oracle::*;
-use orac_primitives::{H160, PrivateKey};
+use orac_primitives::H160;
 
 const NOW: u64 = 1_800_000_000;
-
-fn key(i: u8) -> PrivateKey {
-    PrivateKey::from_bytes(&[i + 1; 32]).unwrap()
-}
 
 fn domain() -> Domain {
     Domain {
@@ -18,18 +15,7 @@ fn domain() -> Domain {
 }
 
 fn feed() -> FeedConfig {
-    FeedConfig {
-        description: "ETH / USD".into(),
-        decimals: 8,
-        signers: (0..4).map(|i| key(i).address()).collect(),
-        f: 1,
-        heartbeat_secs: 3600,
-        deviation_ppb: 5_000_000,
-        min_answer: 1,
-        max_answer: 1_000_000 * 100_000_000,
-        admin: H160::repeat_byte(0xad),
-        version: 1,
-    }
+    example_feed((0..4).map(|i| key(i).address()).collect())
 }
 
 fn feed_id() -> u64 {
@@ -39,28 +25,8 @@ fn feed_id() -> u64 {
 /// A report of `values` by nodes `who`, signed under `d`.
 fn report(d: &Domain, round: u64, who: &[u8], values: &[i128], at: u64) -> Report {
     let digest = feed().digest(&domain(), feed_id());
-    Report {
-        feed_id: feed_id(),
-        config_digest: digest,
-        round,
-        observations: who
-            .iter()
-            .zip(values)
-            .map(|(i, v)| {
-                d.sign(
-                    Kind::Round,
-                    &key(*i),
-                    feed_id(),
-                    digest,
-                    &Observation {
-                        round,
-                        observed_at: at,
-                        value: *v,
-                    },
-                )
-            })
-            .collect(),
-    }
+    let signed = who.iter().map(|i| key(*i)).zip(values.iter().copied());
+    signed_report(d, Kind::Round, feed_id(), digest, round, at, signed)
 }
 
 #[test]

@@ -21,10 +21,11 @@ use orac_oracle_node::config::{
     MAX_DECIMALS, MAX_POLL_INTERVAL_MS, MAX_QUERIES_PER_FEED, MAX_QUERY_NAME,
     MAX_SOURCE_TIMEOUT_MS, MAX_SOURCES_PER_FEED, MIN_POLL_INTERVAL_MS, query_id,
 };
+use orac_oracle_node::testing::{ConfigToml, FeedToml, QueryToml, SourceToml};
 use orac_oracle_node::{Config, SourceSpec};
 
 use crate::harness::Target;
-use crate::mutate::{self, chance, pick};
+use crate::mutate;
 
 const KEYS: &[&str] = &[
     "rpc_url",
@@ -48,51 +49,47 @@ const KEYS: &[&str] = &[
     "name",
 ];
 
-const FULL: &str = r#"rpc_url = "https://rpc.example.org:8545/v1"
-listen = "[::1]:9101"
-peers = ["http://127.0.0.1:9102/", "https://peer.example.org/"]
-keystore = "keys/node.json"
-keystore_password_env = "PW"
-poll_interval_ms = 100
-transmit_timeout_ms = 3600000
-
-[[feeds]]
-id = 18446744073709551615
-decimals = 36
-min_sources = 2
-max_spread_ppm = 0
-heartbeat_secs = 1
-deviation_ppb = 0
-
-  [[feeds.sources]]
-  url = "http://127.0.0.1:8000/a?key=secret#frag"
-  pointer = ""
-  scale = 0.01
-  timeout_ms = 60000
-
-  [[feeds.sources]]
-  url = "https://user:pw@api.example.org/b"
-  pointer = "/data/~0price~1usd/0"
-
-  [[feeds.queries]]
-  name = "EUR"
-  min_sources = 1
-    [[feeds.queries.sources]]
-    url = "http://127.0.0.1:8000/eur"
-    pointer = "/price"
-
-[[feeds]]
-id = 0
-decimals = 0
-min_sources = 1
-max_spread_ppm = 18446744073709551615
-heartbeat_secs = 18446744073709551615
-deviation_ppb = 1
-
-  [[feeds.sources]]
-  url = "http://h/"
-  pointer = "/p"
-"#;
+/// A config with every optional field, keystore, a named query and edge
+/// values (ids, decimals, spreads and heartbeats at their limits).
+fn full() -> String {
+    ConfigToml::new("https://rpc.example.org:8545/v1", "[::1]:9101")
+        .peers(&["http://127.0.0.1:9102/", "https://peer.example.org/"])
+        .string("keystore", "keys/node.json")
+        .string("keystore_password_env", "PW")
+        .set("poll_interval_ms", 100)
+        .set("transmit_timeout_ms", 3_600_000)
+        .feed(
+            FeedToml::new(u64::MAX)
+                .decimals(36)
+                .max_spread_ppm(0)
+                .trigger(1, 0)
+                .source(
+                    SourceToml::new("http://127.0.0.1:8000/a?key=secret#frag", "")
+                        .scale(0.01)
+                        .timeout_ms(60_000),
+                )
+                .source(SourceToml::new(
+                    "https://user:pw@api.example.org/b",
+                    "/data/~0price~1usd/0",
+                ))
+                .query(
+                    QueryToml::new(
+                        "EUR",
+                        vec![SourceToml::new("http://127.0.0.1:8000/eur", "/price")],
+                    )
+                    .min_sources(1),
+                ),
+        )
+        .feed(
+            FeedToml::new(0)
+                .decimals(0)
+                .min_sources(1)
+                .max_spread_ppm(u64::MAX)
+                .trigger(u64::MAX, 1)
+                .source(SourceToml::new("http://h/", "/p")),
+        )
+        .to_string()
+}
 
 pub(crate) struct ConfigTarget {
     seeds: Vec<Vec<u8>>,
@@ -102,7 +99,7 @@ pub(crate) struct ConfigTarget {
 impl ConfigTarget {
     pub(crate) fn new() -> Self {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../oracle/examples");
-        let mut seeds = vec![FULL.as_bytes().to_vec()];
+        let mut seeds = vec![full().into_bytes()];
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
             paths.sort();
@@ -196,15 +193,13 @@ impl Target for ConfigTarget {
     }
 
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
-        let mut data = pick(rng, &self.seeds).clone();
-        if !chance(rng, 5) {
-            let text = String::from_utf8_lossy(&data).into_owned();
-            data = mutate::toml(&text, rng, KEYS).into_bytes();
-        }
-        if chance(rng, 4) {
-            mutate::bytes(&mut data, rng, &self.seeds);
-        }
-        data
+        mutate::from_seed(
+            rng,
+            &self.seeds,
+            (5, 4),
+            |data| Some(String::from_utf8_lossy(data).into_owned()),
+            |text, rng| mutate::toml(&text, rng, KEYS).into_bytes(),
+        )
     }
 
     fn run(&mut self, input: &[u8]) -> Result<(), String> {

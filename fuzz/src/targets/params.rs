@@ -171,6 +171,21 @@ fn parse<T: DeserializeOwned>(v: &Value) -> Option<T> {
     from_value(v.clone(), "parameter").ok()
 }
 
+/// `value`, written canonically as `canonical`, parses back to itself
+/// (compared by `Debug`: the request shapes do not implement `PartialEq`).
+fn reparses<T: DeserializeOwned + std::fmt::Debug>(
+    what: &str,
+    value: &T,
+    canonical: Value,
+) -> Result<(), String> {
+    let back: T = serde_json::from_value(canonical.clone())
+        .map_err(|e| format!("{what} {canonical} does not parse back: {e}"))?;
+    if format!("{back:?}") != format!("{value:?}") {
+        return Err(format!("{what} round trip: {value:?} -> {back:?}"));
+    }
+    Ok(())
+}
+
 /// Parses `v` as every shape a parameter can have and checks each one
 /// that parses. Returns how many shapes took it.
 fn check_value(v: &Value) -> Result<u64, String> {
@@ -216,23 +231,13 @@ fn check_value(v: &Value) -> Result<u64, String> {
         took += 1;
         let _ = t.to_call();
         let _ = t.input();
-        let canonical = tx_request_json(&t);
-        let back: TxRequest = serde_json::from_value(canonical.clone())
-            .map_err(|e| format!("TxRequest {canonical} does not parse back: {e}"))?;
-        if format!("{back:?}") != format!("{t:?}") {
-            return Err(format!("TxRequest round trip: {t:?} -> {back:?}"));
-        }
+        reparses("TxRequest", &t, tx_request_json(&t))?;
     }
     if let Some(f) = parse::<FilterJson>(v) {
         took += 1;
         let _ = f.topics();
         let _ = f.addresses();
-        let canonical = filter_json(&f);
-        let back: FilterJson = serde_json::from_value(canonical.clone())
-            .map_err(|e| format!("filter {canonical} does not parse back: {e}"))?;
-        if format!("{back:?}") != format!("{f:?}") {
-            return Err(format!("filter round trip: {f:?} -> {back:?}"));
-        }
+        reparses("filter", &f, filter_json(&f))?;
     }
     if let Ok(h) = parse::<H256>(v).ok_or(()) {
         took += 1;

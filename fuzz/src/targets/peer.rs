@@ -22,11 +22,10 @@ use orac_oracle::{Kind, Observation};
 use orac_oracle_node::peer::WireObservation;
 use orac_oracle_node::pool::{Key, WireKind};
 use orac_primitives::H160;
-use serde_json::Value;
 
 use super::report::{Genuine, OracleFixture, T0};
 use crate::harness::Target;
-use crate::mutate::{self, chance, pick};
+use crate::mutate;
 
 const FIELDS: &[&str] = &[
     "kind",
@@ -110,17 +109,7 @@ impl Target for PeerTarget {
     }
 
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
-        let mut data = pick(rng, &self.seeds).clone();
-        if let Ok(mut v) = serde_json::from_slice::<Value>(&data)
-            && !chance(rng, 4)
-        {
-            mutate::json(&mut v, rng, FIELDS, STRINGS);
-            data = v.to_string().into_bytes();
-        }
-        if chance(rng, 3) {
-            mutate::bytes(&mut data, rng, &self.seeds);
-        }
-        data
+        mutate::json_seed(rng, &self.seeds, (4, 3), FIELDS, STRINGS)
     }
 
     fn run(&mut self, input: &[u8]) -> Result<(), String> {

@@ -19,6 +19,7 @@ use std::collections::HashSet;
 
 use orac_bench::vmkit::Rng;
 use orac_oracle::REGISTRY;
+use orac_oracle::testing::example_feed;
 use orac_oracle::{Domain, Expect, FeedConfig, Kind, Observation, Report, Round};
 use orac_primitives::{H160, H256, PrivateKey};
 
@@ -51,16 +52,8 @@ impl OracleFixture {
             },
             feed_id: 1,
             feed: FeedConfig {
-                description: "ETH / USD".into(),
-                decimals: 8,
-                signers: signers.iter().map(PrivateKey::address).collect(),
-                f: 1,
-                heartbeat_secs: 3600,
-                deviation_ppb: 5_000_000,
-                min_answer: 1,
-                max_answer: 100_000_000_000_000,
                 admin,
-                version: 1,
+                ..example_feed(signers.iter().map(PrivateKey::address).collect())
             },
             signers,
         }

@@ -17,11 +17,10 @@ use orac_bench::vmkit::Rng;
 use orac_chain::ChainSpec;
 use orac_chain::spec::genesis_state_root;
 use orac_primitives::{Bytes, H160, RecoveredTx, SignedTransaction, Transaction, TxType, U256};
-use serde_json::Value;
 
 use super::key;
 use crate::harness::Target;
-use crate::mutate::{self, chance, pick};
+use crate::mutate;
 
 const FIELDS: &[&str] = &[
     "chainId",
@@ -146,17 +145,7 @@ impl Target for SpecTarget {
     }
 
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
-        let mut data = pick(rng, &self.seeds).clone();
-        if let Ok(mut v) = serde_json::from_slice::<Value>(&data)
-            && !chance(rng, 5)
-        {
-            mutate::json(&mut v, rng, FIELDS, STRINGS);
-            data = v.to_string().into_bytes();
-        }
-        if chance(rng, 4) {
-            mutate::bytes(&mut data, rng, &self.seeds);
-        }
-        data
+        mutate::json_seed(rng, &self.seeds, (5, 4), FIELDS, STRINGS)
     }
 
     fn run(&mut self, input: &[u8]) -> Result<(), String> {

@@ -22,6 +22,7 @@ pub const PPM: u64 = 1_000_000;
 /// Parts per billion: the unit of `deviation_ppb`.
 pub const PPB: u64 = 1_000_000_000;
 
+/// Why a feed's sources gave no answer this poll.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AggregateError {
     /// Too few sources answered and agreed for an answer worth signing.
@@ -29,9 +30,13 @@ pub enum AggregateError {
         "{usable} usable sources, need {need} ({failed} failed, {outliers} dropped as outliers)"
     )]
     TooFewSources {
+        /// Sources that answered and agreed.
         usable: usize,
+        /// The feed's `min_sources`.
         need: usize,
+        /// Sources that gave no value.
         failed: usize,
+        /// Sources too far from the median of the others.
         outliers: usize,
     },
 }
@@ -138,6 +143,7 @@ fn compare_ratio(a: u128, b: u64, c: u128, d: u64) -> Ordering {
 /// The last answer this node knows to be on chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LastRound {
+    /// The round's answer.
     pub answer: i128,
     /// Unix seconds of that round.
     pub at: u64,
@@ -151,7 +157,10 @@ pub enum Trigger {
     /// The answer moved by at least the threshold; `ppb` is the move
     /// relative to the last answer, saturated at `u64::MAX` (which a move
     /// away from 0 always is).
-    Deviation { ppb: u64 },
+    Deviation {
+        /// The move, parts per billion.
+        ppb: u64,
+    },
     /// `heartbeat_secs` passed since the last round.
     Heartbeat,
 }
@@ -302,37 +311,31 @@ mod tests {
             answer: 1_000_000,
             at: 1_000,
         });
-        assert_eq!(
-            should_report(None, 5, 0, 5_000_000, 60),
-            Some(Trigger::First)
-        );
-        // 0.5% exactly: reported.
-        assert_eq!(
-            should_report(last, 1_005_000, 1_001, 5_000_000, 60),
-            Some(Trigger::Deviation { ppb: 5_000_000 })
-        );
-        assert_eq!(
-            should_report(last, 995_000, 1_001, 5_000_000, 60),
-            Some(Trigger::Deviation { ppb: 5_000_000 })
-        );
-        // Just under: not before the heartbeat.
-        assert_eq!(should_report(last, 1_004_999, 1_059, 5_000_000, 60), None);
-        assert_eq!(
-            should_report(last, 1_004_999, 1_060, 5_000_000, 60),
-            Some(Trigger::Heartbeat)
-        );
-        assert_eq!(
-            should_report(last, 1_000_000, 1_060, 5_000_000, 60),
-            Some(Trigger::Heartbeat)
-        );
-        // A clock behind the last round is no heartbeat.
-        assert_eq!(should_report(last, 1_000_000, 10, 5_000_000, 60), None);
-        // Threshold 0: any change, but not no change.
-        assert_eq!(
-            should_report(last, 1_000_001, 1_001, 0, 60),
-            Some(Trigger::Deviation { ppb: 1_000 })
-        );
-        assert_eq!(should_report(last, 1_000_000, 1_001, 0, 60), None);
+        let deviation = |ppb| Some(Trigger::Deviation { ppb });
+        let beat = Some(Trigger::Heartbeat);
+        // (last, answer, now, threshold ppb, heartbeat s, what to report)
+        let cases = [
+            (None, 5, 0, 5_000_000, 60, Some(Trigger::First)),
+            // 0.5% exactly: reported.
+            (last, 1_005_000, 1_001, 5_000_000, 60, deviation(5_000_000)),
+            (last, 995_000, 1_001, 5_000_000, 60, deviation(5_000_000)),
+            // Just under: not before the heartbeat.
+            (last, 1_004_999, 1_059, 5_000_000, 60, None),
+            (last, 1_004_999, 1_060, 5_000_000, 60, beat),
+            (last, 1_000_000, 1_060, 5_000_000, 60, beat),
+            // A clock behind the last round is no heartbeat.
+            (last, 1_000_000, 10, 5_000_000, 60, None),
+            // Threshold 0: any change, but not no change.
+            (last, 1_000_001, 1_001, 0, 60, deviation(1_000)),
+            (last, 1_000_000, 1_001, 0, 60, None),
+        ];
+        for (last, answer, now, ppb, heartbeat, want) in cases {
+            assert_eq!(
+                should_report(last, answer, now, ppb, heartbeat),
+                want,
+                "{last:?} -> {answer} at {now}"
+            );
+        }
     }
 
     #[test]

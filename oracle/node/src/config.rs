@@ -105,6 +105,7 @@ pub const MAX_SOURCES_PER_FEED: usize = 32;
 
 /// Most named queries one feed may serve, and the longest name (bytes).
 pub const MAX_QUERIES_PER_FEED: usize = 16;
+/// Longest query name, in bytes (see [`MAX_QUERIES_PER_FEED`]).
 pub const MAX_QUERY_NAME: usize = 64;
 
 /// Decimals a feed's answers may be scaled by. The same limit as the
@@ -126,6 +127,7 @@ pub struct Config {
     pub peers: Vec<Url>,
     /// Where the node's signing key comes from.
     pub key: KeySource,
+    /// How often every feed's sources are fetched.
     pub poll_interval: Duration,
     /// How long each oracle node waits, once a round has a quorum of
     /// observations, for the node before it in the transmitter rotation to
@@ -136,6 +138,7 @@ pub struct Config {
     /// Most open requests of one requester the node tracks (1 to
     /// [`MAX_OPEN_REQUESTS`]; see [`crate::requests`]).
     pub max_open_requests_per_requester: usize,
+    /// The feeds this node observes (at least one, ids unique).
     pub feeds: Vec<FeedSpec>,
 }
 
@@ -143,9 +146,18 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
     /// The named env var holds the key as hex, `0x` optional.
-    Env { var: String },
+    Env {
+        /// The env var's name.
+        var: String,
+    },
     /// An Ethereum v3 JSON keystore; the named env var holds its password.
-    Keystore { path: PathBuf, password_env: String },
+    Keystore {
+        /// The keystore file, relative paths resolved against the config
+        /// file's folder.
+        path: PathBuf,
+        /// The env var holding the password.
+        password_env: String,
+    },
 }
 
 /// One feed this node observes.
@@ -166,6 +178,7 @@ pub struct FeedSpec {
     /// Relative change, in parts per billion, that makes the node report
     /// before the heartbeat is due.
     pub deviation_ppb: u64,
+    /// Where the feed's value is fetched from.
     pub sources: Vec<SourceSpec>,
     /// Named queries requests may ask for instead of the feed's value.
     pub queries: Vec<QuerySpec>,
@@ -176,11 +189,16 @@ pub struct FeedSpec {
 /// for, answered from its own sources with the feed's decimals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuerySpec {
+    /// The name in the config file ("EUR").
     pub name: String,
     /// What requests carry as `query`: keccak256 of the name.
     pub id: [u8; 32],
+    /// As the feed's `min_sources`, for this query's sources (defaults to
+    /// the feed's).
     pub min_sources: usize,
+    /// As the feed's `max_spread_ppm` (defaults to the feed's).
     pub max_spread_ppm: u64,
+    /// Where the query's value is fetched from.
     pub sources: Vec<SourceSpec>,
 }
 
@@ -212,6 +230,7 @@ impl FeedSpec {
 /// One HTTP price source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceSpec {
+    /// The http(s) URL fetched; may hold an API key (see [`Self::label`]).
     pub url: Url,
     /// RFC 6901 JSON pointer to the value in the response; "" is the whole
     /// document.
@@ -237,33 +256,49 @@ impl SourceSpec {
     }
 }
 
+/// Why a config was refused: at start-up, before anything is fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read config {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// What reading it gave.
         source: std::io::Error,
     },
     /// Any other error, with the file it came from.
     #[error("config {path}: {source}")]
     InFile {
+        /// The file.
         path: PathBuf,
+        /// What is wrong in it.
         source: Box<ConfigError>,
     },
+    /// Not TOML, or not the file's shape (an unknown or missing field).
     #[error("invalid TOML: {0}")]
     Toml(#[from] toml::de::Error),
+    /// No feed configured.
     #[error("no [[feeds]]: the node would have nothing to observe")]
     NoFeeds,
+    /// More than [`MAX_FEEDS`] feeds.
     #[error("{0} feeds, at most {MAX_FEEDS}")]
     TooManyFeeds(usize),
+    /// Two feeds with one id.
     #[error("feed id {0} is configured twice")]
     DuplicateFeed(u64),
+    /// Both or neither of the two key sources.
     #[error("give exactly one of `key_env` and `keystore`")]
     KeySource,
-    /// A field has a value it may not have; `field` is its path in the
-    /// file, such as `feeds[0].sources[1].url`.
+    /// A field has a value it may not have.
     #[error("{field}: {reason}")]
-    Invalid { field: String, reason: String },
+    Invalid {
+        /// The field's path in the file, such as `feeds[0].sources[1].url`
+        /// (or the env var or flag it came from).
+        field: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -332,11 +367,14 @@ struct SourceFile {
 /// env var's or a flag's name), for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
+    /// The env var or flag that gave it, for errors.
     pub from: String,
+    /// The value as given.
     pub value: String,
 }
 
 impl Setting {
+    /// `value`, given by `from`.
     pub fn new(from: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
             from: from.into(),
@@ -355,7 +393,9 @@ impl Setting {
 /// [`Overrides::over`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// The chain's JSON-RPC URL.
     pub rpc_url: Option<Setting>,
+    /// The peer server's IP:port address.
     pub listen: Option<Setting>,
     /// Base URLs, comma-separated; an empty value means no peers.
     pub peers: Option<Setting>,
@@ -751,36 +791,45 @@ fn check_env_name(field: &str, name: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{ConfigToml, FeedToml, QueryToml, SourceToml};
 
-    const GOOD: &str = r#"
-rpc_url = "http://127.0.0.1:8545"
-listen = "127.0.0.1:9101"
-peers = ["http://127.0.0.1:9102", "https://oracle-3.example:9103"]
-key_env = "ORAC_ORACLE_KEY"
-poll_interval_ms = 500
-
-[[feeds]]
-id = 1
-decimals = 8
-min_sources = 2
-max_spread_ppm = 50000
-heartbeat_secs = 60
-deviation_ppb = 5000000
-
-  [[feeds.sources]]
-  url = "http://127.0.0.1:8000/price"
-  pointer = "/data/price"
-
-  [[feeds.sources]]
-  url = "https://api.example/v1/ticker?key=secret"
-  pointer = "/result/0/last"
-  scale = 0.01
-  timeout_ms = 750
-"#;
+    /// A valid config with every node field and one feed of two sources,
+    /// the second with a scale and a timeout.
+    fn good() -> String {
+        ConfigToml::new("http://127.0.0.1:8545", "127.0.0.1:9101")
+            .peers(&["http://127.0.0.1:9102", "https://oracle-3.example:9103"])
+            .string("key_env", "ORAC_ORACLE_KEY")
+            .set("poll_interval_ms", 500)
+            .feed(
+                FeedToml::new(1)
+                    .source(SourceToml::new(
+                        "http://127.0.0.1:8000/price",
+                        "/data/price",
+                    ))
+                    .source(
+                        SourceToml::new(
+                            "https://api.example/v1/ticker?key=secret",
+                            "/result/0/last",
+                        )
+                        .scale(0.01)
+                        .timeout_ms(750),
+                    ),
+            )
+            .to_string()
+    }
 
     fn with(old: &str, new: &str) -> String {
-        assert!(GOOD.contains(old), "{old:?} not in the sample");
-        GOOD.replacen(old, new, 1)
+        let good = good();
+        assert!(good.contains(old), "{old:?} not in the sample");
+        good.replacen(old, new, 1)
+    }
+
+    /// Each `(old, new, field)`: the sample with `old` replaced by `new` is
+    /// refused as invalid, naming `field`.
+    fn refuses(cases: &[(&str, &str, &str)]) {
+        for (old, new, field) in cases {
+            assert_eq!(invalid_field(&with(old, new)), *field, "{old:?} -> {new:?}");
+        }
     }
 
     fn invalid_field(text: &str) -> String {
@@ -792,7 +841,7 @@ deviation_ppb = 5000000
 
     #[test]
     fn parses_the_sample() {
-        let config = Config::parse(GOOD).unwrap();
+        let config = Config::parse(&good()).unwrap();
         assert_eq!(config.rpc_url.as_str(), "http://127.0.0.1:8545/");
         assert_eq!(config.listen, "127.0.0.1:9101".parse().unwrap());
         assert_eq!(config.peers.len(), 2);
@@ -898,18 +947,20 @@ deviation_ppb = 5000000
             Config::parse(&neither),
             Err(ConfigError::KeySource)
         ));
-        let stray = with(
+        // A password env var with no keystore to open.
+        refuses(&[(
             "key_env = \"ORAC_ORACLE_KEY\"",
             "key_env = \"K\"\nkeystore_password_env = \"P\"",
-        );
-        assert_eq!(invalid_field(&stray), "keystore_password_env");
+            "keystore_password_env",
+        )]);
     }
 
     #[test]
     fn rejects_bad_feeds() {
-        let no_feeds = GOOD.split("[[feeds]]").next().unwrap();
+        let good = good();
+        let no_feeds = good.split("[[feeds]]").next().unwrap();
         assert!(matches!(Config::parse(no_feeds), Err(ConfigError::NoFeeds)));
-        let feed = &GOOD[GOOD.find("[[feeds]]").unwrap()..];
+        let feed = &good[good.find("[[feeds]]").unwrap()..];
         let many: String = (1..=MAX_FEEDS + 1)
             .map(|id| feed.replacen("id = 1", &format!("id = {id}"), 1))
             .collect();
@@ -918,50 +969,41 @@ deviation_ppb = 5000000
             Err(ConfigError::TooManyFeeds(n)) if n == MAX_FEEDS + 1
         ));
 
-        let feed = &GOOD[GOOD.find("[[feeds]]").unwrap()..];
-        let twice = format!("{GOOD}\n{feed}");
+        let twice = format!("{good}\n{feed}");
         assert!(matches!(
             Config::parse(&twice),
             Err(ConfigError::DuplicateFeed(1))
         ));
         let other_id = feed.replacen("id = 1", "id = 2", 1);
         assert_eq!(
-            Config::parse(&format!("{GOOD}\n{other_id}"))
+            Config::parse(&format!("{good}\n{other_id}"))
                 .unwrap()
                 .feeds
                 .len(),
             2
         );
 
-        assert_eq!(
-            invalid_field(&with("min_sources = 2", "min_sources = 0")),
-            "feeds[0].min_sources"
-        );
-        assert_eq!(
-            invalid_field(&with("min_sources = 2", "min_sources = 3")),
-            "feeds[0].min_sources"
-        );
-        assert_eq!(
-            invalid_field(&with("decimals = 8", "decimals = 37")),
-            "feeds[0].decimals"
-        );
-        assert_eq!(
-            invalid_field(&with("heartbeat_secs = 60", "heartbeat_secs = 0")),
-            "feeds[0].heartbeat_secs"
-        );
+        refuses(&[
+            ("min_sources = 2", "min_sources = 0", "feeds[0].min_sources"),
+            ("min_sources = 2", "min_sources = 3", "feeds[0].min_sources"),
+            ("decimals = 8", "decimals = 37", "feeds[0].decimals"),
+            (
+                "heartbeat_secs = 60",
+                "heartbeat_secs = 0",
+                "feeds[0].heartbeat_secs",
+            ),
+        ]);
     }
 
     #[test]
     fn named_queries() {
-        const EUR: &str = r#"
-  [[feeds.queries]]
-  name = "EUR"
-  min_sources = 1
-    [[feeds.queries.sources]]
-    url = "http://127.0.0.1:8000/eur"
-    pointer = "/price"
-"#;
-        let with_eur = format!("{GOOD}{EUR}");
+        let eur = QueryToml::new(
+            "EUR",
+            vec![SourceToml::new("http://127.0.0.1:8000/eur", "/price")],
+        )
+        .min_sources(1)
+        .to_string();
+        let with_eur = format!("{}{eur}", good());
         let config = Config::parse(&with_eur).unwrap();
         let feed = &config.feeds[0];
         let q = &feed.queries[0];
@@ -986,7 +1028,7 @@ deviation_ppb = 5000000
             "feeds[0].queries[0].name"
         );
         assert_eq!(
-            invalid_field(&format!("{with_eur}{EUR}")),
+            invalid_field(&format!("{with_eur}{eur}")),
             "feeds[0].queries[1].name"
         );
         let no_sources = with_eur
@@ -998,39 +1040,23 @@ deviation_ppb = 5000000
 
     #[test]
     fn rejects_bad_sources() {
-        assert_eq!(
-            invalid_field(&with(
-                "http://127.0.0.1:8000/price",
-                "ftp://127.0.0.1/price"
-            )),
-            "feeds[0].sources[0].url"
-        );
-        assert_eq!(
-            invalid_field(&with("http://127.0.0.1:8000/price", "not a url")),
-            "feeds[0].sources[0].url"
-        );
-        assert_eq!(
-            invalid_field(&with("\"/data/price\"", "\"data/price\"")),
-            "feeds[0].sources[0].pointer"
-        );
-        assert_eq!(
-            invalid_field(&with("\"/data/price\"", "\"/data/~2\"")),
-            "feeds[0].sources[0].pointer"
-        );
-        assert!(Config::parse(&with("\"/data/price\"", "\"\"")).is_ok());
-        assert!(Config::parse(&with("\"/data/price\"", "\"/a~1b/~0c\"")).is_ok());
-        assert_eq!(
-            invalid_field(&with("scale = 0.01", "scale = -1.0")),
-            "feeds[0].sources[1].scale"
-        );
-        assert_eq!(
-            invalid_field(&with("scale = 0.01", "scale = nan")),
-            "feeds[0].sources[1].scale"
-        );
-        assert_eq!(
-            invalid_field(&with("timeout_ms = 750", "timeout_ms = 0")),
-            "feeds[0].sources[1].timeout_ms"
-        );
+        let url = "http://127.0.0.1:8000/price";
+        let pointer = "\"/data/price\"";
+        refuses(&[
+            (url, "ftp://127.0.0.1/price", "feeds[0].sources[0].url"),
+            (url, "not a url", "feeds[0].sources[0].url"),
+            (pointer, "\"data/price\"", "feeds[0].sources[0].pointer"),
+            (pointer, "\"/data/~2\"", "feeds[0].sources[0].pointer"),
+            ("scale = 0.01", "scale = -1.0", "feeds[0].sources[1].scale"),
+            ("scale = 0.01", "scale = nan", "feeds[0].sources[1].scale"),
+            (
+                "timeout_ms = 750",
+                "timeout_ms = 0",
+                "feeds[0].sources[1].timeout_ms",
+            ),
+        ]);
+        assert!(Config::parse(&with(pointer, "\"\"")).is_ok());
+        assert!(Config::parse(&with(pointer, "\"/a~1b/~0c\"")).is_ok());
     }
 
     #[test]
@@ -1048,7 +1074,7 @@ deviation_ppb = 5000000
 
     #[test]
     fn request_fee_policy() {
-        let config = Config::parse(GOOD).unwrap();
+        let config = Config::parse(&good()).unwrap();
         assert_eq!(config.requests, FeePolicy::default());
         let text = with(
             "poll_interval_ms = 500",
@@ -1060,16 +1086,16 @@ deviation_ppb = 5000000
             config.requests.min_fee_wei,
             U256::from(1_000_000_000_000u64)
         );
-        let text = with(
+        refuses(&[(
             "poll_interval_ms = 500",
             "poll_interval_ms = 500\nrequest_fee_margin_pct = 10001",
-        );
-        assert_eq!(invalid_field(&text), "request_fee_margin_pct");
+            "request_fee_margin_pct",
+        )]);
     }
 
     #[test]
     fn per_requester_cap() {
-        let config = Config::parse(GOOD).unwrap();
+        let config = Config::parse(&good()).unwrap();
         assert_eq!(
             config.max_open_requests_per_requester,
             DEFAULT_MAX_OPEN_PER_REQUESTER
@@ -1128,7 +1154,7 @@ deviation_ppb = 5000000
 
     #[test]
     fn env_and_flags_override_the_file() {
-        let mut config = Config::parse(GOOD).unwrap();
+        let mut config = Config::parse(&good()).unwrap();
         let env = |vars: &'static [(&'static str, &'static str)]| {
             Overrides::from_lookup(move |name| {
                 vars.iter()
@@ -1171,7 +1197,7 @@ deviation_ppb = 5000000
         assert_eq!(config.rpc_url.as_str(), "http://127.0.0.1:9545/");
 
         // Checked like the file's values; errors name where they came from.
-        let bad = |o: Overrides| match Config::parse(GOOD).unwrap().apply(&o) {
+        let bad = |o: Overrides| match Config::parse(&good()).unwrap().apply(&o) {
             Err(ConfigError::Invalid { field, .. }) => field,
             other => panic!("expected Invalid, got {other:?}"),
         };
@@ -1185,24 +1211,19 @@ deviation_ppb = 5000000
 
     #[test]
     fn rejects_bad_node_fields() {
-        assert_eq!(
-            invalid_field(&with("http://127.0.0.1:8545", "ws://127.0.0.1:8545")),
-            "rpc_url"
-        );
-        assert_eq!(
-            invalid_field(&with("127.0.0.1:9101", "localhost")),
-            "listen"
-        );
-        assert_eq!(
-            invalid_field(&with(
+        refuses(&[
+            ("http://127.0.0.1:8545", "ws://127.0.0.1:8545", "rpc_url"),
+            ("127.0.0.1:9101", "localhost", "listen"),
+            (
                 "\"https://oracle-3.example:9103\"",
-                "\"http://127.0.0.1:9102\""
-            )),
-            "peers[1]"
-        );
-        assert_eq!(
-            invalid_field(&with("poll_interval_ms = 500", "poll_interval_ms = 10")),
-            "poll_interval_ms"
-        );
+                "\"http://127.0.0.1:9102\"",
+                "peers[1]",
+            ),
+            (
+                "poll_interval_ms = 500",
+                "poll_interval_ms = 10",
+                "poll_interval_ms",
+            ),
+        ]);
     }
 }

@@ -19,24 +19,52 @@ use crate::config::KeySource;
 /// this large is not one, and is refused before it is parsed.
 pub const MAX_KEYSTORE_BYTES: u64 = 64 * 1024;
 
+/// Why the node's key could not be loaded. No variant carries key bytes
+/// or a password.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The named env var (key or password) is not set.
     #[error("env var {0} is not set")]
     EnvMissing(String),
+    /// The named env var is set but not UTF-8.
     #[error("env var {0} is not valid UTF-8")]
     EnvNotUnicode(String),
     /// Deliberately without the value: it is (nearly) a private key.
     #[error("env var {var} does not hold a private key: {reason}")]
-    BadKey { var: String, reason: &'static str },
+    BadKey {
+        /// The env var's name.
+        var: String,
+        /// What is wrong (length, hex, range), never the value.
+        reason: &'static str,
+    },
+    /// The keystore file could not be read (or is too large to be one).
     #[error("cannot read keystore {path}: {reason}")]
-    KeystoreRead { path: PathBuf, reason: String },
+    KeystoreRead {
+        /// The keystore file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not a v3 keystore this node can decrypt.
     #[error("keystore {path} is not a v3 keystore: {reason}")]
-    KeystoreFormat { path: PathBuf, reason: String },
+    KeystoreFormat {
+        /// The keystore file.
+        path: PathBuf,
+        /// What does not parse.
+        reason: String,
+    },
     /// The MAC did not match: the password is wrong (or the file corrupt).
     #[error("wrong password for keystore {path}")]
-    WrongPassword { path: PathBuf },
+    WrongPassword {
+        /// The keystore file.
+        path: PathBuf,
+    },
+    /// The keystore decrypts to bytes that are no secp256k1 key.
     #[error("keystore {path} does not hold a valid secp256k1 private key")]
-    KeystoreKey { path: PathBuf },
+    KeystoreKey {
+        /// The keystore file.
+        path: PathBuf,
+    },
 }
 
 /// Loads the key `source` names, reading env vars from the process

@@ -24,6 +24,9 @@
 //!   to be answered.
 //! * [`peer`]: the observation exchange between nodes, `/metrics`, `/status`.
 //! * [`runner`]: the node's loop — observe, share, transmit in rotation.
+//!
+//! With the `test-utils` feature, `testing` writes config files for tests
+//! and fuzz seeds.
 
 pub mod aggregate;
 pub mod config;
@@ -34,6 +37,8 @@ pub mod pool;
 pub mod requests;
 pub mod runner;
 pub mod source;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 pub mod view;
 
 pub use aggregate::{

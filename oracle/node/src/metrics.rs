@@ -34,14 +34,17 @@ pub trait Metric: Default {
 pub struct Counter(AtomicU64);
 
 impl Counter {
+    /// Adds one.
     pub fn inc(&self) {
         self.inc_by(1);
     }
 
+    /// Adds `n`.
     pub fn inc_by(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// The count so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -59,10 +62,12 @@ impl Metric for Counter {
 pub struct Gauge(AtomicU64);
 
 impl Gauge {
+    /// Replaces the value.
     pub fn set(&self, value: f64) {
         self.0.store(value.to_bits(), Ordering::Relaxed);
     }
 
+    /// The last value set (0 before any).
     pub fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Ordering::Relaxed))
     }
@@ -103,6 +108,7 @@ impl<M: Metric, const N: usize> Family<M, N> {
         }
     }
 
+    /// The metric's name, as exposed (without labels).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -182,6 +188,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Every metric of the node, at zero and with no series yet.
     pub fn new() -> Self {
         Self {
             source_fetch_total: Family::new(

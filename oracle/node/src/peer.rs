@@ -35,11 +35,15 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WireObservation {
+    /// A round's observation or a request's response.
     pub kind: WireKind,
+    /// The feed observed.
     pub feed: u64,
     /// The round, or the request id of a response.
     pub round: u64,
+    /// The feed configuration it was signed under.
     pub config_digest: H256,
+    /// Unix seconds at which the sources were fetched.
     pub observed_at: u64,
     /// The fixed-point value, as a decimal string (an i128 does not fit a
     /// JSON number).
@@ -49,6 +53,7 @@ pub struct WireObservation {
 }
 
 impl WireObservation {
+    /// `obs`, signed for `key` under `digest`, in the wire form.
     pub fn new(key: Key, digest: H256, obs: &SignedObservation) -> Self {
         let mut sig = Vec::with_capacity(65);
         sig.extend_from_slice(&obs.signature.r.to_big_endian());
@@ -65,6 +70,7 @@ impl WireObservation {
         }
     }
 
+    /// What it is an observation of: where the pool keeps it.
     pub fn key(&self) -> Key {
         Key {
             kind: self.kind,
@@ -118,6 +124,8 @@ impl WireObservation {
     }
 }
 
+/// The peer server's routes: `POST /observations` from other nodes,
+/// `GET /metrics` (Prometheus) and `GET /status`.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/observations", post(receive))
@@ -160,9 +168,13 @@ fn accept(shared: &Shared, wire: &WireObservation) -> Result<FeedView, String> {
 /// the node's feed views, its open-request table and its pool (each
 /// locked on its own, one at a time).
 pub struct Gate<'a> {
+    /// The chain and registry signatures must be for.
     pub domain: &'a Domain,
+    /// The feeds this node observes, by id, as last read from the chain.
     pub views: &'a RwLock<HashMap<u64, FeedView>>,
+    /// Requests a response may answer.
     pub requests: &'a Mutex<OpenRequests>,
+    /// Where accepted observations are kept.
     pub pool: &'a Mutex<Pool>,
 }
 

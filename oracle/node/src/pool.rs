@@ -45,8 +45,11 @@ pub const MAX_PENDING_RESPONSES_PER_SIGNER: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// [`Kind`] as peers write it (`"round"`, `"response"`).
 pub enum WireKind {
+    /// A feed round's observation.
     Round,
+    /// A request's response.
     Response,
 }
 
@@ -62,16 +65,20 @@ impl From<WireKind> for Kind {
 /// What names an open round or request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// A round or a request.
     pub kind: WireKind,
+    /// The feed.
     pub feed: u64,
     /// The round, or the request id.
     pub round: u64,
 }
 
+/// The observations gathered for one round or request.
 #[derive(Debug)]
 pub struct Entry {
     /// The config the observations were signed under.
     pub digest: H256,
+    /// At most one per signer, the latest it sent.
     pub observations: BTreeMap<H160, SignedObservation>,
     /// The signer whose observation opened the entry.
     pub opened_by: H160,
@@ -82,14 +89,30 @@ pub struct Entry {
     pub attempted: Option<Instant>,
 }
 
+/// Why an observation for a new round or request was not kept: the
+/// bounds that stop a flood of validly signed observations.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PoolError {
+    /// No room for another entry of this kind.
     #[error("the pool holds the most {kind:?} entries ({max})")]
-    Full { kind: WireKind, max: usize },
+    Full {
+        /// Rounds or responses.
+        kind: WireKind,
+        /// The bound for that kind.
+        max: usize,
+    },
+    /// The signer opened as many response entries as it may.
     #[error("{signer:?} already holds {max} response entries this node has not observed")]
-    SignerQuota { signer: H160, max: usize },
+    SignerQuota {
+        /// The peer's signer.
+        signer: H160,
+        /// [`MAX_PENDING_RESPONSES_PER_SIGNER`].
+        max: usize,
+    },
 }
 
+/// Observations gathered for open rounds and requests, bounded per kind
+/// and per signer.
 #[derive(Debug)]
 pub struct Pool {
     /// This node's signer address: its own observations are never refused.
@@ -98,6 +121,7 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// An empty pool of the node whose signer is `me`.
     pub fn new(me: H160) -> Self {
         Self {
             me,
@@ -169,14 +193,17 @@ impl Pool {
         Ok(())
     }
 
+    /// The entry of `key`, if one is open.
     pub fn get(&self, key: &Key) -> Option<&Entry> {
         self.entries.get(key)
     }
 
+    /// The entry of `key`, to record a transmission attempt.
     pub fn get_mut(&mut self, key: &Key) -> Option<&mut Entry> {
         self.entries.get_mut(key)
     }
 
+    /// Whether `signer` has an observation for `key`.
     pub fn has(&self, key: &Key, signer: &H160) -> bool {
         self.entries
             .get(key)
@@ -201,10 +228,12 @@ impl Pool {
         self.entries.remove(key);
     }
 
+    /// Open rounds and requests.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether nothing is open.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

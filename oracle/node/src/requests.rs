@@ -69,15 +69,19 @@ pub fn delivery_gas(signers: Option<usize>) -> u64 {
 /// A request this node may answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenRequest {
+    /// The feed asked.
     pub feed: u64,
     /// Who made it (the log's `requester`): what the per-requester cap
     /// counts.
     pub requester: H160,
+    /// Unix seconds after which the registry refuses a response (and
+    /// refunds the requester).
     pub expires_at: u64,
     /// Zero for the feed's own value, else a named query's id.
     pub query: [u8; 32],
     /// What the request pays its transmitter, in wei.
     pub fee: U256,
+    /// Gas the requester's callback may use.
     pub callback_gas: u64,
     /// The response's own gas besides the callback ([`delivery_gas`] for
     /// the feed's signers when the request was noted). Kept with the
@@ -113,6 +117,7 @@ fn rank((a_id, a): (u64, &OpenRequest), (b_id, b): (u64, &OpenRequest)) -> Order
 /// What [`OpenRequests::insert`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inserted {
+    /// Added, with room to spare.
     Added,
     /// Already known: nothing changed.
     Known,
@@ -203,6 +208,7 @@ impl OpenRequests {
             .count()
     }
 
+    /// Request `id`, if the table holds it.
     pub fn get(&self, id: u64) -> Option<OpenRequest> {
         self.by_id.get(&id).copied()
     }
@@ -215,6 +221,7 @@ impl OpenRequests {
             .is_some_and(|r| r.feed == feed && r.expires_at >= now)
     }
 
+    /// Forgets request `id` (answered or cancelled), returning it.
     pub fn remove(&mut self, id: u64) -> Option<OpenRequest> {
         self.by_id.remove(&id)
     }
@@ -246,10 +253,12 @@ impl OpenRequests {
         all
     }
 
+    /// Requests held.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether no request is held.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }

@@ -63,30 +63,45 @@ pub const REQUEST_LOOKBACK_BLOCKS: u64 = 10_000;
 /// Longest wait for a transmission to be mined.
 const MINING_WAIT: Duration = Duration::from_secs(30);
 
+/// Why the node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The signing key did not load.
     #[error("key: {0}")]
     Key(#[from] KeyError),
+    /// The peer server's address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
+        /// The configured `listen` address.
         addr: std::net::SocketAddr,
+        /// What binding it gave.
         source: std::io::Error,
     },
+    /// The HTTP client (sources and peers) could not be built.
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    /// The chain's JSON-RPC endpoint could not be used.
     #[error("RPC client: {0}")]
     Rpc(orac_rpc_client::ClientError),
 }
 
 /// State shared by the node's tasks and its HTTP server.
 pub struct Shared {
+    /// The checked config, overrides applied.
     pub config: Config,
+    /// The chain, with this node's key for transmissions.
     pub chain: Wallet,
+    /// The chain id and registry signatures are for.
     pub domain: Domain,
+    /// Fetches the price sources.
     pub fetcher: Fetcher,
+    /// What `/metrics` serves.
     pub metrics: Metrics,
+    /// The configured feeds as last read from the registry, by id.
     pub views: RwLock<HashMap<u64, FeedView>>,
+    /// Observations gathered from this node and its peers.
     pub pool: Mutex<Pool>,
+    /// The client observations are sent to peers with.
     pub peer_http: reqwest::Client,
     status: Mutex<BTreeMap<u64, String>>,
     /// The open requests this node knows of: what it may answer, and what

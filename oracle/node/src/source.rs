@@ -47,25 +47,43 @@ const QUOTE_CHARS: usize = 40;
 /// 2^127: the first magnitude an `i128` cannot hold (as a positive value).
 const I128_LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
 
+/// Why a price source gave no value this poll.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
+    /// An attempt took longer than the source's timeout.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     /// Connecting, sending or reading failed.
     #[error("network error: {0}")]
     Network(String),
+    /// A status other than 2xx.
     #[error("HTTP status {0}")]
     Status(u16),
+    /// The body passed the size limit (the limit in bytes).
     #[error("response larger than {0} bytes")]
     TooLarge(usize),
+    /// The body does not parse as JSON (why).
     #[error("response is not JSON: {0}")]
     NotJson(String),
+    /// The source's pointer finds nothing in the body.
     #[error("no value at JSON pointer {0:?}")]
     MissingPointer(String),
+    /// What the pointer finds is no decimal number.
     #[error("value at {pointer:?} is not a number: {found}")]
-    NotNumeric { pointer: String, found: String },
+    NotNumeric {
+        /// The source's pointer.
+        pointer: String,
+        /// The start of what was found there.
+        found: String,
+    },
+    /// The number does not fit the feed's fixed point.
     #[error("value {value} at {decimals} decimals does not fit in an i128")]
-    OutOfRange { value: String, decimals: u8 },
+    OutOfRange {
+        /// The number as the source wrote it.
+        value: String,
+        /// The feed's decimals.
+        decimals: u8,
+    },
 }
 
 impl SourceError {
@@ -127,6 +145,8 @@ impl Fetcher {
         Self::with_policy(RetryPolicy::default(), MAX_BODY_BYTES)
     }
 
+    /// A fetcher that retries by `retry` and refuses bodies over
+    /// `max_body` bytes.
     pub fn with_policy(retry: RetryPolicy, max_body: usize) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("orac-oracle-node/", env!("CARGO_PKG_VERSION")))
@@ -287,6 +307,7 @@ pub enum NumberError {
     /// included).
     #[error("not a decimal number")]
     NotNumeric,
+    /// A number, but the result does not fit an `i128`.
     #[error("does not fit in an i128")]
     OutOfRange,
 }
@@ -444,46 +465,54 @@ mod tests {
         to_fixed(text, 1.0, decimals)
     }
 
+    /// Each `(text, decimals, value)`: `text` converts to `value` at scale 1.
+    fn converts(cases: &[(&str, u8, i128)]) {
+        for (text, decimals, value) in cases {
+            assert_eq!(fixed(text, *decimals), Ok(*value), "{text:?} at {decimals}");
+        }
+    }
+
     #[test]
     fn exact_decimal_scaling() {
-        assert_eq!(fixed("123.45678901", 8), Ok(12_345_678_901));
-        assert_eq!(fixed("0.1", 18), Ok(100_000_000_000_000_000));
-        assert_eq!(fixed("42", 0), Ok(42));
-        assert_eq!(fixed("-1.5", 2), Ok(-150));
-        assert_eq!(fixed("+7", 1), Ok(70));
-        assert_eq!(fixed(" 3.25\n", 2), Ok(325));
-        assert_eq!(fixed(".5", 1), Ok(5));
-        assert_eq!(fixed("5.", 1), Ok(50));
-        assert_eq!(fixed("-0", 8), Ok(0));
-        assert_eq!(fixed("0.000", 8), Ok(0));
-        assert_eq!(fixed("1.5e3", 2), Ok(150_000));
-        assert_eq!(fixed("15E-1", 0), Ok(2));
-        assert_eq!(fixed("1e-7", 8), Ok(10));
-        // 0.1 + 0.2 in f64 is 0.30000000000000004; digits are not floats.
-        assert_eq!(fixed("0.30000000000000004", 17), Ok(30_000_000_000_000_004));
-        // More digits than fit a u128, but leading zeros and dropped
-        // digits do not count.
-        assert_eq!(
-            fixed("0000000000000000000000000000000000000000001.5", 1),
-            Ok(15)
-        );
+        converts(&[
+            ("123.45678901", 8, 12_345_678_901),
+            ("0.1", 18, 100_000_000_000_000_000),
+            ("42", 0, 42),
+            ("-1.5", 2, -150),
+            ("+7", 1, 70),
+            (" 3.25\n", 2, 325),
+            (".5", 1, 5),
+            ("5.", 1, 50),
+            ("-0", 8, 0),
+            ("0.000", 8, 0),
+            ("1.5e3", 2, 150_000),
+            ("15E-1", 0, 2),
+            ("1e-7", 8, 10),
+            // 0.1 + 0.2 in f64 is 0.30000000000000004; digits are not floats.
+            ("0.30000000000000004", 17, 30_000_000_000_000_004),
+            // More digits than fit a u128, but leading zeros and dropped
+            // digits do not count.
+            ("0000000000000000000000000000000000000000001.5", 1, 15),
+            ("1e-999999999999999999999", 36, 0),
+        ]);
         assert_eq!(fixed(&format!("0.{}1", "0".repeat(60)), 8), Ok(0));
-        assert_eq!(fixed("1e-999999999999999999999", 36), Ok(0));
     }
 
     #[test]
     fn rounds_half_to_even() {
-        assert_eq!(fixed("0.125", 2), Ok(12));
-        assert_eq!(fixed("0.135", 2), Ok(14));
-        assert_eq!(fixed("0.1250001", 2), Ok(13));
-        assert_eq!(fixed("0.1249999", 2), Ok(12));
-        assert_eq!(fixed("-0.125", 2), Ok(-12));
-        assert_eq!(fixed("-0.135", 2), Ok(-14));
-        assert_eq!(fixed("0.5", 0), Ok(0));
-        assert_eq!(fixed("1.5", 0), Ok(2));
-        assert_eq!(fixed("0.51", 0), Ok(1));
-        assert_eq!(fixed("0.05", 0), Ok(0));
-        assert_eq!(fixed("0.9", 0), Ok(1));
+        converts(&[
+            ("0.125", 2, 12),
+            ("0.135", 2, 14),
+            ("0.1250001", 2, 13),
+            ("0.1249999", 2, 12),
+            ("-0.125", 2, -12),
+            ("-0.135", 2, -14),
+            ("0.5", 0, 0),
+            ("1.5", 0, 2),
+            ("0.51", 0, 1),
+            ("0.05", 0, 0),
+            ("0.9", 0, 1),
+        ]);
     }
 
     #[test]

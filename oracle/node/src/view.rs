@@ -12,16 +12,23 @@ use orac_primitives::{H160, H256};
 use crate::aggregate::LastRound;
 use orac_rpc_client::{ClientError, Wallet};
 
+/// What the registry says of one feed, read once per poll.
 #[derive(Clone, Debug)]
 pub struct FeedView {
+    /// The feed id.
     pub id: u64,
+    /// Its configuration (signers, f, trigger rules).
     pub config: FeedConfig,
+    /// The digest observations must be signed under.
     pub digest: H256,
+    /// The round the registry takes next.
     pub next_round: u64,
+    /// The stored round, if the feed has one.
     pub last: Option<LastRound>,
 }
 
 impl FeedView {
+    /// Observations a report needs (2f + 1).
     pub fn quorum(&self) -> usize {
         self.config.quorum()
     }
@@ -39,20 +46,15 @@ fn decode<C: SolCall>(method: &str, data: &[u8]) -> Result<C::Return, ClientErro
     })
 }
 
+/// Calls `method` of the registry and decodes what it returns.
+async fn view<C: SolCall>(chain: &Wallet, method: &str, call: C) -> Result<C::Return, ClientError> {
+    decode::<C>(method, &chain.call(REGISTRY, &call.abi_encode()).await?)
+}
+
 /// Reads feed `id` from the registry.
 pub async fn read_feed(chain: &Wallet, id: u64) -> Result<FeedView, ClientError> {
-    let c = decode::<I::feedConfigCall>(
-        "feedConfig",
-        &chain
-            .call(REGISTRY, &I::feedConfigCall { feedId: id }.abi_encode())
-            .await?,
-    )?;
-    let next_round = decode::<I::nextRoundCall>(
-        "nextRound",
-        &chain
-            .call(REGISTRY, &I::nextRoundCall { feedId: id }.abi_encode())
-            .await?,
-    )?;
+    let c = view(chain, "feedConfig", I::feedConfigCall { feedId: id }).await?;
+    let next_round = view(chain, "nextRound", I::nextRoundCall { feedId: id }).await?;
     let last = match chain
         .call(REGISTRY, &I::latestRoundCall { feedId: id }.abi_encode())
         .await

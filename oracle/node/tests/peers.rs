@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use orac_oracle::testing::{example_feed, key};
 use orac_oracle::{Domain, FeedConfig, Kind, Observation};
 use orac_oracle_node::peer::{Gate, WireObservation};
 use orac_oracle_node::pool::{
@@ -11,16 +12,12 @@ use orac_oracle_node::pool::{
 };
 use orac_oracle_node::requests::{OpenRequest, OpenRequests, delivery_gas};
 use orac_oracle_node::view::FeedView;
-use orac_primitives::{H160, PrivateKey, U256};
+use orac_primitives::{H160, U256};
 use parking_lot::{Mutex, RwLock};
 
 const FEED: u64 = 1;
 const NOW: u64 = 1_800_000_000;
 const NEXT_ROUND: u64 = 5;
-
-fn key(i: u8) -> PrivateKey {
-    PrivateKey::from_bytes(&[i + 1; 32]).unwrap()
-}
 
 struct Node {
     domain: Domain,
@@ -38,16 +35,8 @@ impl Node {
             registry: orac_oracle::REGISTRY,
         };
         let config = FeedConfig {
-            description: "ETH / USD".into(),
-            decimals: 8,
-            signers: (0..4).map(|i| key(i).address()).collect(),
-            f: 1,
-            heartbeat_secs: 3600,
-            deviation_ppb: 5_000_000,
-            min_answer: 1,
             max_answer: i128::MAX,
-            admin: H160::repeat_byte(0xad),
-            version: 1,
+            ..example_feed((0..4).map(|i| key(i).address()).collect())
         };
         let view = FeedView {
             id: FEED,

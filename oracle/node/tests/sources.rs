@@ -11,9 +11,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use orac_oracle_node::config::{Config, FeedSpec, SourceSpec};
 use orac_oracle_node::source::MAX_BODY_BYTES;
+use orac_oracle_node::testing::{ConfigToml, FeedToml, SourceToml};
 use orac_oracle_node::{AggregateError, Fetcher, SourceError, aggregate};
 use reqwest::Url;
 use serde_json::json;
@@ -32,66 +33,70 @@ fn json_response(value: serde_json::Value) -> Response {
     axum::Json(value).into_response()
 }
 
+/// A route that answers `status` to its first `failures` requests
+/// (counted in `count(hits)`), then `{"price": price}`.
+fn failing(
+    count: fn(&Hits) -> &Arc<AtomicUsize>,
+    failures: usize,
+    status: StatusCode,
+    price: u64,
+) -> MethodRouter<Hits> {
+    get(move |State(hits): State<Hits>| async move {
+        if count(&hits).fetch_add(1, Ordering::SeqCst) < failures {
+            status.into_response()
+        } else {
+            json_response(json!({"price": price}))
+        }
+    })
+}
+
 async fn serve() -> (SocketAddr, Hits) {
     let hits = Hits::default();
-    let router = Router::new()
-        .route(
-            "/number",
-            get(|| async { json_response(json!({"price": 123.45})) }),
-        )
-        .route(
-            "/string",
-            get(|| async { json_response(json!({"price": "67890.123456789"})) }),
-        )
-        .route(
+    // Price APIs that always answer the same JSON.
+    let fixed = [
+        ("/number", json!({"price": 123.45})),
+        ("/string", json!({"price": "67890.123456789"})),
+        (
             "/nested",
-            get(|| async {
-                json_response(json!({
-                    "data": {"quotes": [
-                        {"symbol": "AAA", "last": 1},
-                        {"symbol": "ORC", "last": "0.00004217"}
-                    ]}
-                }))
+            json!({
+                "data": {"quotes": [
+                    {"symbol": "AAA", "last": 1},
+                    {"symbol": "ORC", "last": "0.00004217"}
+                ]}
             }),
-        )
-        .route(
-            "/cents",
-            get(|| async { json_response(json!({"cents": 12345})) }),
-        )
+        ),
+        ("/cents", json!({"cents": 12345})),
+        ("/nan", json!({"price": "NaN"})),
+        ("/words", json!({"price": "12 dollars"})),
+        ("/null", json!({"price": null})),
+        ("/huge", json!({"price": "1e40"})),
+        ("/p100", json!({"p": 100.0})),
+        ("/p101", json!({"p": "101.5"})),
+        ("/p99", json!({"p": 99})),
+        ("/p10000", json!({"p": 10000})),
+    ];
+    let mut router = Router::new();
+    for (path, body) in fixed {
+        router = router.route(path, get(move || async move { json_response(body) }));
+    }
+    let never = usize::MAX;
+    let router = router
+        // Fails twice, then answers: the third attempt succeeds.
         .route(
             "/flaky",
-            get(|hits: State<Hits>| async move {
-                // Fails twice, then answers: the third attempt succeeds.
-                if hits.flaky.fetch_add(1, Ordering::SeqCst) < 2 {
-                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-                } else {
-                    json_response(json!({"price": 42}))
-                }
-            }),
+            failing(|h| &h.flaky, 2, StatusCode::INTERNAL_SERVER_ERROR, 42),
         )
         .route(
             "/broken",
-            get(|hits: State<Hits>| async move {
-                hits.broken.fetch_add(1, Ordering::SeqCst);
-                StatusCode::INTERNAL_SERVER_ERROR
-            }),
+            failing(|h| &h.broken, never, StatusCode::INTERNAL_SERVER_ERROR, 0),
         )
         .route(
             "/missing",
-            get(|hits: State<Hits>| async move {
-                hits.missing.fetch_add(1, Ordering::SeqCst);
-                StatusCode::NOT_FOUND
-            }),
+            failing(|h| &h.missing, never, StatusCode::NOT_FOUND, 0),
         )
         .route(
             "/busy",
-            get(|hits: State<Hits>| async move {
-                if hits.busy.fetch_add(1, Ordering::SeqCst) < 1 {
-                    StatusCode::TOO_MANY_REQUESTS.into_response()
-                } else {
-                    json_response(json!({"price": 7}))
-                }
-            }),
+            failing(|h| &h.busy, 1, StatusCode::TOO_MANY_REQUESTS, 7),
         )
         .route(
             "/slow",
@@ -141,35 +146,6 @@ async fn serve() -> (SocketAddr, Hits) {
             }),
         )
         .route("/html", get(|| async { "<html>price: 5</html>" }))
-        .route(
-            "/nan",
-            get(|| async { json_response(json!({"price": "NaN"})) }),
-        )
-        .route(
-            "/words",
-            get(|| async { json_response(json!({"price": "12 dollars"})) }),
-        )
-        .route(
-            "/null",
-            get(|| async { json_response(json!({"price": null})) }),
-        )
-        .route(
-            "/huge",
-            get(|| async { json_response(json!({"price": "1e40"})) }),
-        )
-        .route(
-            "/p100",
-            get(|| async { json_response(json!({"p": 100.0})) }),
-        )
-        .route(
-            "/p101",
-            get(|| async { json_response(json!({"p": "101.5"})) }),
-        )
-        .route("/p99", get(|| async { json_response(json!({"p": 99})) }))
-        .route(
-            "/p10000",
-            get(|| async { json_response(json!({"p": 10000})) }),
-        )
         .with_state(hits.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -184,6 +160,12 @@ fn source(addr: SocketAddr, path: &str, pointer: &str) -> SourceSpec {
         scale: 1.0,
         timeout: Duration::from_secs(2),
     }
+}
+
+/// A feed of the sources at `paths`, each read at the pointer `/p`.
+fn feed_at(addr: SocketAddr, paths: &[&str], min_sources: usize) -> FeedSpec {
+    let sources = paths.iter().map(|path| source(addr, path, "/p")).collect();
+    feed(sources, min_sources)
 }
 
 fn feed(sources: Vec<SourceSpec>, min_sources: usize) -> FeedSpec {
@@ -367,14 +349,7 @@ async fn bad_values_are_typed_errors() {
 async fn median_of_three_sources_drops_the_outlier() {
     let (addr, _) = serve().await;
     let fetcher = Fetcher::new().unwrap();
-    let three = feed(
-        vec![
-            source(addr, "/p100", "/p"),
-            source(addr, "/p10000", "/p"),
-            source(addr, "/p101", "/p"),
-        ],
-        2,
-    );
+    let three = feed_at(addr, &["/p100", "/p10000", "/p101"], 2);
     let results = fetcher.fetch_feed(&three).await;
     assert_eq!(
         results,
@@ -393,15 +368,7 @@ async fn median_of_three_sources_drops_the_outlier() {
     assert!(agg.failed.is_empty());
 
     // Four sources with one failing: the median of 99, 100, 101.5.
-    let four = feed(
-        vec![
-            source(addr, "/p100", "/p"),
-            source(addr, "/missing", "/p"),
-            source(addr, "/p99", "/p"),
-            source(addr, "/p101", "/p"),
-        ],
-        3,
-    );
+    let four = feed_at(addr, &["/p100", "/missing", "/p99", "/p101"], 3);
     let results = fetcher.fetch_feed(&four).await;
     let agg = aggregate(&results, four.min_sources, four.max_spread_ppm).unwrap();
     assert_eq!(agg.answer, 10_000_000_000);
@@ -412,14 +379,7 @@ async fn median_of_three_sources_drops_the_outlier() {
 async fn min_sources_not_met() {
     let (addr, _) = serve().await;
     let fetcher = Fetcher::new().unwrap();
-    let feed = feed(
-        vec![
-            source(addr, "/p100", "/p"),
-            source(addr, "/missing", "/p"),
-            source(addr, "/p10000", "/p"),
-        ],
-        2,
-    );
+    let feed = feed_at(addr, &["/p100", "/missing", "/p10000"], 2);
     let results = fetcher.fetch_feed(&feed).await;
     assert_eq!(
         aggregate(&results, feed.min_sources, feed.max_spread_ppm),
@@ -436,31 +396,18 @@ async fn min_sources_not_met() {
 #[tokio::test]
 async fn config_file_drives_a_fetch() {
     let (addr, _) = serve().await;
-    let text = format!(
-        r#"
-rpc_url = "http://127.0.0.1:8545"
-listen = "127.0.0.1:9101"
-key_env = "ORAC_ORACLE_KEY"
-
-[[feeds]]
-id = 7
-decimals = 8
-min_sources = 2
-max_spread_ppm = 50000
-heartbeat_secs = 60
-deviation_ppb = 5000000
-
-  [[feeds.sources]]
-  url = "http://{addr}/number"
-  pointer = "/price"
-
-  [[feeds.sources]]
-  url = "http://{addr}/cents?api_key=secret"
-  pointer = "/cents"
-  scale = 0.01
-  timeout_ms = 500
-"#
-    );
+    let text = ConfigToml::new("http://127.0.0.1:8545", "127.0.0.1:9101")
+        .string("key_env", "ORAC_ORACLE_KEY")
+        .feed(
+            FeedToml::new(7)
+                .source(SourceToml::new(format!("http://{addr}/number"), "/price"))
+                .source(
+                    SourceToml::new(format!("http://{addr}/cents?api_key=secret"), "/cents")
+                        .scale(0.01)
+                        .timeout_ms(500),
+                ),
+        )
+        .to_string();
     let config = Config::parse(&text).unwrap();
     let feed = &config.feeds[0];
     assert_eq!(feed.sources[1].label(), format!("http://{addr}/cents"));

@@ -19,9 +19,10 @@
 
 mod feeds;
 mod requests;
-pub mod store;
+mod store;
 mod subs;
 
+pub use store::SubsWord;
 pub use subs::{delivery_gas, max_fee};
 
 pub use orac_oracle::{REGISTRY, feed_address};

@@ -113,38 +113,38 @@ fn word_u64(w: &H256) -> u64 {
 
 /// The fields of a feed's configuration read on every transmission.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ConfigWord {
-    pub decimals: u8,
-    pub f: u8,
+pub(crate) struct ConfigWord {
+    pub(crate) decimals: u8,
+    pub(crate) f: u8,
     /// Number of signers; zero means the feed does not exist.
-    pub n: u8,
-    pub version: u64,
-    pub heartbeat: u64,
-    pub deviation_ppb: u64,
+    pub(crate) n: u8,
+    pub(crate) version: u64,
+    pub(crate) heartbeat: u64,
+    pub(crate) deviation_ppb: u64,
 }
 
 /// The last stored round, and the last round number used (which moves
 /// past an answer refused by the sanity bounds, so it cannot be replayed).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Latest {
-    pub round: u64,
-    pub last_seen: u64,
-    pub observed_at: u64,
+pub(crate) struct Latest {
+    pub(crate) round: u64,
+    pub(crate) last_seen: u64,
+    pub(crate) observed_at: u64,
 }
 
 /// A stored round: answer (int128), observation time, inclusion time
 /// (56 bits: good until the year 2^56 s ≈ 2.3 billion, [`MAX_INCLUDED_AT`];
 /// a transmission in a later block is refused), signer count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RoundWord {
-    pub answer: i128,
-    pub observed_at: u64,
-    pub included_at: u64,
-    pub signers: u8,
+pub(crate) struct RoundWord {
+    pub(crate) answer: i128,
+    pub(crate) observed_at: u64,
+    pub(crate) included_at: u64,
+    pub(crate) signers: u8,
 }
 
 /// The latest inclusion time a round word holds (56 bits).
-pub const MAX_INCLUDED_AT: u64 = (1 << 56) - 1;
+pub(crate) const MAX_INCLUDED_AT: u64 = (1 << 56) - 1;
 
 impl RoundWord {
     fn pack(&self) -> H256 {
@@ -186,27 +186,27 @@ pub struct SubsWord {
 
 /// One subscription.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SubWord {
+pub(crate) struct SubWord {
     /// Gas each callback may use; zero means "not subscribed".
-    pub callback_gas: u64,
+    pub(crate) callback_gas: u64,
     /// Place in the delivery list plus one; zero while parked (or not
     /// subscribed).
-    pub slot: u32,
+    pub(crate) slot: u32,
     /// Consecutive rounds it missed: callbacks that failed and rounds
     /// priced above its cap. A delivered callback resets it.
-    pub misses: u8,
+    pub(crate) misses: u8,
     /// The most it pays per gas; zero means no cap (subscriptions made
     /// with the two-argument `subscribe`, and all made before caps).
-    pub max_gas_price: u128,
+    pub(crate) max_gas_price: u128,
 }
 
 impl SubWord {
-    pub fn subscribed(&self) -> bool {
+    pub(crate) fn subscribed(&self) -> bool {
         self.callback_gas != 0
     }
 
     /// Its gas price cap, if it has one.
-    pub fn cap(&self) -> Option<U256> {
+    pub(crate) fn cap(&self) -> Option<U256> {
         (self.max_gas_price != 0).then(|| U256::from(self.max_gas_price))
     }
 
@@ -232,7 +232,7 @@ impl SubWord {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(u8)]
-pub enum RequestStatus {
+pub(crate) enum RequestStatus {
     #[default]
     None = 0,
     Pending = 1,
@@ -241,17 +241,17 @@ pub enum RequestStatus {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RequestTerms {
-    pub feed: u64,
-    pub callback_gas: u64,
-    pub requested_at: u64,
-    pub expires_at: u64,
+pub(crate) struct RequestTerms {
+    pub(crate) feed: u64,
+    pub(crate) callback_gas: u64,
+    pub(crate) requested_at: u64,
+    pub(crate) expires_at: u64,
 }
 
 /// Typed access to the registry's storage through a message's
 /// [`SystemCall`] (which charges the host ABI's storage prices).
-pub struct Store<'a> {
-    pub call: &'a mut SystemCall,
+pub(crate) struct Store<'a> {
+    pub(crate) call: &'a mut SystemCall,
 }
 
 impl Store<'_> {
@@ -262,14 +262,14 @@ impl Store<'_> {
         self.call.sstore(key(tag, id, extra), value)
     }
 
-    pub fn feed_count(&mut self) -> R<u64> {
+    pub(crate) fn feed_count(&mut self) -> R<u64> {
         Ok(word_u64(&self.get(Tag::FeedCount, 0, &[])?))
     }
-    pub fn set_feed_count(&mut self, n: u64) -> R<()> {
+    pub(crate) fn set_feed_count(&mut self, n: u64) -> R<()> {
         self.set(Tag::FeedCount, 0, &[], u64_word(n))
     }
 
-    pub fn config(&mut self, feed: u64) -> R<ConfigWord> {
+    pub(crate) fn config(&mut self, feed: u64) -> R<ConfigWord> {
         let w = self.get(Tag::Config, feed, &[])?;
         let mut u = Unpack::new(&w);
         Ok(ConfigWord {
@@ -281,7 +281,7 @@ impl Store<'_> {
             deviation_ppb: u.u64(),
         })
     }
-    pub fn set_config(&mut self, feed: u64, c: &ConfigWord) -> R<()> {
+    pub(crate) fn set_config(&mut self, feed: u64, c: &ConfigWord) -> R<()> {
         let w = Pack::default()
             .put(&[c.decimals, c.f, c.n])
             .put(&c.version.to_be_bytes())
@@ -291,12 +291,12 @@ impl Store<'_> {
         self.set(Tag::Config, feed, &[], w)
     }
 
-    pub fn bounds(&mut self, feed: u64) -> R<(i128, i128)> {
+    pub(crate) fn bounds(&mut self, feed: u64) -> R<(i128, i128)> {
         let w = self.get(Tag::Bounds, feed, &[])?;
         let mut u = Unpack::new(&w);
         Ok((u.i128(), u.i128()))
     }
-    pub fn set_bounds(&mut self, feed: u64, min: i128, max: i128) -> R<()> {
+    pub(crate) fn set_bounds(&mut self, feed: u64, min: i128, max: i128) -> R<()> {
         let w = Pack::default()
             .put(&min.to_be_bytes())
             .put(&max.to_be_bytes())
@@ -304,38 +304,38 @@ impl Store<'_> {
         self.set(Tag::Bounds, feed, &[], w)
     }
 
-    pub fn admin(&mut self, feed: u64) -> R<H160> {
+    pub(crate) fn admin(&mut self, feed: u64) -> R<H160> {
         Ok(word_address(&self.get(Tag::Admin, feed, &[])?))
     }
-    pub fn set_admin(&mut self, feed: u64, admin: H160) -> R<()> {
+    pub(crate) fn set_admin(&mut self, feed: u64, admin: H160) -> R<()> {
         self.set(Tag::Admin, feed, &[], address_word(admin))
     }
 
-    pub fn digest(&mut self, feed: u64) -> R<H256> {
+    pub(crate) fn digest(&mut self, feed: u64) -> R<H256> {
         self.get(Tag::Digest, feed, &[])
     }
-    pub fn set_digest(&mut self, feed: u64, digest: H256) -> R<()> {
+    pub(crate) fn set_digest(&mut self, feed: u64, digest: H256) -> R<()> {
         self.set(Tag::Digest, feed, &[], digest)
     }
 
-    pub fn signer_at(&mut self, feed: u64, i: u8) -> R<H160> {
+    pub(crate) fn signer_at(&mut self, feed: u64, i: u8) -> R<H160> {
         Ok(word_address(&self.get(Tag::SignerAt, feed, &[i])?))
     }
-    pub fn set_signer_at(&mut self, feed: u64, i: u8, signer: H160) -> R<()> {
+    pub(crate) fn set_signer_at(&mut self, feed: u64, i: u8, signer: H160) -> R<()> {
         self.set(Tag::SignerAt, feed, &[i], address_word(signer))
     }
 
     /// The config version in which `signer` was last authorized: it signs
     /// for the feed only while that equals the feed's current version, so
     /// a reconfiguration needs no clean-up of removed signers.
-    pub fn signer_version(&mut self, feed: u64, signer: H160) -> R<u64> {
+    pub(crate) fn signer_version(&mut self, feed: u64, signer: H160) -> R<u64> {
         Ok(word_u64(&self.get(
             Tag::SignerVersion,
             feed,
             signer.as_bytes(),
         )?))
     }
-    pub fn set_signer_version(&mut self, feed: u64, signer: H160, version: u64) -> R<()> {
+    pub(crate) fn set_signer_version(&mut self, feed: u64, signer: H160, version: u64) -> R<()> {
         self.set(
             Tag::SignerVersion,
             feed,
@@ -345,7 +345,7 @@ impl Store<'_> {
     }
 
     /// A string: its length in word 0, then 32-byte chunks.
-    pub fn description(&mut self, feed: u64) -> R<String> {
+    pub(crate) fn description(&mut self, feed: u64) -> R<String> {
         // Only `set_description` writes the length, after the feed's
         // config passed its MAX_DESCRIPTION check; the cap keeps a read
         // bounded whatever the word says.
@@ -359,7 +359,7 @@ impl Store<'_> {
         bytes.truncate(len);
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
-    pub fn set_description(&mut self, feed: u64, text: &str) -> R<()> {
+    pub(crate) fn set_description(&mut self, feed: u64, text: &str) -> R<()> {
         self.set(Tag::Description, feed, &[], u64_word(text.len() as u64))?;
         for (i, chunk) in (1u64..).zip(text.as_bytes().chunks(32)) {
             let w = Pack::default().put(chunk).done();
@@ -368,7 +368,7 @@ impl Store<'_> {
         Ok(())
     }
 
-    pub fn latest(&mut self, feed: u64) -> R<Latest> {
+    pub(crate) fn latest(&mut self, feed: u64) -> R<Latest> {
         let w = self.get(Tag::Latest, feed, &[])?;
         let mut u = Unpack::new(&w);
         Ok(Latest {
@@ -377,7 +377,7 @@ impl Store<'_> {
             observed_at: u.u64(),
         })
     }
-    pub fn set_latest(&mut self, feed: u64, l: &Latest) -> R<()> {
+    pub(crate) fn set_latest(&mut self, feed: u64, l: &Latest) -> R<()> {
         let w = Pack::default()
             .put(&l.round.to_be_bytes())
             .put(&l.last_seen.to_be_bytes())
@@ -387,15 +387,15 @@ impl Store<'_> {
     }
 
     /// A round, or `None` if it was never stored.
-    pub fn round(&mut self, feed: u64, round: u64) -> R<Option<RoundWord>> {
+    pub(crate) fn round(&mut self, feed: u64, round: u64) -> R<Option<RoundWord>> {
         let w = self.get(Tag::Round, feed, &round.to_be_bytes())?;
         Ok((!w.is_zero()).then(|| RoundWord::unpack(&w)))
     }
-    pub fn set_round(&mut self, feed: u64, round: u64, r: &RoundWord) -> R<()> {
+    pub(crate) fn set_round(&mut self, feed: u64, round: u64, r: &RoundWord) -> R<()> {
         self.set(Tag::Round, feed, &round.to_be_bytes(), r.pack())
     }
 
-    pub fn subs(&mut self, feed: u64) -> R<SubsWord> {
+    pub(crate) fn subs(&mut self, feed: u64) -> R<SubsWord> {
         let w = self.get(Tag::Subs, feed, &[])?;
         let mut u = Unpack::new(&w);
         Ok(SubsWord {
@@ -404,7 +404,7 @@ impl Store<'_> {
             delivering: u.u8() != 0,
         })
     }
-    pub fn set_subs(&mut self, feed: u64, s: &SubsWord) -> R<()> {
+    pub(crate) fn set_subs(&mut self, feed: u64, s: &SubsWord) -> R<()> {
         let w = Pack::default()
             .put(&s.count.to_be_bytes())
             .put(&s.reserved_gas.to_be_bytes())
@@ -413,30 +413,30 @@ impl Store<'_> {
         self.set(Tag::Subs, feed, &[], w)
     }
 
-    pub fn sub_at(&mut self, feed: u64, i: u32) -> R<H160> {
+    pub(crate) fn sub_at(&mut self, feed: u64, i: u32) -> R<H160> {
         Ok(word_address(&self.get(
             Tag::SubAt,
             feed,
             &i.to_be_bytes(),
         )?))
     }
-    pub fn set_sub_at(&mut self, feed: u64, i: u32, who: H160) -> R<()> {
+    pub(crate) fn set_sub_at(&mut self, feed: u64, i: u32, who: H160) -> R<()> {
         self.set(Tag::SubAt, feed, &i.to_be_bytes(), address_word(who))
     }
 
-    pub fn sub(&mut self, feed: u64, who: H160) -> R<SubWord> {
+    pub(crate) fn sub(&mut self, feed: u64, who: H160) -> R<SubWord> {
         let w = self.get(Tag::Sub, feed, who.as_bytes())?;
         Ok(SubWord::unpack(&w))
     }
-    pub fn set_sub(&mut self, feed: u64, who: H160, s: &SubWord) -> R<()> {
+    pub(crate) fn set_sub(&mut self, feed: u64, who: H160, s: &SubWord) -> R<()> {
         self.set(Tag::Sub, feed, who.as_bytes(), s.pack())
     }
 
-    pub fn deposit(&mut self, feed: u64, who: H160) -> R<U256> {
+    pub(crate) fn deposit(&mut self, feed: u64, who: H160) -> R<U256> {
         let w = self.get(Tag::Deposit, feed, who.as_bytes())?;
         Ok(U256::from_big_endian(w.as_bytes()))
     }
-    pub fn set_deposit(&mut self, feed: u64, who: H160, amount: U256) -> R<()> {
+    pub(crate) fn set_deposit(&mut self, feed: u64, who: H160, amount: U256) -> R<()> {
         self.set(
             Tag::Deposit,
             feed,
@@ -445,14 +445,14 @@ impl Store<'_> {
         )
     }
 
-    pub fn request_count(&mut self) -> R<u64> {
+    pub(crate) fn request_count(&mut self) -> R<u64> {
         Ok(word_u64(&self.get(Tag::RequestCount, 0, &[])?))
     }
-    pub fn set_request_count(&mut self, n: u64) -> R<()> {
+    pub(crate) fn set_request_count(&mut self, n: u64) -> R<()> {
         self.set(Tag::RequestCount, 0, &[], u64_word(n))
     }
 
-    pub fn request_owner(&mut self, id: u64) -> R<(H160, RequestStatus)> {
+    pub(crate) fn request_owner(&mut self, id: u64) -> R<(H160, RequestStatus)> {
         let w = self.get(Tag::RequestOwner, id, &[])?;
         let mut u = Unpack::new(&w);
         let owner = u.address();
@@ -464,7 +464,12 @@ impl Store<'_> {
         };
         Ok((owner, status))
     }
-    pub fn set_request_owner(&mut self, id: u64, owner: H160, status: RequestStatus) -> R<()> {
+    pub(crate) fn set_request_owner(
+        &mut self,
+        id: u64,
+        owner: H160,
+        status: RequestStatus,
+    ) -> R<()> {
         let w = Pack::default()
             .put(owner.as_bytes())
             .put(&[status as u8])
@@ -472,7 +477,7 @@ impl Store<'_> {
         self.set(Tag::RequestOwner, id, &[], w)
     }
 
-    pub fn request_terms(&mut self, id: u64) -> R<RequestTerms> {
+    pub(crate) fn request_terms(&mut self, id: u64) -> R<RequestTerms> {
         let w = self.get(Tag::RequestTerms, id, &[])?;
         let mut u = Unpack::new(&w);
         Ok(RequestTerms {
@@ -482,7 +487,7 @@ impl Store<'_> {
             expires_at: u.u64(),
         })
     }
-    pub fn set_request_terms(&mut self, id: u64, t: &RequestTerms) -> R<()> {
+    pub(crate) fn set_request_terms(&mut self, id: u64, t: &RequestTerms) -> R<()> {
         let w = Pack::default()
             .put(&t.feed.to_be_bytes())
             .put(&t.callback_gas.to_be_bytes())
@@ -492,18 +497,18 @@ impl Store<'_> {
         self.set(Tag::RequestTerms, id, &[], w)
     }
 
-    pub fn request_fee(&mut self, id: u64) -> R<U256> {
+    pub(crate) fn request_fee(&mut self, id: u64) -> R<U256> {
         let w = self.get(Tag::RequestFee, id, &[])?;
         Ok(U256::from_big_endian(w.as_bytes()))
     }
-    pub fn set_request_fee(&mut self, id: u64, fee: U256) -> R<()> {
+    pub(crate) fn set_request_fee(&mut self, id: u64, fee: U256) -> R<()> {
         self.set(Tag::RequestFee, id, &[], H256(fee.to_big_endian()))
     }
 
-    pub fn request_query(&mut self, id: u64) -> R<H256> {
+    pub(crate) fn request_query(&mut self, id: u64) -> R<H256> {
         self.get(Tag::RequestQuery, id, &[])
     }
-    pub fn set_request_query(&mut self, id: u64, q: H256) -> R<()> {
+    pub(crate) fn set_request_query(&mut self, id: u64, q: H256) -> R<()> {
         self.set(Tag::RequestQuery, id, &[], q)
     }
 }

@@ -213,32 +213,39 @@ pub(super) fn unsubscribe(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {
 }
 
 pub(super) fn subscription(call: &mut SystemCall, feed: u64, who: H160) -> R<Vec<u8>> {
-    let mut store = Store { call };
-    let sub = store.sub(feed, who)?;
-    let deposit = store.deposit(feed, who)?;
+    let s = subscription_state(call, feed, who)?;
     Ok(I::subscriptionCall::abi_encode_returns(
         &I::subscriptionReturn {
-            callbackGas: sub.callback_gas,
-            deposit: deposit.to_alloy(),
+            callbackGas: s.callbackGas,
+            deposit: s.deposit,
         },
     ))
 }
 
 pub(super) fn state(call: &mut SystemCall, feed: u64, who: H160) -> R<Vec<u8>> {
+    let s = subscription_state(call, feed, who)?;
+    Ok(I2::subscriptionStateCall::abi_encode_returns(&s))
+}
+
+/// What `subscriptionState` answers; `subscription` answers a part of it
+/// (the same two storage reads).
+fn subscription_state(
+    call: &mut SystemCall,
+    feed: u64,
+    who: H160,
+) -> R<I2::subscriptionStateReturn> {
     let mut store = Store { call };
     let sub = store.sub(feed, who)?;
     let deposit = store.deposit(feed, who)?;
-    Ok(I2::subscriptionStateCall::abi_encode_returns(
-        &I2::subscriptionStateReturn {
-            callbackGas: sub.callback_gas,
-            deposit: deposit.to_alloy(),
-            maxGasPrice: sub
-                .cap()
-                .map_or(alloy_primitives::U256::MAX, |c| c.to_alloy()),
-            misses: sub.misses,
-            active: sub.slot != 0,
-        },
-    ))
+    Ok(I2::subscriptionStateReturn {
+        callbackGas: sub.callback_gas,
+        deposit: deposit.to_alloy(),
+        maxGasPrice: sub
+            .cap()
+            .map_or(alloy_primitives::U256::MAX, |c| c.to_alloy()),
+        misses: sub.misses,
+        active: sub.slot != 0,
+    })
 }
 
 pub(super) fn list(call: &mut SystemCall, feed: u64) -> R<Vec<u8>> {

@@ -6,7 +6,8 @@
 
 use alloy_primitives::{Address, B256, I256, U256, Uint};
 use alloy_sol_types::SolCall;
-use orac_oracle::{Domain, Kind, Observation, Report};
+use orac_oracle::testing::signed_report;
+use orac_oracle::{Domain, Kind, Report};
 use orac_oracle_abi::{
     AggregatorV3Interface as Agg, FeedParams, IOracleRegistry as I, IOracleRegistryV2 as I2,
 };
@@ -132,28 +133,8 @@ impl Fixture {
         at: u64,
         digest: H256,
     ) -> Report {
-        Report {
-            feed_id: self.feed,
-            config_digest: digest,
-            round,
-            observations: who
-                .iter()
-                .zip(values)
-                .map(|(i, v)| {
-                    domain.sign(
-                        kind,
-                        &key(*i),
-                        self.feed,
-                        digest,
-                        &Observation {
-                            round,
-                            observed_at: at,
-                            value: *v,
-                        },
-                    )
-                })
-                .collect(),
-        }
+        let signed = who.iter().map(|i| key(*i)).zip(values.iter().copied());
+        signed_report(domain, kind, self.feed, digest, round, at, signed)
     }
 
     /// Signs and transmits a round.
