@@ -52,7 +52,8 @@ pub enum MiningMode {
 
 /// Everything [`Chain::open`] needs.
 pub struct ChainConfig {
-    /// Where the database, the pool journal and the code cache live.
+    /// Holds the database (pool journal included), the compiled-code cache
+    /// and the producer's black box.
     pub datadir: PathBuf,
     /// The chain to open or create; must match the database's genesis.
     pub spec: ChainSpec,
@@ -158,8 +159,8 @@ struct SnapshotPoint {
     time_offset: i64,
 }
 
-/// The running chain: reads from database snapshots, writes through the
-/// producer thread (see the [module docs](self)). Shared as an `Arc`.
+/// The running chain: reads go to database snapshots, every write through
+/// the one producer thread, so writes never race. Shared as an `Arc`.
 pub struct Chain {
     shared: Arc<Shared>,
     commands: mpsc::Sender<Command>,
