@@ -22,37 +22,50 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// New contract crates with the SDK vendored in (`orac new`).
 pub mod scaffold;
 
 use orac_vm::limits::{MAX_MEMORY_PAGES, SMALL_MEMORY_PAGES};
 use serde_json::Value;
 
+/// What contracts are compiled for.
 pub const TARGET: &str = "wasm32-unknown-unknown";
 /// The contract's stack, at the bottom of its linear memory (see `build`).
 pub const STACK_BYTES: u32 = 64 * 1024;
 
+/// Why a contract did not build.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// The directory given is not a crate.
     #[error("{0} has no Cargo.toml")]
     NotACrate(PathBuf),
+    /// A file could not be read or written.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// Neither rustup's wasm32 target nor Debian's Rust is there.
     #[error(
         "no toolchain can build for {TARGET}: `rustup target add {TARGET}` failed and Debian's \
          packaged Rust is not installed (apt-get install rustc-web cargo-web rust-web-src lld)"
     )]
     NoToolchain,
+    /// cargo failed (for the named package); it printed why.
     #[error("cargo failed building {0} (its errors are above)")]
     Cargo(String),
+    /// rustc's output did not parse as WebAssembly.
     #[error("the built module is not valid WebAssembly: {0}")]
     Wasm(String),
+    /// The node's deploy checks refuse the module.
     #[error("the module would not deploy: {0}")]
     Deploy(#[from] orac_vm::DeployError),
+    /// An `orac.abi` section the SDK's macros embedded is not valid JSON.
     #[error("bad ABI data in the module: {0}")]
     Abi(String),
+    /// The crate's Cargo.toml is not what a contract needs.
     #[error("bad Cargo.toml: {0}")]
     Manifest(String),
 }
@@ -117,11 +130,13 @@ pub fn toolchain() -> Result<Toolchain, BuildError> {
 /// What a build produced.
 #[derive(Clone, Debug)]
 pub struct Artifact {
+    /// The package name: the output files' stem.
     pub name: String,
     /// The deployable module (custom sections stripped).
     pub wasm: Vec<u8>,
     /// The ABI JSON (an array of entries, as ethers, viem and web3.py load).
     pub abi: Value,
+    /// Which toolchain compiled it.
     pub toolchain: Toolchain,
 }
 

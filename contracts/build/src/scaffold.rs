@@ -48,19 +48,26 @@ const TEMPLATE: &str = include_str!("../template/lib.rs");
 /// Packages the new crate vendors; a crate of the same name would clash.
 const VENDORED: [&str; 3] = ["orac-sdk", "orac-sdk-macros", "orac-oracle-abi"];
 
+/// Why `orac new` could not write the crate.
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
+    /// Not a name cargo accepts for a package.
     #[error(
         "{0:?} is not a valid crate name (letters, digits, - and _, not starting with a digit)"
     )]
     InvalidName(String),
+    /// The name of a crate the scaffold vendors.
     #[error("{0:?} is the name of the SDK crate the new crate vendors: pick another")]
     Reserved(String),
+    /// Something is already at the new crate's path.
     #[error("{0} already exists")]
     Exists(PathBuf),
+    /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
     /// The SDK or lockfile embedded at build time is not what this code
@@ -72,6 +79,7 @@ pub enum ScaffoldError {
 /// A crate [`new_crate`] wrote.
 #[derive(Clone, Debug)]
 pub struct NewCrate {
+    /// The new crate's directory.
     pub root: PathBuf,
     /// Whether cargo trimmed Cargo.lock to what the crate uses (see the
     /// module's documentation); if not, its first build will.

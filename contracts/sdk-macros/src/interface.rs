@@ -75,7 +75,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             } else {
                 quote!(self.call.call(self.address, &c))
             };
+            let doc = format!(
+                "Calls `{fname}` on the contract{}.",
+                if is_view {
+                    " (a static call: it cannot change state)"
+                } else {
+                    ""
+                }
+            );
             methods.push(quote! {
+                #[doc = #doc]
                 pub fn #method(&self, #(#args),*) -> ::core::result::Result<<#module::#name::#call_ty as ::orac_sdk::SolCall>::Return, ::orac_sdk::Revert> {
                     let c = #module::#name::#call_ty { #(#fields),* };
                     #invoke
@@ -93,11 +102,14 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             /// A handle to a deployed contract with this interface.
             #[derive(Clone, Copy, Debug, PartialEq, Eq)]
             pub struct #name {
+                /// The contract called.
                 pub address: ::orac_sdk::Address,
                 call: ::orac_sdk::Call,
             }
 
             impl #name {
+                /// The contract at `address`, called with no value and as
+                /// much gas as allowed (see [`Self::with`]).
                 pub fn new(address: ::orac_sdk::Address) -> Self {
                     Self { address, call: ::orac_sdk::Call::new() }
                 }

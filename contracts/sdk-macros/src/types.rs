@@ -13,11 +13,7 @@ pub(crate) fn sol_type(ty: &Type) -> syn::Result<String> {
     };
     match ty {
         Type::Tuple(t) => {
-            let parts = t
-                .elems
-                .iter()
-                .map(sol_type)
-                .collect::<syn::Result<Vec<_>>>()?;
+            let parts: Vec<_> = t.elems.iter().map(sol_type).collect::<syn::Result<_>>()?;
             Ok(format!("({})", parts.join(",")))
         }
         Type::Array(a) => {

@@ -47,6 +47,7 @@ impl Call {
         Self::default()
     }
 
+    /// Sends `value` wei with the call.
     pub fn value(mut self, value: U256) -> Self {
         self.value = value;
         self

@@ -13,80 +13,33 @@
 //! assert_eq!(block::chain_id(), 31337);
 //! ```
 
+// The getters are the host's own (`crate::host`), under the names
+// Solidity gives them (`msg.sender`, `block.number`, ...).
+
 /// The message being executed.
 pub mod msg {
-    use alloy_primitives::{Address, U256};
-
-    /// Who called this contract (a contract, for nested calls).
-    pub fn sender() -> Address {
-        crate::host::caller()
-    }
-    /// Value sent with this message.
-    pub fn value() -> U256 {
-        crate::host::call_value()
-    }
-    /// The externally owned account that signed the transaction.
-    pub fn origin() -> Address {
-        crate::host::origin()
-    }
-    /// Gas left in this message.
-    pub fn gas_left() -> u64 {
-        crate::host::gas_left()
-    }
-    /// The transaction's gas price.
-    pub fn gas_price() -> U256 {
-        crate::host::gas_price()
-    }
-    /// The raw calldata.
-    pub fn data() -> alloc::vec::Vec<u8> {
-        crate::host::calldata()
-    }
+    #[doc(inline)]
+    pub use crate::host::{
+        call_value as value, calldata as data, caller as sender, gas_left, gas_price, origin,
+    };
 }
 
 /// The block the message runs in.
 pub mod block {
-    use alloy_primitives::{Address, B256, U256};
-
-    /// The block's number.
-    pub fn number() -> u64 {
-        crate::host::block_number()
-    }
-    /// Seconds since the Unix epoch.
-    pub fn timestamp() -> u64 {
-        crate::host::block_timestamp()
-    }
-    /// The block's gas limit.
-    pub fn gas_limit() -> u64 {
-        crate::host::block_gas_limit()
-    }
-    /// The block producer's address.
-    pub fn coinbase() -> Address {
-        crate::host::coinbase()
-    }
-    /// The chain id (EIP-155), e.g. 31337 on a dev chain.
-    pub fn chain_id() -> u64 {
-        crate::host::chain_id()
-    }
-    /// The block's base fee per gas (EIP-1559), in wei.
-    pub fn base_fee() -> U256 {
-        crate::host::base_fee()
-    }
-    /// The block's `prevrandao` (its header's `mixHash`): Solidity's
-    /// `block.prevrandao`. The block producer knows it in advance, so it is
-    /// not a source of randomness anyone should bet on.
-    pub fn prevrandao() -> B256 {
-        crate::host::prevrandao()
-    }
+    #[doc(inline)]
+    pub use crate::host::{
+        base_fee, block_gas_limit as gas_limit, block_number as number,
+        block_timestamp as timestamp, chain_id, coinbase, prevrandao,
+    };
 }
 
 /// This contract.
 pub mod contract {
-    use alloy_primitives::{Address, U256};
+    use alloy_primitives::U256;
 
-    /// This contract's address.
-    pub fn address() -> Address {
-        crate::host::address()
-    }
+    #[doc(inline)]
+    pub use crate::host::address;
+
     /// This contract's balance, in wei (value sent with this message
     /// included). Any other account's: [`crate::host::balance`].
     pub fn balance() -> U256 {

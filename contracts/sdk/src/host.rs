@@ -135,116 +135,78 @@ pub fn revert(data: &[u8]) -> ! {
     crate::testing::raise_revert(data.to_vec())
 }
 
-macro_rules! address_getter {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+/// Calls a host import that writes an `N`-byte value to `out`.
+#[cfg(target_arch = "wasm32")]
+fn read_out<const N: usize>(import: unsafe extern "C" fn(out: *mut u8)) -> [u8; N] {
+    let mut out = [0u8; N];
+    unsafe { import(out.as_mut_ptr()) };
+    out
+}
+
+/// What a getter's host import hands back, read into the SDK's type: the
+/// word-sized values come through an out-pointer, the numbers as a return
+/// value. Natively every getter reads the test environment's field.
+#[cfg(target_arch = "wasm32")]
+macro_rules! from_host {
+    (Address, $name:ident) => {
+        Address::from(read_out::<20>(sys::$name))
+    };
+    (U256, $name:ident) => {
+        U256::from_be_bytes(read_out::<32>(sys::$name))
+    };
+    (B256, $name:ident) => {
+        B256::from(read_out::<32>(sys::$name))
+    };
+    (u64, $name:ident) => {
+        unsafe { sys::$name() as u64 }
+    };
+}
+
+macro_rules! getters {
+    ($($(#[$doc:meta])* $name:ident -> $ty:tt = $field:ident;)*) => {$(
         $(#[$doc])*
-        pub fn $name() -> Address {
+        pub fn $name() -> $ty {
             #[cfg(target_arch = "wasm32")]
             {
-                let mut out = [0u8; 20];
-                unsafe { sys::$name(out.as_mut_ptr()) };
-                Address::from(out)
+                from_host!($ty, $name)
             }
             #[cfg(not(target_arch = "wasm32"))]
             with_env(|e| e.$field)
         }
-    };
+    )*};
 }
 
-address_getter!(
-    /// The immediate caller.
-    caller, caller
-);
-address_getter!(
-    /// The transaction's sender.
-    origin, origin
-);
-address_getter!(
+getters! {
+    /// Who called this contract (a contract, for nested calls).
+    caller -> Address = caller;
+    /// The externally owned account that signed the transaction.
+    origin -> Address = origin;
     /// This contract's address.
-    address, address
-);
-address_getter!(
-    /// The block producer.
-    coinbase, coinbase
-);
-
-macro_rules! u256_getter {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        pub fn $name() -> U256 {
-            #[cfg(target_arch = "wasm32")]
-            {
-                let mut out = [0u8; 32];
-                unsafe { sys::$name(out.as_mut_ptr()) };
-                U256::from_be_bytes(out)
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            with_env(|e| e.$field)
-        }
-    };
-}
-
-u256_getter!(
-    /// Value sent with this message.
-    call_value, value
-);
-u256_getter!(
-    /// The block's base fee per gas.
-    base_fee, base_fee
-);
-u256_getter!(
+    address -> Address = address;
+    /// The block producer's address.
+    coinbase -> Address = coinbase;
+    /// Value sent with this message, in wei.
+    call_value -> U256 = value;
+    /// The block's base fee per gas (EIP-1559), in wei.
+    base_fee -> U256 = base_fee;
     /// The transaction's gas price.
-    gas_price, gas_price
-);
-
-macro_rules! u64_getter {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        pub fn $name() -> u64 {
-            #[cfg(target_arch = "wasm32")]
-            {
-                unsafe { sys::$name() as u64 }
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            with_env(|e| e.$field)
-        }
-    };
-}
-
-u64_getter!(
+    gas_price -> U256 = gas_price;
     /// The block's number.
-    block_number, block_number
-);
-u64_getter!(
-    /// The block's timestamp, in seconds.
-    block_timestamp, timestamp
-);
-u64_getter!(
+    block_number -> u64 = block_number;
+    /// The block's timestamp: seconds since the Unix epoch.
+    block_timestamp -> u64 = timestamp;
     /// The block's gas limit.
-    block_gas_limit, gas_limit
-);
-u64_getter!(
-    /// The chain id.
-    chain_id, chain_id
-);
-u64_getter!(
+    block_gas_limit -> u64 = gas_limit;
+    /// The chain id (EIP-155), e.g. 31337 on a dev chain.
+    chain_id -> u64 = chain_id;
     /// Gas left in this message, after this call's own cost.
-    gas_left, gas_left
-);
-
-/// The block's `prevrandao` (its header's `mixHash`). On a chain with a
-/// single block producer it is known to that producer in advance: fine as
-/// a seed for something nobody profits from predicting, never as a source
-/// of randomness worth money.
-pub fn prevrandao() -> B256 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let mut out = [0u8; 32];
-        unsafe { sys::prevrandao(out.as_mut_ptr()) };
-        B256::from(out)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    with_env(|e| e.prevrandao)
+    gas_left -> u64 = gas_left;
+    /// The block's `prevrandao` (its header's `mixHash`): Solidity's
+    /// `block.prevrandao`. On a chain with a single block producer it is
+    /// known to that producer in advance: fine as a seed for something
+    /// nobody profits from predicting, never as a source of randomness
+    /// worth money.
+    prevrandao -> B256 = prevrandao;
 }
 
 /// Balance of any account.
@@ -277,7 +239,9 @@ pub fn emit_log(topics: &[[u8; 32]], data: &[u8]) {
 /// Outcome of a sub-call or creation: success, and the return or revert
 /// data.
 pub struct CallOutcome {
+    /// Whether the callee returned (rather than reverted or failed).
     pub success: bool,
+    /// Its return data, or its revert data when it failed.
     pub data: Vec<u8>,
 }
 

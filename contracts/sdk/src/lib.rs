@@ -99,7 +99,7 @@ pub mod prelude {
     pub use crate::revert::Revert;
     pub use crate::storage::{Map, StorageBytes, StorageString, StorageVec, Value};
     pub use crate::{Address, B256, Bytes, FixedBytes, I256, U256};
-    pub use crate::{abi, contract, emit, interface, require, revert, sol, storage};
+    pub use crate::{abi, contract, emit, ensure, interface, require, revert, sol, storage};
     pub use alloc::string::String;
     pub use alloc::vec::Vec;
 }

@@ -189,20 +189,36 @@ pub struct Subscription {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OracleError {
     /// There is no feed with this id.
-    UnknownFeed { feed: u64 },
+    UnknownFeed {
+        /// The feed asked for.
+        feed: u64,
+    },
     /// The feed has no round yet.
-    NoData { feed: u64 },
+    NoData {
+        /// The feed asked for.
+        feed: u64,
+    },
     /// The latest answer is older than the caller accepts.
     Stale {
+        /// The feed asked for.
         feed: u64,
+        /// When the latest answer was observed (Unix seconds).
         observed_at: u64,
+        /// The block's timestamp.
         now: u64,
+        /// The oldest age accepted, in seconds.
         max_age: u64,
     },
     /// A callback was called by `caller`, not by the registry.
-    NotRegistry { caller: Address },
+    NotRegistry {
+        /// Who called instead.
+        caller: Address,
+    },
     /// An answer that does not fit an `i128`.
-    BadAnswer { answer: I256 },
+    BadAnswer {
+        /// The answer as the registry gave it.
+        answer: I256,
+    },
     /// Any other refusal, with the registry's revert data unchanged
     /// (usually `Error(string)` with a reason starting with "oracle: ").
     Registry(Revert),

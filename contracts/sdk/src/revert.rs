@@ -130,6 +130,43 @@ macro_rules! revert {
     };
 }
 
+/// Returns `Err` with a `sol!` error value (or an `Error(string)` message)
+/// unless the condition holds: Solidity's `require(cond, Error(...))` for
+/// methods returning `Result<_, Revert>`. Unlike [`require!`], which reverts
+/// on the spot, the failure travels up through `?`, so Rust callers and
+/// native tests see an `Err`; on chain both revert with the same data.
+///
+/// ```
+/// use orac_sdk::prelude::*;
+///
+/// sol! {
+///     error NotOwner(address caller);
+/// }
+///
+/// fn only(owner: Address) -> Result<Address, Revert> {
+///     let caller = msg::sender();
+///     ensure!(caller == owner, NotOwner { caller });
+///     Ok(caller)
+/// }
+///
+/// orac_sdk::testing::reset();
+/// let err = only(Address::ZERO).unwrap_err();
+/// assert_eq!(err.decode::<NotOwner>().unwrap().caller, msg::sender());
+/// ```
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $msg:literal $(,)?) => {
+        if !$cond {
+            return ::core::result::Result::Err($crate::Revert::msg($msg).into());
+        }
+    };
+    ($cond:expr, $err:expr $(,)?) => {
+        if !$cond {
+            return ::core::result::Result::Err($crate::Revert::from($err).into());
+        }
+    };
+}
+
 /// Reverts unless the condition holds, like Solidity's `require`.
 #[macro_export]
 macro_rules! require {

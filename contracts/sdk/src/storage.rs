@@ -57,13 +57,18 @@ pub trait StorageLayout {
 
 /// A value that fits in one 32-byte slot.
 pub trait Storable: Sized {
+    /// The slot's contents, laid out as Solidity lays out this type.
     fn to_word(&self) -> B256;
+    /// Reads back what [`Storable::to_word`] wrote (a never-written slot
+    /// is all zeros: zero, `false`, the zero address).
     fn from_word(word: B256) -> Self;
 }
 
 /// What a container holds: a value (accessed through a [`Value`] handle)
 /// or another storage item (accessed directly).
 pub trait Element {
+    /// How the container hands out one element: a [`Value`] for a plain
+    /// value, the container itself for a nested one.
     type Handle: StorageLayout;
 }
 
@@ -175,26 +180,41 @@ impl<const N: usize> Element for FixedBytes<N> {
     type Handle = Value<FixedBytes<N>>;
 }
 
+/// The containers that are a root slot and a marker of the types they
+/// hold: each takes one slot, and what it holds lives at slots derived from
+/// that one.
+macro_rules! one_slot_layout {
+    ($(impl<$($g:ident $(: ?$unsized:ident)?),*> $t:ty;)*) => {$(
+        impl<$($g $(: ?$unsized)?),*> StorageLayout for $t {
+            const SLOTS: usize = 1;
+            fn at(slot: U256) -> Self {
+                Self {
+                    slot,
+                    _t: PhantomData,
+                }
+            }
+        }
+    )*};
+}
+
+one_slot_layout! {
+    impl<T> Value<T>;
+    impl<K: ?Sized, V> Map<K, V>;
+    impl<T> StorageVec<T>;
+}
+
 /// One value in one slot.
 pub struct Value<T> {
     slot: U256,
     _t: PhantomData<T>,
 }
 
-impl<T> StorageLayout for Value<T> {
-    const SLOTS: usize = 1;
-    fn at(slot: U256) -> Self {
-        Self {
-            slot,
-            _t: PhantomData,
-        }
-    }
-}
-
 impl<T: Storable> Value<T> {
+    /// The stored value (zero/false/empty if never set).
     pub fn get(&self) -> T {
         T::from_word(read(self.slot))
     }
+    /// Stores `value` (writing zero frees the slot, as `clear` does).
     pub fn set(&mut self, value: T) {
         write(self.slot, value.to_word());
     }
@@ -202,6 +222,7 @@ impl<T: Storable> Value<T> {
     pub fn clear(&mut self) {
         remove(self.slot);
     }
+    /// The slot it lives in, e.g. for `eth_getStorageAt`.
     pub fn slot(&self) -> U256 {
         self.slot
     }
@@ -209,6 +230,8 @@ impl<T: Storable> Value<T> {
 
 /// Keys of a [`Map`], hashed into slots as Solidity hashes them.
 pub trait MapKey {
+    /// What Solidity hashes for this key: a value type as its 32-byte
+    /// word, `string` and `bytes` as their raw bytes.
     fn key_bytes(&self) -> Vec<u8>;
 }
 
@@ -245,16 +268,6 @@ pub struct Map<K: ?Sized, V> {
     _t: Holds<K, V>,
 }
 
-impl<K: ?Sized, V> StorageLayout for Map<K, V> {
-    const SLOTS: usize = 1;
-    fn at(slot: U256) -> Self {
-        Self {
-            slot,
-            _t: PhantomData,
-        }
-    }
-}
-
 impl<K: ?Sized, V> Element for Map<K, V> {
     type Handle = Self;
 }
@@ -277,6 +290,7 @@ impl<K: MapKey + ?Sized, T: Storable + Element<Handle = Value<T>>> Map<K, T> {
     pub fn get(&self, key: &K) -> T {
         self.entry(key).get()
     }
+    /// Stores `value` under `key`.
     pub fn set(&mut self, key: &K, value: T) {
         self.entry(key).set(value)
     }
@@ -292,24 +306,16 @@ pub struct StorageVec<T> {
     _t: PhantomData<T>,
 }
 
-impl<T> StorageLayout for StorageVec<T> {
-    const SLOTS: usize = 1;
-    fn at(slot: U256) -> Self {
-        Self {
-            slot,
-            _t: PhantomData,
-        }
-    }
-}
-
 impl<T> Element for StorageVec<T> {
     type Handle = Self;
 }
 
 impl<T: Element> StorageVec<T> {
+    /// How many elements it holds (its root slot, as in Solidity).
     pub fn len(&self) -> usize {
         U256::from_be_bytes(read(self.slot).0).saturating_to::<usize>()
     }
+    /// Whether it holds no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -331,9 +337,12 @@ impl<T: Element> StorageVec<T> {
 }
 
 impl<T: Storable + Element<Handle = Value<T>>> StorageVec<T> {
+    /// Element `index`, or `None` past the end.
     pub fn get(&self, index: usize) -> Option<T> {
         self.entry(index).map(|h| h.get())
     }
+    /// Overwrites element `index`; `false` (and nothing written) past the
+    /// end, where Solidity would panic.
     pub fn set(&mut self, index: usize, value: T) -> bool {
         match self.entry(index) {
             Some(mut h) => {
@@ -343,6 +352,7 @@ impl<T: Storable + Element<Handle = Value<T>>> StorageVec<T> {
             None => false,
         }
     }
+    /// Appends `value`.
     pub fn push(&mut self, value: T) {
         self.grow().set(value)
     }
@@ -355,6 +365,7 @@ impl<T: Storable + Element<Handle = Value<T>>> StorageVec<T> {
         write(self.slot, B256::from(U256::from(len - 1)));
         Some(v)
     }
+    /// The elements in order, one storage read each.
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
     }
@@ -377,6 +388,7 @@ impl Element for StorageBytes {
 }
 
 impl StorageBytes {
+    /// The stored bytes (empty if never set).
     pub fn get(&self) -> Vec<u8> {
         let head = read(self.slot);
         let marker = U256::from_be_bytes(head.0);
@@ -399,6 +411,8 @@ impl StorageBytes {
         out
     }
 
+    /// Replaces the stored bytes, freeing the slots the old value used
+    /// beyond the new one's.
     pub fn set(&mut self, data: &[u8]) {
         self.clear();
         if data.len() <= 31 {
@@ -430,10 +444,12 @@ impl StorageBytes {
         remove(self.slot);
     }
 
+    /// The length in bytes (reads the whole value).
     pub fn len(&self) -> usize {
         self.get().len()
     }
 
+    /// Whether nothing is stored: one slot read, whatever the length.
     pub fn is_empty(&self) -> bool {
         read(self.slot) == B256::ZERO
     }
@@ -454,15 +470,20 @@ impl Element for StorageString {
 }
 
 impl StorageString {
+    /// The stored string (invalid UTF-8, which only raw storage writes
+    /// could leave, is replaced with U+FFFD rather than reverting).
     pub fn get(&self) -> String {
         String::from_utf8_lossy(&self.0.get()).into_owned()
     }
+    /// Replaces the stored string.
     pub fn set(&mut self, s: &str) {
         self.0.set(s.as_bytes())
     }
+    /// Deletes the string and every data slot it used.
     pub fn clear(&mut self) {
         self.0.clear()
     }
+    /// Whether the string is empty (one slot read).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -62,7 +62,7 @@ use std::sync::Once;
 use std::vec::Vec;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolError, SolEvent};
 
 use crate::host::CallOutcome;
 use crate::revert::Revert;
@@ -70,10 +70,27 @@ use crate::revert::Revert;
 /// A log emitted during a test.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
+    /// The contract that emitted it.
     pub address: Address,
+    /// Its topics: the event's signature hash first, then the indexed
+    /// fields.
     pub topics: Vec<B256>,
+    /// The ABI-encoded fields that are not indexed.
     pub data: Vec<u8>,
 }
+
+/// Where the test environment runs the contract, unless [`set_address`]
+/// moves it: the address whose storage, balance and logs tests read.
+pub const CONTRACT: Address = Address::repeat_byte(0xc0);
+
+/// Accounts for tests to call from, the same in every contract's tests.
+pub const ALICE: Address = Address::repeat_byte(0xa1);
+/// See [`ALICE`].
+pub const BOB: Address = Address::repeat_byte(0xb0);
+/// See [`ALICE`].
+pub const CAROL: Address = Address::repeat_byte(0xc4);
+/// See [`ALICE`].
+pub const DAVE: Address = Address::repeat_byte(0xda);
 
 /// A mocked reply to calls to `to` whose calldata starts with `prefix`.
 #[derive(Clone)]
@@ -87,24 +104,43 @@ struct Mock {
 /// The environment the host functions see in native tests.
 #[derive(Clone)]
 pub struct Env {
+    /// Every contract's storage, by (contract, slot); zero slots are
+    /// absent.
     pub storage: BTreeMap<(Address, B256), B256>,
+    /// Account balances in wei; absent means zero.
     pub balances: BTreeMap<Address, U256>,
+    /// What [`crate::msg::sender`] reads.
     pub caller: Address,
+    /// What [`crate::msg::origin`] reads.
     pub origin: Address,
+    /// The contract running: where its storage and logs go
+    /// ([`CONTRACT`] unless moved with [`set_address`]).
     pub address: Address,
+    /// What [`crate::msg::value`] reads.
     pub value: U256,
+    /// What [`crate::block::number`] reads.
     pub block_number: u64,
+    /// What [`crate::block::timestamp`] reads.
     pub timestamp: u64,
+    /// What [`crate::block::gas_limit`] reads.
     pub gas_limit: u64,
+    /// What [`crate::block::chain_id`] reads.
     pub chain_id: u64,
+    /// What [`crate::block::base_fee`] reads.
     pub base_fee: U256,
+    /// What [`crate::msg::gas_price`] reads.
     pub gas_price: U256,
+    /// What [`crate::msg::gas_left`] reads (nothing is metered natively).
     pub gas_left: u64,
+    /// What [`crate::block::coinbase`] reads.
     pub coinbase: Address,
     /// What [`crate::block::prevrandao`] reads.
     pub prevrandao: B256,
+    /// What [`crate::msg::data`] reads.
     pub calldata: Vec<u8>,
+    /// What the contract last set as its return data.
     pub return_data: Vec<u8>,
+    /// Logs emitted so far, oldest first.
     pub logs: Vec<Log>,
     /// Calls made to other contracts: (to, value, calldata).
     pub calls: Vec<(Address, U256, Vec<u8>)>,
@@ -118,7 +154,7 @@ impl Default for Env {
             balances: BTreeMap::new(),
             caller: Address::repeat_byte(0xca),
             origin: Address::repeat_byte(0xca),
-            address: Address::repeat_byte(0xc0),
+            address: CONTRACT,
             value: U256::ZERO,
             block_number: 1,
             timestamp: 1_700_000_000,
@@ -222,6 +258,8 @@ pub fn reset() {
     with_env(|e| *e = Env::default());
 }
 
+/// Makes `who` the caller of what runs next, and the transaction's origin
+/// (as when an account calls the contract directly).
 pub fn set_caller(who: Address) {
     with_env(|e| {
         e.caller = who;
@@ -229,10 +267,13 @@ pub fn set_caller(who: Address) {
     });
 }
 
+/// Sets the value the next messages carry (only the value: the
+/// contract's balance is unchanged; [`try_call_with_value`] moves it too).
 pub fn set_value(value: U256) {
     with_env(|e| e.value = value);
 }
 
+/// Sets the block's number and timestamp (Unix seconds).
 pub fn set_block(number: u64, timestamp: u64) {
     with_env(|e| {
         e.block_number = number;
@@ -250,12 +291,14 @@ pub fn set_address(who: Address) {
     with_env(|e| e.address = who);
 }
 
+/// Sets the balance of `who`, in wei.
 pub fn set_balance(who: Address, balance: U256) {
     with_env(|e| {
         e.balances.insert(who, balance);
     });
 }
 
+/// The balance of `who`, in wei.
 pub fn balance(who: Address) -> U256 {
     with_env(|e| e.balance_of(&who))
 }
@@ -338,6 +381,35 @@ pub fn try_call<T>(f: impl FnOnce() -> Result<T, Revert>) -> Result<T, Revert> {
         restore(saved);
     }
     result
+}
+
+/// [`try_call`] as a message carrying `value` wei: on chain the value
+/// reaches the contract's balance before its code runs, and goes back if it
+/// reverts; here too. The value is zero again afterwards.
+pub fn try_call_with_value<T>(
+    value: U256,
+    f: impl FnOnce() -> Result<T, Revert>,
+) -> Result<T, Revert> {
+    set_value(value);
+    let out = try_call(|| {
+        let me = with_env(|e| e.address);
+        set_balance(me, balance(me) + value);
+        f()
+    });
+    set_value(U256::ZERO);
+    out
+}
+
+/// Runs `f` as [`try_call`] does and returns the custom error `E` it
+/// reverted with; panics if it succeeded or reverted with anything else.
+#[track_caller]
+pub fn expect_revert<E: SolError, T: core::fmt::Debug>(f: impl FnOnce() -> Result<T, Revert>) -> E {
+    match try_call(f) {
+        Ok(v) => panic!("expected a revert with {}, got Ok({v:?})", E::SIGNATURE),
+        Err(err) => err
+            .decode()
+            .unwrap_or_else(|| panic!("expected a revert with {}, got {err:?}", E::SIGNATURE)),
+    }
 }
 
 fn run<R>(f: impl FnOnce() -> R) -> Result<R, Revert> {

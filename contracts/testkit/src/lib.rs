@@ -34,6 +34,8 @@ use parking_lot::Mutex;
 
 pub use orac_build::Artifact;
 
+/// The chain's oracle registry in tests: feeds whose signer keys the test
+/// holds.
 pub mod oracle;
 
 /// Builds the contract crate at `dir` once per test process (later calls
@@ -89,22 +91,38 @@ pub fn build_standalone(dir: impl AsRef<Path>) -> Artifact {
     build(dir)
 }
 
+/// `n` ether, in wei.
+pub fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
 /// A log from a receipt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
+    /// The contract that emitted it.
     pub address: Address,
+    /// The event's signature hash, then its indexed fields.
     pub topics: Vec<B256>,
+    /// The ABI-encoded fields that are not indexed.
     pub data: Vec<u8>,
 }
 
 /// What a transaction did.
 #[derive(Clone, Debug)]
 pub struct Receipt {
+    /// Whether it ran to the end (a revert or a halt is `false`).
     pub success: bool,
+    /// Gas charged for it, refunds taken off.
     pub gas_used: u64,
+    /// Wei paid per unit of gas: the base fee plus the tip, within the fee
+    /// cap (zero for [`TestChain::view`], which pays nothing). A `u64`
+    /// keeps `Receipt` small enough to be `view`'s error.
+    pub gas_price: u64,
     /// Return data, or revert data on failure.
     pub output: Vec<u8>,
+    /// Its logs, in order (none when it failed).
     pub logs: Vec<Log>,
+    /// The new contract's address, for a deployment that succeeded.
     pub contract_address: Option<Address>,
     /// Why it failed when it did not simply revert.
     pub error: Option<String>,
@@ -141,6 +159,26 @@ impl Receipt {
         <(String,)>::abi_decode_params(body).ok().map(|(s,)| s)
     }
 
+    /// What the sender paid for gas: `gas_used` × `gas_price`, in wei.
+    pub fn fee(&self) -> U256 {
+        U256::from(self.gas_used) * U256::from(self.gas_price)
+    }
+
+    /// The custom error `E` this transaction reverted with; panics (with
+    /// what happened instead) if it succeeded or failed otherwise.
+    #[track_caller]
+    pub fn expect_revert<E: alloy_sol_types::SolError>(&self) -> E {
+        self.revert().unwrap_or_else(|| {
+            panic!(
+                "expected a revert with {}: success {}, error {:?}, output {:?}",
+                E::SIGNATURE,
+                self.success,
+                self.error,
+                self.output
+            )
+        })
+    }
+
     /// A custom error of type `E` this transaction reverted with.
     pub fn revert<E: alloy_sol_types::SolError>(&self) -> Option<E> {
         (!self.success)
@@ -154,6 +192,8 @@ pub struct TestChain {
     vm: Vm,
     state: Overlay,
     keys: Vec<PrivateKey>,
+    /// The block every transaction runs in: set its fields (or call
+    /// [`TestChain::advance`]) to move time or change fees.
     pub block: BlockEnv,
 }
 
@@ -214,6 +254,7 @@ impl TestChain {
         self.block.number += 1;
     }
 
+    /// The balance of `who`, in wei.
     pub fn balance(&mut self, who: Address) -> U256 {
         let b = self.state.balance(&who.to_orac()).expect("in-memory state");
         b.to_alloy()
@@ -261,6 +302,12 @@ impl TestChain {
             Ok(o) => Receipt {
                 success: o.success,
                 gas_used: o.gas_used,
+                gas_price: tx
+                    .tx
+                    .tx
+                    .effective_gas_price(block.base_fee)
+                    .to_alloy()
+                    .saturating_to(),
                 output: o.output.0,
                 logs: o
                     .logs
@@ -345,6 +392,7 @@ impl TestChain {
             Err(Receipt {
                 success: false,
                 gas_used: o.gas_used,
+                gas_price: 0,
                 output: o.output.0,
                 logs: vec![],
                 contract_address: None,

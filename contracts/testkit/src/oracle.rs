@@ -99,6 +99,7 @@ impl TestFeed {
         feed_address(self.id).to_alloy()
     }
 
+    /// Decimal places of the feed's answers.
     pub fn decimals(&self) -> u8 {
         self.decimals
     }
