@@ -27,6 +27,7 @@ abi! {
     error NothingToRefund(address contributor);
 }
 
+/// The campaign: one beneficiary, one goal, one deadline.
 #[storage]
 pub struct Crowdfund {
     beneficiary: Value<Address>,
@@ -43,6 +44,8 @@ pub struct Crowdfund {
 
 #[contract]
 impl Crowdfund {
+    /// Starts a campaign for `beneficiary`: `goal` wei by `deadline` (Unix
+    /// seconds, in the future).
     #[constructor]
     pub fn constructor(
         &mut self,
@@ -50,17 +53,14 @@ impl Crowdfund {
         goal: U256,
         deadline: u64,
     ) -> Result<(), Revert> {
-        if beneficiary == Address::ZERO {
-            return Err(InvalidBeneficiary { beneficiary }.into());
-        }
+        ensure!(
+            beneficiary != Address::ZERO,
+            InvalidBeneficiary { beneficiary }
+        );
         // A zero goal is met before anyone contributes: no refunds, ever.
-        if goal.is_zero() {
-            return Err(InvalidGoal { goal }.into());
-        }
+        ensure!(!goal.is_zero(), InvalidGoal { goal });
         let now = block::timestamp();
-        if deadline <= now {
-            return Err(DeadlineInThePast { deadline, now }.into());
-        }
+        ensure!(deadline > now, DeadlineInThePast { deadline, now });
         self.beneficiary.set(beneficiary);
         self.goal.set(goal);
         self.deadline.set(deadline);
@@ -71,13 +71,9 @@ impl Crowdfund {
     #[payable]
     pub fn contribute(&mut self) -> Result<(), Revert> {
         let (deadline, now) = (self.deadline.get(), block::timestamp());
-        if now >= deadline {
-            return Err(CampaignOver { deadline, now }.into());
-        }
+        ensure!(now < deadline, CampaignOver { deadline, now });
         let amount = msg::value();
-        if amount.is_zero() {
-            return Err(NothingSent {}.into());
-        }
+        ensure!(!amount.is_zero(), NothingSent {});
         let contributor = msg::sender();
         // Checked: a sum past 2^256 - 1 reverts (Panic(0x11)) instead of
         // wrapping around to a small number.
@@ -100,17 +96,11 @@ impl Crowdfund {
     pub fn claim(&mut self) -> Result<U256, Revert> {
         let caller = msg::sender();
         let beneficiary = self.beneficiary.get();
-        if caller != beneficiary {
-            return Err(NotBeneficiary { caller }.into());
-        }
+        ensure!(caller == beneficiary, NotBeneficiary { caller });
         self.require_over()?;
         let (raised, goal) = (self.raised.get(), self.goal.get());
-        if raised < goal {
-            return Err(GoalNotReached { raised, goal }.into());
-        }
-        if self.claimed.get() {
-            return Err(AlreadyClaimed {}.into());
-        }
+        ensure!(raised >= goal, GoalNotReached { raised, goal });
+        ensure!(!self.claimed.get(), AlreadyClaimed {});
         // Recorded before the transfer, so a beneficiary contract calling
         // back in cannot claim twice.
         self.claimed.set(true);
@@ -130,14 +120,10 @@ impl Crowdfund {
     pub fn refund(&mut self) -> Result<U256, Revert> {
         self.require_over()?;
         let (raised, goal) = (self.raised.get(), self.goal.get());
-        if raised >= goal {
-            return Err(GoalReached { raised, goal }.into());
-        }
+        ensure!(raised < goal, GoalReached { raised, goal });
         let contributor = msg::sender();
         let amount = self.contributions.get(&contributor);
-        if amount.is_zero() {
-            return Err(NothingToRefund { contributor }.into());
-        }
+        ensure!(!amount.is_zero(), NothingToRefund { contributor });
         // Zeroed before the transfer, so calling back in refunds nothing.
         self.contributions.remove(&contributor);
         Call::transfer(contributor, amount)?;
@@ -148,14 +134,17 @@ impl Crowdfund {
         Ok(amount)
     }
 
+    /// Who receives the funds if the goal is met.
     pub fn beneficiary(&self) -> Address {
         self.beneficiary.get()
     }
 
+    /// The amount to raise, in wei.
     pub fn goal(&self) -> U256 {
         self.goal.get()
     }
 
+    /// When contributions stop and claims or refunds start (Unix seconds).
     pub fn deadline(&self) -> u64 {
         self.deadline.get()
     }
@@ -165,10 +154,12 @@ impl Crowdfund {
         self.raised.get()
     }
 
+    /// What `contributor` has in and not yet refunded.
     pub fn contribution_of(&self, contributor: Address) -> U256 {
         self.contributions.get(&contributor)
     }
 
+    /// Whether the beneficiary has claimed the funds.
     pub fn claimed(&self) -> bool {
         self.claimed.get()
     }
@@ -180,9 +171,7 @@ impl Crowdfund {
 
     fn require_over(&self) -> Result<(), Revert> {
         let (deadline, now) = (self.deadline.get(), block::timestamp());
-        if now < deadline {
-            return Err(CampaignNotOver { deadline, now }.into());
-        }
+        ensure!(now >= deadline, CampaignNotOver { deadline, now });
         Ok(())
     }
 }
@@ -191,15 +180,11 @@ impl Crowdfund {
 mod tests {
     extern crate std;
 
-    use orac_sdk::testing;
+    use orac_sdk::testing::{self, ALICE, BOB, CONTRACT as FUND};
 
     use super::*;
 
     const OWNER: Address = Address::repeat_byte(0x0e);
-    const ALICE: Address = Address::repeat_byte(0xa1);
-    const BOB: Address = Address::repeat_byte(0xb0);
-    /// Where the test environment runs the contract.
-    const FUND: Address = Address::repeat_byte(0xc0);
     const START: u64 = 1_700_000_000;
     const DEADLINE: u64 = START + 3_600;
 
@@ -212,18 +197,19 @@ mod tests {
         fund
     }
 
-    /// `caller` contributes `value`: on chain the value reaches the
-    /// contract before its code runs, and goes back if it reverts.
+    /// `caller` contributes `value`.
     fn contribute(fund: &mut Crowdfund, caller: Address, value: u64) -> Result<(), Revert> {
-        let value = U256::from(value);
         testing::set_caller(caller);
-        testing::set_value(value);
-        let out = testing::try_call(|| {
-            testing::set_balance(FUND, testing::balance(FUND) + value);
-            fund.contribute()
-        });
-        testing::set_value(U256::ZERO);
-        out
+        testing::try_call_with_value(U256::from(value), || fund.contribute())
+    }
+
+    /// A 100-wei campaign with these contributions in.
+    fn funded_by(contributions: &[(Address, u64)]) -> Crowdfund {
+        let mut fund = deployed(100);
+        for &(who, value) in contributions {
+            contribute(&mut fund, who, value).unwrap();
+        }
+        fund
     }
 
     fn after_deadline() {
@@ -297,24 +283,16 @@ mod tests {
 
     #[test]
     fn the_beneficiary_claims_a_met_goal_after_the_deadline() {
-        let mut fund = deployed(100);
-        contribute(&mut fund, ALICE, 60).unwrap();
-        contribute(&mut fund, BOB, 60).unwrap();
+        let mut fund = funded_by(&[(ALICE, 60), (BOB, 60)]);
 
         testing::set_caller(OWNER);
-        let e: CampaignNotOver = testing::try_call(|| fund.claim())
-            .unwrap_err()
-            .decode()
-            .unwrap();
+        let e: CampaignNotOver = testing::expect_revert(|| fund.claim());
         assert_eq!((e.deadline, e.now), (DEADLINE, START));
         after_deadline();
         testing::set_caller(ALICE);
-        let e = testing::try_call(|| fund.claim()).unwrap_err();
-        assert_eq!(e.decode::<NotBeneficiary>().unwrap().caller, ALICE);
-        let e: GoalReached = testing::try_call(|| fund.refund())
-            .unwrap_err()
-            .decode()
-            .unwrap();
+        let e: NotBeneficiary = testing::expect_revert(|| fund.claim());
+        assert_eq!(e.caller, ALICE);
+        let e: GoalReached = testing::expect_revert(|| fund.refund());
         assert_eq!((e.raised, e.goal), (U256::from(120), U256::from(100)));
 
         testing::set_caller(OWNER);
@@ -324,32 +302,21 @@ mod tests {
         assert!(fund.claimed());
         let c = testing::events::<Claimed>().pop().unwrap();
         assert_eq!((c.beneficiary, c.amount), (OWNER, U256::from(120)));
-        let e = testing::try_call(|| fund.claim()).unwrap_err();
-        assert!(e.decode::<AlreadyClaimed>().is_some());
+        testing::expect_revert::<AlreadyClaimed, _>(|| fund.claim());
     }
 
     #[test]
     fn contributors_get_their_money_back_when_the_goal_is_missed() {
-        let mut fund = deployed(100);
-        contribute(&mut fund, ALICE, 30).unwrap();
-        contribute(&mut fund, BOB, 20).unwrap();
+        let mut fund = funded_by(&[(ALICE, 30), (BOB, 20)]);
 
         testing::set_caller(ALICE);
-        assert!(
-            testing::try_call(|| fund.refund())
-                .unwrap_err()
-                .decode::<CampaignNotOver>()
-                .is_some()
-        );
+        testing::expect_revert::<CampaignNotOver, _>(|| fund.refund());
         after_deadline();
         testing::set_caller(OWNER);
-        let e: GoalNotReached = testing::try_call(|| fund.claim())
-            .unwrap_err()
-            .decode()
-            .unwrap();
+        let e: GoalNotReached = testing::expect_revert(|| fund.claim());
         assert_eq!((e.raised, e.goal), (U256::from(50), U256::from(100)));
-        let e = testing::try_call(|| fund.refund()).unwrap_err();
-        assert_eq!(e.decode::<NothingToRefund>().unwrap().contributor, OWNER);
+        let e: NothingToRefund = testing::expect_revert(|| fund.refund());
+        assert_eq!(e.contributor, OWNER);
 
         testing::set_caller(ALICE);
         assert_eq!(testing::try_call(|| fund.refund()), Ok(U256::from(30)));
@@ -358,12 +325,7 @@ mod tests {
         let r = testing::events::<Refunded>().pop().unwrap();
         assert_eq!((r.contributor, r.amount), (ALICE, U256::from(30)));
         // Once only.
-        assert!(
-            testing::try_call(|| fund.refund())
-                .unwrap_err()
-                .decode::<NothingToRefund>()
-                .is_some()
-        );
+        testing::expect_revert::<NothingToRefund, _>(|| fund.refund());
         // Refunds do not make a missed goal look met, nor the reverse.
         assert_eq!(fund.raised(), U256::from(50));
         testing::set_caller(BOB);

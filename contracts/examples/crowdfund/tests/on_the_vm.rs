@@ -9,7 +9,7 @@ use crowdfund::{
     Refunded,
 };
 use orac_sdk::{Address, U256, sol};
-use orac_testkit::{Receipt, TestChain};
+use orac_testkit::{Receipt, TestChain, ether};
 
 sol! {
     interface ICrowdfund {
@@ -26,18 +26,7 @@ sol! {
     }
 }
 
-const GWEI: u64 = 1_000_000_000;
-const ETHER: u64 = 1_000_000_000_000_000_000;
 const HOUR: u64 = 3_600;
-
-fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(ETHER)
-}
-
-/// What the sender of `r` paid for gas.
-fn gas_cost(r: &Receipt) -> U256 {
-    U256::from(r.gas_used) * U256::from(2 * GWEI)
-}
 
 struct Campaign {
     chain: TestChain,
@@ -89,7 +78,7 @@ impl Campaign {
             .chain
             .call_with_value(from, self.fund, amount, &ICrowdfund::contributeCall {});
         let spent = if r.success { amount } else { U256::ZERO };
-        assert_eq!(self.chain.balance(from), before - spent - gas_cost(&r));
+        assert_eq!(self.chain.balance(from), before - spent - r.fee());
         r
     }
 
@@ -103,7 +92,7 @@ impl Campaign {
         } else {
             U256::ZERO
         };
-        assert_eq!(self.chain.balance(from), before + paid - gas_cost(&r));
+        assert_eq!(self.chain.balance(from), before + paid - r.fee());
         r
     }
 }
@@ -137,15 +126,15 @@ fn a_met_goal_goes_to_the_beneficiary() {
 
     // Not before the deadline, and never by anyone else.
     let r = c.payout(beneficiary, &ICrowdfund::claimCall {});
-    let e = r.revert::<CampaignNotOver>().unwrap();
+    let e = r.expect_revert::<CampaignNotOver>();
     assert_eq!(e.deadline - e.now, HOUR);
     c.chain.advance(HOUR);
     assert!(!c.view(&ICrowdfund::isOpenCall {}));
     let r = c.payout(bob, &ICrowdfund::claimCall {});
-    assert_eq!(r.revert::<NotBeneficiary>().unwrap().caller, bob);
+    assert_eq!(r.expect_revert::<NotBeneficiary>().caller, bob);
     // The goal was met: no refunds, no late contributions.
     let r = c.payout(alice, &ICrowdfund::refundCall {});
-    let e = r.revert::<GoalReached>().unwrap();
+    let e = r.expect_revert::<GoalReached>();
     assert_eq!((e.raised, e.goal), (ether(11), ether(10)));
     assert!(
         c.contribute(bob, ether(1))
@@ -179,14 +168,14 @@ fn a_missed_goal_is_refunded() {
     assert!(c.contribute(bob, ether(1)).success);
     c.chain.advance(1);
     let r = c.contribute(bob, ether(1));
-    let e = r.revert::<CampaignOver>().unwrap();
+    let e = r.expect_revert::<CampaignOver>();
     assert_eq!(e.now, e.deadline);
 
     let r = c.payout(beneficiary, &ICrowdfund::claimCall {});
-    let e = r.revert::<GoalNotReached>().unwrap();
+    let e = r.expect_revert::<GoalNotReached>();
     assert_eq!((e.raised, e.goal), (ether(6), ether(10)));
     let r = c.payout(carol, &ICrowdfund::refundCall {});
-    assert_eq!(r.revert::<NothingToRefund>().unwrap().contributor, carol);
+    assert_eq!(r.expect_revert::<NothingToRefund>().contributor, carol);
 
     let r = c.payout(alice, &ICrowdfund::refundCall {});
     assert_eq!(r.decode::<ICrowdfund::refundCall>(), ether(3));
@@ -215,7 +204,7 @@ fn deployment_refuses_a_past_deadline_or_no_goal() {
     let now = chain.block.timestamp;
     let r = chain.deploy(alice, &artifact, (bob, ether(1), now));
     assert!(r.contract_address.is_none());
-    let e = r.revert::<DeadlineInThePast>().unwrap();
+    let e = r.expect_revert::<DeadlineInThePast>();
     assert_eq!((e.deadline, e.now), (now, now));
     let r = chain.deploy(alice, &artifact, (bob, U256::ZERO, now + HOUR));
     assert!(r.revert::<InvalidGoal>().is_some());

@@ -12,6 +12,7 @@ abi! {
     error InvalidReceiver(address receiver);
 }
 
+/// The token's state: metadata, supply, balances and allowances.
 #[storage]
 pub struct Erc20 {
     name: StorageString,
@@ -23,6 +24,7 @@ pub struct Erc20 {
 
 #[contract]
 impl Erc20 {
+    /// Sets the name and symbol and mints `initial_supply` to the deployer.
     #[constructor]
     pub fn constructor(
         &mut self,
@@ -35,35 +37,44 @@ impl Erc20 {
         self.mint(msg::sender(), initial_supply)
     }
 
+    /// The token's name, e.g. "Orac".
     pub fn name(&self) -> String {
         self.name.get()
     }
 
+    /// The token's ticker, e.g. "ORC".
     pub fn symbol(&self) -> String {
         self.symbol.get()
     }
 
+    /// Decimal places wallets show: 18, as for ether.
     pub fn decimals(&self) -> u8 {
         18
     }
 
+    /// Every token in existence.
     pub fn total_supply(&self) -> U256 {
         self.total_supply.get()
     }
 
+    /// The tokens `owner` holds.
     pub fn balance_of(&self, owner: Address) -> U256 {
         self.balances.get(&owner)
     }
 
+    /// How much `spender` may still move from `owner`'s balance.
     pub fn allowance(&self, owner: Address, spender: Address) -> U256 {
         self.allowances.entry(&owner).get(&spender)
     }
 
+    /// Moves `value` of the caller's tokens to `to`.
     pub fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Revert> {
         self.move_tokens(msg::sender(), to, value)?;
         Ok(true)
     }
 
+    /// Lets `spender` move up to `value` of the caller's tokens (replacing
+    /// any earlier allowance; `U256::MAX` never runs down).
     pub fn approve(&mut self, spender: Address, value: U256) -> bool {
         let owner = msg::sender();
         self.allowances.entry(&owner).set(&spender, value);
@@ -75,6 +86,8 @@ impl Erc20 {
         true
     }
 
+    /// Moves `value` tokens from `from` to `to` out of the caller's
+    /// allowance.
     pub fn transfer_from(
         &mut self,
         from: Address,
@@ -85,14 +98,14 @@ impl Erc20 {
         let mut allowances = self.allowances.entry(&from);
         let allowed = allowances.get(&spender);
         if allowed != U256::MAX {
-            if allowed < value {
-                return Err(InsufficientAllowance {
+            ensure!(
+                allowed >= value,
+                InsufficientAllowance {
                     spender,
                     allowance: allowed,
-                    needed: value,
+                    needed: value
                 }
-                .into());
-            }
+            );
             // Cannot underflow: allowed >= value, checked above.
             allowances.set(&spender, allowed - value);
         }
@@ -101,18 +114,16 @@ impl Erc20 {
     }
 
     fn move_tokens(&mut self, from: Address, to: Address, value: U256) -> Result<(), Revert> {
-        if to == Address::ZERO {
-            return Err(InvalidReceiver { receiver: to }.into());
-        }
+        ensure!(to != Address::ZERO, InvalidReceiver { receiver: to });
         let balance = self.balances.get(&from);
-        if balance < value {
-            return Err(InsufficientBalance {
+        ensure!(
+            balance >= value,
+            InsufficientBalance {
                 owner: from,
                 balance,
-                needed: value,
+                needed: value
             }
-            .into());
-        }
+        );
         // Neither can wrap: value <= balance (checked above), and no
         // balance, nor the sum of two, exceeds the total supply, which
         // `mint` keeps below 2^256 (as OpenZeppelin's ERC-20 reasons).
@@ -143,12 +154,9 @@ impl Erc20 {
 mod tests {
     extern crate std;
 
-    use orac_sdk::testing;
+    use orac_sdk::testing::{self, ALICE, BOB};
 
     use super::*;
-
-    const ALICE: Address = Address::repeat_byte(0xa1);
-    const BOB: Address = Address::repeat_byte(0xb0);
 
     fn deployed(supply: u64) -> Erc20 {
         testing::reset();
@@ -207,8 +215,7 @@ mod tests {
     #[test]
     fn overdrafts_revert_and_change_nothing() {
         let mut token = deployed(10);
-        let err = testing::try_call(|| token.transfer(BOB, U256::from(11))).unwrap_err();
-        let e: InsufficientBalance = err.decode().unwrap();
+        let e: InsufficientBalance = testing::expect_revert(|| token.transfer(BOB, U256::from(11)));
         assert_eq!(
             (e.owner, e.balance, e.needed),
             (ALICE, U256::from(10), U256::from(11))

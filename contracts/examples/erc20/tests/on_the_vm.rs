@@ -74,15 +74,16 @@ fn standard_interface() {
         },
     );
     assert_eq!(r.events::<Approval>()[0].value, U256::from(100));
-    let r = chain.call(
-        alice,
-        token,
-        &IERC20::transferFromCall {
+    // Alice spends from what Bob allowed her.
+    let take_from_bob = |chain: &mut TestChain, value: u64| {
+        let call = IERC20::transferFromCall {
             from: bob,
             to: alice,
-            value: U256::from(60),
-        },
-    );
+            value: U256::from(value),
+        };
+        chain.call(alice, token, &call)
+    };
+    let r = take_from_bob(&mut chain, 60);
     assert!(r.success);
     assert_eq!(
         chain
@@ -96,18 +97,10 @@ fn standard_interface() {
             .unwrap(),
         U256::from(40)
     );
-    let r = chain.call(
-        alice,
-        token,
-        &IERC20::transferFromCall {
-            from: bob,
-            to: alice,
-            value: U256::from(41),
-        },
-    );
+    let r = take_from_bob(&mut chain, 41);
     assert!(!r.success);
     assert_eq!(
-        r.revert::<InsufficientAllowance>().unwrap().allowance,
+        r.expect_revert::<InsufficientAllowance>().allowance,
         U256::from(40)
     );
     let r = chain.call(
@@ -118,7 +111,7 @@ fn standard_interface() {
             value: U256::from(10_000),
         },
     );
-    let e = r.revert::<InsufficientBalance>().unwrap();
+    let e = r.expect_revert::<InsufficientBalance>();
     assert_eq!((e.owner, e.balance), (bob, U256::from(190)));
     assert!(r.logs.is_empty(), "a revert keeps no logs");
 }
@@ -126,15 +119,11 @@ fn standard_interface() {
 #[test]
 fn value_is_refused_and_unknown_selectors_revert() {
     let (mut chain, token, alice, bob) = setup();
-    let r = chain.call_with_value(
-        alice,
-        token,
-        U256::from(1),
-        &IERC20::transferCall {
-            to: bob,
-            value: U256::from(1),
-        },
-    );
+    let transfer = IERC20::transferCall {
+        to: bob,
+        value: U256::from(1),
+    };
+    let r = chain.call_with_value(alice, token, U256::from(1), &transfer);
     assert_eq!(
         r.revert_message().as_deref(),
         Some("function is not payable")

@@ -87,6 +87,7 @@ pub const CALLBACK_GAS: u64 = 150_000;
 /// Most decimals a feed may have: its unit, 10^decimals, must fit a u64.
 pub const MAX_DECIMALS: u8 = 18;
 
+/// One loan between a lender and a borrower, collateralised in ether.
 #[storage]
 pub struct Loan {
     /// The stablecoin lent (18 decimals, 1 token = 1 USD).
@@ -119,25 +120,21 @@ impl Loan {
         borrower: Address,
     ) -> Result<(), Revert> {
         for who in [token, borrower] {
-            if who == Address::ZERO {
-                return Err(InvalidAddress { who }.into());
-            }
+            ensure!(who != Address::ZERO, InvalidAddress { who });
         }
         // Without a deposit the registry would skip every callback, and
         // the loan would never be liquidated.
         let deposit = msg::value();
-        if deposit.is_zero() {
-            return Err(NoDeposit {}.into());
-        }
+        ensure!(!deposit.is_zero(), NoDeposit {});
         // Prices are divided by 10^decimals as a u64 (see `div_u64`).
         let decimals = oracle::decimals(feed)?;
-        if decimals > MAX_DECIMALS {
-            return Err(UnsupportedFeed {
+        ensure!(
+            decimals <= MAX_DECIMALS,
+            UnsupportedFeed {
                 feedId: feed,
-                decimals,
+                decimals
             }
-            .into());
-        }
+        );
         self.price_unit.set(10u64.pow(decimals as u32));
         // No gas price cap (`oracle::subscribe_with_max_gas_price`): a
         // capped subscription misses the rounds transmitted above its cap,
@@ -157,10 +154,7 @@ impl Loan {
         self.require_open()?;
         let available = self.available.get().try_add(amount)?;
         self.available.set(available);
-        let ok = self
-            .erc20()
-            .transfer_from(lender, this::address(), amount)?;
-        self.require_token(ok)?;
+        self.pull_tokens(lender, this::address(), amount)?;
         orac_sdk::emit(Funded {
             lender,
             amount,
@@ -175,9 +169,7 @@ impl Loan {
         let borrower = self.only_borrower()?;
         self.require_open()?;
         let amount = msg::value();
-        if amount.is_zero() {
-            return Err(NothingSent {}.into());
-        }
+        ensure!(!amount.is_zero(), NothingSent {});
         let collateral = self.collateral.get().try_add(amount)?;
         self.collateral.set(collateral);
         orac_sdk::emit(Deposited {
@@ -194,21 +186,20 @@ impl Loan {
         let borrower = self.only_borrower()?;
         self.require_open()?;
         let available = self.available.get();
-        if amount > available {
-            return Err(NotEnoughFunds {
+        ensure!(
+            amount <= available,
+            NotEnoughFunds {
                 available,
-                requested: amount,
+                requested: amount
             }
-            .into());
-        }
+        );
         let debt = self.debt.get().try_add(amount)?;
         let price = self.fresh_price()?;
         self.require_covered(self.collateral.get(), debt, price)?;
         // Cannot underflow: amount <= available, checked above.
         self.available.set(available - amount);
         self.debt.set(debt);
-        let ok = self.erc20().transfer(borrower, amount)?;
-        self.require_token(ok)?;
+        self.send_tokens(borrower, amount)?;
         orac_sdk::emit(Borrowed {
             borrower,
             amount,
@@ -222,16 +213,11 @@ impl Loan {
     /// the loan first) to the lender. Anyone may repay. Returns the debt.
     pub fn repay(&mut self, amount: U256) -> Result<U256, Revert> {
         let debt = self.debt.get();
-        if amount > debt {
-            return Err(RepayingTooMuch { debt, amount }.into());
-        }
+        ensure!(amount <= debt, RepayingTooMuch { debt, amount });
         let debt = debt - amount; // amount <= debt, checked above
         self.debt.set(debt);
         let payer = msg::sender();
-        let ok = self
-            .erc20()
-            .transfer_from(payer, self.lender.get(), amount)?;
-        self.require_token(ok)?;
+        self.pull_tokens(payer, self.lender.get(), amount)?;
         orac_sdk::emit(Repaid {
             payer,
             amount,
@@ -246,13 +232,13 @@ impl Loan {
     pub fn withdraw(&mut self, amount: U256) -> Result<U256, Revert> {
         let borrower = self.only_borrower()?;
         let collateral = self.collateral.get();
-        if amount > collateral {
-            return Err(NotEnoughCollateral {
+        ensure!(
+            amount <= collateral,
+            NotEnoughCollateral {
                 collateral,
-                requested: amount,
+                requested: amount
             }
-            .into());
-        }
+        );
         let left = collateral - amount; // amount <= collateral, checked above
         let debt = self.debt.get();
         if !debt.is_zero() {
@@ -323,16 +309,14 @@ impl Loan {
     /// Collateral left stays the borrower's to withdraw.
     pub fn close(&mut self) -> Result<(), Revert> {
         let lender = self.only_lender()?;
-        if self.closed.get() {
-            return Err(LoanOver {
-                liquidated: self.liquidated.get(),
+        ensure!(
+            !self.closed.get(),
+            LoanOver {
+                liquidated: self.liquidated.get()
             }
-            .into());
-        }
+        );
         let debt = self.debt.get();
-        if !debt.is_zero() {
-            return Err(DebtOutstanding { debt }.into());
-        }
+        ensure!(debt.is_zero(), DebtOutstanding { debt });
         self.closed.set(true);
         let tokens = self.available.get();
         self.available.set(U256::ZERO);
@@ -344,8 +328,7 @@ impl Loan {
             Call::transfer(lender, refund)?;
         }
         if !tokens.is_zero() {
-            let ok = self.erc20().transfer(lender, tokens)?;
-            self.require_token(ok)?;
+            self.send_tokens(lender, tokens)?;
         }
         orac_sdk::emit(Closed {
             lender,
@@ -370,22 +353,27 @@ impl Loan {
         ))
     }
 
+    /// Tokens funded and not lent out.
     pub fn available(&self) -> U256 {
         self.available.get()
     }
 
+    /// The borrower's collateral, in wei.
     pub fn collateral(&self) -> U256 {
         self.collateral.get()
     }
 
+    /// Tokens the borrower owes.
     pub fn debt(&self) -> U256 {
         self.debt.get()
     }
 
+    /// Whether the collateral went to the lender.
     pub fn liquidated(&self) -> bool {
         self.liquidated.get()
     }
 
+    /// Whether the lender has closed the loan.
     pub fn closed(&self) -> bool {
         self.closed.get()
     }
@@ -396,36 +384,38 @@ impl Loan {
 
     fn only_lender(&self) -> Result<Address, Revert> {
         let caller = msg::sender();
-        if caller != self.lender.get() {
-            return Err(NotLender { caller }.into());
-        }
+        ensure!(caller == self.lender.get(), NotLender { caller });
         Ok(caller)
     }
 
     fn only_borrower(&self) -> Result<Address, Revert> {
         let caller = msg::sender();
-        if caller != self.borrower.get() {
-            return Err(NotBorrower { caller }.into());
-        }
+        ensure!(caller == self.borrower.get(), NotBorrower { caller });
         Ok(caller)
     }
 
     fn require_open(&self) -> Result<(), Revert> {
         let liquidated = self.liquidated.get();
-        if liquidated || self.closed.get() {
-            return Err(LoanOver { liquidated }.into());
-        }
+        ensure!(!liquidated && !self.closed.get(), LoanOver { liquidated });
         Ok(())
+    }
+
+    /// Sends `amount` of the loan's tokens to `to`.
+    fn send_tokens(&self, to: Address, amount: U256) -> Result<(), Revert> {
+        let ok = self.erc20().transfer(to, amount)?;
+        self.require_token(ok)
+    }
+
+    /// Moves `amount` tokens from `from`, who approved the loan, to `to`.
+    fn pull_tokens(&self, from: Address, to: Address, amount: U256) -> Result<(), Revert> {
+        let ok = self.erc20().transfer_from(from, to, amount)?;
+        self.require_token(ok)
     }
 
     /// A token that answers `false` instead of reverting is refused too.
     fn require_token(&self, ok: bool) -> Result<(), Revert> {
-        if !ok {
-            return Err(TokenRefused {
-                token: self.token.get(),
-            }
-            .into());
-        }
+        let token = self.token.get();
+        ensure!(ok, TokenRefused { token });
         Ok(())
     }
 
@@ -464,14 +454,14 @@ impl Loan {
     }
 
     fn require_covered(&self, collateral: U256, debt: U256, price: U256) -> Result<(), Revert> {
-        if !self.covers(collateral, debt, price, BORROW_RATIO_PCT) {
-            return Err(Undercollateralized {
+        ensure!(
+            self.covers(collateral, debt, price, BORROW_RATIO_PCT),
+            Undercollateralized {
                 collateralValue: self.value_of(collateral, price),
                 debt,
-                requiredPct: U256::from(BORROW_RATIO_PCT),
+                requiredPct: U256::from(BORROW_RATIO_PCT)
             }
-            .into());
-        }
+        );
         Ok(())
     }
 }
@@ -504,18 +494,17 @@ fn price_of(answer: i128) -> U256 {
 mod tests {
     extern crate std;
 
+    use orac_sdk::SolCall;
     use orac_sdk::oracle::{
         IOracleConsumer, IOracleRegistry, OracleNoData, OracleNotRegistry, OracleStale, REGISTRY,
     };
-    use orac_sdk::{SolCall, testing};
+    use orac_sdk::testing;
 
     use super::*;
 
     const LENDER: Address = Address::repeat_byte(0x1e);
     const BORROWER: Address = Address::repeat_byte(0xb0);
     const TOKEN: Address = Address::repeat_byte(0x70);
-    /// Where the test environment runs the contract.
-    const LOAN: Address = Address::repeat_byte(0xc0);
     const FEED: u64 = 1;
     const NOW: u64 = 1_700_000_000;
     const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -555,13 +544,7 @@ mod tests {
         f: impl FnOnce() -> Result<T, Revert>,
     ) -> Result<T, Revert> {
         testing::set_caller(caller);
-        testing::set_value(value);
-        let out = testing::try_call(|| {
-            testing::set_balance(LOAN, testing::balance(LOAN) + value);
-            f()
-        });
-        testing::set_value(U256::ZERO);
-        out
+        testing::try_call_with_value(value, f)
     }
 
     /// Deployed with 0.01 ether of deposit, funded with 10,000 tokens, and

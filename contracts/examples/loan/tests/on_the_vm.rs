@@ -12,7 +12,7 @@ use orac_sdk::oracle::{OracleNoData, OracleNotRegistry, OracleStale, OracleUnkno
 use orac_sdk::{Address, I256, SolValue, U256, sol};
 use orac_testkit::oracle::TestFeed;
 use orac_testkit::oracle::abi::IOracleRegistry as Registry;
-use orac_testkit::{Receipt, TestChain};
+use orac_testkit::{Receipt, TestChain, ether};
 
 sol! {
     interface IERC20 {
@@ -40,16 +40,11 @@ sol! {
     }
 }
 
-const GWEI: u64 = 1_000_000_000;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 /// The feed's answers have 8 decimals: `usd(3_000)` is 3000 USD.
 const DECIMALS: u8 = 8;
 /// The subscription deposit: about thirty callbacks at 2 gwei.
 const DEPOSIT: u128 = ETHER / 100;
-
-fn ether(n: u128) -> U256 {
-    U256::from(n * ETHER)
-}
 
 /// Stablecoin amounts: 18 decimals.
 fn tokens(n: u128) -> U256 {
@@ -59,11 +54,6 @@ fn tokens(n: u128) -> U256 {
 /// A feed answer: `dollars` USD per ether.
 fn usd(dollars: i128) -> i128 {
     dollars * 10i128.pow(DECIMALS as u32)
-}
-
-/// What the sender of `r` paid for gas (1 gwei base fee + 1 gwei tip).
-fn gas_cost(r: &Receipt) -> U256 {
-    U256::from(r.gas_used) * U256::from(2 * GWEI)
 }
 
 struct World {
@@ -129,9 +119,8 @@ impl World {
             mallory,
         };
         w.approve(lender, tokens(10_000));
-        let r = w.send(
+        let r = w.call(
             lender,
-            U256::ZERO,
             &ILoan::fundCall {
                 amount: tokens(10_000),
             },
@@ -145,6 +134,10 @@ impl World {
 
     fn send<C: orac_sdk::SolCall>(&mut self, from: Address, value: U256, call: &C) -> Receipt {
         self.chain.call_with_value(from, self.loan, value, call)
+    }
+
+    fn call<C: orac_sdk::SolCall>(&mut self, from: Address, call: &C) -> Receipt {
+        self.send(from, U256::ZERO, call)
     }
 
     fn view<C: orac_sdk::SolCall>(&mut self, call: &C) -> C::Return {
@@ -188,7 +181,7 @@ impl World {
 
     fn borrow(&mut self, amount: U256) -> Receipt {
         let borrower = self.borrower;
-        self.send(borrower, U256::ZERO, &ILoan::borrowCall { amount })
+        self.call(borrower, &ILoan::borrowCall { amount })
     }
 }
 
@@ -201,7 +194,7 @@ fn while_the_price_holds_nothing_is_liquidated() {
     assert_eq!(w.view(&ILoan::collateralValueCall {}), tokens(6_000));
     assert_eq!(w.view(&ILoan::borrowLimitCall {}), tokens(4_000));
     let r = w.borrow(tokens(4_001));
-    let e = r.revert::<Undercollateralized>().unwrap();
+    let e = r.expect_revert::<Undercollateralized>();
     assert_eq!(
         (e.collateralValue, e.debt, e.requiredPct),
         (tokens(6_000), tokens(4_001), U256::from(BORROW_RATIO_PCT))
@@ -231,9 +224,8 @@ fn while_the_price_holds_nothing_is_liquidated() {
     assert_eq!(w.view(&ILoan::collateralCall {}), ether(2));
     assert_eq!(w.view(&ILoan::debtCall {}), tokens(3_000));
     // At $1,800 the borrower may not take collateral out.
-    let r = w.send(
+    let r = w.call(
         borrower,
-        U256::ZERO,
         &ILoan::withdrawCall {
             amount: U256::from(1),
         },
@@ -243,33 +235,28 @@ fn while_the_price_holds_nothing_is_liquidated() {
     // Repaid: the collateral comes back, and the lender closes the loan,
     // getting the rest of the deposit and the unlent tokens.
     w.approve(borrower, tokens(3_000));
-    let r = w.send(
+    let r = w.call(
         borrower,
-        U256::ZERO,
         &ILoan::repayCall {
             amount: tokens(3_000),
         },
     );
     assert_eq!(r.decode::<ILoan::repayCall>(), U256::ZERO);
     let before = w.chain.balance(borrower);
-    let r = w.send(
-        borrower,
-        U256::ZERO,
-        &ILoan::withdrawCall { amount: ether(2) },
-    );
+    let r = w.call(borrower, &ILoan::withdrawCall { amount: ether(2) });
     assert!(r.success, "{:?}", r.revert_message());
-    assert_eq!(w.chain.balance(borrower), before + ether(2) - gas_cost(&r));
+    assert_eq!(w.chain.balance(borrower), before + ether(2) - r.fee());
 
     let lender_tokens = w.tokens_of(lender);
     let before = w.chain.balance(lender);
-    let r = w.send(lender, U256::ZERO, &ILoan::closeCall {});
+    let r = w.call(lender, &ILoan::closeCall {});
     assert!(r.success, "{:?}", r.revert_message());
     let refund = r.events::<Registry::Unsubscribed>()[0].refund;
     let closed = &r.events::<Closed>()[0];
     assert_eq!((closed.refund, closed.tokens), (refund, tokens(7_000)));
     // The deposit paid for the four callbacks, no more.
     assert!(refund < U256::from(DEPOSIT) && refund > U256::from(DEPOSIT * 9 / 10));
-    assert_eq!(w.chain.balance(lender), before + refund - gas_cost(&r));
+    assert_eq!(w.chain.balance(lender), before + refund - r.fee());
     assert_eq!(w.tokens_of(lender), lender_tokens + tokens(7_000));
     assert_eq!(w.chain.balance(w.loan), U256::ZERO);
     // Unsubscribed: later rounds call nobody.
@@ -311,7 +298,7 @@ fn a_price_drop_liquidates_in_the_callback() {
     assert!(r.events::<Liquidated>().is_empty());
     // The loan takes no more business.
     let r = w.send(borrower, ether(1), &ILoan::depositCall {});
-    assert!(r.revert::<LoanOver>().unwrap().liquidated);
+    assert!(r.expect_revert::<LoanOver>().liquidated);
     assert!(w.borrow(tokens(1)).revert::<LoanOver>().is_some());
 }
 
@@ -319,7 +306,7 @@ fn a_price_drop_liquidates_in_the_callback() {
 fn a_stale_feed_blocks_borrowing() {
     let mut w = World::new();
     // No round yet.
-    let e = w.borrow(tokens(1)).revert::<OracleNoData>().unwrap();
+    let e = w.borrow(tokens(1)).expect_revert::<OracleNoData>();
     assert_eq!(e.feedId, w.feed.id());
     let r = w
         .chain
@@ -332,7 +319,7 @@ fn a_stale_feed_blocks_borrowing() {
     // The feed stops: past the heartbeat and its minute of slack.
     w.chain.advance(MAX_PRICE_AGE + 1);
     let r = w.borrow(tokens(1_000));
-    let e = r.revert::<OracleStale>().unwrap();
+    let e = r.expect_revert::<OracleStale>();
     assert_eq!(
         (e.feedId, e.observedAt, e.now, e.maxAge),
         (
@@ -357,9 +344,8 @@ fn only_the_registry_may_call_on_oracle_update() {
     // A made-up crash, from an account and from the lender itself.
     for caller in [w.mallory, w.lender] {
         let now = w.chain.block.timestamp;
-        let r = w.send(
+        let r = w.call(
             caller,
-            U256::ZERO,
             &ILoan::onOracleUpdateCall {
                 feedId: w.feed.id(),
                 roundId: 99,
@@ -367,7 +353,7 @@ fn only_the_registry_may_call_on_oracle_update() {
                 observedAt: now,
             },
         );
-        assert_eq!(r.revert::<OracleNotRegistry>().unwrap().caller, caller);
+        assert_eq!(r.expect_revert::<OracleNotRegistry>().caller, caller);
     }
     assert!(!w.view(&ILoan::liquidatedCall {}));
     assert_eq!(w.view(&ILoan::collateralCall {}), ether(2));
@@ -385,7 +371,7 @@ fn deployment_needs_a_real_feed_and_a_deposit() {
         chain.deploy_raw(lender, &artifact.wasm, args, U256::from(deposit))
     };
     let r = deploy(&mut chain, 42, DEPOSIT);
-    assert_eq!(r.revert::<OracleUnknownFeed>().unwrap().feedId, 42);
+    assert_eq!(r.expect_revert::<OracleUnknownFeed>().feedId, 42);
     let r = deploy(&mut chain, feed.id(), 0);
     assert!(r.revert::<NoDeposit>().is_some());
     assert!(deploy(&mut chain, feed.id(), DEPOSIT).success);

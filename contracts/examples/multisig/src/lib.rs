@@ -69,6 +69,8 @@ pub struct Transaction {
     confirmed_by: Map<Address, bool>,
 }
 
+/// The wallet: its owners, how many must confirm, and every transaction
+/// submitted.
 #[storage]
 pub struct Multisig {
     owners: StorageVec<Address>,
@@ -80,15 +82,13 @@ pub struct Multisig {
 
 #[contract]
 impl Multisig {
+    /// Sets the owners (distinct, nonzero) and how many of them must confirm
+    /// (1 to all).
     #[constructor]
     pub fn constructor(&mut self, owners: Vec<Address>, required: U256) -> Result<(), Revert> {
         for &owner in &owners {
-            if owner == Address::ZERO {
-                return Err(InvalidOwner { owner }.into());
-            }
-            if self.is_owner.get(&owner) {
-                return Err(DuplicateOwner { owner }.into());
-            }
+            ensure!(owner != Address::ZERO, InvalidOwner { owner });
+            ensure!(!self.is_owner.get(&owner), DuplicateOwner { owner });
             self.is_owner.set(&owner, true);
             self.owners.push(owner);
         }
@@ -138,12 +138,11 @@ impl Multisig {
         self.submit(token, U256::ZERO, data.into())
     }
 
+    /// Adds the caller's confirmation (owners only, once each).
     pub fn confirm(&mut self, id: U256) -> Result<(), Revert> {
         let owner = self.only_owner()?;
         let mut tx = self.pending(id)?;
-        if tx.confirmed_by.get(&owner) {
-            return Err(AlreadyConfirmed { id, owner }.into());
-        }
+        ensure!(!tx.confirmed_by.get(&owner), AlreadyConfirmed { id, owner });
         Self::add_confirmation(id, &mut tx, owner);
         Ok(())
     }
@@ -153,9 +152,7 @@ impl Multisig {
     pub fn revoke(&mut self, id: U256) -> Result<(), Revert> {
         let owner = self.only_owner()?;
         let mut tx = self.pending(id)?;
-        if !tx.confirmed_by.get(&owner) {
-            return Err(NotConfirmed { id, owner }.into());
-        }
+        ensure!(tx.confirmed_by.get(&owner), NotConfirmed { id, owner });
         tx.confirmed_by.set(&owner, false);
         // Cannot underflow: the owner's confirmation is counted in it.
         tx.confirmations.set(tx.confirmations.get() - U256::from(1));
@@ -170,14 +167,14 @@ impl Multisig {
         self.only_owner()?;
         let mut tx = self.pending(id)?;
         let (confirmations, required) = (tx.confirmations.get(), self.required.get());
-        if confirmations < required {
-            return Err(NotEnoughConfirmations {
+        ensure!(
+            confirmations >= required,
+            NotEnoughConfirmations {
                 id,
                 confirmations,
-                required,
+                required
             }
-            .into());
-        }
+        );
         // Marked before the call, so a callee re-entering `execute` finds
         // it done and cannot run it twice.
         tx.executed.set(true);
@@ -210,27 +207,29 @@ impl Multisig {
     /// itself may call it: owners submit and confirm a call to the wallet.
     pub fn set_required(&mut self, required: U256) -> Result<(), Revert> {
         let caller = msg::sender();
-        if caller != this::address() {
-            return Err(NotWallet { caller }.into());
-        }
+        ensure!(caller == this::address(), NotWallet { caller });
         self.check_requirement(required)?;
         self.required.set(required);
         orac_sdk::emit(RequirementChanged { required });
         Ok(())
     }
 
+    /// The owners, in the order the constructor got them.
     pub fn owners(&self) -> Vec<Address> {
         self.owners.iter().collect()
     }
 
+    /// Whether `who` is an owner.
     pub fn is_owner(&self, who: Address) -> bool {
         self.is_owner.get(&who)
     }
 
+    /// How many confirmations a transaction needs.
     pub fn required(&self) -> U256 {
         self.required.get()
     }
 
+    /// How many transactions were submitted (ids run from 0).
     pub fn transaction_count(&self) -> U256 {
         U256::from(self.transactions.len())
     }
@@ -247,6 +246,7 @@ impl Multisig {
         ))
     }
 
+    /// Whether `owner` has confirmed transaction `id`.
     pub fn is_confirmed(&self, id: U256, owner: Address) -> Result<bool, Revert> {
         Ok(self.get(id)?.confirmed_by.get(&owner))
     }
@@ -261,17 +261,16 @@ impl Multisig {
 
     fn only_owner(&self) -> Result<Address, Revert> {
         let caller = msg::sender();
-        if !self.is_owner.get(&caller) {
-            return Err(NotOwner { caller }.into());
-        }
+        ensure!(self.is_owner.get(&caller), NotOwner { caller });
         Ok(caller)
     }
 
     fn check_requirement(&self, required: U256) -> Result<(), Revert> {
         let owners = U256::from(self.owners.len());
-        if required.is_zero() || required > owners {
-            return Err(InvalidRequirement { owners, required }.into());
-        }
+        ensure!(
+            !required.is_zero() && required <= owners,
+            InvalidRequirement { owners, required }
+        );
         Ok(())
     }
 
@@ -285,9 +284,7 @@ impl Multisig {
     /// Transaction `id`, if it can still be confirmed or executed.
     fn pending(&self, id: U256) -> Result<Transaction, Revert> {
         let tx = self.get(id)?;
-        if tx.executed.get() {
-            return Err(AlreadyExecuted { id }.into());
-        }
+        ensure!(!tx.executed.get(), AlreadyExecuted { id });
         Ok(tx)
     }
 
@@ -305,18 +302,12 @@ mod tests {
 
     use std::vec;
 
-    use orac_sdk::testing;
+    use orac_sdk::testing::{self, ALICE, BOB, CAROL, CONTRACT as WALLET, DAVE};
     use orac_sdk::{SolError, SolValue, sol};
 
     use super::*;
 
-    const ALICE: Address = Address::repeat_byte(0xa1);
-    const BOB: Address = Address::repeat_byte(0xb0);
-    const CAROL: Address = Address::repeat_byte(0xc4);
-    const DAVE: Address = Address::repeat_byte(0xda);
     const TOKEN: Address = Address::repeat_byte(0x70);
-    /// Where the test environment runs the contract.
-    const WALLET: Address = Address::repeat_byte(0xc0);
 
     sol! {
         error Oops(uint256 code);
@@ -381,13 +372,11 @@ mod tests {
             Ok((DAVE, U256::from(5), data.clone(), false, U256::from(1)))
         );
         assert_eq!(wallet.is_confirmed(id(0), ALICE), Ok(true));
-        let err = testing::try_call(|| wallet.confirm(id(0))).unwrap_err();
-        let e: AlreadyConfirmed = err.decode().unwrap();
+        let e: AlreadyConfirmed = testing::expect_revert(|| wallet.confirm(id(0)));
         assert_eq!((e.id, e.owner), (id(0), ALICE));
 
         testing::set_caller(BOB);
-        let err = testing::try_call(|| wallet.revoke(id(0))).unwrap_err();
-        assert!(err.decode::<NotConfirmed>().is_some());
+        testing::expect_revert::<NotConfirmed, _>(|| wallet.revoke(id(0)));
         assert_eq!(testing::try_call(|| wallet.confirm(id(0))), Ok(()));
         assert_eq!(wallet.transaction(id(0)).unwrap().4, U256::from(2));
         assert_eq!(testing::try_call(|| wallet.revoke(id(0))), Ok(()));
@@ -420,8 +409,7 @@ mod tests {
         );
         let err = wallet.transaction(id(2)).unwrap_err();
         assert_eq!(err.decode::<NoSuchTransaction>().unwrap().id, id(2));
-        let err = testing::try_call(|| wallet.confirm(U256::MAX)).unwrap_err();
-        assert!(err.decode::<NoSuchTransaction>().is_some());
+        testing::expect_revert::<NoSuchTransaction, _>(|| wallet.confirm(U256::MAX));
     }
 
     #[test]
@@ -451,8 +439,7 @@ mod tests {
         let data = Bytes::from_static(&[0xab, 0xcd, 0xef, 0x01, 0x02]);
         wallet.submit(DAVE, U256::from(40), data.clone()).unwrap();
 
-        let err = testing::try_call(|| wallet.execute(id(0))).unwrap_err();
-        let e: NotEnoughConfirmations = err.decode().unwrap();
+        let e: NotEnoughConfirmations = testing::expect_revert(|| wallet.execute(id(0)));
         assert_eq!(
             (e.id, e.confirmations, e.required),
             (id(0), U256::from(1), U256::from(2))
@@ -554,11 +541,10 @@ mod tests {
     #[test]
     fn only_the_wallet_changes_the_requirement() {
         let mut wallet = deployed(2);
-        let err = testing::try_call(|| wallet.set_required(U256::from(1))).unwrap_err();
-        assert_eq!(err.decode::<NotWallet>().unwrap().caller, ALICE);
+        let err: NotWallet = testing::expect_revert(|| wallet.set_required(U256::from(1)));
+        assert_eq!(err.caller, ALICE);
         testing::set_caller(WALLET);
-        let err = testing::try_call(|| wallet.set_required(U256::from(4))).unwrap_err();
-        assert!(err.decode::<InvalidRequirement>().is_some());
+        testing::expect_revert::<InvalidRequirement, _>(|| wallet.set_required(U256::from(4)));
         assert_eq!(
             testing::try_call(|| wallet.set_required(U256::from(3))),
             Ok(())

@@ -9,7 +9,7 @@ use multisig::{
     Submitted,
 };
 use orac_sdk::{Address, Bytes, Revert, SolCall, U256, sol};
-use orac_testkit::{Receipt, TestChain};
+use orac_testkit::{Receipt, TestChain, ether};
 
 sol! {
     interface IERC20 {
@@ -32,12 +32,6 @@ sol! {
         function isConfirmed(uint256 id, address owner) external view returns (bool);
         function tokenBalance(address token) external view returns (uint256);
     }
-}
-
-const ETHER: u64 = 1_000_000_000_000_000_000;
-
-fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(ETHER)
 }
 
 struct World {
@@ -131,6 +125,15 @@ impl World {
         assert!(r.success, "{:?} {:?}", r.revert_message(), r.output);
         // Both submit functions return the id, a uint256.
         U256::from_be_slice(&r.output)
+    }
+}
+
+/// Proposes sending `value` wei to `to`, with no calldata.
+fn pay(to: Address, value: U256) -> IMultisig::submitCall {
+    IMultisig::submitCall {
+        to,
+        value,
+        data: Bytes::new(),
     }
 }
 
@@ -229,14 +232,11 @@ fn two_of_three_move_tokens_and_ether() {
     // Outsiders can neither confirm nor execute; one confirmation is not
     // enough.
     assert_eq!(
-        w.call(dave, &confirm(0))
-            .revert::<NotOwner>()
-            .unwrap()
-            .caller,
+        w.call(dave, &confirm(0)).expect_revert::<NotOwner>().caller,
         dave
     );
     let r = w.call(alice, &execute(0));
-    let e = r.revert::<NotEnoughConfirmations>().unwrap();
+    let e = r.expect_revert::<NotEnoughConfirmations>();
     assert_eq!(
         (e.confirmations, e.required),
         (U256::from(1), U256::from(2))
@@ -255,10 +255,7 @@ fn two_of_three_move_tokens_and_ether() {
         assert_eq!(w.chain.view(wallet, &asked).unwrap(), confirmed);
     }
     assert_eq!(
-        w.call(dave, &execute(0))
-            .revert::<NotOwner>()
-            .unwrap()
-            .caller,
+        w.call(dave, &execute(0)).expect_revert::<NotOwner>().caller,
         dave
     );
 
@@ -282,16 +279,11 @@ fn two_of_three_move_tokens_and_ether() {
     assert_eq!(w.tokens(wallet), U256::from(700));
     assert!(w.tx(0).executed);
     let r = w.call(alice, &execute(0));
-    assert_eq!(r.revert::<AlreadyExecuted>().unwrap().id, U256::ZERO);
+    assert_eq!(r.expect_revert::<AlreadyExecuted>().id, U256::ZERO);
 
     // Ether: bob proposes, carol confirms, changes her mind, confirms again.
     let erin_before = w.chain.balance(erin);
-    let send = IMultisig::submitCall {
-        to: erin,
-        value: ether(1),
-        data: Bytes::new(),
-    };
-    assert_eq!(w.submit(bob, &send), U256::from(1));
+    assert_eq!(w.submit(bob, &pay(erin, ether(1))), U256::from(1));
     assert!(w.call(carol, &confirm(1)).success);
     let r = w.call(carol, &IMultisig::revokeCall { id: U256::from(1) });
     assert!(r.success);
@@ -395,12 +387,7 @@ fn failed_calls_are_recorded_and_can_be_retried() {
 
     // More ether than the wallet has: the value cannot move (no reason).
     let erin_before = w.chain.balance(erin);
-    let big = IMultisig::submitCall {
-        to: erin,
-        value: ether(8),
-        data: Bytes::new(),
-    };
-    assert_eq!(w.submit(bob, &big), U256::from(2));
+    assert_eq!(w.submit(bob, &pay(erin, ether(8))), U256::from(2));
     assert!(w.call(alice, &confirm(2)).success);
     let r = w.call(alice, &execute(2));
     assert!(!r.decode::<IMultisig::executeCall>());
@@ -425,7 +412,7 @@ fn the_wallet_changes_its_own_requirement() {
             required: U256::from(1),
         },
     );
-    assert_eq!(r.revert::<NotWallet>().unwrap().caller, alice);
+    assert_eq!(r.expect_revert::<NotWallet>().caller, alice);
 
     // A call from the wallet to itself, confirmed like any other.
     let set_required = |required: u64| IMultisig::submitCall {
@@ -464,8 +451,7 @@ fn the_wallet_changes_its_own_requirement() {
     assert!(w.call(bob, &confirm(2)).success);
     let e = w
         .call(alice, &execute(2))
-        .revert::<NotEnoughConfirmations>()
-        .unwrap();
+        .expect_revert::<NotEnoughConfirmations>();
     assert_eq!(
         (e.confirmations, e.required),
         (U256::from(2), U256::from(3))

@@ -24,6 +24,7 @@ abi! {
     error InvalidAddress(address account);
 }
 
+/// The registry: its admin, its fee and who owns each name.
 #[storage]
 pub struct Registry {
     admin: Value<Address>,
@@ -40,12 +41,12 @@ pub fn name_hash(name: &str) -> B256 {
 
 #[contract]
 impl Registry {
+    /// Fixes the admin (nonzero: fees could never leave otherwise) and the
+    /// starting fee.
     #[constructor]
     pub fn constructor(&mut self, admin: Address, fee: U256) -> Result<(), Revert> {
         // Nobody could ever withdraw the fees of a zero admin.
-        if admin == Address::ZERO {
-            return Err(InvalidAddress { account: admin }.into());
-        }
+        ensure!(admin != Address::ZERO, InvalidAddress { account: admin });
         self.admin.set(admin);
         self.fee.set(fee);
         Ok(())
@@ -54,22 +55,18 @@ impl Registry {
     /// Claims an unclaimed name for the caller, who pays exactly the fee.
     #[payable]
     pub fn register(&mut self, name: String) -> Result<(), Revert> {
-        if name.is_empty() {
-            return Err(EmptyName {}.into());
-        }
+        ensure!(!name.is_empty(), EmptyName {});
         // Exactly the fee: anything more would be stuck here for nothing.
         let (sent, fee) = (msg::value(), self.fee.get());
-        if sent != fee {
-            return Err(WrongFee { sent, fee }.into());
-        }
+        ensure!(sent == fee, WrongFee { sent, fee });
         let current = self.owners.get(&name);
-        if current != Address::ZERO {
-            return Err(NameTaken {
+        ensure!(
+            current == Address::ZERO,
+            NameTaken {
                 name,
-                owner: current,
+                owner: current
             }
-            .into());
-        }
+        );
         let owner = msg::sender();
         self.owners.set(&name, owner);
         orac_sdk::emit(Registered {
@@ -90,13 +87,12 @@ impl Registry {
     pub fn transfer(&mut self, name: String, to: Address) -> Result<(), Revert> {
         let from = msg::sender();
         // An unclaimed name is owned by the zero address, never a caller.
-        if self.owners.get(&name) != from {
-            return Err(NotNameOwner { name, caller: from }.into());
-        }
+        ensure!(
+            self.owners.get(&name) == from,
+            NotNameOwner { name, caller: from }
+        );
         // Giving a name to the zero address would quietly release it.
-        if to == Address::ZERO {
-            return Err(InvalidAddress { account: to }.into());
-        }
+        ensure!(to != Address::ZERO, InvalidAddress { account: to });
         self.owners.set(&name, to);
         orac_sdk::emit(Transferred {
             nameHash: name_hash(&name),
@@ -107,10 +103,12 @@ impl Registry {
         Ok(())
     }
 
+    /// Who changes the fee and withdraws the fees.
     pub fn admin(&self) -> Address {
         self.admin.get()
     }
 
+    /// The fee `register` takes, in wei.
     pub fn fee(&self) -> U256 {
         self.fee.get()
     }
@@ -131,9 +129,7 @@ impl Registry {
     /// amount.
     pub fn withdraw(&mut self, to: Address) -> Result<U256, Revert> {
         self.only_admin()?;
-        if to == Address::ZERO {
-            return Err(InvalidAddress { account: to }.into());
-        }
+        ensure!(to != Address::ZERO, InvalidAddress { account: to });
         let amount = this::balance();
         // If `to` refuses the value, the whole withdrawal reverts.
         Call::transfer(to, amount)?;
@@ -143,9 +139,7 @@ impl Registry {
 
     fn only_admin(&self) -> Result<(), Revert> {
         let caller = msg::sender();
-        if caller != self.admin.get() {
-            return Err(NotAdmin { caller }.into());
-        }
+        ensure!(caller == self.admin.get(), NotAdmin { caller });
         Ok(())
     }
 }
@@ -154,14 +148,12 @@ impl Registry {
 mod tests {
     extern crate std;
 
-    use orac_sdk::testing;
+    use orac_sdk::testing::{self, ALICE, BOB, CONTRACT};
     use orac_sdk::{SolCall, SolValue, sol};
 
     use super::*;
 
     const ADMIN: Address = Address::repeat_byte(0xad);
-    const ALICE: Address = Address::repeat_byte(0xa1);
-    const BOB: Address = Address::repeat_byte(0xb0);
 
     fn deployed(fee: u64) -> Registry {
         testing::reset();
@@ -171,18 +163,16 @@ mod tests {
         registry
     }
 
-    /// Runs `f` as a message carrying `value`: on chain the value reaches
-    /// the contract before its code runs (and goes back if it reverts).
+    /// Deployed without a fee, and ALICE has registered "alice".
+    fn alice_owns_alice() -> Registry {
+        let mut registry = deployed(0);
+        testing::set_caller(ALICE);
+        registry.register("alice".into()).unwrap();
+        registry
+    }
+
     fn paying<T>(value: u64, f: impl FnOnce() -> Result<T, Revert>) -> Result<T, Revert> {
-        let value = U256::from(value);
-        testing::set_value(value);
-        let out = testing::try_call(|| {
-            let me = testing::with_env(|e| e.address);
-            testing::set_balance(me, testing::balance(me) + value);
-            f()
-        });
-        testing::set_value(U256::ZERO);
-        out
+        testing::try_call_with_value(U256::from(value), f)
     }
 
     #[test]
@@ -205,38 +195,31 @@ mod tests {
 
     #[test]
     fn taken_and_empty_names_are_refused() {
-        let mut registry = deployed(0);
-        testing::set_caller(ALICE);
-        registry.register("alice".into()).unwrap();
+        let mut registry = alice_owns_alice();
 
         testing::set_caller(BOB);
-        let err = testing::try_call(|| registry.register("alice".into())).unwrap_err();
-        let e: NameTaken = err.decode().unwrap();
+        let e: NameTaken = testing::expect_revert(|| registry.register("alice".into()));
         assert_eq!((e.name.as_str(), e.owner), ("alice", ALICE));
         assert_eq!(registry.owner_of("alice".into()), ALICE);
 
-        let err = testing::try_call(|| registry.register(String::new())).unwrap_err();
-        assert!(err.decode::<EmptyName>().is_some());
+        testing::expect_revert::<EmptyName, _>(|| registry.register(String::new()));
         assert_eq!(testing::events::<Registered>().len(), 1);
     }
 
     #[test]
     fn only_the_owner_transfers() {
-        let mut registry = deployed(0);
-        testing::set_caller(ALICE);
-        registry.register("alice".into()).unwrap();
+        let mut registry = alice_owns_alice();
 
         testing::set_caller(BOB);
-        let err = testing::try_call(|| registry.transfer("alice".into(), BOB)).unwrap_err();
-        let e: NotNameOwner = err.decode().unwrap();
+        let e: NotNameOwner = testing::expect_revert(|| registry.transfer("alice".into(), BOB));
         assert_eq!((e.name.as_str(), e.caller), ("alice", BOB));
         // Nobody owns an unclaimed name, so nobody can transfer it.
-        let err = testing::try_call(|| registry.transfer("nobody".into(), BOB)).unwrap_err();
-        assert!(err.decode::<NotNameOwner>().is_some());
+        testing::expect_revert::<NotNameOwner, _>(|| registry.transfer("nobody".into(), BOB));
 
         testing::set_caller(ALICE);
-        let err = testing::try_call(|| registry.transfer("alice".into(), Address::ZERO));
-        assert!(err.unwrap_err().decode::<InvalidAddress>().is_some());
+        testing::expect_revert::<InvalidAddress, _>(|| {
+            registry.transfer("alice".into(), Address::ZERO)
+        });
         assert_eq!(
             testing::try_call(|| registry.transfer("alice".into(), BOB)),
             Ok(())
@@ -254,30 +237,32 @@ mod tests {
     #[test]
     fn fees_are_exact_and_only_the_admin_withdraws_them() {
         let mut registry = deployed(100);
-        let me = testing::with_env(|e| e.address);
         testing::set_caller(ALICE);
         for wrong in [0, 99, 101] {
             let err = paying(wrong, || registry.register("alice".into())).unwrap_err();
             let e: WrongFee = err.decode().unwrap();
             assert_eq!((e.sent, e.fee), (U256::from(wrong), U256::from(100)));
         }
-        assert_eq!(testing::balance(me), U256::ZERO, "refused fees go back");
+        assert_eq!(
+            testing::balance(CONTRACT),
+            U256::ZERO,
+            "refused fees go back"
+        );
         paying(100, || registry.register("alice".into())).unwrap();
         testing::set_caller(BOB);
         paying(100, || registry.register("bob".into())).unwrap();
-        assert_eq!(testing::balance(me), U256::from(200));
+        assert_eq!(testing::balance(CONTRACT), U256::from(200));
 
-        let err = testing::try_call(|| registry.withdraw(BOB)).unwrap_err();
-        assert_eq!(err.decode::<NotAdmin>().unwrap().caller, BOB);
-        let err = testing::try_call(|| registry.set_fee(U256::ZERO)).unwrap_err();
-        assert!(err.decode::<NotAdmin>().is_some());
+        let e: NotAdmin = testing::expect_revert(|| registry.withdraw(BOB));
+        assert_eq!(e.caller, BOB);
+        testing::expect_revert::<NotAdmin, _>(|| registry.set_fee(U256::ZERO));
 
         testing::set_caller(ADMIN);
         assert_eq!(
             testing::try_call(|| registry.withdraw(ALICE)),
             Ok(U256::from(200))
         );
-        assert_eq!(testing::balance(me), U256::ZERO);
+        assert_eq!(testing::balance(CONTRACT), U256::ZERO);
         assert_eq!(testing::balance(ALICE), U256::from(200));
         let w = testing::events::<Withdrawn>().pop().unwrap();
         assert_eq!((w.to, w.amount), (ALICE, U256::from(200)));
@@ -295,21 +280,19 @@ mod tests {
     fn a_zero_admin_is_refused() {
         testing::reset();
         let mut registry = Registry::at_root();
-        let err = testing::try_call(|| registry.constructor(Address::ZERO, U256::ZERO));
-        assert!(err.unwrap_err().decode::<InvalidAddress>().is_some());
+        testing::expect_revert::<InvalidAddress, _>(|| {
+            registry.constructor(Address::ZERO, U256::ZERO)
+        });
     }
 
     #[test]
     fn owners_use_soliditys_string_mapping_layout() {
-        let mut registry = deployed(0);
-        testing::set_caller(ALICE);
-        registry.register("alice".into()).unwrap();
+        alice_owns_alice();
         // mapping(string => address) at slot 2: keccak256("alice" ‖ 2).
         let mut preimage = b"alice".to_vec();
         preimage.extend_from_slice(&U256::from(2).to_be_bytes::<32>());
         let slot = alloy_keccak(&preimage);
-        let me = testing::with_env(|e| e.address);
-        assert_eq!(testing::storage_at(me, slot), ALICE.into_word());
+        assert_eq!(testing::storage_at(CONTRACT, slot), ALICE.into_word());
     }
 
     #[test]
@@ -317,9 +300,7 @@ mod tests {
         sol! {
             function ownerOf(string name) external view returns (address);
         }
-        let mut registry = deployed(0);
-        testing::set_caller(ALICE);
-        registry.register("alice".into()).unwrap();
+        let mut registry = alice_owns_alice();
         let data = ownerOfCall {
             name: "alice".into(),
         }

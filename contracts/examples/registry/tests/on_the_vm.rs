@@ -22,13 +22,7 @@ sol! {
     }
 }
 
-const GWEI: u64 = 1_000_000_000;
 const FEE: u64 = 10_000_000_000_000_000; // 0.01 ether
-
-/// What the sender of `r` paid for gas.
-fn gas_cost(r: &Receipt) -> U256 {
-    U256::from(r.gas_used) * U256::from(2 * GWEI)
-}
 
 fn setup() -> (TestChain, Address) {
     let artifact = orac_testkit::build(env!("CARGO_MANIFEST_DIR"));
@@ -38,6 +32,12 @@ fn setup() -> (TestChain, Address) {
     assert!(r.success, "{:?}", r.error);
     println!("deploy used {} gas", r.gas_used);
     (chain, r.address())
+}
+
+/// `who` registers `name`, paying exactly the fee.
+fn register(chain: &mut TestChain, registry: Address, who: Address, name: &str) -> Receipt {
+    let call = IRegistry::registerCall { name: name.into() };
+    chain.call_with_value(who, registry, U256::from(FEE), &call)
 }
 
 fn owner_of(chain: &mut TestChain, registry: Address, name: &str) -> Address {
@@ -60,11 +60,10 @@ fn register_transfer_and_refusals() {
     );
 
     let before = chain.balance(bob);
-    let register = IRegistry::registerCall { name: "bob".into() };
-    let r = chain.call_with_value(bob, registry, U256::from(FEE), &register);
+    let r = register(&mut chain, registry, bob, "bob");
     assert!(r.success, "{:?}", r.revert_message());
     println!("register used {} gas", r.gas_used);
-    assert_eq!(chain.balance(bob), before - U256::from(FEE) - gas_cost(&r));
+    assert_eq!(chain.balance(bob), before - U256::from(FEE) - r.fee());
     assert_eq!(chain.balance(registry), U256::from(FEE));
     let e = &r.events::<Registered>()[0];
     assert_eq!(e.nameHash, keccak256("bob"));
@@ -80,11 +79,11 @@ fn register_transfer_and_refusals() {
 
     // Taken: refused, and the fee goes back with the revert.
     let before = chain.balance(carol);
-    let r = chain.call_with_value(carol, registry, U256::from(FEE), &register);
-    let e = r.revert::<NameTaken>().unwrap();
+    let r = register(&mut chain, registry, carol, "bob");
+    let e = r.expect_revert::<NameTaken>();
     assert_eq!((e.name.as_str(), e.owner), ("bob", bob));
     assert!(r.logs.is_empty());
-    assert_eq!(chain.balance(carol), before - gas_cost(&r));
+    assert_eq!(chain.balance(carol), before - r.fee());
     assert_eq!(chain.balance(registry), U256::from(FEE));
 
     // The fee is exact.
@@ -92,10 +91,10 @@ fn register_transfer_and_refusals() {
         name: "carol".into(),
     };
     let r = chain.call_with_value(carol, registry, U256::from(FEE - 1), &carol_name);
-    let e = r.revert::<WrongFee>().unwrap();
+    let e = r.expect_revert::<WrongFee>();
     assert_eq!((e.sent, e.fee), (U256::from(FEE - 1), U256::from(FEE)));
     let r = chain.call(carol, registry, &carol_name);
-    assert_eq!(r.revert::<WrongFee>().unwrap().sent, U256::ZERO);
+    assert_eq!(r.expect_revert::<WrongFee>().sent, U256::ZERO);
     assert_eq!(owner_of(&mut chain, registry, "carol"), Address::ZERO);
 
     // Only the owner transfers, and never to the zero address.
@@ -104,10 +103,10 @@ fn register_transfer_and_refusals() {
         to,
     };
     let r = chain.call(carol, registry, &give(carol));
-    let e = r.revert::<NotNameOwner>().unwrap();
+    let e = r.expect_revert::<NotNameOwner>();
     assert_eq!((e.name.as_str(), e.caller), ("bob", carol));
     let r = chain.call(bob, registry, &give(Address::ZERO));
-    assert_eq!(r.revert::<InvalidAddress>().unwrap().account, Address::ZERO);
+    assert_eq!(r.expect_revert::<InvalidAddress>().account, Address::ZERO);
     let r = chain.call(bob, registry, &give(carol));
     assert!(r.success);
     println!("transfer used {} gas", r.gas_used);
@@ -118,12 +117,7 @@ fn register_transfer_and_refusals() {
 
     // A name is hashed whole into its mapping slot, however long.
     let long = "a-name-well-beyond-thirty-two-bytes-long.orac";
-    let r = chain.call_with_value(
-        carol,
-        registry,
-        U256::from(FEE),
-        &IRegistry::registerCall { name: long.into() },
-    );
+    let r = register(&mut chain, registry, carol, long);
     assert!(r.success);
     assert_eq!(owner_of(&mut chain, registry, long), carol);
 }
@@ -138,18 +132,12 @@ fn the_admin_withdraws_the_fees() {
         chain.account(3),
     );
     for (who, name) in [(bob, "bob"), (carol, "carol")] {
-        let r = chain.call_with_value(
-            who,
-            registry,
-            U256::from(FEE),
-            &IRegistry::registerCall { name: name.into() },
-        );
-        assert!(r.success);
+        assert!(register(&mut chain, registry, who, name).success);
     }
     assert_eq!(chain.balance(registry), U256::from(2 * FEE));
 
     let r = chain.call(bob, registry, &IRegistry::withdrawCall { to: bob });
-    assert_eq!(r.revert::<NotAdmin>().unwrap().caller, bob);
+    assert_eq!(r.expect_revert::<NotAdmin>().caller, bob);
     let r = chain.call(bob, registry, &IRegistry::setFeeCall { fee: U256::ZERO });
     assert!(r.revert::<NotAdmin>().is_some());
 
