@@ -79,12 +79,9 @@ impl Display for ConfigToml {
 /// validation once the feed has two sources.
 #[derive(Clone, Debug)]
 pub struct FeedToml {
-    id: u64,
-    decimals: u8,
-    min_sources: usize,
-    max_spread_ppm: u64,
-    heartbeat_secs: u64,
-    deviation_ppb: u64,
+    /// `id`, `decimals`, `min_sources`, `max_spread_ppm`, `heartbeat_secs`
+    /// and `deviation_ppb`, in the file's order, as TOML text.
+    fields: Vec<(&'static str, String)>,
     sources: Vec<SourceToml>,
     queries: Vec<QueryToml>,
 }
@@ -93,41 +90,47 @@ impl FeedToml {
     /// Feed `id` at 8 decimals, needing 2 sources within 5% of each other,
     /// with a 60 s heartbeat and a 0.5% deviation trigger; no sources yet.
     pub fn new(id: u64) -> Self {
+        let fields = [
+            ("id", id),
+            ("decimals", 8),
+            ("min_sources", 2),
+            ("max_spread_ppm", 50_000),
+            ("heartbeat_secs", 60),
+            ("deviation_ppb", 5_000_000),
+        ];
         Self {
-            id,
-            decimals: 8,
-            min_sources: 2,
-            max_spread_ppm: 50_000,
-            heartbeat_secs: 60,
-            deviation_ppb: 5_000_000,
+            fields: fields.map(|(k, v)| (k, v.to_string())).to_vec(),
             sources: Vec::new(),
             queries: Vec::new(),
         }
     }
 
-    /// Sets `decimals`.
-    pub fn decimals(mut self, decimals: u8) -> Self {
-        self.decimals = decimals;
+    fn put(mut self, key: &str, value: impl Display) -> Self {
+        if let Some(field) = self.fields.iter_mut().find(|(k, _)| *k == key) {
+            field.1 = value.to_string();
+        }
         self
+    }
+
+    /// Sets `decimals`.
+    pub fn decimals(self, decimals: u8) -> Self {
+        self.put("decimals", decimals)
     }
 
     /// Sets `min_sources`.
-    pub fn min_sources(mut self, n: usize) -> Self {
-        self.min_sources = n;
-        self
+    pub fn min_sources(self, n: usize) -> Self {
+        self.put("min_sources", n)
     }
 
     /// Sets `max_spread_ppm`.
-    pub fn max_spread_ppm(mut self, ppm: u64) -> Self {
-        self.max_spread_ppm = ppm;
-        self
+    pub fn max_spread_ppm(self, ppm: u64) -> Self {
+        self.put("max_spread_ppm", ppm)
     }
 
     /// Sets when to report: `heartbeat_secs` and `deviation_ppb`.
-    pub fn trigger(mut self, heartbeat_secs: u64, deviation_ppb: u64) -> Self {
-        self.heartbeat_secs = heartbeat_secs;
-        self.deviation_ppb = deviation_ppb;
-        self
+    pub fn trigger(self, heartbeat_secs: u64, deviation_ppb: u64) -> Self {
+        self.put("heartbeat_secs", heartbeat_secs)
+            .put("deviation_ppb", deviation_ppb)
     }
 
     /// Adds a source after those already added.
@@ -146,12 +149,9 @@ impl FeedToml {
 impl Display for FeedToml {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         writeln!(f, "\n[[feeds]]")?;
-        writeln!(f, "id = {}", self.id)?;
-        writeln!(f, "decimals = {}", self.decimals)?;
-        writeln!(f, "min_sources = {}", self.min_sources)?;
-        writeln!(f, "max_spread_ppm = {}", self.max_spread_ppm)?;
-        writeln!(f, "heartbeat_secs = {}", self.heartbeat_secs)?;
-        writeln!(f, "deviation_ppb = {}", self.deviation_ppb)?;
+        for (key, value) in &self.fields {
+            writeln!(f, "{key} = {value}")?;
+        }
         for source in &self.sources {
             f.write_char('\n')?;
             source.write(f, "  [[feeds.sources]]", "  ")?;
