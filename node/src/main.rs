@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a node: the chain, its block producer and the JSON-RPC server.
-    Node(node::NodeArgs),
+    Node(orac_node::NodeArgs),
     /// Build a contract crate: <name>.wasm, <name>.bin (deploy bytecode) and
     /// <name>.abi.json, checked against the node's deploy rules.
     Build(contract_cmds::BuildArgs),

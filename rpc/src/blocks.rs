@@ -3,15 +3,9 @@
 use orac_chain::{BlockTag, Chain};
 use orac_primitives::{H256, Header};
 use orac_state::{BlockBody, Snapshot, StoredReceipt};
-use serde_json::Value;
 
 use crate::error::RpcError;
-use crate::types::{Quantity, RpcBlock, RpcTransaction, TxPosition, block_receipts};
-
-/// A handler's answer as JSON.
-pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
-    serde_json::to_value(v).map_err(RpcError::internal)
-}
+use crate::types::{Quantity, RpcBlock, RpcReceipt, RpcTransaction, TxPosition, block_receipts};
 
 /// A block with its receipts: a stored one, or the pending one (anvil
 /// serves the block it would seal next under `pending`).
@@ -56,56 +50,56 @@ fn load(
     }))
 }
 
-pub(crate) fn block(chain: &Chain, tag: BlockTag, full: bool) -> Result<Value, RpcError> {
+/// `eth_getBlockBy*`: the block, or `None` (null) if there is none.
+pub(crate) fn block(
+    chain: &Chain,
+    tag: BlockTag,
+    full: bool,
+) -> Result<Option<RpcBlock>, RpcError> {
     let snap = chain.snapshot()?;
-    match load(chain, &snap, tag, false)? {
-        Some(b) => to_value(RpcBlock::new(&b.header, &b.body.transactions, full)),
-        None => Ok(Value::Null),
-    }
+    Ok(load(chain, &snap, tag, false)?
+        .map(|b| RpcBlock::new(&b.header, &b.body.transactions, full)))
 }
 
-pub(crate) fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_getBlockTransactionCountBy*`.
+pub(crate) fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Option<Quantity>, RpcError> {
     let snap = chain.snapshot()?;
-    match load(chain, &snap, tag, false)? {
-        Some(b) => to_value(Quantity(b.body.transactions.len() as u64)),
-        None => Ok(Value::Null),
-    }
+    Ok(load(chain, &snap, tag, false)?.map(|b| Quantity(b.body.transactions.len() as u64)))
 }
 
-pub(crate) fn transaction_by_hash(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+/// `eth_getTransactionByHash`: mined, or else still in the pool.
+pub(crate) fn transaction_by_hash(
+    chain: &Chain,
+    hash: H256,
+) -> Result<Option<RpcTransaction>, RpcError> {
     let snap = chain.snapshot()?;
     if let Some(loc) = snap.tx_location(&hash)? {
         return tx_at(&snap, loc.block, loc.index as usize);
     }
-    match chain.pool_transaction(&hash) {
-        Some(tx) => to_value(RpcTransaction::new(&tx, None)),
-        None => Ok(Value::Null),
-    }
+    Ok(chain
+        .pool_transaction(&hash)
+        .map(|tx| RpcTransaction::new(&tx, None)))
 }
 
+/// `eth_getTransactionByBlock*AndIndex`.
 pub(crate) fn transaction_by_block_and_index(
     chain: &Chain,
     tag: BlockTag,
     index: u64,
-) -> Result<Value, RpcError> {
+) -> Result<Option<RpcTransaction>, RpcError> {
     let snap = chain.snapshot()?;
-    match load(chain, &snap, tag, false)? {
-        Some(b) => in_block(&b.header, &b.body, index as usize),
-        None => Ok(Value::Null),
-    }
+    Ok(load(chain, &snap, tag, false)?.and_then(|b| in_block(&b.header, &b.body, index as usize)))
 }
 
-fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Value, RpcError> {
+fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Option<RpcTransaction>, RpcError> {
     let (Some(header), Some(body)) = (snap.header(block)?, snap.body(block)?) else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
-    in_block(&header, &body, index)
+    Ok(in_block(&header, &body, index))
 }
 
-fn in_block(header: &Header, body: &BlockBody, index: usize) -> Result<Value, RpcError> {
-    let Some(tx) = body.transactions.get(index) else {
-        return Ok(Value::Null);
-    };
+fn in_block(header: &Header, body: &BlockBody, index: usize) -> Option<RpcTransaction> {
+    let tx = body.transactions.get(index)?;
     let pos = TxPosition {
         block_hash: header.hash(),
         block_number: header.number,
@@ -113,32 +107,35 @@ fn in_block(header: &Header, body: &BlockBody, index: usize) -> Result<Value, Rp
         index: index as u64,
         base_fee: header.base_fee_per_gas,
     };
-    to_value(RpcTransaction::new(tx, Some(pos)))
+    Some(RpcTransaction::new(tx, Some(pos)))
 }
 
-pub(crate) fn receipt(chain: &Chain, hash: H256) -> Result<Value, RpcError> {
+/// `eth_getTransactionReceipt`: mined transactions only.
+pub(crate) fn receipt(chain: &Chain, hash: H256) -> Result<Option<RpcReceipt>, RpcError> {
     let snap = chain.snapshot()?;
     let Some(loc) = snap.tx_location(&hash)? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let (Some(header), Some(body), Some(receipts)) = (
         snap.header(loc.block)?,
         snap.body(loc.block)?,
         snap.receipts(loc.block)?,
     ) else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let mut all = block_receipts(&header, &body.transactions, &receipts);
     if (loc.index as usize) >= all.len() {
-        return Ok(Value::Null);
+        return Ok(None);
     }
-    to_value(all.swap_remove(loc.index as usize))
+    Ok(Some(all.swap_remove(loc.index as usize)))
 }
 
-pub(crate) fn block_receipts_at(chain: &Chain, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_getBlockReceipts`.
+pub(crate) fn block_receipts_at(
+    chain: &Chain,
+    tag: BlockTag,
+) -> Result<Option<Vec<RpcReceipt>>, RpcError> {
     let snap = chain.snapshot()?;
-    match load(chain, &snap, tag, true)? {
-        Some(b) => to_value(block_receipts(&b.header, &b.body.transactions, &b.receipts)),
-        None => Ok(Value::Null),
-    }
+    Ok(load(chain, &snap, tag, true)?
+        .map(|b| block_receipts(&b.header, &b.body.transactions, &b.receipts)))
 }

@@ -7,10 +7,15 @@ use orac_state::StateError;
 use serde::Serialize;
 use serde_json::Value;
 
+/// The body is not JSON (JSON-RPC 2.0).
 pub const PARSE_ERROR: i64 = -32700;
+/// The JSON is not a JSON-RPC request object.
 pub const INVALID_REQUEST: i64 = -32600;
+/// No such method, or not served here (the dev controls off a dev chain).
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// A parameter is missing, malformed or out of range.
 pub const INVALID_PARAMS: i64 = -32602;
+/// A fault of the node, not of the request.
 pub const INTERNAL_ERROR: i64 = -32603;
 /// geth's code for transaction and state errors.
 pub const SERVER_ERROR: i64 = -32000;
@@ -22,15 +27,20 @@ pub const NOTIFICATIONS_UNSUPPORTED: i64 = -32001;
 /// EIP-1474 / geth: execution reverted, with the revert data attached.
 pub const EXECUTION_REVERTED: i64 = 3;
 
+/// A JSON-RPC error object: what every failure becomes at the edge.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RpcError {
+    /// The JSON-RPC code (geth's, where geth has one).
     pub code: i64,
+    /// geth's text, where geth has one: clients match on it.
     pub message: String,
+    /// Revert data, for code 3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
 impl RpcError {
+    /// An error with this code and text.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -39,14 +49,17 @@ impl RpcError {
         }
     }
 
+    /// The body could not be parsed as JSON.
     pub fn parse(detail: impl std::fmt::Display) -> Self {
         Self::new(PARSE_ERROR, format!("parse error: {detail}"))
     }
 
+    /// The request object is malformed.
     pub fn invalid_request(detail: impl Into<String>) -> Self {
         Self::new(INVALID_REQUEST, detail)
     }
 
+    /// geth's "does not exist/is not available" for `method`.
     pub fn method_not_found(method: &str) -> Self {
         Self::new(
             METHOD_NOT_FOUND,
@@ -54,14 +67,17 @@ impl RpcError {
         )
     }
 
+    /// A bad parameter; `detail` says which and why.
     pub fn invalid_params(detail: impl Into<String>) -> Self {
         Self::new(INVALID_PARAMS, detail)
     }
 
+    /// geth's -32000: state and transaction errors.
     pub fn server(detail: impl Into<String>) -> Self {
         Self::new(SERVER_ERROR, detail)
     }
 
+    /// A node fault (a failed task, a serialisation bug).
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::new(INTERNAL_ERROR, format!("internal error: {detail}"))
     }

@@ -2,37 +2,53 @@
 
 use orac_chain::{BlockTag, Chain};
 use orac_primitives::U256;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::RpcError;
 use crate::types::Quantity;
 
 /// The priority fee suggested to wallets (what anvil and hardhat suggest).
-pub const SUGGESTED_TIP: u64 = 1_000_000_000;
+pub(crate) const SUGGESTED_TIP: u64 = 1_000_000_000;
 /// Most blocks one eth_feeHistory call covers (geth's limit).
-pub const MAX_FEE_HISTORY: u64 = 1024;
+pub(crate) const MAX_FEE_HISTORY: u64 = 1024;
 
-pub fn gas_price(chain: &Chain) -> Value {
-    json!(chain.next_base_fee() + U256::from(SUGGESTED_TIP))
+/// `eth_gasPrice`: the next block's base fee plus the suggested tip, a
+/// legacy price that is included at once.
+pub(crate) fn gas_price(chain: &Chain) -> U256 {
+    chain.next_base_fee() + U256::from(SUGGESTED_TIP)
 }
 
 /// `eth_baseFee`: the base fee per gas of the next block.
-pub fn base_fee(chain: &Chain) -> Value {
-    json!(chain.next_base_fee())
+pub(crate) fn base_fee(chain: &Chain) -> U256 {
+    chain.next_base_fee()
 }
 
-pub fn max_priority_fee() -> Value {
-    json!(U256::from(SUGGESTED_TIP))
+/// `eth_maxPriorityFeePerGas`: the suggested tip.
+pub(crate) fn max_priority_fee() -> U256 {
+    U256::from(SUGGESTED_TIP)
+}
+
+/// What `eth_feeHistory` answers; `reward` only when percentiles were
+/// asked for and the range is not empty.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FeeHistory {
+    oldest_block: Quantity,
+    /// One per block, plus the next block's.
+    base_fee_per_gas: Vec<U256>,
+    gas_used_ratio: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reward: Option<Vec<Vec<U256>>>,
 }
 
 /// `eth_feeHistory`: base fees (plus the next block's), gas used ratios and
 /// tip percentiles weighted by gas, as geth computes them.
-pub fn fee_history(
+pub(crate) fn fee_history(
     chain: &Chain,
     count: u64,
     newest: BlockTag,
     percentiles: Option<Vec<f64>>,
-) -> Result<Value, RpcError> {
+) -> Result<FeeHistory, RpcError> {
     if let Some(p) = &percentiles {
         if p.len() > 100 {
             return Err(RpcError::invalid_params(
@@ -53,9 +69,12 @@ pub fn fee_history(
         .ok_or_else(|| RpcError::server("header not found"))?;
     let count = count.min(MAX_FEE_HISTORY).min(newest + 1);
     if count == 0 {
-        return Ok(
-            json!({ "oldestBlock": Quantity(newest), "baseFeePerGas": [], "gasUsedRatio": [] }),
-        );
+        return Ok(FeeHistory {
+            oldest_block: Quantity(newest),
+            base_fee_per_gas: Vec::new(),
+            gas_used_ratio: Vec::new(),
+            reward: None,
+        });
     }
     let oldest = newest + 1 - count;
     let mut base_fees = Vec::new();
@@ -112,13 +131,10 @@ pub fn fee_history(
             chain.spec().min_base_fee_per_gas,
         ));
     }
-    let mut out = json!({
-        "oldestBlock": Quantity(oldest),
-        "baseFeePerGas": base_fees,
-        "gasUsedRatio": ratios,
-    });
-    if percentiles.is_some() {
-        out["reward"] = json!(rewards);
-    }
-    Ok(out)
+    Ok(FeeHistory {
+        oldest_block: Quantity(oldest),
+        base_fee_per_gas: base_fees,
+        gas_used_ratio: ratios,
+        reward: percentiles.is_some().then_some(rewards),
+    })
 }

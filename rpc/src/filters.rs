@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use orac_chain::{BlockTag, Chain};
+use orac_primitives::H256;
 use orac_primitives::U256;
 use orac_state::{LogQuery, Snapshot};
 use parking_lot::Mutex;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::RpcError;
 use crate::logs::{MAX_LOGS, log_query};
@@ -20,7 +21,18 @@ use crate::params::FilterJson;
 use crate::types::RpcLog;
 
 /// Filters not polled for this long are dropped.
-pub const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What `eth_getFilterChanges` answers: block or transaction hashes, or
+/// logs, as the filter's kind says.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum FilterChanges {
+    /// New block hashes, or new pending transaction hashes.
+    Hashes(Vec<H256>),
+    /// New matching logs.
+    Logs(Vec<RpcLog>),
+}
 
 #[derive(Clone)]
 enum Kind {
@@ -78,20 +90,20 @@ pub(crate) fn new_blocks(
     Ok((lo <= hi).then_some((lo, hi)))
 }
 
-pub struct Filters {
+pub(crate) struct Filters {
     max: usize,
     inner: Mutex<HashMap<U256, Filter>>,
 }
 
 impl Filters {
-    pub fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         Self {
             max,
             inner: Mutex::new(HashMap::new()),
         }
     }
 
-    fn install(&self, chain: &Chain, kind: Kind) -> Result<Value, RpcError> {
+    fn install(&self, chain: &Chain, kind: Kind) -> Result<U256, RpcError> {
         let events = matches!(kind, Kind::Pending).then(|| chain.subscribe());
         let head = chain.head_pointer()?.number;
         let mut filters = self.inner.lock();
@@ -112,18 +124,21 @@ impl Filters {
                 polled: Instant::now(),
             },
         );
-        Ok(json!(id))
+        Ok(id)
     }
 
-    pub fn new_block_filter(&self, chain: &Chain) -> Result<Value, RpcError> {
+    /// `eth_newBlockFilter`: the new filter's id.
+    pub(crate) fn new_block_filter(&self, chain: &Chain) -> Result<U256, RpcError> {
         self.install(chain, Kind::Blocks)
     }
 
-    pub fn new_pending_filter(&self, chain: &Chain) -> Result<Value, RpcError> {
+    /// `eth_newPendingTransactionFilter`: the new filter's id.
+    pub(crate) fn new_pending_filter(&self, chain: &Chain) -> Result<U256, RpcError> {
         self.install(chain, Kind::Pending)
     }
 
-    pub fn new_log_filter(&self, chain: &Chain, f: FilterJson) -> Result<Value, RpcError> {
+    /// `eth_newFilter`: the new filter's id.
+    pub(crate) fn new_log_filter(&self, chain: &Chain, f: FilterJson) -> Result<U256, RpcError> {
         // Validate now, so a bad filter fails at creation, not at poll.
         log_query(chain, &chain.snapshot()?, &f, true)?;
         self.install(chain, Kind::Logs(f))
@@ -131,13 +146,13 @@ impl Filters {
 
     /// Drops the filters nobody polled for [`FILTER_TIMEOUT`] (called on
     /// a timer by the server).
-    pub fn expire(&self) {
+    pub(crate) fn expire(&self) {
         self.inner
             .lock()
             .retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
     }
 
-    pub fn uninstall(&self, id: U256) -> bool {
+    pub(crate) fn uninstall(&self, id: U256) -> bool {
         self.inner.lock().remove(&id).is_some()
     }
 
@@ -146,13 +161,13 @@ impl Filters {
     }
 
     /// What happened since the last poll.
-    pub fn changes(&self, chain: &Chain, id: U256) -> Result<Value, RpcError> {
+    pub(crate) fn changes(&self, chain: &Chain, id: U256) -> Result<FilterChanges, RpcError> {
         let (kind, last) = {
             let mut filters = self.inner.lock();
             let f = filters.get_mut(&id).ok_or_else(Self::not_found)?;
             f.polled = Instant::now();
             if let Some(events) = &mut f.events {
-                return Ok(json!(pending_hashes(events)));
+                return Ok(FilterChanges::Hashes(pending_hashes(events)));
             }
             (f.kind.clone(), f.last)
         };
@@ -171,11 +186,11 @@ impl Filters {
                         hashes.push(h.hash());
                     }
                 }
-                (json!(hashes), to.max(last.min(head)))
+                (FilterChanges::Hashes(hashes), to.max(last.min(head)))
             }
-            Kind::Pending => (json!([]), head),
+            Kind::Pending => (FilterChanges::Hashes(Vec::new()), head),
             Kind::Logs(f) => match new_blocks(chain, &snap, &f, from, head)? {
-                None => (json!([]), head),
+                None => (FilterChanges::Logs(Vec::new()), head),
                 Some((lo, hi)) => {
                     let q = LogQuery {
                         from: lo,
@@ -185,7 +200,7 @@ impl Filters {
                     };
                     match logs_up_to(&snap, q, MAX_LOGS) {
                         Ok((logs, reached)) => (
-                            json!(logs.iter().map(RpcLog::from).collect::<Vec<_>>()),
+                            FilterChanges::Logs(logs.iter().map(RpcLog::from).collect()),
                             reached,
                         ),
                         Err(e) => {
@@ -205,7 +220,7 @@ impl Filters {
     }
 
     /// Every log the filter matches (eth_getFilterLogs).
-    pub fn logs(&self, chain: &Chain, id: U256) -> Result<Value, RpcError> {
+    pub(crate) fn logs(&self, chain: &Chain, id: U256) -> Result<Vec<RpcLog>, RpcError> {
         let kind = {
             let mut filters = self.inner.lock();
             let f = filters.get_mut(&id).ok_or_else(Self::not_found)?;
@@ -249,7 +264,7 @@ fn logs_up_to(
 /// The hashes of the transactions admitted since the last drain.
 fn pending_hashes(
     events: &mut tokio::sync::broadcast::Receiver<orac_chain::ChainEvent>,
-) -> Vec<orac_primitives::H256> {
+) -> Vec<H256> {
     use tokio::sync::broadcast::error::TryRecvError;
     let mut out = Vec::new();
     loop {

@@ -9,17 +9,22 @@
 mod blocks;
 mod dev;
 mod dispatch;
+/// JSON-RPC error codes and the conversions into them.
 pub mod error;
 mod fees;
 mod filters;
 mod load;
 mod logs;
+/// Parameter shapes and geth's "invalid argument" errors.
 pub mod params;
+/// The methods served, each parsed into a typed request.
+pub mod request;
 mod send;
 mod server;
 mod sign;
 mod state;
 mod txpool;
+/// The JSON shapes of blocks, transactions, receipts and logs.
 pub mod types;
 mod ws;
 

@@ -32,10 +32,10 @@ use crate::server::Limits;
 
 /// Heavy requests one client (a batch, or a WebSocket connection) runs at
 /// once.
-pub const PER_CLIENT_SLOTS: usize = 2;
+pub(crate) const PER_CLIENT_SLOTS: usize = 2;
 
 /// The node-wide queue and slots.
-pub struct Heavy {
+pub(crate) struct Heavy {
     slots: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
@@ -43,7 +43,7 @@ pub struct Heavy {
 }
 
 impl Heavy {
-    pub fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(limits: &Limits) -> Self {
         Self {
             slots: Semaphore::new(limits.heavy_slots.max(1)),
             waiting: AtomicUsize::new(0),
@@ -54,7 +54,7 @@ impl Heavy {
 
     /// Runs `f` on a blocking thread once the client and the node have a
     /// slot for it.
-    pub async fn run<T, F>(&self, client: &Client, f: F) -> Result<T, RpcError>
+    pub(crate) async fn run<T, F>(&self, client: &Client, f: F) -> Result<T, RpcError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, RpcError> + Send + 'static,
@@ -88,7 +88,7 @@ impl Heavy {
 }
 
 /// One client's share: its slots and, for a batch, when its time is up.
-pub struct Client {
+pub(crate) struct Client {
     slots: Semaphore,
     deadline: Option<Instant>,
 }
@@ -96,7 +96,7 @@ pub struct Client {
 impl Client {
     /// A WebSocket connection: slots, no deadline (its reader waits for
     /// replies instead).
-    pub fn connection() -> Arc<Self> {
+    pub(crate) fn connection() -> Arc<Self> {
         Arc::new(Self {
             slots: Semaphore::new(PER_CLIENT_SLOTS),
             deadline: None,
@@ -104,7 +104,7 @@ impl Client {
     }
 
     /// An HTTP request (single call or batch), answered within `budget`.
-    pub fn request(budget: Duration) -> Arc<Self> {
+    pub(crate) fn request(budget: Duration) -> Arc<Self> {
         Arc::new(Self {
             slots: Semaphore::new(PER_CLIENT_SLOTS),
             deadline: Some(Instant::now() + budget),

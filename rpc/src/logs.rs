@@ -2,9 +2,7 @@
 
 use orac_chain::{BlockTag, Chain};
 use orac_state::{LogQuery, Snapshot};
-use serde_json::Value;
 
-use crate::blocks::to_value;
 use crate::error::RpcError;
 use crate::params::FilterJson;
 use crate::types::RpcLog;
@@ -92,9 +90,13 @@ fn check_range(query: &LogQuery) -> Result<(), RpcError> {
 }
 
 /// eth_getLogs, or with `future_ok` eth_getFilterLogs (see [`log_query`]).
-pub(crate) fn logs(chain: &Chain, f: &FilterJson, future_ok: bool) -> Result<Value, RpcError> {
+pub(crate) fn logs(
+    chain: &Chain,
+    f: &FilterJson,
+    future_ok: bool,
+) -> Result<Vec<RpcLog>, RpcError> {
     let snap = chain.snapshot()?;
     let q = log_query(chain, &snap, f, future_ok)?;
     let logs = snap.logs(&q, MAX_LOGS)?;
-    to_value(logs.iter().map(RpcLog::from).collect::<Vec<_>>())
+    Ok(logs.iter().map(RpcLog::from).collect())
 }

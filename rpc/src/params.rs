@@ -11,12 +11,14 @@ use crate::error::RpcError;
 /// Positional parameters. A `params` that is not an array is an error
 /// only when a method reads it, so an unknown method is -32601 whatever
 /// its params (as geth answers).
+#[derive(Debug)]
 pub struct Params {
     args: Vec<Value>,
     not_an_array: bool,
 }
 
 impl Params {
+    /// The request's `params`: absent or null is no arguments.
     pub fn new(raw: Option<Value>) -> Self {
         match raw {
             None | Some(Value::Null) => Self::from(Vec::new()),
@@ -56,10 +58,12 @@ impl Params {
         }
     }
 
+    /// How many arguments were sent.
     pub fn len(&self) -> usize {
         self.args.len()
     }
 
+    /// Whether no argument was sent.
     pub fn is_empty(&self) -> bool {
         self.args.is_empty()
     }
@@ -202,26 +206,42 @@ impl<'de> Deserialize<'de> for BlockId {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TxRequest {
+    /// The sender; a call without one runs from the zero address.
     pub from: Option<Address>,
+    /// The callee; none creates a contract.
     pub to: Option<Address>,
+    /// The gas limit; none means an estimate (or the cap, for calls).
     pub gas: Option<U64>,
+    /// A legacy gas price; excludes the two EIP-1559 fees.
     pub gas_price: Option<Q256>,
+    /// EIP-1559 fee cap per gas.
     pub max_fee_per_gas: Option<Q256>,
+    /// EIP-1559 tip per gas.
     pub max_priority_fee_per_gas: Option<Q256>,
+    /// Wei sent with the call.
     pub value: Option<Q256>,
+    /// Call data under its older name; see [`TxRequest::input`].
     pub data: Option<Bytes>,
+    /// Call data.
     pub input: Option<Bytes>,
+    /// The sender's nonce; none means the next one.
     pub nonce: Option<U64>,
+    /// Transaction type 0, 1 or 2.
     #[serde(rename = "type")]
     pub tx_type: Option<U64>,
+    /// Must be this chain's id when given.
     pub chain_id: Option<U64>,
+    /// EIP-2930 access list.
     pub access_list: Option<Vec<AccessListItemJson>>,
 }
 
+/// One EIP-2930 access list entry as sent.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessListItemJson {
+    /// The account accessed.
     pub address: Address,
+    /// Its storage slots accessed.
     #[serde(default)]
     pub storage_keys: Vec<H256>,
 }
@@ -239,6 +259,7 @@ impl TxRequest {
         }
     }
 
+    /// The chain's call request; refuses a legacy price mixed with EIP-1559 fees.
     pub fn to_call(&self) -> Result<CallRequest, RpcError> {
         if self.gas_price.is_some()
             && (self.max_fee_per_gas.is_some() || self.max_priority_fee_per_gas.is_some())
@@ -271,11 +292,14 @@ impl TxRequest {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
+    /// A single item, not in a list.
     One(T),
+    /// A list of items.
     Many(Vec<T>),
 }
 
 impl<T> OneOrMany<T> {
+    /// The items, one or many.
     pub fn into_vec(self) -> Vec<T> {
         match self {
             OneOrMany::One(t) => vec![t],
@@ -292,10 +316,15 @@ impl<T> OneOrMany<T> {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(try_from = "FilterFields")]
 pub struct FilterJson {
+    /// First block, inclusive (default `latest`).
     pub from_block: Option<BlockId>,
+    /// Last block, inclusive (default `latest`).
     pub to_block: Option<BlockId>,
+    /// One block by hash, instead of a range.
     pub block_hash: Option<H256>,
+    /// Emitting contracts; none means any.
     pub address: Option<OneOrMany<Address>>,
+    /// Per position: null or `[]` matches anything, a list any of its topics.
     pub topics: Option<Vec<Option<OneOrMany<Option<H256>>>>>,
 }
 
@@ -365,6 +394,7 @@ pub fn storage_key(v: &Value) -> Result<H256, RpcError> {
 }
 
 impl FilterJson {
+    /// The addresses matched, empty for any.
     pub fn addresses(&self) -> Vec<Address> {
         self.address
             .clone()

@@ -1,37 +1,44 @@
 //! Calls, gas estimates and transaction submission.
 
 use orac_chain::{BlockTag, Chain};
-use orac_primitives::{RecoveredTx, Transaction, TxType, U256};
-use serde_json::{Value, json};
+use orac_primitives::{Bytes, H256, RecoveredTx, Transaction, TxType, U256};
+use serde::Serialize;
 
 use crate::error::RpcError;
 use crate::fees::SUGGESTED_TIP;
 use crate::params::TxRequest;
+use crate::types::{AccessListEntry, Quantity};
 
-pub fn call(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_call`: the call's return data, or its revert as an error (code 3
+/// with the revert data, as geth answers).
+pub(crate) fn call(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Bytes, RpcError> {
     let outcome = chain.call(&req.to_call()?, tag)?;
     if outcome.success {
-        Ok(json!(outcome.output))
+        Ok(outcome.output)
     } else {
         Err(RpcError::failed(&outcome))
     }
 }
 
-pub fn estimate_gas(chain: &Chain, req: &TxRequest, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_estimateGas`.
+pub(crate) fn estimate_gas(
+    chain: &Chain,
+    req: &TxRequest,
+    tag: BlockTag,
+) -> Result<Quantity, RpcError> {
     // Failing at the cap comes back as the failing run's outcome, which
     // says why (revert data or halt), as geth does: nothing runs again.
-    let gas = chain.estimate_gas(&req.to_call()?, tag)?;
-    Ok(json!(crate::types::Quantity(gas)))
+    Ok(Quantity(chain.estimate_gas(&req.to_call()?, tag)?))
 }
 
-pub async fn send_raw(chain: &Chain, raw: Vec<u8>) -> Result<Value, RpcError> {
-    let hash = chain.submit_raw(raw).await?;
-    Ok(json!(hash))
+/// `eth_sendRawTransaction`: the transaction's hash once it is pooled.
+pub(crate) async fn send_raw(chain: &Chain, raw: Vec<u8>) -> Result<H256, RpcError> {
+    Ok(chain.submit_raw(raw).await?)
 }
 
 /// The gas `eth_sendTransaction` uses when the request names none: an
 /// estimate at the head (an execution: run it as a heavy request).
-pub fn estimate_for_send(chain: &Chain, req: &TxRequest) -> Result<u64, RpcError> {
+pub(crate) fn estimate_for_send(chain: &Chain, req: &TxRequest) -> Result<u64, RpcError> {
     let from = req
         .from
         .ok_or_else(|| RpcError::invalid_params("missing \"from\" in transaction"))?;
@@ -45,21 +52,20 @@ pub fn estimate_for_send(chain: &Chain, req: &TxRequest) -> Result<u64, RpcError
 /// `eth_sendTransaction`: fills in what the request leaves out, signs with
 /// the node's dev key for `from`, and submits. Type 2 unless a `gasPrice`
 /// (or type 0/1) is given; `gas_limit` is the request's or an estimate.
-pub async fn send_transaction(
+pub(crate) async fn send_transaction(
     chain: &Chain,
     req: TxRequest,
     gas_limit: u64,
-) -> Result<Value, RpcError> {
+) -> Result<H256, RpcError> {
     let tx = sign_transaction(chain, req, gas_limit)?;
-    let hash = chain.submit(tx).await?;
-    Ok(json!(hash))
+    Ok(chain.submit(tx).await?)
 }
 
 /// `eth_signTransaction`: what `eth_sendTransaction` would send, signed
 /// but not sent (as anvil: the raw transaction).
-pub fn sign_only(chain: &Chain, req: TxRequest, gas_limit: u64) -> Result<Value, RpcError> {
+pub(crate) fn sign_only(chain: &Chain, req: TxRequest, gas_limit: u64) -> Result<Bytes, RpcError> {
     let tx = sign_transaction(chain, req, gas_limit)?;
-    Ok(json!(orac_primitives::Bytes(tx.tx.encoded().to_vec())))
+    Ok(Bytes(tx.tx.encoded().to_vec()))
 }
 
 /// Fills in a request and signs it with the node's dev key for `from`.
@@ -154,24 +160,33 @@ fn sign_transaction(
     })
 }
 
-/// `eth_createAccessList`: `{accessList, gasUsed}`, plus `error` when the
+/// What `eth_createAccessList` answers: `error` is there only when the
 /// call fails (as geth: the list is still what it accessed).
-pub fn create_access_list(
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessListResult {
+    access_list: Vec<AccessListEntry>,
+    gas_used: Quantity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `eth_createAccessList`.
+pub(crate) fn create_access_list(
     chain: &Chain,
     req: &TxRequest,
     tag: BlockTag,
-) -> Result<Value, RpcError> {
+) -> Result<AccessListResult, RpcError> {
     let (list, outcome) = chain.create_access_list(&req.to_call()?, tag)?;
-    let list: Vec<Value> = list
-        .into_iter()
-        .map(|(address, slots)| json!({ "address": address, "storageKeys": slots }))
-        .collect();
-    let mut out = json!({
-        "accessList": list,
-        "gasUsed": crate::types::Quantity(outcome.gas_used),
-    });
-    if !outcome.success {
-        out["error"] = json!(RpcError::failed(&outcome).message);
-    }
-    Ok(out)
+    Ok(AccessListResult {
+        access_list: list
+            .into_iter()
+            .map(|(address, slots)| AccessListEntry {
+                address,
+                storage_keys: slots.into_iter().collect(),
+            })
+            .collect(),
+        gas_used: Quantity(outcome.gas_used),
+        error: (!outcome.success).then(|| RpcError::failed(&outcome).message),
+    })
 }

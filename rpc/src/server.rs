@@ -77,6 +77,7 @@ impl Default for Limits {
 /// How the server is set up.
 #[derive(Clone, Debug)]
 pub struct RpcConfig {
+    /// Bounds on request size, batches, filters, subscriptions and heavy work.
     pub limits: Limits,
     /// What `web3_clientVersion` answers.
     pub client_version: String,
@@ -142,13 +143,10 @@ pub async fn serve(
 }
 
 async fn http_rpc(State(state): State<AppState>, body: Bytes) -> Response {
-    let text = match std::str::from_utf8(&body) {
-        Ok(t) => t,
-        Err(_) => {
-            return json_response(
-                error_object(Value::Null, RpcError::parse("body is not UTF-8")).to_string(),
-            );
-        }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return json_response(
+            error_object(Value::Null, RpcError::parse("body is not UTF-8")).to_string(),
+        );
     };
     match handle_text(&state.ctx, text, None, &state.limits).await {
         Some(reply) => json_response(reply),
@@ -185,7 +183,7 @@ fn error_object(id: Value, e: RpcError) -> Value {
 
 /// Parses and answers one message (single call or batch). `None` when the
 /// message held only notifications.
-pub async fn handle_text(
+pub(crate) async fn handle_text(
     ctx: &Arc<Ctx>,
     text: &str,
     conn: Option<&Arc<Connection>>,

@@ -1,11 +1,10 @@
 //! State reads at a block (balance, nonce, code, storage) and EIP-1186 proofs.
 
 use orac_chain::{BlockTag, Chain};
-use orac_primitives::{Address, H256, U256};
+use orac_primitives::{Address, Bytes, H256, U256};
 use orac_state::{Snapshot, StateReader};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::blocks::to_value;
 use crate::error::RpcError;
 use crate::types::Quantity;
 
@@ -15,45 +14,70 @@ fn state(chain: &Chain, snap: &Snapshot, tag: BlockTag) -> Result<orac_chain::St
         .ok_or_else(|| RpcError::server("header not found"))
 }
 
-pub(crate) fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_getBalance`: zero for an account that does not exist.
+pub(crate) fn balance(chain: &Chain, address: Address, tag: BlockTag) -> Result<U256, RpcError> {
     let snap = chain.snapshot()?;
-    let b = state(chain, &snap, tag)?
+    Ok(state(chain, &snap, tag)?
         .account(&address)?
         .map(|a| a.balance)
-        .unwrap_or_default();
-    to_value(b)
+        .unwrap_or_default())
 }
 
-pub(crate) fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_getTransactionCount`; at `pending` it counts the pooled
+/// transactions too, so a wallet can send several in a row.
+pub(crate) fn nonce(chain: &Chain, address: Address, tag: BlockTag) -> Result<Quantity, RpcError> {
     if tag == BlockTag::Pending {
-        return to_value(Quantity(chain.pending_nonce(&address)?));
+        return Ok(Quantity(chain.pending_nonce(&address)?));
     }
     let snap = chain.snapshot()?;
     let n = state(chain, &snap, tag)?
         .account(&address)?
         .map(|a| a.nonce)
         .unwrap_or_default();
-    to_value(Quantity(n))
+    Ok(Quantity(n))
 }
 
-pub(crate) fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Value, RpcError> {
+/// `eth_getCode`: the contract's deployed bytecode, empty for none.
+pub(crate) fn code(chain: &Chain, address: Address, tag: BlockTag) -> Result<Bytes, RpcError> {
     let snap = chain.snapshot()?;
     let st = state(chain, &snap, tag)?;
-    let code = match st.account(&address)? {
+    Ok(match st.account(&address)? {
         Some(a) => st.code(&a.code_hash)?,
         None => Default::default(),
-    };
-    to_value(code)
+    })
 }
 
+/// `eth_getStorageAt`: the slot's 32-byte word.
 pub(crate) fn storage_at(
     chain: &Chain,
     address: Address,
     slot: H256,
     tag: BlockTag,
-) -> Result<Value, RpcError> {
+) -> Result<H256, RpcError> {
     let snap = chain.snapshot()?;
-    to_value(state(chain, &snap, tag)?.storage(&address, &slot)?)
+    Ok(state(chain, &snap, tag)?.storage(&address, &slot)?)
+}
+
+/// An EIP-1186 account proof, as `eth_getProof` answers it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RpcProof {
+    address: Address,
+    /// The trie nodes from the state root down to the account.
+    account_proof: Vec<Bytes>,
+    balance: U256,
+    code_hash: H256,
+    nonce: Quantity,
+    storage_hash: H256,
+    storage_proof: Vec<StorageProof>,
+}
+
+/// One storage slot's value and the trie nodes that prove it.
+#[derive(Serialize)]
+pub(crate) struct StorageProof {
+    key: H256,
+    value: U256,
+    proof: Vec<Bytes>,
 }
 
 /// EIP-1186 `eth_getProof`.
@@ -62,7 +86,7 @@ pub(crate) fn proof(
     address: Address,
     slots: Vec<H256>,
     tag: BlockTag,
-) -> Result<Value, RpcError> {
+) -> Result<RpcProof, RpcError> {
     if tag == BlockTag::Pending {
         // Its state was never written, so its trie nodes are nowhere to
         // prove from; saying so beats a proof against the wrong root.
@@ -85,23 +109,22 @@ pub(crate) fn proof(
     let st = snap.state_at(root)?;
     let (account_proof, storage_proofs) = st.proof(&address, &slots)?;
     let account = st.account(&address)?.unwrap_or_default();
-    let hex = |p: &Vec<Vec<u8>>| {
-        p.iter()
-            .map(|n| format!("0x{}", hex::encode(n)))
-            .collect::<Vec<_>>()
-    };
-    let mut storage = Vec::new();
-    for (slot, p) in slots.iter().zip(&storage_proofs) {
-        let value = U256::from_big_endian(st.storage(&address, slot)?.as_bytes());
-        storage.push(json!({ "key": slot, "value": value, "proof": hex(p) }));
+    let nodes = |p: Vec<Vec<u8>>| p.into_iter().map(Bytes).collect::<Vec<_>>();
+    let mut storage_proof = Vec::new();
+    for (slot, p) in slots.iter().zip(storage_proofs) {
+        storage_proof.push(StorageProof {
+            key: *slot,
+            value: U256::from_big_endian(st.storage(&address, slot)?.as_bytes()),
+            proof: nodes(p),
+        });
     }
-    Ok(json!({
-        "address": address,
-        "accountProof": hex(&account_proof),
-        "balance": account.balance,
-        "codeHash": account.code_hash,
-        "nonce": Quantity(account.nonce),
-        "storageHash": account.storage_root,
-        "storageProof": storage,
-    }))
+    Ok(RpcProof {
+        address,
+        account_proof: nodes(account_proof),
+        balance: account.balance,
+        code_hash: account.code_hash,
+        nonce: Quantity(account.nonce),
+        storage_hash: account.storage_root,
+        storage_proof,
+    })
 }

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use orac_chain::Chain;
 use orac_primitives::{Address, RecoveredTx};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::error::RpcError;
 use crate::types::{Quantity, RpcTransaction};
 
 type BySender<T> = BTreeMap<Address, BTreeMap<String, T>>;
@@ -24,30 +23,57 @@ fn group<T>(txs: &[Arc<RecoveredTx>], f: impl Fn(&RecoveredTx) -> T) -> BySender
     out
 }
 
-pub fn status(chain: &Chain) -> Value {
+/// `txpool_status`: how many transactions are ready and how many wait.
+#[derive(Serialize)]
+pub(crate) struct PoolStatus {
+    pending: Quantity,
+    queued: Quantity,
+}
+
+/// The pool split as geth splits it: `pending` (ready to run) and
+/// `queued` (waiting for a nonce gap to fill).
+#[derive(Serialize)]
+pub(crate) struct PoolSplit<T> {
+    pending: T,
+    queued: T,
+}
+
+/// `txpool_status`.
+pub(crate) fn status(chain: &Chain) -> PoolStatus {
     let (ready, queued) = chain.pool_counts();
-    json!({ "pending": Quantity(ready as u64), "queued": Quantity(queued as u64) })
+    PoolStatus {
+        pending: Quantity(ready as u64),
+        queued: Quantity(queued as u64),
+    }
 }
 
-pub fn content(chain: &Chain) -> Result<Value, RpcError> {
-    let (ready, queued) = chain.pool_content();
-    let tx = |t: &RecoveredTx| RpcTransaction::new(t, None);
-    Ok(json!({ "pending": group(&ready, tx), "queued": group(&queued, tx) }))
+fn tx(t: &RecoveredTx) -> RpcTransaction {
+    RpcTransaction::new(t, None)
 }
 
-pub fn content_from(chain: &Chain, from: Address) -> Result<Value, RpcError> {
+/// `txpool_content`: every pooled transaction, by sender and nonce.
+pub(crate) fn content(chain: &Chain) -> PoolSplit<BySender<RpcTransaction>> {
     let (ready, queued) = chain.pool_content();
-    let tx = |t: &RecoveredTx| RpcTransaction::new(t, None);
-    let mut pending = group(&ready, tx);
-    let mut waiting = group(&queued, tx);
-    Ok(json!({
-        "pending": pending.remove(&from).unwrap_or_default(),
-        "queued": waiting.remove(&from).unwrap_or_default(),
-    }))
+    PoolSplit {
+        pending: group(&ready, tx),
+        queued: group(&queued, tx),
+    }
+}
+
+/// `txpool_contentFrom`: one sender's pooled transactions, by nonce.
+pub(crate) fn content_from(
+    chain: &Chain,
+    from: Address,
+) -> PoolSplit<BTreeMap<String, RpcTransaction>> {
+    let (ready, queued) = chain.pool_content();
+    PoolSplit {
+        pending: group(&ready, tx).remove(&from).unwrap_or_default(),
+        queued: group(&queued, tx).remove(&from).unwrap_or_default(),
+    }
 }
 
 /// geth's one-line summaries: `0xTO: VALUE wei + GAS gas × PRICE wei`.
-pub fn inspect(chain: &Chain) -> Result<Value, RpcError> {
+pub(crate) fn inspect(chain: &Chain) -> PoolSplit<BySender<String>> {
     let (ready, queued) = chain.pool_content();
     let line = |t: &RecoveredTx| {
         let tx = &t.tx.tx;
@@ -60,5 +86,8 @@ pub fn inspect(chain: &Chain) -> Result<Value, RpcError> {
             tx.value, tx.gas_limit, tx.max_fee_per_gas
         )
     };
-    Ok(json!({ "pending": group(&ready, line), "queued": group(&queued, line) }))
+    PoolSplit {
+        pending: group(&ready, line),
+        queued: group(&queued, line),
+    }
 }

@@ -15,19 +15,29 @@ impl Serialize for Quantity {
     }
 }
 
+/// A log as `eth_getLogs`, receipts and subscriptions return it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcLog {
+    /// The contract that emitted it.
     pub address: Address,
+    /// Indexed topics; the first is the event signature's hash.
     pub topics: Vec<H256>,
+    /// The non-indexed data.
     pub data: Bytes,
+    /// The including block.
     pub block_number: Quantity,
+    /// The including block's hash.
     pub block_hash: H256,
     /// As geth ≥ 1.16 reports it.
     pub block_timestamp: Quantity,
+    /// The emitting transaction.
     pub transaction_hash: H256,
+    /// The transaction's index in its block.
     pub transaction_index: Quantity,
+    /// The log's index in its block (counted across transactions).
     pub log_index: Quantity,
+    /// Always false: orac never reorganises its chain.
     pub removed: bool,
 }
 
@@ -48,58 +58,88 @@ impl From<&StoredLog> for RpcLog {
     }
 }
 
+/// One EIP-2930 access list entry.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessListEntry {
+    /// The account accessed.
     pub address: Address,
+    /// Its storage slots accessed.
     pub storage_keys: Vec<H256>,
 }
 
 /// Where a transaction sits, if mined.
 #[derive(Clone, Copy)]
 pub struct TxPosition {
+    /// The including block's hash.
     pub block_hash: H256,
+    /// The including block's number.
     pub block_number: u64,
+    /// The including block's time.
     pub block_timestamp: u64,
+    /// The transaction's index in the block.
     pub index: u64,
+    /// The block's base fee, for the effective gas price.
     pub base_fee: U256,
 }
 
+/// A transaction as `eth_getTransactionBy*` and full blocks return it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcTransaction {
+    /// The transaction hash (of its signed encoding).
     pub hash: H256,
+    /// The sender's nonce.
     pub nonce: Quantity,
+    /// The including block, null while pending.
     pub block_hash: Option<H256>,
+    /// The including block's number, null while pending.
     pub block_number: Option<Quantity>,
     /// geth ≥ 1.16 and the execution-apis schema: the including block's
     /// time, null while pending.
     pub block_timestamp: Option<Quantity>,
+    /// Index in the block, null while pending.
     pub transaction_index: Option<Quantity>,
+    /// The sender, recovered from the signature.
     pub from: Address,
+    /// The callee; null for a contract creation.
     pub to: Option<Address>,
+    /// Wei sent.
     pub value: U256,
+    /// The gas limit.
     pub gas: Quantity,
+    /// The legacy price, or for a mined type-2 transaction the price paid.
     pub gas_price: U256,
+    /// EIP-1559 fee cap (type 2 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_gas: Option<U256>,
+    /// EIP-1559 tip cap (type 2 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_priority_fee_per_gas: Option<U256>,
+    /// Call data, or init code for a creation.
     pub input: Bytes,
+    /// The transaction type (0, 1 or 2).
     #[serde(rename = "type")]
     pub tx_type: Quantity,
+    /// EIP-2930 access list (types 1 and 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_list: Option<Vec<AccessListEntry>>,
+    /// The chain id it was signed for (EIP-155 or typed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain_id: Option<Quantity>,
+    /// Signature `v` as the transaction's encoding carries it.
     pub v: Quantity,
+    /// Signature `r`.
     pub r: U256,
+    /// Signature `s`.
     pub s: U256,
+    /// Signature parity (typed transactions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub y_parity: Option<Quantity>,
 }
 
 impl RpcTransaction {
+    /// The transaction, with where it was mined if it was.
     pub fn new(rtx: &RecoveredTx, pos: Option<TxPosition>) -> Self {
         let st = &rtx.tx;
         let t = &st.tx;
@@ -144,23 +184,38 @@ impl RpcTransaction {
     }
 }
 
+/// A receipt as `eth_getTransactionReceipt` returns it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcReceipt {
+    /// The transaction this receipt is for.
     pub transaction_hash: H256,
+    /// Its index in the block.
     pub transaction_index: Quantity,
+    /// The including block's hash.
     pub block_hash: H256,
+    /// The including block's number.
     pub block_number: Quantity,
+    /// The sender.
     pub from: Address,
+    /// The callee; null for a creation.
     pub to: Option<Address>,
+    /// Gas used in the block up to and including this transaction.
     pub cumulative_gas_used: Quantity,
+    /// Gas this transaction used.
     pub gas_used: Quantity,
+    /// The price per gas paid (base fee plus tip).
     pub effective_gas_price: U256,
+    /// The created contract, for a creation.
     pub contract_address: Option<Address>,
+    /// The logs it emitted.
     pub logs: Vec<RpcLog>,
+    /// The 256-byte bloom of its logs.
     pub logs_bloom: Bytes,
+    /// The transaction type.
     #[serde(rename = "type")]
     pub tx_type: Quantity,
+    /// 1 for success, 0 for a revert or halt.
     pub status: Quantity,
 }
 
@@ -214,10 +269,13 @@ pub fn block_receipts(
         .collect()
 }
 
+/// A block's transactions: hashes, or whole when asked for.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum BlockTransactions {
+    /// Transaction hashes only.
     Hashes(Vec<H256>),
+    /// Whole transactions.
     Full(Vec<RpcTransaction>),
 }
 
@@ -227,11 +285,16 @@ pub enum BlockTransactions {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcBlock {
+    /// The header's fields, flattened into the block object.
     #[serde(flatten)]
     pub header: RpcHeader,
+    /// Always zero (no proof of work).
     pub total_difficulty: U256,
+    /// The length of the block's RLP encoding.
     pub size: Quantity,
+    /// Hashes, or whole transactions when asked for.
     pub transactions: BlockTransactions,
+    /// Always empty.
     pub uncles: Vec<H256>,
 }
 
@@ -255,6 +318,7 @@ fn block_rlp_len(header: &Header, txs: &[RecoveredTx]) -> usize {
 }
 
 impl RpcBlock {
+    /// The block; `full` puts whole transactions in.
     pub fn new(header: &Header, txs: &[RecoveredTx], full: bool) -> Self {
         let rpc_header = RpcHeader::from(header);
         let hash = rpc_header.hash;
@@ -294,22 +358,39 @@ impl RpcBlock {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcHeader {
+    /// The block number.
     pub number: Quantity,
+    /// The header's Keccak-256 hash.
     pub hash: H256,
+    /// The previous block's hash.
     pub parent_hash: H256,
+    /// Eight zero bytes (no proof of work).
     pub nonce: Bytes,
+    /// The hash of the empty uncle list.
     pub sha3_uncles: H256,
+    /// The bloom of every log in the block.
     pub logs_bloom: Bytes,
+    /// Trie root of the transactions.
     pub transactions_root: H256,
+    /// Trie root of the state after the block.
     pub state_root: H256,
+    /// Trie root of the receipts.
     pub receipts_root: H256,
+    /// The block producer, paid the tips.
     pub miner: Address,
+    /// Always zero.
     pub difficulty: U256,
+    /// Producer-chosen bytes.
     pub extra_data: Bytes,
+    /// The most gas the block's transactions may use.
     pub gas_limit: Quantity,
+    /// Gas its transactions used.
     pub gas_used: Quantity,
+    /// Seconds since the Unix epoch.
     pub timestamp: Quantity,
+    /// The EIP-1559 base fee of this block.
     pub base_fee_per_gas: U256,
+    /// Zero (no proof of work or beacon randomness).
     pub mix_hash: H256,
 }
 

@@ -31,9 +31,9 @@ use crate::types::{RpcHeader, RpcLog};
 /// Messages queued for one client before writers wait.
 const OUTBOX: usize = 1024;
 
-pub struct Connection {
+pub(crate) struct Connection {
     /// This connection's share of the heavy-request slots.
-    pub client: Arc<Client>,
+    pub(crate) client: Arc<Client>,
     outbox: mpsc::Sender<Message>,
     subs: Mutex<HashMap<U256, JoinHandle<()>>>,
     max_subs: usize,
@@ -47,7 +47,11 @@ enum Topic {
 }
 
 impl Connection {
-    pub fn subscribe(self: &Arc<Self>, ctx: &Arc<Ctx>, params: Params) -> Result<Value, RpcError> {
+    pub(crate) fn subscribe(
+        self: &Arc<Self>,
+        ctx: &Arc<Ctx>,
+        params: Params,
+    ) -> Result<Value, RpcError> {
         let kind: String = params.req(0)?;
         let topic = match kind.as_str() {
             "newHeads" => Topic::NewHeads,
@@ -120,7 +124,7 @@ impl Connection {
         Ok(json!(id))
     }
 
-    pub fn unsubscribe(&self, id: U256) -> bool {
+    pub(crate) fn unsubscribe(&self, id: U256) -> bool {
         match self.subs.lock().remove(&id) {
             Some(h) => {
                 h.abort();
@@ -276,7 +280,7 @@ fn collect(
 
 /// Serves one WebSocket connection: requests in, responses and
 /// notifications out through one writer task.
-pub async fn serve_socket(ctx: Arc<Ctx>, socket: WebSocket, limits: Limits) {
+pub(crate) async fn serve_socket(ctx: Arc<Ctx>, socket: WebSocket, limits: Limits) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(OUTBOX);
     let writer = tokio::spawn(async move {

@@ -1,0 +1,132 @@
+//! A node's configuration, from the command line or built in code.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
+use orac_chain::pool::PoolConfig;
+use orac_chain::spec::GenesisAccount;
+use orac_chain::{ChainConfig, ChainRules, ChainSpec, MiningMode};
+use orac_primitives::U256;
+use orac_rpc::{Limits, RpcConfig};
+use orac_state::DbConfig;
+
+/// `orac node`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// Development chain: chain id 31337, ten funded accounts from the
+    /// standard test mnemonic, blocks sealed as soon as transactions arrive.
+    #[arg(long)]
+    pub dev: bool,
+    /// Address for JSON-RPC over HTTP and WebSocket.
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    pub rpc_addr: SocketAddr,
+    /// Where the chain is stored [default: ~/.orac/<dev|chain-ID>].
+    #[arg(long)]
+    pub datadir: Option<PathBuf>,
+    /// Chain spec (JSON) for a chain other than the built-in dev chain.
+    #[arg(long, conflicts_with = "dev")]
+    pub chain: Option<PathBuf>,
+    /// Seal a block every N seconds instead of as soon as transactions arrive.
+    #[arg(long, value_name = "SECS")]
+    pub block_time: Option<f64>,
+    /// Mnemonic the dev accounts are derived from.
+    #[arg(long, default_value = DEV_MNEMONIC, requires = "dev")]
+    pub mnemonic: String,
+    /// Number of dev accounts.
+    #[arg(long, default_value_t = 10, requires = "dev")]
+    pub accounts: u32,
+    /// Disk space for compiled contracts (DATADIR/code-cache), in MiB.
+    /// Least recently used ones are deleted past it and compiled again
+    /// when next called.
+    #[arg(long, value_name = "MIB", default_value_t = orac_vm::DEFAULT_CACHE_BYTES >> 20)]
+    pub code_cache_mib: u64,
+    /// Serve the dev controls (`anvil_*`, `hardhat_*`, `evm_*`: set
+    /// balances, code, storage, nonces and time, mine, snapshot and
+    /// revert) on a chain that is not `--dev`. Anyone who can reach the
+    /// RPC port can then rewrite this node's state.
+    #[arg(long)]
+    pub allow_dev_rpc: bool,
+}
+
+/// Everything [`crate::spawn`] needs: the chain to open and how to serve it.
+pub struct NodeConfig {
+    /// The chain: spec, rules, data directory, mining, pool and keys.
+    pub chain: ChainConfig,
+    /// Where JSON-RPC listens (port 0: any free port, see
+    /// [`crate::RunningNode::addr`]).
+    pub rpc_addr: SocketAddr,
+    /// The RPC server's limits, version string and dev controls.
+    pub rpc: RpcConfig,
+}
+
+impl NodeArgs {
+    /// The configuration these options describe. Fails on options that
+    /// cannot run (no chain named, a bad block time, an unreadable spec).
+    pub fn into_config(self) -> anyhow::Result<NodeConfig> {
+        let rules = ChainRules::standard();
+        let (spec, keys) = if self.dev {
+            let keys = derive_keys(&self.mnemonic, self.accounts.clamp(1, 1000))?;
+            let mut spec = ChainSpec::dev();
+            if self.mnemonic != DEV_MNEMONIC || self.accounts != 10 {
+                let balance = U256::from(10u64).pow(U256::from(18)) * U256::from(10_000u64);
+                spec.alloc = keys
+                    .iter()
+                    .map(|k| {
+                        let account = GenesisAccount {
+                            balance,
+                            ..Default::default()
+                        };
+                        (k.address(), account)
+                    })
+                    .collect();
+            }
+            (spec, keys)
+        } else if let Some(path) = &self.chain {
+            (ChainSpec::from_file(path, &rules)?, Vec::new())
+        } else {
+            bail!("say which chain to run: --dev, or --chain SPEC.json");
+        };
+        let mining = match self.block_time {
+            None => MiningMode::Instant,
+            Some(s) if s > 0.0 && s.is_finite() => MiningMode::Interval(Duration::from_secs_f64(s)),
+            Some(s) => bail!("--block-time must be a positive number of seconds, not {s}"),
+        };
+        let datadir = self
+            .datadir
+            .unwrap_or_else(|| default_datadir(self.dev, spec.chain_id));
+        Ok(NodeConfig {
+            chain: ChainConfig {
+                datadir,
+                spec,
+                mining,
+                pool: PoolConfig::default(),
+                db: DbConfig::default(),
+                dev_keys: keys,
+                code_cache_bytes: self.code_cache_mib.saturating_mul(1 << 20),
+                rules,
+            },
+            rpc_addr: self.rpc_addr,
+            rpc: RpcConfig {
+                limits: Limits::default(),
+                client_version: format!("orac/v{}", env!("CARGO_PKG_VERSION")),
+                dev_methods: self.dev || self.allow_dev_rpc,
+            },
+        })
+    }
+}
+
+/// `~/.orac/dev` or `~/.orac/chain-<id>`.
+fn default_datadir(dev: bool, chain_id: u64) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = match dev {
+        true => "dev".to_string(),
+        false => format!("chain-{chain_id}"),
+    };
+    home.join(".orac").join(name)
+}
