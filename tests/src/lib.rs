@@ -74,8 +74,11 @@ pub fn listening_addr(stdout: ChildStdout, timeout: Duration) -> Option<String> 
 /// A running `orac node` process.
 pub struct Node {
     child: Child,
+    /// JSON-RPC over HTTP, `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The same port over WebSocket, `ws://127.0.0.1:PORT`.
     pub ws_url: String,
+    /// The node's data directory (it survives [`Node::kill9`]).
     pub datadir: PathBuf,
     /// The arguments after `orac node`, minus the RPC address and datadir.
     extra: Vec<String>,
@@ -161,6 +164,7 @@ impl Node {
             .unwrap_or_else(|e| panic!("raw post: {e}"))
     }
 
+    /// The node process's id (to read its memory use from /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
