@@ -52,11 +52,15 @@ impl Pack {
         self.at += bytes.len();
         self
     }
+    fn field<T: Field>(self, value: T) -> Self {
+        value.put(self)
+    }
     fn done(self) -> H256 {
         H256(self.word)
     }
 }
 
+/// Reads fields back in the order [`Pack`] wrote them.
 struct Unpack<'a> {
     word: &'a [u8; 32],
     at: usize,
@@ -75,40 +79,100 @@ impl<'a> Unpack<'a> {
         self.at += N;
         out
     }
-    fn u8(&mut self) -> u8 {
-        self.take::<1>()[0]
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_be_bytes(self.take())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_be_bytes(self.take())
-    }
-    fn i128(&mut self) -> i128 {
-        i128::from_be_bytes(self.take())
-    }
-    fn u128(&mut self) -> u128 {
-        u128::from_be_bytes(self.take())
-    }
-    fn address(&mut self) -> H160 {
-        H160(self.take())
+    fn field<T: Field>(&mut self) -> T {
+        T::take(self)
     }
 }
 
-fn address_word(a: H160) -> H256 {
-    Pack::default().put(a.as_bytes()).done()
+/// A fixed-size value in a packed word, as its big-endian bytes.
+trait Field: Sized {
+    fn put(self, p: Pack) -> Pack;
+    fn take(u: &mut Unpack<'_>) -> Self;
 }
 
-fn word_address(w: &H256) -> H160 {
-    Unpack::new(w).address()
+macro_rules! int_fields {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            fn put(self, p: Pack) -> Pack {
+                p.put(&self.to_be_bytes())
+            }
+            fn take(u: &mut Unpack<'_>) -> Self {
+                Self::from_be_bytes(u.take())
+            }
+        }
+    )*};
 }
 
-fn u64_word(v: u64) -> H256 {
-    Pack::default().put(&v.to_be_bytes()).done()
+int_fields!(u8, u32, u64, i128, u128);
+
+impl Field for bool {
+    fn put(self, p: Pack) -> Pack {
+        p.field(self as u8)
+    }
+    fn take(u: &mut Unpack<'_>) -> Self {
+        u.field::<u8>() != 0
+    }
 }
 
-fn word_u64(w: &H256) -> u64 {
-    Unpack::new(w).u64()
+impl Field for H160 {
+    fn put(self, p: Pack) -> Pack {
+        p.put(self.as_bytes())
+    }
+    fn take(u: &mut Unpack<'_>) -> Self {
+        H160(u.take())
+    }
+}
+
+impl Field for U256 {
+    fn put(self, p: Pack) -> Pack {
+        p.put(&self.to_big_endian())
+    }
+    fn take(u: &mut Unpack<'_>) -> Self {
+        U256::from_big_endian(&u.take::<32>())
+    }
+}
+
+/// A record stored in one word.
+trait Word: Sized {
+    fn pack(&self) -> H256;
+    fn unpack(w: &H256) -> Self;
+}
+
+/// A single field is a word of its own, left-aligned.
+impl<T: Field + Copy> Word for T {
+    fn pack(&self) -> H256 {
+        Pack::default().field(*self).done()
+    }
+    fn unpack(w: &H256) -> Self {
+        Unpack::new(w).field()
+    }
+}
+
+impl<A: Field + Copy, B: Field + Copy> Word for (A, B) {
+    fn pack(&self) -> H256 {
+        Pack::default().field(self.0).field(self.1).done()
+    }
+    fn unpack(w: &H256) -> Self {
+        let mut u = Unpack::new(w);
+        (u.field(), u.field())
+    }
+}
+
+/// Implements [`Word`] for a struct whose fields are packed in the order
+/// listed: the one place a record's layout is written down, for both
+/// directions.
+macro_rules! packed_word {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl Word for $ty {
+            fn pack(&self) -> H256 {
+                Pack::default()$(.field(self.$field))*.done()
+            }
+            fn unpack(w: &H256) -> Self {
+                let mut u = Unpack::new(w);
+                Self { $($field: u.field()),* }
+            }
+        }
+    };
 }
 
 /// The fields of a feed's configuration read on every transmission.
@@ -146,27 +210,27 @@ pub(crate) struct RoundWord {
 /// The latest inclusion time a round word holds (56 bits).
 pub(crate) const MAX_INCLUDED_AT: u64 = (1 << 56) - 1;
 
-impl RoundWord {
+impl Word for RoundWord {
     fn pack(&self) -> H256 {
         Pack::default()
-            .put(&self.answer.to_be_bytes())
-            .put(&self.observed_at.to_be_bytes())
+            .field(self.answer)
+            .field(self.observed_at)
             .put(&self.included_at.to_be_bytes()[1..])
-            .put(&[self.signers])
+            .field(self.signers)
             .done()
     }
 
     fn unpack(w: &H256) -> Self {
         let mut u = Unpack::new(w);
-        let answer = u.i128();
-        let observed_at = u.u64();
+        let answer = u.field();
+        let observed_at = u.field();
         let mut at = [0u8; 8];
         at[1..].copy_from_slice(&u.take::<7>());
         Self {
             answer,
             observed_at,
             included_at: u64::from_be_bytes(at),
-            signers: u.u8(),
+            signers: u.field(),
         }
     }
 }
@@ -209,26 +273,38 @@ impl SubWord {
     pub(crate) fn cap(&self) -> Option<U256> {
         (self.max_gas_price != 0).then(|| U256::from(self.max_gas_price))
     }
-
-    fn pack(&self) -> H256 {
-        Pack::default()
-            .put(&self.callback_gas.to_be_bytes())
-            .put(&self.slot.to_be_bytes())
-            .put(&[self.misses])
-            .put(&self.max_gas_price.to_be_bytes())
-            .done()
-    }
-
-    fn unpack(w: &H256) -> Self {
-        let mut u = Unpack::new(w);
-        Self {
-            callback_gas: u.u64(),
-            slot: u.u32(),
-            misses: u.u8(),
-            max_gas_price: u.u128(),
-        }
-    }
 }
+
+packed_word!(ConfigWord {
+    decimals,
+    f,
+    n,
+    version,
+    heartbeat,
+    deviation_ppb,
+});
+packed_word!(Latest {
+    round,
+    last_seen,
+    observed_at,
+});
+packed_word!(SubsWord {
+    count,
+    reserved_gas,
+    delivering,
+});
+packed_word!(SubWord {
+    callback_gas,
+    slot,
+    misses,
+    max_gas_price,
+});
+packed_word!(RequestTerms {
+    feed,
+    callback_gas,
+    requested_at,
+    expires_at,
+});
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(u8)]
@@ -238,6 +314,20 @@ pub(crate) enum RequestStatus {
     Pending = 1,
     Fulfilled = 2,
     Cancelled = 3,
+}
+
+impl Field for RequestStatus {
+    fn put(self, p: Pack) -> Pack {
+        p.field(self as u8)
+    }
+    fn take(u: &mut Unpack<'_>) -> Self {
+        match u.field::<u8>() {
+            1 => RequestStatus::Pending,
+            2 => RequestStatus::Fulfilled,
+            3 => RequestStatus::Cancelled,
+            _ => RequestStatus::None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -261,54 +351,39 @@ impl Store<'_> {
     fn set(&mut self, tag: Tag, id: u64, extra: &[u8], value: H256) -> R<()> {
         self.call.sstore(key(tag, id, extra), value)
     }
+    fn read<T: Word>(&mut self, tag: Tag, id: u64, extra: &[u8]) -> R<T> {
+        Ok(T::unpack(&self.get(tag, id, extra)?))
+    }
+    fn write<T: Word>(&mut self, tag: Tag, id: u64, extra: &[u8], value: &T) -> R<()> {
+        self.set(tag, id, extra, value.pack())
+    }
 
     pub(crate) fn feed_count(&mut self) -> R<u64> {
-        Ok(word_u64(&self.get(Tag::FeedCount, 0, &[])?))
+        self.read(Tag::FeedCount, 0, &[])
     }
     pub(crate) fn set_feed_count(&mut self, n: u64) -> R<()> {
-        self.set(Tag::FeedCount, 0, &[], u64_word(n))
+        self.write(Tag::FeedCount, 0, &[], &n)
     }
 
     pub(crate) fn config(&mut self, feed: u64) -> R<ConfigWord> {
-        let w = self.get(Tag::Config, feed, &[])?;
-        let mut u = Unpack::new(&w);
-        Ok(ConfigWord {
-            decimals: u.u8(),
-            f: u.u8(),
-            n: u.u8(),
-            version: u.u64(),
-            heartbeat: u.u64(),
-            deviation_ppb: u.u64(),
-        })
+        self.read(Tag::Config, feed, &[])
     }
     pub(crate) fn set_config(&mut self, feed: u64, c: &ConfigWord) -> R<()> {
-        let w = Pack::default()
-            .put(&[c.decimals, c.f, c.n])
-            .put(&c.version.to_be_bytes())
-            .put(&c.heartbeat.to_be_bytes())
-            .put(&c.deviation_ppb.to_be_bytes())
-            .done();
-        self.set(Tag::Config, feed, &[], w)
+        self.write(Tag::Config, feed, &[], c)
     }
 
     pub(crate) fn bounds(&mut self, feed: u64) -> R<(i128, i128)> {
-        let w = self.get(Tag::Bounds, feed, &[])?;
-        let mut u = Unpack::new(&w);
-        Ok((u.i128(), u.i128()))
+        self.read(Tag::Bounds, feed, &[])
     }
     pub(crate) fn set_bounds(&mut self, feed: u64, min: i128, max: i128) -> R<()> {
-        let w = Pack::default()
-            .put(&min.to_be_bytes())
-            .put(&max.to_be_bytes())
-            .done();
-        self.set(Tag::Bounds, feed, &[], w)
+        self.write(Tag::Bounds, feed, &[], &(min, max))
     }
 
     pub(crate) fn admin(&mut self, feed: u64) -> R<H160> {
-        Ok(word_address(&self.get(Tag::Admin, feed, &[])?))
+        self.read(Tag::Admin, feed, &[])
     }
     pub(crate) fn set_admin(&mut self, feed: u64, admin: H160) -> R<()> {
-        self.set(Tag::Admin, feed, &[], address_word(admin))
+        self.write(Tag::Admin, feed, &[], &admin)
     }
 
     pub(crate) fn digest(&mut self, feed: u64) -> R<H256> {
@@ -319,29 +394,20 @@ impl Store<'_> {
     }
 
     pub(crate) fn signer_at(&mut self, feed: u64, i: u8) -> R<H160> {
-        Ok(word_address(&self.get(Tag::SignerAt, feed, &[i])?))
+        self.read(Tag::SignerAt, feed, &[i])
     }
     pub(crate) fn set_signer_at(&mut self, feed: u64, i: u8, signer: H160) -> R<()> {
-        self.set(Tag::SignerAt, feed, &[i], address_word(signer))
+        self.write(Tag::SignerAt, feed, &[i], &signer)
     }
 
     /// The config version in which `signer` was last authorized: it signs
     /// for the feed only while that equals the feed's current version, so
     /// a reconfiguration needs no clean-up of removed signers.
     pub(crate) fn signer_version(&mut self, feed: u64, signer: H160) -> R<u64> {
-        Ok(word_u64(&self.get(
-            Tag::SignerVersion,
-            feed,
-            signer.as_bytes(),
-        )?))
+        self.read(Tag::SignerVersion, feed, signer.as_bytes())
     }
     pub(crate) fn set_signer_version(&mut self, feed: u64, signer: H160, version: u64) -> R<()> {
-        self.set(
-            Tag::SignerVersion,
-            feed,
-            signer.as_bytes(),
-            u64_word(version),
-        )
+        self.write(Tag::SignerVersion, feed, signer.as_bytes(), &version)
     }
 
     /// A string: its length in word 0, then 32-byte chunks.
@@ -349,8 +415,8 @@ impl Store<'_> {
         // Only `set_description` writes the length, after the feed's
         // config passed its MAX_DESCRIPTION check; the cap keeps a read
         // bounded whatever the word says.
-        let len = (word_u64(&self.get(Tag::Description, feed, &[])?) as usize)
-            .min(super::MAX_DESCRIPTION);
+        let len =
+            (self.read::<u64>(Tag::Description, feed, &[])? as usize).min(super::MAX_DESCRIPTION);
         let mut bytes = Vec::with_capacity(len);
         for i in 1..=len.div_ceil(32) as u64 {
             let w = self.get(Tag::Description, feed, &i.to_be_bytes())?;
@@ -360,7 +426,7 @@ impl Store<'_> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
     pub(crate) fn set_description(&mut self, feed: u64, text: &str) -> R<()> {
-        self.set(Tag::Description, feed, &[], u64_word(text.len() as u64))?;
+        self.write(Tag::Description, feed, &[], &(text.len() as u64))?;
         for (i, chunk) in (1u64..).zip(text.as_bytes().chunks(32)) {
             let w = Pack::default().put(chunk).done();
             self.set(Tag::Description, feed, &i.to_be_bytes(), w)?;
@@ -369,21 +435,10 @@ impl Store<'_> {
     }
 
     pub(crate) fn latest(&mut self, feed: u64) -> R<Latest> {
-        let w = self.get(Tag::Latest, feed, &[])?;
-        let mut u = Unpack::new(&w);
-        Ok(Latest {
-            round: u.u64(),
-            last_seen: u.u64(),
-            observed_at: u.u64(),
-        })
+        self.read(Tag::Latest, feed, &[])
     }
     pub(crate) fn set_latest(&mut self, feed: u64, l: &Latest) -> R<()> {
-        let w = Pack::default()
-            .put(&l.round.to_be_bytes())
-            .put(&l.last_seen.to_be_bytes())
-            .put(&l.observed_at.to_be_bytes())
-            .done();
-        self.set(Tag::Latest, feed, &[], w)
+        self.write(Tag::Latest, feed, &[], l)
     }
 
     /// A round, or `None` if it was never stored.
@@ -392,77 +447,46 @@ impl Store<'_> {
         Ok((!w.is_zero()).then(|| RoundWord::unpack(&w)))
     }
     pub(crate) fn set_round(&mut self, feed: u64, round: u64, r: &RoundWord) -> R<()> {
-        self.set(Tag::Round, feed, &round.to_be_bytes(), r.pack())
+        self.write(Tag::Round, feed, &round.to_be_bytes(), r)
     }
 
     pub(crate) fn subs(&mut self, feed: u64) -> R<SubsWord> {
-        let w = self.get(Tag::Subs, feed, &[])?;
-        let mut u = Unpack::new(&w);
-        Ok(SubsWord {
-            count: u.u32(),
-            reserved_gas: u.u64(),
-            delivering: u.u8() != 0,
-        })
+        self.read(Tag::Subs, feed, &[])
     }
     pub(crate) fn set_subs(&mut self, feed: u64, s: &SubsWord) -> R<()> {
-        let w = Pack::default()
-            .put(&s.count.to_be_bytes())
-            .put(&s.reserved_gas.to_be_bytes())
-            .put(&[s.delivering as u8])
-            .done();
-        self.set(Tag::Subs, feed, &[], w)
+        self.write(Tag::Subs, feed, &[], s)
     }
 
     pub(crate) fn sub_at(&mut self, feed: u64, i: u32) -> R<H160> {
-        Ok(word_address(&self.get(
-            Tag::SubAt,
-            feed,
-            &i.to_be_bytes(),
-        )?))
+        self.read(Tag::SubAt, feed, &i.to_be_bytes())
     }
     pub(crate) fn set_sub_at(&mut self, feed: u64, i: u32, who: H160) -> R<()> {
-        self.set(Tag::SubAt, feed, &i.to_be_bytes(), address_word(who))
+        self.write(Tag::SubAt, feed, &i.to_be_bytes(), &who)
     }
 
     pub(crate) fn sub(&mut self, feed: u64, who: H160) -> R<SubWord> {
-        let w = self.get(Tag::Sub, feed, who.as_bytes())?;
-        Ok(SubWord::unpack(&w))
+        self.read(Tag::Sub, feed, who.as_bytes())
     }
     pub(crate) fn set_sub(&mut self, feed: u64, who: H160, s: &SubWord) -> R<()> {
-        self.set(Tag::Sub, feed, who.as_bytes(), s.pack())
+        self.write(Tag::Sub, feed, who.as_bytes(), s)
     }
 
     pub(crate) fn deposit(&mut self, feed: u64, who: H160) -> R<U256> {
-        let w = self.get(Tag::Deposit, feed, who.as_bytes())?;
-        Ok(U256::from_big_endian(w.as_bytes()))
+        self.read(Tag::Deposit, feed, who.as_bytes())
     }
     pub(crate) fn set_deposit(&mut self, feed: u64, who: H160, amount: U256) -> R<()> {
-        self.set(
-            Tag::Deposit,
-            feed,
-            who.as_bytes(),
-            H256(amount.to_big_endian()),
-        )
+        self.write(Tag::Deposit, feed, who.as_bytes(), &amount)
     }
 
     pub(crate) fn request_count(&mut self) -> R<u64> {
-        Ok(word_u64(&self.get(Tag::RequestCount, 0, &[])?))
+        self.read(Tag::RequestCount, 0, &[])
     }
     pub(crate) fn set_request_count(&mut self, n: u64) -> R<()> {
-        self.set(Tag::RequestCount, 0, &[], u64_word(n))
+        self.write(Tag::RequestCount, 0, &[], &n)
     }
 
     pub(crate) fn request_owner(&mut self, id: u64) -> R<(H160, RequestStatus)> {
-        let w = self.get(Tag::RequestOwner, id, &[])?;
-        let mut u = Unpack::new(&w);
-        let owner = u.address();
-        let status = match u.u8() {
-            1 => RequestStatus::Pending,
-            2 => RequestStatus::Fulfilled,
-            3 => RequestStatus::Cancelled,
-            _ => RequestStatus::None,
-        };
-        Ok((owner, status))
+        self.read(Tag::RequestOwner, id, &[])
     }
     pub(crate) fn set_request_owner(
         &mut self,
@@ -470,39 +494,21 @@ impl Store<'_> {
         owner: H160,
         status: RequestStatus,
     ) -> R<()> {
-        let w = Pack::default()
-            .put(owner.as_bytes())
-            .put(&[status as u8])
-            .done();
-        self.set(Tag::RequestOwner, id, &[], w)
+        self.write(Tag::RequestOwner, id, &[], &(owner, status))
     }
 
     pub(crate) fn request_terms(&mut self, id: u64) -> R<RequestTerms> {
-        let w = self.get(Tag::RequestTerms, id, &[])?;
-        let mut u = Unpack::new(&w);
-        Ok(RequestTerms {
-            feed: u.u64(),
-            callback_gas: u.u64(),
-            requested_at: u.u64(),
-            expires_at: u.u64(),
-        })
+        self.read(Tag::RequestTerms, id, &[])
     }
     pub(crate) fn set_request_terms(&mut self, id: u64, t: &RequestTerms) -> R<()> {
-        let w = Pack::default()
-            .put(&t.feed.to_be_bytes())
-            .put(&t.callback_gas.to_be_bytes())
-            .put(&t.requested_at.to_be_bytes())
-            .put(&t.expires_at.to_be_bytes())
-            .done();
-        self.set(Tag::RequestTerms, id, &[], w)
+        self.write(Tag::RequestTerms, id, &[], t)
     }
 
     pub(crate) fn request_fee(&mut self, id: u64) -> R<U256> {
-        let w = self.get(Tag::RequestFee, id, &[])?;
-        Ok(U256::from_big_endian(w.as_bytes()))
+        self.read(Tag::RequestFee, id, &[])
     }
     pub(crate) fn set_request_fee(&mut self, id: u64, fee: U256) -> R<()> {
-        self.set(Tag::RequestFee, id, &[], H256(fee.to_big_endian()))
+        self.write(Tag::RequestFee, id, &[], &fee)
     }
 
     pub(crate) fn request_query(&mut self, id: u64) -> R<H256> {
