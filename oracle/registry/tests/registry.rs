@@ -148,12 +148,63 @@ impl Fixture {
     }
 
     fn transmit_with_gas(&mut self, report: &Report, gas: u64) -> Receipt {
-        let data = I::transmitCall {
-            report: report.abi_encode().into(),
-        }
-        .abi_encode();
+        self.send(self.transmitter, transmit_data(report), gas)
+    }
+
+    /// Sends `data` (a registry call) to the registry from `from`.
+    fn send(&mut self, from: Address, data: Vec<u8>, gas: u64) -> Receipt {
         self.chain
-            .transact(self.transmitter, Some(registry()), U256::ZERO, data, gas)
+            .transact(from, Some(registry()), U256::ZERO, data, gas)
+    }
+
+    /// Gives feed 1 the `signers` (f = 1), sent by `from`.
+    fn set_config(&mut self, from: Address, signers: &[u8]) -> Receipt {
+        self.chain.call(
+            from,
+            registry(),
+            &I::setConfigCall {
+                feedId: 1,
+                params: params(signers, 1),
+            },
+        )
+    }
+
+    /// Has `requester` (a consumer) ask the fixture's feed for an answer,
+    /// paying REQUEST_FEE.
+    fn request(&mut self, requester: Address, callback_gas: u64, expires_at: u64) -> Receipt {
+        self.chain.call_with_value(
+            self.admin,
+            requester,
+            U256::from(REQUEST_FEE),
+            &I::requestCall {
+                feedId: self.feed,
+                query: B256::ZERO,
+                callbackGas: callback_gas,
+                expiresAt: expires_at,
+            },
+        )
+    }
+
+    /// `who`'s subscription to the fixture's feed.
+    fn subscription(&mut self, who: Address) -> <I::subscriptionCall as SolCall>::Return {
+        let call = I::subscriptionCall {
+            feedId: self.feed,
+            subscriber: who,
+        };
+        self.chain.view(registry(), &call).expect("a subscription")
+    }
+
+    /// `who`'s subscription to the fixture's feed, with its price cap and
+    /// parking state.
+    fn subscription_state(
+        &mut self,
+        who: Address,
+    ) -> <I2::subscriptionStateCall as SolCall>::Return {
+        let call = I2::subscriptionStateCall {
+            feedId: self.feed,
+            subscriber: who,
+        };
+        self.chain.view(registry(), &call).expect("a subscription")
     }
 
     fn latest(&mut self) -> (u64, i128) {
@@ -226,22 +277,13 @@ impl Fixture {
     /// (gas used past the transaction's intrinsic gas, which depends on
     /// the calldata's zero bytes and so differs between reports).
     fn transmit_measured(&mut self, report: &Report) -> (Receipt, u64) {
-        let data = I::transmitCall {
-            report: report.abi_encode().into(),
-        }
-        .abi_encode();
+        let data = transmit_data(report);
         let intrinsic = data
             .iter()
             .map(|b| if *b == 0 { 4 } else { 16 })
             .sum::<u64>()
             + 21_000;
-        let r = self.chain.transact(
-            self.transmitter,
-            Some(registry()),
-            U256::ZERO,
-            data,
-            10_000_000,
-        );
+        let r = self.send(self.transmitter, data, 10_000_000);
         assert!(r.success, "{}", reason(&r));
         let exec = r.gas_used - intrinsic;
         (r, exec)
@@ -251,6 +293,25 @@ impl Fixture {
         self.chain.storage(who, B256::with_last_byte(i))
     }
 }
+
+/// Calldata of `transmit(report)`.
+fn transmit_data(report: &Report) -> Vec<u8> {
+    I::transmitCall {
+        report: report.abi_encode().into(),
+    }
+    .abi_encode()
+}
+
+/// Calldata of `respond(report)`.
+fn respond_data(report: &Report) -> Vec<u8> {
+    I::respondCall {
+        report: report.abi_encode().into(),
+    }
+    .abi_encode()
+}
+
+/// What a request pays the registry in these tests.
+const REQUEST_FEE: u64 = 10u64.pow(15);
 
 fn reason(r: &Receipt) -> String {
     assert!(!r.success, "expected a revert, it succeeded");
@@ -394,16 +455,11 @@ fn bad_reports_are_refused_with_reasons() {
     let response = fx.report(Kind::Response, 2, &[0, 1, 2], &[100, 100, 100]);
     assert!(reason(&fx.transmit(&response)).contains("not authorized"));
     // Garbage.
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        I::transmitCall {
-            report: vec![1, 2, 3].into(),
-        }
-        .abi_encode(),
-        1_000_000,
-    );
+    let garbage = I::transmitCall {
+        report: vec![1, 2, 3].into(),
+    }
+    .abi_encode();
+    let r = fx.send(fx.transmitter, garbage, 1_000_000);
     assert!(reason(&r).contains("malformed"));
     // None of it moved the feed.
     assert_eq!(fx.latest(), (1, 100));
@@ -414,23 +470,9 @@ fn reconfiguring_retires_old_signers_and_old_reports() {
     let mut fx = Fixture::new();
     let old = fx.report(Kind::Round, 1, &[0, 1, 2], &[5, 5, 5]);
     // Only the admin reconfigures.
-    let r = fx.chain.call(
-        fx.transmitter,
-        registry(),
-        &I::setConfigCall {
-            feedId: 1,
-            params: params(&[4, 5, 6, 7], 1),
-        },
-    );
+    let r = fx.set_config(fx.transmitter, &[4, 5, 6, 7]);
     assert!(reason(&r).contains("not the admin"));
-    let r = fx.chain.call(
-        fx.admin,
-        registry(),
-        &I::setConfigCall {
-            feedId: 1,
-            params: params(&[4, 5, 6, 7], 1),
-        },
-    );
+    let r = fx.set_config(fx.admin, &[4, 5, 6, 7]);
     assert!(r.success, "{}", reason(&r));
     // Signer 0 is no longer one, so it may not transmit; the admin may.
     assert!(reason(&fx.transmit(&old)).contains("may not transmit"));
@@ -555,15 +597,7 @@ fn subscribers_are_called_back_and_bad_ones_block_nobody() {
     assert_eq!(fx.slot(reverting, 1), B256::ZERO);
     // Fees came out of deposits and went to the transmitter.
     let fees: U256 = fees_of(&r) + skipped[0].fee;
-    let Ok(sub) = fx.chain.view(
-        registry(),
-        &I::subscriptionCall {
-            feedId: 1,
-            subscriber: looping,
-        },
-    ) else {
-        panic!("a subscription")
-    };
+    let sub = fx.subscription(looping);
     let left = sub.deposit;
     assert_eq!(left, U256::from(deposit) - failed[1].fee);
     let gas_cost = U256::from(r.gas_used) * price;
@@ -656,16 +690,8 @@ fn requests_are_answered_once_or_refunded_after_expiry() {
     let mut fx = Fixture::new();
     let requester = fx.consumer("(nop)", None);
     let now = fx.chain.block.timestamp;
-    let fee = U256::from(10u64.pow(15));
-    let ask = |expires: u64| I::requestCall {
-        feedId: 1,
-        query: B256::ZERO,
-        callbackGas: 100_000,
-        expiresAt: expires,
-    };
-    let r = fx
-        .chain
-        .call_with_value(fx.admin, requester, fee, &ask(now + 300));
+    let fee = U256::from(REQUEST_FEE);
+    let r = fx.request(requester, 100_000, now + 300);
     assert!(r.success, "{}", reason(&r));
     let req = r.events::<I::OracleRequest>();
     assert_eq!(req.len(), 1);
@@ -674,30 +700,12 @@ fn requests_are_answered_once_or_refunded_after_expiry() {
 
     // A feed round cannot answer a request.
     let wrong = fx.report(Kind::Round, id, &[0, 1, 2], &[77, 77, 77]);
-    let respond = |r: &Report| {
-        I::respondCall {
-            report: r.abi_encode().into(),
-        }
-        .abi_encode()
-    };
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        respond(&wrong),
-        2_000_000,
-    );
+    let r = fx.send(fx.transmitter, respond_data(&wrong), 2_000_000);
     assert!(reason(&r).contains("not authorized"));
 
     let before = fx.chain.balance(fx.transmitter);
     let answer = fx.report(Kind::Response, id, &[0, 1, 3], &[77, 78, 79]);
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        respond(&answer),
-        2_000_000,
-    );
+    let r = fx.send(fx.transmitter, respond_data(&answer), 2_000_000);
     assert!(r.success, "{}", reason(&r));
     let resp = r.events::<I::OracleResponse>();
     assert_eq!(resp.len(), 1);
@@ -706,31 +714,17 @@ fn requests_are_answered_once_or_refunded_after_expiry() {
     let gas_cost = U256::from(r.gas_used) * U256::from(2 * GWEI);
     assert_eq!(fx.chain.balance(fx.transmitter), before - gas_cost + fee);
     // Answered once.
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        respond(&answer),
-        2_000_000,
-    );
+    let r = fx.send(fx.transmitter, respond_data(&answer), 2_000_000);
     assert!(reason(&r).contains("already answered"));
 
     // A second request expires unanswered: cancel refunds it, once.
-    let r = fx
-        .chain
-        .call_with_value(fx.admin, requester, fee, &ask(now + 60));
+    let r = fx.request(requester, 100_000, now + 60);
     let id = r.events::<I::OracleRequest>()[0].requestId;
     let cancel = I::cancelRequestCall { requestId: id };
     assert!(reason(&fx.chain.call(fx.admin, requester, &cancel)).contains("is open until"));
     fx.chain.advance(61);
     let late = fx.report(Kind::Response, id, &[0, 1, 2], &[1, 1, 1]);
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        respond(&late),
-        2_000_000,
-    );
+    let r = fx.send(fx.transmitter, respond_data(&late), 2_000_000);
     assert!(reason(&r).contains("expired"));
     // Only the requester may cancel.
     assert!(reason(&fx.chain.call(fx.admin, registry(), &cancel)).contains("only the requester"));
@@ -759,28 +753,26 @@ fn registry_call_tail(calldata: &[u8]) -> String {
     tail
 }
 
+/// Each callback of a transmission, delivered or failed, by event: the fee
+/// its subscriber paid and the gas it used.
+fn charges(r: &Receipt) -> Vec<(U256, u64)> {
+    let delivered = r.events::<I::CallbackDelivered>();
+    let failed = r.events::<I::CallbackFailed>();
+    delivered
+        .iter()
+        .map(|e| (e.fee, e.gasUsed))
+        .chain(failed.iter().map(|e| (e.fee, e.gasUsed)))
+        .collect()
+}
+
 /// The fees a transmission took from subscribers, by event.
 fn fees_of(r: &Receipt) -> U256 {
-    r.events::<I::CallbackDelivered>()
-        .iter()
-        .map(|e| e.fee)
-        .sum::<U256>()
-        + r.events::<I::CallbackFailed>()
-            .iter()
-            .map(|e| e.fee)
-            .sum::<U256>()
+    charges(r).iter().map(|(fee, _)| fee).sum()
 }
 
 /// Callback gas used in a transmission, by event.
 fn callback_gas_of(r: &Receipt) -> u64 {
-    r.events::<I::CallbackDelivered>()
-        .iter()
-        .map(|e| e.gasUsed)
-        .sum::<u64>()
-        + r.events::<I::CallbackFailed>()
-            .iter()
-            .map(|e| e.gasUsed)
-            .sum::<u64>()
+    charges(r).iter().map(|(_, gas)| gas).sum()
 }
 
 /// REPRO C2: a subscriber whose callback reverts with 70,000 bytes (more
@@ -867,16 +859,7 @@ fn callback_overhead_covers_what_the_registry_really_spends() {
                 // its fee over the price, less its callback's gas and its
                 // share of the round's fixed cost. The sum is checked
                 // against the transmission's real gas below.
-                for (fee, gas_used) in r
-                    .events::<I::CallbackDelivered>()
-                    .iter()
-                    .map(|e| (e.fee, e.gasUsed))
-                    .chain(
-                        r.events::<I::CallbackFailed>()
-                            .iter()
-                            .map(|e| (e.fee, e.gasUsed)),
-                    )
-                {
+                for (fee, gas_used) in charges(&r) {
                     let charged = u64::try_from(fee / U256::from(PRICE)).unwrap();
                     let own = charged - gas_used - ROUND_DELIVERY_GAS.div_ceil(listed);
                     worst_charged = worst_charged.max(own);
@@ -953,16 +936,7 @@ fn a_subscriber_cannot_leave_without_paying_from_its_callback() {
         "the callback was not paid for"
     );
     assert!(r.events::<I::Unsubscribed>().is_empty());
-    let sub = fx
-        .chain
-        .view(
-            registry(),
-            &I::subscriptionCall {
-                feedId: 1,
-                subscriber: leaver,
-            },
-        )
-        .unwrap();
+    let sub = fx.subscription(leaver);
     assert_eq!(sub.deposit, U256::from(deposit) - delivered[0].fee);
     let spent = U256::from(r.gas_used) * U256::from(PRICE);
     assert_eq!(
@@ -986,27 +960,9 @@ fn a_subscriber_cannot_leave_without_paying_from_its_callback() {
     assert_eq!(delivered.len(), 2);
     assert!(delivered.iter().all(|d| d.fee > U256::ZERO));
     assert!(r.events::<I::Subscribed>().is_empty());
-    let state = fx
-        .chain
-        .view(
-            registry(),
-            &I2::subscriptionStateCall {
-                feedId: 1,
-                subscriber: rejoiner,
-            },
-        )
-        .unwrap();
+    let state = fx.subscription_state(rejoiner);
     assert_eq!(state.callbackGas, 200_000);
-    let sub = fx
-        .chain
-        .view(
-            registry(),
-            &I::subscriptionCall {
-                feedId: 1,
-                subscriber: leaver,
-            },
-        )
-        .unwrap();
+    let sub = fx.subscription(leaver);
 
     // Outside delivery it may leave, and gets the rest back.
     let r = fx
@@ -1023,72 +979,31 @@ fn a_subscriber_cannot_leave_without_paying_from_its_callback() {
 fn a_copied_report_cannot_be_transmitted_by_a_stranger() {
     let mut fx = Fixture::new();
     let report = fx.report(Kind::Round, 1, &[0, 1, 2], &[5, 5, 5]);
-    let data = I::transmitCall {
-        report: report.abi_encode().into(),
-    }
-    .abi_encode();
+    let data = transmit_data(&report);
     let stranger = fx.chain.account(2);
-    let r = fx.chain.transact(
-        stranger,
-        Some(registry()),
-        U256::ZERO,
-        data.clone(),
-        2_000_000,
-    );
+    let r = fx.send(stranger, data.clone(), 2_000_000);
     assert!(reason(&r).contains("may not transmit"), "{}", reason(&r));
     // Signer 3 did not observe this round but is a signer: it may.
     let signer = fx.chain.account(signer_account(3));
-    let r = fx
-        .chain
-        .transact(signer, Some(registry()), U256::ZERO, data, 2_000_000);
+    let r = fx.send(signer, data, 2_000_000);
     assert!(r.success, "{}", reason(&r));
     // The admin may too.
     fx.chain.advance(5);
     let report = fx.report(Kind::Round, 2, &[0, 1, 2], &[6, 6, 6]);
-    let data = I::transmitCall {
-        report: report.abi_encode().into(),
-    }
-    .abi_encode();
-    let r = fx
-        .chain
-        .transact(fx.admin, Some(registry()), U256::ZERO, data, 2_000_000);
+    let data = transmit_data(&report);
+    let r = fx.send(fx.admin, data, 2_000_000);
     assert!(r.success, "{}", reason(&r));
 
     // Responses too.
     let requester = fx.consumer("(nop)", None);
     let now = fx.chain.block.timestamp;
-    let r = fx.chain.call_with_value(
-        fx.admin,
-        requester,
-        U256::from(10u64.pow(15)),
-        &I::requestCall {
-            feedId: 1,
-            query: B256::ZERO,
-            callbackGas: 50_000,
-            expiresAt: now + 300,
-        },
-    );
+    let r = fx.request(requester, 50_000, now + 300);
     let id = r.events::<I::OracleRequest>()[0].requestId;
     let answer = fx.report(Kind::Response, id, &[0, 1, 2], &[7, 7, 7]);
-    let data = I::respondCall {
-        report: answer.abi_encode().into(),
-    }
-    .abi_encode();
-    let r = fx.chain.transact(
-        stranger,
-        Some(registry()),
-        U256::ZERO,
-        data.clone(),
-        2_000_000,
-    );
+    let data = respond_data(&answer);
+    let r = fx.send(stranger, data.clone(), 2_000_000);
     assert!(reason(&r).contains("may not transmit"), "{}", reason(&r));
-    let r = fx.chain.transact(
-        fx.transmitter,
-        Some(registry()),
-        U256::ZERO,
-        data,
-        2_000_000,
-    );
+    let r = fx.send(fx.transmitter, data, 2_000_000);
     assert!(r.success, "{}", reason(&r));
 }
 
@@ -1116,29 +1031,9 @@ fn round_numbers_and_times_cannot_overflow() {
     // A request made at a block time near u64::MAX.
     let requester = fx.consumer("(nop)", None);
     fx.chain.block.timestamp = u64::MAX - 10;
-    let r = fx.chain.call_with_value(
-        fx.admin,
-        requester,
-        U256::from(10u64.pow(15)),
-        &I::requestCall {
-            feedId: 1,
-            query: B256::ZERO,
-            callbackGas: 50_000,
-            expiresAt: u64::MAX,
-        },
-    );
+    let r = fx.request(requester, 50_000, u64::MAX);
     assert!(r.success, "{}", reason(&r));
-    let r = fx.chain.call_with_value(
-        fx.admin,
-        requester,
-        U256::from(10u64.pow(15)),
-        &I::requestCall {
-            feedId: 1,
-            query: B256::ZERO,
-            callbackGas: 50_000,
-            expiresAt: u64::MAX - 10,
-        },
-    );
+    let r = fx.request(requester, 50_000, u64::MAX - 10);
     assert!(reason(&r).contains("expiry"), "{}", reason(&r));
 }
 
@@ -1165,23 +1060,12 @@ fn fees_never_exceed_the_subscribers_gas_price_cap() {
     assert!(r.success, "{}", reason(&r));
     let capped = r.address();
     let uncapped = fx.consumer("(nop)", Some((100_000, deposit)));
-    let state = |fx: &mut Fixture, who| {
-        fx.chain
-            .view(
-                registry(),
-                &I2::subscriptionStateCall {
-                    feedId: 1,
-                    subscriber: who,
-                },
-            )
-            .unwrap()
-    };
-    let s = state(&mut fx, capped);
+    let s = fx.subscription_state(capped);
     assert_eq!(
         (s.maxGasPrice, s.active, s.misses),
         (U256::from(cap), true, 0)
     );
-    assert_eq!(state(&mut fx, uncapped).maxGasPrice, U256::MAX);
+    assert_eq!(fx.subscription_state(uncapped).maxGasPrice, U256::MAX);
 
     // At 2 gwei both are called, at 2 gwei.
     let r = fx.round(Kind::Round, 1, &[0, 1, 2], &[5, 5, 5]);
@@ -1206,7 +1090,7 @@ fn fees_never_exceed_the_subscribers_gas_price_cap() {
     // It paid for the registry's work on it, at its cap, and was not called.
     assert!(over[0].fee <= U256::from(cap) * U256::from(CALLBACK_OVERHEAD + ROUND_DELIVERY_GAS));
     assert_eq!(fx.slot(capped, 1), B256::from(U256::from(5)));
-    assert_eq!(state(&mut fx, capped).misses, 1);
+    assert_eq!(fx.subscription_state(capped).misses, 1);
 
     // Back under the cap: called again, and its misses are forgotten.
     fx.chain.block.base_fee = GWEI.into();
@@ -1214,7 +1098,7 @@ fn fees_never_exceed_the_subscribers_gas_price_cap() {
     let r = fx.round(Kind::Round, 3, &[0, 1, 2], &[7, 7, 7]);
     assert_eq!(r.events::<I::CallbackDelivered>().len(), 2);
     assert_eq!(fx.slot(capped, 1), B256::from(U256::from(7)));
-    assert_eq!(state(&mut fx, capped).misses, 0);
+    assert_eq!(fx.subscription_state(capped).misses, 0);
 }
 
 /// A subscriber whose callback fails PARK_AFTER_MISSES rounds in a row is
@@ -1228,17 +1112,6 @@ fn a_subscriber_that_keeps_failing_is_parked_until_it_subscribes_again() {
     let failing = fx.consumer(fail, Some((50_000, deposit)));
     let quitter = fx.consumer(fail, Some((50_000, deposit)));
     let good = fx.consumer("(nop)", Some((100_000, deposit)));
-    let state = |fx: &mut Fixture, who| {
-        fx.chain
-            .view(
-                registry(),
-                &I2::subscriptionStateCall {
-                    feedId: 1,
-                    subscriber: who,
-                },
-            )
-            .unwrap()
-    };
     let mut round = 0;
     let mut next = |fx: &mut Fixture| {
         round += 1;
@@ -1253,7 +1126,7 @@ fn a_subscriber_that_keeps_failing_is_parked_until_it_subscribes_again() {
         let parked = r.events::<I::SubscriberParked>();
         if miss < PARK_AFTER_MISSES {
             assert!(parked.is_empty());
-            assert_eq!(state(&mut fx, failing).misses, miss);
+            assert_eq!(fx.subscription_state(failing).misses, miss);
         } else {
             let who: Vec<Address> = parked.iter().map(|p| p.subscriber).collect();
             assert_eq!(who, vec![failing, quitter]);
@@ -1265,16 +1138,16 @@ fn a_subscriber_that_keeps_failing_is_parked_until_it_subscribes_again() {
         .view(registry(), &I::subscribersCall { feedId: 1 })
         .unwrap();
     assert_eq!(subs, vec![good]);
-    let s = state(&mut fx, failing);
+    let s = fx.subscription_state(failing);
     assert!(!s.active && s.callbackGas == 50_000);
     // Parked: not called, not charged.
     let r = next(&mut fx);
     assert!(r.events::<I::CallbackFailed>().is_empty());
     assert_eq!(r.events::<I::CallbackDelivered>().len(), 1);
-    assert_eq!(state(&mut fx, failing).deposit, s.deposit);
+    assert_eq!(fx.subscription_state(failing).deposit, s.deposit);
 
     // Unsubscribing while parked refunds the deposit.
-    let left = state(&mut fx, quitter).deposit;
+    let left = fx.subscription_state(quitter).deposit;
     let r = fx
         .chain
         .call(fx.admin, quitter, &I::unsubscribeCall { feedId: 1 });
@@ -1293,7 +1166,7 @@ fn a_subscriber_that_keeps_failing_is_parked_until_it_subscribes_again() {
         },
     );
     assert!(r.success, "{}", reason(&r));
-    let s = state(&mut fx, failing);
+    let s = fx.subscription_state(failing);
     assert!(s.active && s.misses == 0);
     let r = next(&mut fx);
     assert_eq!(r.events::<I::CallbackFailed>()[0].subscriber, failing);
@@ -1323,27 +1196,11 @@ fn a_response_costs_no_more_than_respond_gas() {
     ] {
         fx.feed = feed;
         let now = fx.chain.block.timestamp;
-        let r = fx.chain.call_with_value(
-            fx.admin,
-            requester,
-            U256::from(10u64.pow(15)),
-            &I::requestCall {
-                feedId: feed,
-                query: B256::ZERO,
-                callbackGas: callback_gas,
-                expiresAt: now + 300,
-            },
-        );
+        let r = fx.request(requester, callback_gas, now + 300);
         let id = r.events::<I::OracleRequest>()[0].requestId;
         let values = vec![7; signers.len()];
         let answer = fx.report(Kind::Response, id, signers, &values);
-        let data = I::respondCall {
-            report: answer.abi_encode().into(),
-        }
-        .abi_encode();
-        let r = fx
-            .chain
-            .transact(from, Some(registry()), U256::ZERO, data, 5_000_000);
+        let r = fx.send(from, respond_data(&answer), 5_000_000);
         assert!(r.success, "{}", reason(&r));
         let bound = respond_gas(signers.len() as u64);
         let own = r.gas_used - callback_gas;
