@@ -216,14 +216,24 @@ fn define_storage(linker: &mut Linker<Frame>) -> R<()> {
     Ok(())
 }
 
+/// Registers `name() -> T`: charges [`gas::ENV`], then returns the value
+/// `get` reads from the frame.
+fn env_value<T: wasmtime::WasmTy + 'static>(
+    linker: &mut Linker<Frame>,
+    name: &'static str,
+    get: impl Fn(&mut Frame) -> T + Send + Sync + 'static,
+) -> R<()> {
+    linker.func_wrap(abi::MODULE, name, move |mut c: C| -> R<T> {
+        charge(&mut c, gas::ENV)?;
+        Ok(get(c.data_mut()))
+    })?;
+    Ok(())
+}
+
 /// Registers `name() -> i32`: charges [`gas::ENV`], then returns the
 /// length `get` reads from the frame.
 fn size_of(linker: &mut Linker<Frame>, name: &'static str, get: fn(&Frame) -> usize) -> R<()> {
-    linker.func_wrap(abi::MODULE, name, move |mut c: C| -> R<i32> {
-        charge(&mut c, gas::ENV)?;
-        Ok(get(c.data()) as i32)
-    })?;
-    Ok(())
+    env_value(linker, name, move |f| get(f) as i32)
 }
 
 /// The message's own data: its input, and what it returns or reverts with.
@@ -290,11 +300,7 @@ fn env_bytes<T: AsRef<[u8]> + 'static>(
 /// Registers `name() -> i64`: charges [`gas::ENV`], then returns the
 /// number `get` reads from the frame.
 fn env_number(linker: &mut Linker<Frame>, name: &'static str, get: fn(&mut Frame) -> u64) -> R<()> {
-    linker.func_wrap(abi::MODULE, name, move |mut c: C| -> R<i64> {
-        charge(&mut c, gas::ENV)?;
-        Ok(get(c.data_mut()) as i64)
-    })?;
-    Ok(())
+    env_value(linker, name, move |f| get(f) as i64)
 }
 
 /// The message, transaction and block environment, and balances.
