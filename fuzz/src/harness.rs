@@ -16,7 +16,6 @@ use orac_bench::vmkit::Rng;
 
 /// A decoder under test.
 pub(crate) trait Target {
-    fn name(&self) -> &'static str;
     /// The next input: a seed, mutated or generated.
     fn input(&mut self, rng: &mut Rng) -> Vec<u8>;
     /// Runs `input` and checks the target's properties.
@@ -114,8 +113,13 @@ fn save(dir: Option<&Path>, file: &str, input: &[u8]) -> Option<PathBuf> {
     Some(path)
 }
 
-pub(crate) fn fuzz(target: &mut dyn Target, rng: &mut Rng, limits: &Limits) -> Summary {
-    let name = target.name();
+/// Fuzzes `target`, which [`crate::targets::make`] made by `name`.
+pub(crate) fn fuzz(
+    name: &str,
+    target: &mut dyn Target,
+    rng: &mut Rng,
+    limits: &Limits,
+) -> Summary {
     let start = Instant::now();
     let deadline = limits.seconds.map(|s| start + Duration::from_secs(s));
     let mut s = Summary::default();

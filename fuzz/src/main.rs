@@ -138,7 +138,7 @@ fn decoders(args: &Args) -> i32 {
             findings_dir: Some(args.findings_dir.clone()),
             save_each: args.save_each,
         };
-        let summary = harness::fuzz(target.as_mut(), &mut Rng(args.seed), &limits);
+        let summary = harness::fuzz(name, target.as_mut(), &mut Rng(args.seed), &limits);
         if !summary.findings.is_empty() {
             code = 1;
         }

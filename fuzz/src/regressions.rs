@@ -19,6 +19,7 @@ fn every_target_holds_its_properties_on_a_short_run() {
         let execs = if *name == "rpc" { 300 } else { 3_000 };
         let mut target = targets::make(name, 7).expect("a target");
         let summary = fuzz(
+            name,
             target.as_mut(),
             &mut Rng(7),
             &Limits {

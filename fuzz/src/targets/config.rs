@@ -188,10 +188,6 @@ fn check_config(c: &Config) -> Result<(), String> {
 }
 
 impl Target for ConfigTarget {
-    fn name(&self) -> &'static str {
-        "oracle-config"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         mutate::from_seed(
             rng,

@@ -264,10 +264,6 @@ fn check_value(v: &Value) -> Result<u64, String> {
 }
 
 impl Target for ParamsTarget {
-    fn name(&self) -> &'static str {
-        "rpc-params"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         mutate_request(&self.seeds, rng)
     }

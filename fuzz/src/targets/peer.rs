@@ -104,10 +104,6 @@ impl PeerTarget {
 }
 
 impl Target for PeerTarget {
-    fn name(&self) -> &'static str {
-        "peer"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         mutate::json_seed(rng, &self.seeds, (4, 3), FIELDS, STRINGS)
     }

@@ -171,10 +171,6 @@ fn reference(text: &str, decimals: u8) -> Option<Result<i128, NumberError>> {
 }
 
 impl Target for PriceTarget {
-    fn name(&self) -> &'static str {
-        "price"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         let mut data = pick(rng, &self.seeds).clone();
         if chance(rng, 3) {

@@ -249,10 +249,6 @@ pub(crate) fn abi_words(data: &mut Vec<u8>, rng: &mut Rng) {
 }
 
 impl Target for ReportTarget {
-    fn name(&self) -> &'static str {
-        "report"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         let mut data = pick(rng, &self.seeds).clone();
         if chance(rng, 8) {

@@ -654,10 +654,6 @@ fn answered(call: &Value) -> bool {
 }
 
 impl Target for RpcTarget {
-    fn name(&self) -> &'static str {
-        "rpc"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         mutate_request(&self.seeds, rng)
     }

@@ -140,10 +140,6 @@ pub(crate) fn chain_id_usable(chain_id: u64) -> Result<(), String> {
 }
 
 impl Target for SpecTarget {
-    fn name(&self) -> &'static str {
-        "chain-spec"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         mutate::json_seed(rng, &self.seeds, (5, 4), FIELDS, STRINGS)
     }

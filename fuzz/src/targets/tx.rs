@@ -191,10 +191,6 @@ impl TxTarget {
 }
 
 impl Target for TxTarget {
-    fn name(&self) -> &'static str {
-        "tx"
-    }
-
     fn input(&mut self, rng: &mut Rng) -> Vec<u8> {
         if chance(rng, 8) {
             let (tx, sender) = generate(rng, &self.keys);
