@@ -791,7 +791,7 @@ fn check_env_name(field: &str, name: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ConfigToml, FeedToml, QueryToml, SourceToml};
+    use crate::testing::{ConfigToml, FeedToml, QueryToml, SourceToml, temp_file};
 
     /// A valid config with every node field and one feed of two sources,
     /// the second with a scale and a timeout.
@@ -894,16 +894,13 @@ mod tests {
 
     #[test]
     fn load_names_the_file_and_resolves_keystore_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("oracle.toml");
-        std::fs::write(
-            &path,
-            with(
+        let (dir, path) = temp_file(
+            "oracle.toml",
+            &with(
                 "key_env = \"ORAC_ORACLE_KEY\"",
                 "keystore = \"node.json\"\nkeystore_password_env = \"PW\"",
             ),
-        )
-        .unwrap();
+        );
         let config = Config::load_file(&path).unwrap();
         assert_eq!(
             config.key,

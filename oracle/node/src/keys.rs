@@ -190,6 +190,7 @@ mod tests {
     use std::ffi::OsString;
 
     use super::*;
+    use crate::testing::temp_file;
 
     /// EIP-155's example key and its address.
     const KEY: &str = "4646464646464646464646464646464646464646464646464646464646464646";
@@ -280,10 +281,8 @@ mod tests {
     /// vectors (password "testpassword").
     #[test]
     fn pbkdf2_keystore() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pbkdf2.json");
-        std::fs::write(
-            &path,
+        let (_dir, path) = temp_file(
+            "pbkdf2.json",
             r#"{
   "crypto": {
     "cipher": "aes-128-ctr",
@@ -301,8 +300,7 @@ mod tests {
   "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6",
   "version": 3
 }"#,
-        )
-        .unwrap();
+        );
         let key = decrypt_keystore(&path, b"testpassword").unwrap();
         assert_eq!(
             hex::encode(key.to_bytes()),

@@ -248,6 +248,16 @@ impl Display for QueryToml {
     }
 }
 
+/// A file `name` holding `contents`, alone in a new temporary directory
+/// that is removed when the returned guard drops.
+#[cfg(test)]
+pub(crate) fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    (dir, path)
+}
+
 /// A TOML basic string. Rust's escapes of `"`, `\` and control characters
 /// are TOML's too, for the text tests write (no `\u{…}` beyond ASCII).
 fn quoted(s: &str) -> String {

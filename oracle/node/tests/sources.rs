@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, get};
 use orac_oracle_node::config::{Config, FeedSpec, SourceSpec};
 use orac_oracle_node::source::MAX_BODY_BYTES;
 use orac_oracle_node::testing::{ConfigToml, FeedToml, SourceToml};
-use orac_oracle_node::{AggregateError, Fetcher, SourceError, aggregate};
+use orac_oracle_node::{Aggregate, AggregateError, Fetcher, SourceError, aggregate};
 use reqwest::Url;
 use serde_json::json;
 
@@ -50,7 +50,45 @@ fn failing(
     })
 }
 
-async fn serve() -> (SocketAddr, Hits) {
+/// The price server, and a fetcher for it.
+struct Server {
+    addr: SocketAddr,
+    hits: Hits,
+    fetcher: Fetcher,
+}
+
+impl Server {
+    /// The source at `path` on this server, read at `pointer`.
+    fn source(&self, path: &str, pointer: &str) -> SourceSpec {
+        source(self.addr, path, pointer)
+    }
+
+    /// Fetches `path` at `pointer` with `decimals`.
+    async fn fetch(&self, path: &str, pointer: &str, decimals: u8) -> Result<i128, SourceError> {
+        self.fetcher
+            .fetch(&self.source(path, pointer), decimals)
+            .await
+    }
+
+    /// Fetches a feed of the sources at `paths` (each read at the pointer
+    /// `/p`): what each source gave, and their aggregate.
+    async fn aggregate_at(
+        &self,
+        paths: &[&str],
+        min_sources: usize,
+    ) -> (
+        Vec<Result<i128, SourceError>>,
+        Result<Aggregate, AggregateError>,
+    ) {
+        let sources = paths.iter().map(|path| self.source(path, "/p")).collect();
+        let feed = feed(sources, min_sources);
+        let results = self.fetcher.fetch_feed(&feed).await;
+        let agg = aggregate(&results, feed.min_sources, feed.max_spread_ppm);
+        (results, agg)
+    }
+}
+
+async fn serve() -> Server {
     let hits = Hits::default();
     // Price APIs that always answer the same JSON.
     let fixed = [
@@ -150,7 +188,11 @@ async fn serve() -> (SocketAddr, Hits) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, hits)
+    Server {
+        addr,
+        hits,
+        fetcher: Fetcher::new().unwrap(),
+    }
 }
 
 fn source(addr: SocketAddr, path: &str, pointer: &str) -> SourceSpec {
@@ -160,12 +202,6 @@ fn source(addr: SocketAddr, path: &str, pointer: &str) -> SourceSpec {
         scale: 1.0,
         timeout: Duration::from_secs(2),
     }
-}
-
-/// A feed of the sources at `paths`, each read at the pointer `/p`.
-fn feed_at(addr: SocketAddr, paths: &[&str], min_sources: usize) -> FeedSpec {
-    let sources = paths.iter().map(|path| source(addr, path, "/p")).collect();
-    feed(sources, min_sources)
 }
 
 fn feed(sources: Vec<SourceSpec>, min_sources: usize) -> FeedSpec {
@@ -183,72 +219,65 @@ fn feed(sources: Vec<SourceSpec>, min_sources: usize) -> FeedSpec {
 
 #[tokio::test]
 async fn reads_numbers_strings_and_nested_pointers() {
-    let (addr, _) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
+    let server = serve().await;
+    for (path, pointer, decimals, value) in [
+        ("/number", "/price", 8, 12_345_000_000),
+        // Nine decimals in the string, eight in the feed: rounded half to
+        // even (…789 -> …79), never through a float.
+        ("/string", "/price", 8, 6_789_012_345_679),
+        ("/string", "/price", 18, 67_890_123_456_789_000_000_000),
+        ("/nested", "/data/quotes/1/last", 8, 4_217),
+    ] {
+        assert_eq!(
+            server.fetch(path, pointer, decimals).await,
+            Ok(value),
+            "{path} at {decimals}"
+        );
+    }
 
-    let number = fetcher.fetch(&source(addr, "/number", "/price"), 8).await;
-    assert_eq!(number, Ok(12_345_000_000));
-
-    // Nine decimals in the string, eight in the feed: rounded half to
-    // even (…789 -> …79), never through a float.
-    let string = fetcher.fetch(&source(addr, "/string", "/price"), 8).await;
-    assert_eq!(string, Ok(6_789_012_345_679));
-    let string = fetcher.fetch(&source(addr, "/string", "/price"), 18).await;
-    assert_eq!(string, Ok(67_890_123_456_789_000_000_000));
-
-    let nested = fetcher
-        .fetch(&source(addr, "/nested", "/data/quotes/1/last"), 8)
-        .await;
-    assert_eq!(nested, Ok(4_217));
-
-    let mut cents = source(addr, "/cents", "/cents");
+    let mut cents = server.source("/cents", "/cents");
     cents.scale = 0.01;
-    assert_eq!(fetcher.fetch(&cents, 2).await, Ok(12_345));
-    assert_eq!(fetcher.fetch(&cents, 8).await, Ok(12_345_000_000));
+    assert_eq!(server.fetcher.fetch(&cents, 2).await, Ok(12_345));
+    assert_eq!(server.fetcher.fetch(&cents, 8).await, Ok(12_345_000_000));
 }
 
 #[tokio::test]
 async fn retries_server_errors_until_success() {
-    let (addr, hits) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
-    let value = fetcher.fetch(&source(addr, "/flaky", "/price"), 0).await;
-    assert_eq!(value, Ok(42));
-    assert_eq!(hits.flaky.load(Ordering::SeqCst), 3);
+    let server = serve().await;
+    assert_eq!(server.fetch("/flaky", "/price", 0).await, Ok(42));
+    assert_eq!(server.hits.flaky.load(Ordering::SeqCst), 3);
 
     // 429 is retried too.
-    let value = fetcher.fetch(&source(addr, "/busy", "/price"), 0).await;
-    assert_eq!(value, Ok(7));
-    assert_eq!(hits.busy.load(Ordering::SeqCst), 2);
+    assert_eq!(server.fetch("/busy", "/price", 0).await, Ok(7));
+    assert_eq!(server.hits.busy.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
 async fn gives_up_after_the_last_attempt() {
-    let (addr, hits) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
+    let server = serve().await;
     let started = Instant::now();
-    let value = fetcher.fetch(&source(addr, "/broken", "/price"), 0).await;
+    let value = server.fetch("/broken", "/price", 0).await;
     assert_eq!(value, Err(SourceError::Status(500)));
-    assert_eq!(hits.broken.load(Ordering::SeqCst), 3);
+    assert_eq!(server.hits.broken.load(Ordering::SeqCst), 3);
     // Backoff of 100 ms then 200 ms.
     assert!(started.elapsed() >= Duration::from_millis(300));
 
     // A 404 will not change: asked once.
-    let value = fetcher.fetch(&source(addr, "/missing", "/price"), 0).await;
+    let value = server.fetch("/missing", "/price", 0).await;
     assert_eq!(value, Err(SourceError::Status(404)));
-    assert_eq!(hits.missing.load(Ordering::SeqCst), 1);
+    assert_eq!(server.hits.missing.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn slow_sources_time_out() {
-    let (addr, hits) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
+    let server = serve().await;
     let timeout = Duration::from_millis(200);
 
-    let mut slow = source(addr, "/slow", "/price");
+    let mut slow = server.source("/slow", "/price");
     slow.timeout = timeout;
     let started = Instant::now();
     assert_eq!(
-        fetcher.fetch(&slow, 0).await,
+        server.fetcher.fetch(&slow, 0).await,
         Err(SourceError::Timeout(timeout))
     );
     // Three attempts of 200 ms and 300 ms of backoff; far from the 10 s
@@ -256,47 +285,34 @@ async fn slow_sources_time_out() {
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
-    assert_eq!(hits.slow.load(Ordering::SeqCst), 3);
+    assert_eq!(server.hits.slow.load(Ordering::SeqCst), 3);
 
     // The deadline covers the body, not just the headers.
-    let mut slow_body = source(addr, "/slow-body", "/price");
+    let mut slow_body = server.source("/slow-body", "/price");
     slow_body.timeout = timeout;
     assert_eq!(
-        fetcher.fetch(&slow_body, 0).await,
+        server.fetcher.fetch(&slow_body, 0).await,
         Err(SourceError::Timeout(timeout))
     );
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
-    let (addr, _) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
-    assert_eq!(
-        fetcher.fetch(&source(addr, "/big", "/price"), 0).await,
-        Err(SourceError::TooLarge(MAX_BODY_BYTES))
-    );
-    assert_eq!(
-        fetcher
-            .fetch(&source(addr, "/big-chunked", "/price"), 0)
-            .await,
-        Err(SourceError::TooLarge(MAX_BODY_BYTES))
-    );
-    assert_eq!(
-        fetcher
-            .fetch(&source(addr, "/just-fits", "/price"), 0)
-            .await,
-        Ok(5)
-    );
+    let server = serve().await;
+    for path in ["/big", "/big-chunked"] {
+        assert_eq!(
+            server.fetch(path, "/price", 0).await,
+            Err(SourceError::TooLarge(MAX_BODY_BYTES)),
+            "{path}"
+        );
+    }
+    assert_eq!(server.fetch("/just-fits", "/price", 0).await, Ok(5));
 }
 
 #[tokio::test]
 async fn bad_values_are_typed_errors() {
-    let (addr, _) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
-    let fetch = |path: &'static str, pointer: &'static str| {
-        let fetcher = fetcher.clone();
-        async move { fetcher.fetch(&source(addr, path, pointer), 8).await }
-    };
+    let server = serve().await;
+    let fetch = |path, pointer| server.fetch(path, pointer, 8);
 
     assert!(matches!(
         fetch("/html", "/price").await,
@@ -306,27 +322,20 @@ async fn bad_values_are_typed_errors() {
         fetch("/number", "/data/price").await,
         Err(SourceError::MissingPointer("/data/price".into()))
     );
-    assert_eq!(
-        fetch("/nan", "/price").await,
-        Err(SourceError::NotNumeric {
-            pointer: "/price".into(),
-            found: "\"NaN\"".into()
-        })
-    );
-    assert_eq!(
-        fetch("/words", "/price").await,
-        Err(SourceError::NotNumeric {
-            pointer: "/price".into(),
-            found: "\"12 dollars\"".into()
-        })
-    );
-    assert_eq!(
-        fetch("/null", "/price").await,
-        Err(SourceError::NotNumeric {
-            pointer: "/price".into(),
-            found: "null".into()
-        })
-    );
+    for (path, found) in [
+        ("/nan", "\"NaN\""),
+        ("/words", "\"12 dollars\""),
+        ("/null", "null"),
+    ] {
+        assert_eq!(
+            fetch(path, "/price").await,
+            Err(SourceError::NotNumeric {
+                pointer: "/price".into(),
+                found: found.into()
+            }),
+            "{path}"
+        );
+    }
     assert_eq!(
         fetch("/huge", "/price").await,
         Err(SourceError::OutOfRange {
@@ -340,17 +349,18 @@ async fn bad_values_are_typed_errors() {
         listener.local_addr().unwrap()
     };
     assert!(matches!(
-        fetcher.fetch(&source(dead, "/price", "/price"), 8).await,
+        server
+            .fetcher
+            .fetch(&source(dead, "/price", "/price"), 8)
+            .await,
         Err(SourceError::Network(_))
     ));
 }
 
 #[tokio::test]
 async fn median_of_three_sources_drops_the_outlier() {
-    let (addr, _) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
-    let three = feed_at(addr, &["/p100", "/p10000", "/p101"], 2);
-    let results = fetcher.fetch_feed(&three).await;
+    let server = serve().await;
+    let (results, agg) = server.aggregate_at(&["/p100", "/p10000", "/p101"], 2).await;
     assert_eq!(
         results,
         vec![
@@ -359,7 +369,7 @@ async fn median_of_three_sources_drops_the_outlier() {
             Ok(10_150_000_000)
         ]
     );
-    let agg = aggregate(&results, three.min_sources, three.max_spread_ppm).unwrap();
+    let agg = agg.unwrap();
     // The median of all three is 101.5; 10000 is 100x away and dropped;
     // the lower median of 100 and 101.5 is 100.
     assert_eq!(agg.answer, 10_000_000_000);
@@ -368,21 +378,22 @@ async fn median_of_three_sources_drops_the_outlier() {
     assert!(agg.failed.is_empty());
 
     // Four sources with one failing: the median of 99, 100, 101.5.
-    let four = feed_at(addr, &["/p100", "/missing", "/p99", "/p101"], 3);
-    let results = fetcher.fetch_feed(&four).await;
-    let agg = aggregate(&results, four.min_sources, four.max_spread_ppm).unwrap();
+    let (_, agg) = server
+        .aggregate_at(&["/p100", "/missing", "/p99", "/p101"], 3)
+        .await;
+    let agg = agg.unwrap();
     assert_eq!(agg.answer, 10_000_000_000);
     assert_eq!(agg.failed, vec![1]);
 }
 
 #[tokio::test]
 async fn min_sources_not_met() {
-    let (addr, _) = serve().await;
-    let fetcher = Fetcher::new().unwrap();
-    let feed = feed_at(addr, &["/p100", "/missing", "/p10000"], 2);
-    let results = fetcher.fetch_feed(&feed).await;
+    let (_, agg) = serve()
+        .await
+        .aggregate_at(&["/p100", "/missing", "/p10000"], 2)
+        .await;
     assert_eq!(
-        aggregate(&results, feed.min_sources, feed.max_spread_ppm),
+        agg,
         Err(AggregateError::TooFewSources {
             usable: 1,
             need: 2,
@@ -395,7 +406,8 @@ async fn min_sources_not_met() {
 /// The same path through a config file: the TOML shape operators write.
 #[tokio::test]
 async fn config_file_drives_a_fetch() {
-    let (addr, _) = serve().await;
+    let server = serve().await;
+    let addr = server.addr;
     let text = ConfigToml::new("http://127.0.0.1:8545", "127.0.0.1:9101")
         .string("key_env", "ORAC_ORACLE_KEY")
         .feed(
@@ -411,7 +423,7 @@ async fn config_file_drives_a_fetch() {
     let config = Config::parse(&text).unwrap();
     let feed = &config.feeds[0];
     assert_eq!(feed.sources[1].label(), format!("http://{addr}/cents"));
-    let results = Fetcher::new().unwrap().fetch_feed(feed).await;
+    let results = server.fetcher.fetch_feed(feed).await;
     assert_eq!(results, vec![Ok(12_345_000_000), Ok(12_345_000_000)]);
     let agg = aggregate(&results, feed.min_sources, feed.max_spread_ppm).unwrap();
     assert_eq!(agg.answer, 12_345_000_000);
