@@ -114,12 +114,7 @@ fn save(dir: Option<&Path>, file: &str, input: &[u8]) -> Option<PathBuf> {
 }
 
 /// Fuzzes `target`, which [`crate::targets::make`] made by `name`.
-pub(crate) fn fuzz(
-    name: &str,
-    target: &mut dyn Target,
-    rng: &mut Rng,
-    limits: &Limits,
-) -> Summary {
+pub(crate) fn fuzz(name: &str, target: &mut dyn Target, rng: &mut Rng, limits: &Limits) -> Summary {
     let start = Instant::now();
     let deadline = limits.seconds.map(|s| start + Duration::from_secs(s));
     let mut s = Summary::default();
