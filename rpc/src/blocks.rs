@@ -16,12 +16,8 @@ struct Loaded {
 }
 
 /// Receipts are read only `with_receipts` (a stored block's can be large).
-fn load(
-    chain: &Chain,
-    snap: &Snapshot,
-    tag: BlockTag,
-    with_receipts: bool,
-) -> Result<Option<Loaded>, RpcError> {
+fn load(chain: &Chain, tag: BlockTag, with_receipts: bool) -> Result<Option<Loaded>, RpcError> {
+    let snap = chain.snapshot()?;
     if tag == BlockTag::Pending {
         let (_, p) = chain.pending_block()?;
         return Ok(Some(Loaded {
@@ -30,7 +26,7 @@ fn load(
             receipts: p.receipts.clone(),
         }));
     }
-    let Some(n) = chain.resolve(snap, tag)? else {
+    let Some(n) = chain.resolve(&snap, tag)? else {
         return Ok(None);
     };
     let (Some(header), Some(body)) = (snap.header(n)?, snap.body(n)?) else {
@@ -56,15 +52,12 @@ pub(crate) fn block(
     tag: BlockTag,
     full: bool,
 ) -> Result<Option<RpcBlock>, RpcError> {
-    let snap = chain.snapshot()?;
-    Ok(load(chain, &snap, tag, false)?
-        .map(|b| RpcBlock::new(&b.header, &b.body.transactions, full)))
+    Ok(load(chain, tag, false)?.map(|b| RpcBlock::new(&b.header, &b.body.transactions, full)))
 }
 
 /// `eth_getBlockTransactionCountBy*`.
 pub(crate) fn block_tx_count(chain: &Chain, tag: BlockTag) -> Result<Option<Quantity>, RpcError> {
-    let snap = chain.snapshot()?;
-    Ok(load(chain, &snap, tag, false)?.map(|b| Quantity(b.body.transactions.len() as u64)))
+    Ok(load(chain, tag, false)?.map(|b| Quantity(b.body.transactions.len() as u64)))
 }
 
 /// `eth_getTransactionByHash`: mined, or else still in the pool.
@@ -87,8 +80,7 @@ pub(crate) fn transaction_by_block_and_index(
     tag: BlockTag,
     index: u64,
 ) -> Result<Option<RpcTransaction>, RpcError> {
-    let snap = chain.snapshot()?;
-    Ok(load(chain, &snap, tag, false)?.and_then(|b| in_block(&b.header, &b.body, index as usize)))
+    Ok(load(chain, tag, false)?.and_then(|b| in_block(&b.header, &b.body, index as usize)))
 }
 
 fn tx_at(snap: &Snapshot, block: u64, index: usize) -> Result<Option<RpcTransaction>, RpcError> {
@@ -135,7 +127,6 @@ pub(crate) fn block_receipts_at(
     chain: &Chain,
     tag: BlockTag,
 ) -> Result<Option<Vec<RpcReceipt>>, RpcError> {
-    let snap = chain.snapshot()?;
-    Ok(load(chain, &snap, tag, true)?
+    Ok(load(chain, tag, true)?
         .map(|b| block_receipts(&b.header, &b.body.transactions, &b.receipts)))
 }

@@ -95,8 +95,9 @@ where
     }
 }
 
-/// Parses and runs one call. `conn` is the WebSocket it came on, if any
-/// (subscriptions need one); `client` is who asked, for the heavy queue.
+/// Parses one call and answers it by its group's handler. `conn` is the
+/// WebSocket it came on, if any (subscriptions need one); `client` is who
+/// asked, for the heavy queue.
 pub(crate) async fn dispatch(
     ctx: &Arc<Ctx>,
     method: &str,
@@ -104,18 +105,7 @@ pub(crate) async fn dispatch(
     conn: Option<&Arc<Connection>>,
     client: &Client,
 ) -> Result<Value, RpcError> {
-    let request = Request::parse(method, params, ctx.dev_methods)?;
-    run(ctx, request, conn, client).await
-}
-
-/// The answer to `request`, from its group's handler.
-async fn run(
-    ctx: &Arc<Ctx>,
-    request: Request,
-    conn: Option<&Arc<Connection>>,
-    client: &Client,
-) -> Result<Value, RpcError> {
-    match request {
+    match Request::parse(method, params, ctx.dev_methods)? {
         Request::Node(r) => node(ctx, r, client).await,
         Request::Blocks(r) => blocks(ctx, r, client).await,
         Request::State(r) => state(ctx, r, client).await,

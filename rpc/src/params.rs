@@ -106,24 +106,14 @@ fn parse_quantity(s: &str) -> Result<U256, String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct U64(pub u64);
 
+/// A [`Q256`] that must fit 64 bits (a JSON number always does).
 impl<'de> Deserialize<'de> for U64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Number(n) => n
-                .as_u64()
-                .map(U64)
-                .ok_or_else(|| serde::de::Error::custom("number out of range")),
-            Value::String(s) => {
-                let v = parse_quantity(&s).map_err(serde::de::Error::custom)?;
-                if v > U256::from(u64::MAX) {
-                    return Err(serde::de::Error::custom("hex number > 64 bits"));
-                }
-                Ok(U64(v.as_u64()))
-            }
-            other => Err(serde::de::Error::custom(format!(
-                "expected a quantity, got {other}"
-            ))),
+        let Q256(v) = Q256::deserialize(d)?;
+        if v > U256::from(u64::MAX) {
+            return Err(serde::de::Error::custom("hex number > 64 bits"));
         }
+        Ok(U64(v.as_u64()))
     }
 }
 

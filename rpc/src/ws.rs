@@ -15,6 +15,7 @@ use orac_chain::{BlockTag, Chain, ChainEvent};
 use orac_primitives::U256;
 use orac_state::LogQuery;
 use parking_lot::Mutex;
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -159,19 +160,10 @@ async fn feed(
                 continue;
             }
             Ok(ChainEvent::Pending { hash }) => {
-                if matches!(topic, Topic::PendingTransactions) {
-                    let msg = json!({
-                        "jsonrpc": "2.0",
-                        "method": "eth_subscription",
-                        "params": { "subscription": id, "result": hash },
-                    });
-                    if outbox
-                        .send(Message::Text(msg.to_string().into()))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
+                if matches!(topic, Topic::PendingTransactions)
+                    && !notify(&outbox, id, "result", hash).await
+                {
+                    return;
                 }
                 continue;
             }
@@ -197,12 +189,7 @@ async fn feed(
                 // Retrying would fail the same way on every block, on a
                 // growing range: end the subscription and say why.
                 tracing::warn!("subscription {id:#x} ended: {}", e.message);
-                let msg = json!({
-                    "jsonrpc": "2.0",
-                    "method": "eth_subscription",
-                    "params": { "subscription": id, "error": e },
-                });
-                let _ = outbox.send(Message::Text(msg.to_string().into())).await;
+                notify(&outbox, id, "error", e).await;
                 return;
             }
             Err(e) => {
@@ -211,21 +198,32 @@ async fn feed(
             }
         };
         for result in items {
-            let msg = json!({
-                "jsonrpc": "2.0",
-                "method": "eth_subscription",
-                "params": { "subscription": id, "result": result },
-            });
-            if outbox
-                .send(Message::Text(msg.to_string().into()))
-                .await
-                .is_err()
-            {
+            if !notify(&outbox, id, "result", result).await {
                 return;
             }
         }
         last = head;
     }
+}
+
+/// Sends subscription `id` an `eth_subscription` notification whose
+/// params carry `value` under `field` ("result", or "error" when the
+/// subscription ends). False once the client has gone.
+async fn notify(
+    outbox: &mpsc::Sender<Message>,
+    id: U256,
+    field: &str,
+    value: impl Serialize,
+) -> bool {
+    let msg = json!({
+        "jsonrpc": "2.0",
+        "method": "eth_subscription",
+        "params": { "subscription": id, field: value },
+    });
+    outbox
+        .send(Message::Text(msg.to_string().into()))
+        .await
+        .is_ok()
 }
 
 /// Notifications for the blocks after `from`, and the head they reach.
