@@ -63,7 +63,29 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
 }
 
+/// `orac node`'s command line alone, for [`NodeArgs::from_args`].
+#[derive(clap::Parser)]
+#[command(name = "orac node")]
+struct NodeCommand {
+    #[command(flatten)]
+    args: NodeArgs,
+}
+
 impl NodeArgs {
+    /// Parses the arguments `orac node` would take (without the program
+    /// and subcommand names), with the same defaults, checks and errors:
+    /// how code that starts a node in process says what it wants.
+    pub fn from_args<I, T>(args: I) -> Result<NodeArgs, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        let argv = std::iter::once(std::ffi::OsString::from("orac node"))
+            .chain(args.into_iter().map(Into::into));
+        NodeCommand::try_parse_from(argv).map(|c| c.args)
+    }
+
     /// The configuration these options describe. Fails on options that
     /// cannot run (no chain named, a bad block time, an unreadable spec).
     pub fn into_config(self) -> anyhow::Result<NodeConfig> {

@@ -1,6 +1,8 @@
-//! Harness for end-to-end tests: build and start the real `orac` binary on
-//! an ephemeral port with its own data directory, talk JSON-RPC to it, kill
-//! it (gracefully or with SIGKILL) and restart it on the same data.
+//! Harness for end-to-end tests: start a node on an ephemeral port with its
+//! own data directory (in this process through `orac_node::spawn`, or as the
+//! real `orac` binary where only a process will do), talk JSON-RPC to it,
+//! stop it (gracefully, or a process with SIGKILL) and restart it on the
+//! same data.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -71,9 +73,11 @@ pub fn listening_addr(stdout: ChildStdout, timeout: Duration) -> Option<String> 
     addr
 }
 
-/// A running `orac node` process.
+/// A running node: in this test process ([`orac_node::spawn`]) unless the
+/// test needs what only a separate `orac node` process shows (`kill -9`,
+/// the command line a user types).
 pub struct Node {
-    child: Child,
+    running: Option<Running>,
     /// JSON-RPC over HTTP, `http://127.0.0.1:PORT`.
     pub url: String,
     /// The same port over WebSocket, `ws://127.0.0.1:PORT`.
@@ -85,49 +89,58 @@ pub struct Node {
     client: reqwest::blocking::Client,
 }
 
+enum Running {
+    /// `orac node` as a child process.
+    Process(Child),
+    /// The same node, served by threads of this process.
+    InProcess(orac_node::RunningNode),
+}
+
+/// Where a node ran and what it was started with: [`Node::restart`] starts
+/// it again on the same data, the same way.
+pub struct Stopped {
+    /// The data directory, as the node left it.
+    pub datadir: PathBuf,
+    extra: Vec<String>,
+    process: bool,
+}
+
 impl Node {
-    /// Starts `orac node --dev` with a fresh data directory inside `dir`.
+    /// Starts a `--dev` node in this process with a fresh data directory
+    /// inside `dir`; `extra` are `orac node` options.
     pub fn dev(dir: &Path, extra: &[&str]) -> Node {
-        let args = std::iter::once("--dev").chain(extra.iter().copied());
-        Self::start(dir.join("data"), args.map(str::to_string).collect())
+        Self::start(dir.join("data"), dev_args(extra), false)
     }
 
-    /// Starts `orac node --chain SPEC` (not a dev chain) with a fresh data
-    /// directory inside `dir`.
+    /// Starts `orac node --dev` as a separate process (for [`Node::kill9`],
+    /// or to run the binary a user runs).
+    pub fn dev_process(dir: &Path, extra: &[&str]) -> Node {
+        Self::start(dir.join("data"), dev_args(extra), true)
+    }
+
+    /// Starts a node for the chain spec `spec` (not a dev chain) in this
+    /// process, with a fresh data directory inside `dir`.
     pub fn chain(dir: &Path, spec: &Path, extra: &[&str]) -> Node {
         let mut args = vec!["--chain".to_string(), spec.display().to_string()];
         args.extend(extra.iter().map(|s| s.to_string()));
-        Self::start(dir.join("data"), args)
+        Self::start(dir.join("data"), args, false)
     }
 
-    fn start(datadir: PathBuf, extra: Vec<String>) -> Node {
+    fn start(datadir: PathBuf, extra: Vec<String>, process: bool) -> Node {
         // An ephemeral port, unless the test pins one (to restart the node
         // where its clients expect it).
-        let pinned = extra.iter().any(|a| a == "--rpc-addr");
-        let mut child = Command::new(orac_bin())
-            .arg("node")
-            .args(if pinned {
-                &[][..]
-            } else {
-                &["--rpc-addr", "127.0.0.1:0"][..]
-            })
-            .arg("--datadir")
-            .arg(&datadir)
-            .args(&extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start orac");
-        // The banner ends with the address actually bound.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let addr = listening_addr(stdout, Duration::from_secs(60));
-        let addr = addr.unwrap_or_else(|| {
-            let _ = child.kill();
-            panic!("orac did not report its listening address");
-        });
+        let mut args: Vec<String> = Vec::new();
+        if !extra.iter().any(|a| a == "--rpc-addr") {
+            args.extend(["--rpc-addr".into(), "127.0.0.1:0".into()]);
+        }
+        args.extend(["--datadir".into(), datadir.display().to_string()]);
+        args.extend(extra.iter().cloned());
+        let (running, addr) = match process {
+            true => start_process(&args),
+            false => start_in_process(&args),
+        };
         Node {
-            child,
+            running: Some(running),
             url: format!("http://{addr}"),
             ws_url: format!("ws://{addr}"),
             datadir,
@@ -164,46 +177,111 @@ impl Node {
             .unwrap_or_else(|e| panic!("raw post: {e}"))
     }
 
-    /// The node process's id (to read its memory use from /proc).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    pub fn kill9(mut self) -> (PathBuf, Vec<String>) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        (self.datadir.clone(), self.extra.clone())
-    }
-
-    /// SIGTERM and wait for a clean exit.
-    pub fn stop(mut self) -> (PathBuf, Vec<String>) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
+    /// SIGKILL: no chance to flush or clean up. Only a node process can be
+    /// killed so (start it with [`Node::dev_process`]).
+    pub fn kill9(mut self) -> Stopped {
+        match self.running.take() {
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill();
+                let _ = child.wait();
             }
-            std::thread::sleep(Duration::from_millis(50));
+            _ => panic!("kill9 needs a node process: start it with Node::dev_process"),
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        (self.datadir.clone(), self.extra.clone())
+        self.stopped(true)
     }
 
-    /// Starts a node again on the same data directory.
-    pub fn restart(state: (PathBuf, Vec<String>)) -> Node {
-        Self::start(state.0, state.1)
+    /// A clean stop: SIGTERM to a process and wait for it to exit, or
+    /// [`orac_node::RunningNode::stop`] in process.
+    pub fn stop(mut self) -> Stopped {
+        let process = match self.running.take() {
+            Some(Running::Process(child)) => {
+                terminate(child);
+                true
+            }
+            Some(Running::InProcess(node)) => {
+                node.stop().expect("the node stops cleanly");
+                false
+            }
+            None => unreachable!("a Node runs until stopped"),
+        };
+        self.stopped(process)
+    }
+
+    fn stopped(&self, process: bool) -> Stopped {
+        Stopped {
+            datadir: self.datadir.clone(),
+            extra: self.extra.clone(),
+            process,
+        }
+    }
+
+    /// Starts a node again on the same data directory, as it ran before.
+    pub fn restart(stopped: Stopped) -> Node {
+        Self::start(stopped.datadir, stopped.extra, stopped.process)
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match self.running.take() {
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            // Its own Drop stops it.
+            Some(Running::InProcess(node)) => drop(node),
+            None => {}
+        }
     }
+}
+
+fn dev_args(extra: &[&str]) -> Vec<String> {
+    let args = std::iter::once("--dev").chain(extra.iter().copied());
+    args.map(str::to_string).collect()
+}
+
+fn start_in_process(args: &[String]) -> (Running, String) {
+    let config = orac_node::NodeArgs::from_args(args)
+        .unwrap_or_else(|e| panic!("orac node {args:?}: {e}"))
+        .into_config()
+        .unwrap_or_else(|e| panic!("orac node {args:?}: {e:#}"));
+    let node = orac_node::spawn(config).unwrap_or_else(|e| panic!("orac node {args:?}: {e:#}"));
+    let addr = node.addr().to_string();
+    (Running::InProcess(node), addr)
+}
+
+fn start_process(args: &[String]) -> (Running, String) {
+    let mut child = Command::new(orac_bin())
+        .arg("node")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start orac");
+    // The banner ends with the address actually bound.
+    let stdout = child.stdout.take().expect("piped stdout");
+    match listening_addr(stdout, Duration::from_secs(60)) {
+        Some(addr) => (Running::Process(child), addr),
+        None => {
+            let _ = child.kill();
+            panic!("orac did not report its listening address");
+        }
+    }
+}
+
+/// SIGTERM, then up to 30 s for a clean exit before SIGKILL.
+fn terminate(mut child: Child) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// One JSON-RPC call to `url` that reports transport failures instead of
@@ -288,7 +366,7 @@ pub fn test_contract(name: &str) -> Vec<u8> {
         .entry(name.to_string())
         .or_insert_with(|| {
             let dir = workspace().join("tests/contracts").join(name);
-            let artifact = orac_build::build(&dir, None)
+            let artifact = orac_build::build(&dir, orac_build::test_target_dir().as_deref())
                 .unwrap_or_else(|e| panic!("building the test contract {name}: {e}"));
             eprintln!("built test contract {name} with {}", artifact.toolchain);
             artifact.wasm

@@ -13,7 +13,7 @@ use serde_json::json;
 #[test]
 fn kill_dash_nine_under_load_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = Node::dev(dir.path(), &[]);
+    let mut node = Node::dev_process(dir.path(), &[]);
     let keys = dev_keys();
     let to = Address::repeat_byte(0x5a);
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -105,7 +105,7 @@ fn kill_dash_nine_under_load_loses_nothing_acknowledged() {
 #[test]
 fn restart_after_kill_gives_identical_head_root_and_balances() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::dev(dir.path(), &[]);
+    let node = Node::dev_process(dir.path(), &[]);
     let keys = dev_keys();
     for i in 0..5u64 {
         node.ok(

@@ -154,7 +154,7 @@ fn write_build_deploy_and_call_a_first_contract() {
     }
 
     // Against a dev node: cast, then ethers.
-    let node = Node::dev(&work.join("node"), &[]);
+    let node = Node::dev_process(&work.join("node"), &[]);
     let cast = run(bash(&readme_block("cast"), work).env("ETH_RPC_URL", &node.url));
     let lines: Vec<&str> = cast.lines().map(str::trim).collect();
     let (five, seven) = (

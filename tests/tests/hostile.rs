@@ -416,7 +416,7 @@ fn simulated_deploys_leave_nothing_on_disk() {
 #[test]
 fn a_sender_cannot_park_transactions_behind_a_nonce_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::dev(dir.path(), &["--block-time", "3600"]);
+    let node = Node::dev_process(dir.path(), &["--block-time", "3600"]);
     let key = dev_keys()[1].clone();
     let to = Some(Address::repeat_byte(0x66));
     let send = |nonce: u64| {
