@@ -131,7 +131,7 @@ fn erc20_files(dir: &Path) -> Vec<(&'static str, String)> {
     static ERC20: OnceLock<orac_build::Artifact> = OnceLock::new();
     let artifact = ERC20.get_or_init(|| {
         let crate_dir = orac_tests::workspace().join("contracts/examples/erc20");
-        orac_build::build(&crate_dir, None)
+        orac_build::build(&crate_dir, orac_build::test_target_dir().as_deref())
             .unwrap_or_else(|e| panic!("building {}: {e}", crate_dir.display()))
     });
     let [_wasm, bin, abi] = artifact.write(dir).expect("write the erc20 artifacts");

@@ -211,6 +211,21 @@ fn manifest(dir: &Path) -> Result<Manifest, BuildError> {
     })
 }
 
+/// The target directory for every contract a test process builds:
+/// `contracts/` in the cargo target directory the running executable was
+/// built into (`…/target/debug/deps/on_the_vm-HASH` gives
+/// `…/target/contracts`). Contracts built into one directory compile the
+/// SDK and its dependencies for wasm32 once, not once per contract crate.
+/// `None` when the executable does not sit in a cargo target directory.
+pub fn test_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    if deps.file_name()? != "deps" {
+        return None;
+    }
+    Some(deps.parent()?.parent()?.join("contracts"))
+}
+
 /// Builds the contract crate at `dir`, into `target_dir` (default
 /// `dir/target/orac`).
 pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildError> {
@@ -224,15 +239,18 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildErr
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join("target").join("orac"));
     // Keep machine paths out of the module (panic locations embed them).
-    let mut remaps = vec![format!("--remap-path-prefix={}=/contract", dir.display())];
+    // The contract's own directory matters only to its own crate; the
+    // cargo home and the SDK's directory to its dependencies too.
+    let contract_remap = format!("--remap-path-prefix={}=/contract", dir.display());
+    let mut shared_remaps = Vec::new();
     if let Some(home) = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
     {
-        remaps.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        shared_remaps.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
     if let Some(sdk) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
-        remaps.push(format!(
+        shared_remaps.push(format!(
             "--remap-path-prefix={}=/orac-contracts",
             sdk.display()
         ));
@@ -254,20 +272,28 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildErr
             (c, vec!["-C".to_string(), "linker=wasm-ld".to_string()])
         }
     };
-    rustflags.extend(remaps);
+    rustflags.extend(shared_remaps.iter().cloned());
+    // Flags for the contract's crate alone (`cargo rustc -- FLAGS`), so
+    // that every contract built into one target directory shares its
+    // dependencies' builds: RUSTFLAGS that differ rebuild them all.
+    // rustc applies the last matching remap, so the contract's own comes
+    // before the shared ones again, as it always has: an example inside
+    // the SDK's tree keeps its /orac-contracts paths.
+    let mut own = vec![contract_remap];
+    own.extend(shared_remaps);
     // rustc's default wasm stack is 1 MiB, and orac charges gas for every
     // 64 KiB page of initial memory on every call (docs/gas.md). 64 KiB of
     // stack is plenty for contract code; the stack sits at the bottom of
     // memory, so an overflow traps (out of bounds) instead of corrupting data.
-    rustflags.push(format!("-C link-arg=-zstack-size={STACK_BYTES}"));
+    own.push(format!("-Clink-arg=-zstack-size={STACK_BYTES}"));
     // A declared maximum: loads are cheaper in a memory that cannot grow
     // past SMALL_MEMORY_PAGES (see `Manifest::max_memory_pages`).
-    rustflags.push(format!(
-        "-C link-arg=--max-memory={}",
+    own.push(format!(
+        "-Clink-arg=--max-memory={}",
         max_memory_pages * 65_536
     ));
     cmd.current_dir(&dir)
-        .args(["build", "--release", "--lib", "--target", TARGET])
+        .args(["rustc", "--release", "--lib", "--target", TARGET])
         .arg("--target-dir")
         .arg(&target_dir)
         // rustup's cargo may be a proxy set by an outer cargo; make sure the
@@ -280,6 +306,7 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<Artifact, BuildErr
     if toolchain == Toolchain::Debian {
         cmd.arg("-Zbuild-std=core,alloc");
     }
+    cmd.arg("--").args(&own);
     let status = cmd.status().map_err(|e| BuildError::Io {
         path: PathBuf::from("cargo"),
         source: e,

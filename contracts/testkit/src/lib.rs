@@ -39,7 +39,9 @@ pub use orac_build::Artifact;
 pub mod oracle;
 
 /// Builds the contract crate at `dir` once per test process (later calls
-/// reuse the artifact). Panics with cargo's errors if it does not build.
+/// reuse the artifact), into the target directory all tests share
+/// ([`orac_build::test_target_dir`]). Panics with cargo's errors if it
+/// does not build.
 pub fn build(dir: impl AsRef<Path>) -> Artifact {
     static BUILT: OnceLock<Mutex<HashMap<PathBuf, Artifact>>> = OnceLock::new();
     let dir = dir.as_ref().to_path_buf();
@@ -47,8 +49,9 @@ pub fn build(dir: impl AsRef<Path>) -> Artifact {
     if let Some(a) = cache.lock().get(&dir) {
         return a.clone();
     }
-    let artifact =
-        orac_build::build(&dir, None).unwrap_or_else(|e| panic!("building {}: {e}", dir.display()));
+    let target = orac_build::test_target_dir();
+    let artifact = orac_build::build(&dir, target.as_deref())
+        .unwrap_or_else(|e| panic!("building {}: {e}", dir.display()));
     cache.lock().insert(dir, artifact.clone());
     artifact
 }
