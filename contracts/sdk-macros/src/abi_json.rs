@@ -59,14 +59,21 @@ pub(crate) fn param(name: &str, ty: &str) -> Value {
     json!({ "name": name, "type": ty })
 }
 
-/// A static holding `entries` in the `orac.abi` custom section (wasm32
-/// builds only).
-pub(crate) fn embed(entries: &[Value]) -> TokenStream {
+/// `entries` as the `orac.abi` section holds them: one JSON object per
+/// line, each line ending in a newline.
+pub(crate) fn lines(entries: &[Value]) -> String {
     let mut text = String::new();
     for e in entries {
         text.push_str(&e.to_string());
         text.push('\n');
     }
+    text
+}
+
+/// A static holding `entries` in the `orac.abi` custom section (wasm32
+/// builds only).
+pub(crate) fn embed(entries: &[Value]) -> TokenStream {
+    let text = lines(entries);
     let bytes = text.as_bytes();
     let len = bytes.len();
     let lit = proc_macro2::Literal::byte_string(bytes);

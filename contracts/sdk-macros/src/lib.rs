@@ -35,6 +35,17 @@ pub fn abi(input: TokenStream) -> TokenStream {
         .into()
 }
 
+/// The ABI JSON lines of events and errors in Solidity syntax, as a string
+/// literal (what [`abi!`] embeds): the SDK declares its own errors with
+/// `sol!` and lists them from the same text.
+#[doc(hidden)]
+#[proc_macro]
+pub fn abi_json_text(input: TokenStream) -> TokenStream {
+    sol_abi::text(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 /// alloy's `sol!`, resolving its paths through `orac_sdk` so a contract
 /// crate needs no direct alloy dependency.
 #[proc_macro]

@@ -6,10 +6,28 @@ use quote::quote;
 use serde_json::json;
 use syn_solidity::{Item, Spanned};
 
-use crate::abi_json::{embed, param};
+use crate::abi_json::{embed, lines, param};
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
-    let file = syn_solidity::parse2(input.clone())?;
+    let embedded = embed(&entries(input.clone())?);
+    let types = forward(input);
+    Ok(quote! {
+        #types
+        #embedded
+    })
+}
+
+/// The ABI JSON text of `input`'s events and errors, one entry per line, as
+/// a string literal: for the SDK's own errors, which a contract lists in
+/// its ABI only when it asks to (`oracle_abi!`).
+pub(crate) fn text(input: TokenStream) -> syn::Result<TokenStream> {
+    let lit = proc_macro2::Literal::string(&lines(&entries(input)?));
+    Ok(quote!(#lit))
+}
+
+/// The ABI JSON entries of `input`'s events and errors.
+fn entries(input: TokenStream) -> syn::Result<Vec<serde_json::Value>> {
+    let file = syn_solidity::parse2(input)?;
     let mut entries = Vec::new();
     for item in &file.items {
         match item {
@@ -58,12 +76,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             }
         }
     }
-    let embedded = embed(&entries);
-    let types = forward(input);
-    Ok(quote! {
-        #types
-        #embedded
-    })
+    Ok(entries)
 }
 
 /// alloy's `sol!` with its crate path pointed at `orac_sdk::sol_types`.

@@ -127,19 +127,32 @@ pub use orac_oracle_abi::{
     ROUND_DELIVERY_GAS,
 };
 
-sol! {
-    /// The feed does not exist.
-    error OracleUnknownFeed(uint64 feedId);
-    /// The feed exists but no round has been stored yet.
-    error OracleNoData(uint64 feedId);
-    /// The latest answer was observed more than `maxAge` seconds before
-    /// the block's timestamp `now`.
-    error OracleStale(uint64 feedId, uint64 observedAt, uint64 now, uint64 maxAge);
-    /// A callback came from someone other than the registry.
-    error OracleNotRegistry(address caller);
+/// Declares the oracle errors once: alloy's `sol!` makes their Rust types,
+/// and the same text gives [`ERRORS_ABI_JSON`].
+macro_rules! oracle_errors {
+    ($($decl:tt)*) => {
+        sol! { $($decl)* }
+
+        /// The ABI JSON entries of this module's errors, one per line, as
+        /// [`oracle_abi!`](crate::oracle_abi) embeds them.
+        pub const ERRORS_ABI_JSON: &str = orac_sdk_macros::abi_json_text! { $($decl)* };
+    };
+}
+
+// In the order of their names: the order their ABI JSON has always had.
+oracle_errors! {
     /// An answer that does not fit an `i128` (the registry never stores
     /// one).
     error OracleBadAnswer(int256 answer);
+    /// The feed exists but no round has been stored yet.
+    error OracleNoData(uint64 feedId);
+    /// A callback came from someone other than the registry.
+    error OracleNotRegistry(address caller);
+    /// The latest answer was observed more than `maxAge` seconds before
+    /// the block's timestamp `now`.
+    error OracleStale(uint64 feedId, uint64 observedAt, uint64 now, uint64 maxAge);
+    /// The feed does not exist.
+    error OracleUnknownFeed(uint64 feedId);
 }
 
 /// Selector of `onOracleUpdate(uint64,uint64,int256,uint64)`: what a
@@ -523,21 +536,6 @@ pub fn max_callback_fee(callback_gas: u64, gas_price: U256) -> U256 {
             .saturating_add(ROUND_DELIVERY_GAS),
     ))
 }
-
-/// The ABI JSON entries of this module's errors, one per line, as
-/// [`oracle_abi!`](crate::oracle_abi) embeds them.
-pub const ERRORS_ABI_JSON: &str = concat!(
-    r#"{"inputs":[{"name":"answer","type":"int256"}],"name":"OracleBadAnswer","type":"error"}"#,
-    "\n",
-    r#"{"inputs":[{"name":"feedId","type":"uint64"}],"name":"OracleNoData","type":"error"}"#,
-    "\n",
-    r#"{"inputs":[{"name":"caller","type":"address"}],"name":"OracleNotRegistry","type":"error"}"#,
-    "\n",
-    r#"{"inputs":[{"name":"feedId","type":"uint64"},{"name":"observedAt","type":"uint64"},{"name":"now","type":"uint64"},{"name":"maxAge","type":"uint64"}],"name":"OracleStale","type":"error"}"#,
-    "\n",
-    r#"{"inputs":[{"name":"feedId","type":"uint64"}],"name":"OracleUnknownFeed","type":"error"}"#,
-    "\n",
-);
 
 #[doc(hidden)]
 pub const ERRORS_ABI_LEN: usize = ERRORS_ABI_JSON.len();
