@@ -1,52 +1,5 @@
-//! `orac`: the command-line entry point.
-
-mod contract_cmds;
-mod node;
-mod oracle_cmd;
-
-use clap::{Parser, Subcommand};
-
-#[derive(Parser)]
-#[command(
-    name = "orac",
-    version,
-    about = "orac: a WebAssembly smart-contract chain with an oracle bridge"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run a node: the chain, its block producer and the JSON-RPC server.
-    Node(orac_node::NodeArgs),
-    /// Build a contract crate: <name>.wasm, <name>.bin (deploy bytecode) and
-    /// <name>.abi.json, checked against the node's deploy rules.
-    Build(contract_cmds::BuildArgs),
-    /// Create a new contract crate that builds and tests out of the box.
-    New(contract_cmds::NewArgs),
-    /// Deploy a built contract (<name>.bin) with constructor arguments.
-    Deploy(contract_cmds::DeployArgs),
-    /// Run an oracle node: fetch prices, sign observations, exchange them
-    /// with peers and transmit quorum reports to the feed registry.
-    Oracle(oracle_cmd::OracleArgs),
-}
+//! `orac`: the command-line entry point ([`orac_node::cli`]).
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match cli.command {
-        Command::Node(args) => node::run(args),
-        Command::Build(args) => contract_cmds::build(args),
-        Command::New(args) => contract_cmds::new(args),
-        Command::Deploy(args) => contract_cmds::deploy(args),
-        Command::Oracle(args) => oracle_cmd::run(args),
-    }
+    orac_node::cli::main()
 }

@@ -21,15 +21,28 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the `orac` binary once per test process and returns its path.
+/// The `orac` command the tests run: `orac-under-test`
+/// (`tests/src/bin/orac-under-test.rs`, the same `orac_node::cli::main`),
+/// which cargo builds with this package's tests and puts beside the
+/// profile's `deps/`, where the test executable runs from.
 pub fn orac_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_orac(false)).clone()
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join(format!("orac-under-test{}", std::env::consts::EXE_SUFFIX)))
+        .expect("the test executable sits in target/PROFILE/deps");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the end-to-end tests through cargo test -p orac-tests",
+        bin.display()
+    );
+    bin
 }
 
 /// Runs `cargo build -p orac-node --bin orac` (debug, or `--release`) in
 /// the workspace and returns the binary's path (`$CARGO_TARGET_DIR` is
-/// honoured). Used by the tests and by the benchmarks that start nodes.
+/// honoured): for the benchmarks that start nodes.
 pub fn build_orac(release: bool) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)

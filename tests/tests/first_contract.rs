@@ -69,10 +69,16 @@ fn cast_dir() -> PathBuf {
 }
 
 /// A shell block in `cwd`, stopping at the first failing command, with
-/// `orac` and `cast` first on the PATH.
+/// `orac` (the binary under test, linked as `cwd/bin/orac`: the name a
+/// user types) and `cast` first on the PATH.
 fn bash(block: &str, cwd: &Path) -> Command {
+    let bin = cwd.join("bin");
+    if !bin.join("orac").exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(orac_bin(), bin.join("orac")).unwrap();
+    }
     let path = std::env::join_paths(
-        [orac_bin().parent().unwrap().to_path_buf(), cast_dir()]
+        [bin, cast_dir()]
             .into_iter()
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )

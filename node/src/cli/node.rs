@@ -1,17 +1,17 @@
-//! `orac node`: start the node ([`orac_node::spawn`]), print the banner,
+//! `orac node`: start the node ([`crate::spawn`]), print the banner,
 //! and shut down cleanly on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 
+use crate::NodeArgs;
 use orac_chain::{ChainSpec, MiningMode};
-use orac_node::NodeArgs;
 use orac_primitives::U256;
 
 pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = args.into_config()?;
     let (spec, keys) = (config.chain.spec.clone(), config.chain.dev_keys.clone());
     let (datadir, mining) = (config.chain.datadir.clone(), config.chain.mining);
-    let node = orac_node::spawn(config)?;
+    let node = crate::spawn(config)?;
     let head = node.chain().head().number;
     banner(&spec, &keys, node.addr(), &datadir, mining, head);
     tokio::runtime::Builder::new_current_thread()
