@@ -48,6 +48,32 @@ pub(crate) fn next_env(spec: &ChainSpec, parent: &Header, timestamp: u64) -> Blo
     }
 }
 
+/// What [`build`] does with a candidate that cannot go in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnInvalid {
+    /// Leave it (and the sender's later ones) out: building from the pool,
+    /// where candidates are only hopefuls.
+    Skip,
+    /// Refuse the whole block: re-executing a block someone else built,
+    /// which is valid only if every transaction in it is.
+    Reject,
+}
+
+/// Why [`build`] stopped.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// The database failed: nothing is known about the block.
+    State(StateError),
+    /// ([`OnInvalid::Reject`] only) candidate `index` cannot be included.
+    Invalid { index: usize, reason: InvalidTx },
+}
+
+impl From<StateError> for BuildError {
+    fn from(e: StateError) -> Self {
+        BuildError::State(e)
+    }
+}
+
 /// Executes `candidates` in order on top of `state`.
 pub(crate) fn build(
     state: SharedReader,
@@ -55,9 +81,10 @@ pub(crate) fn build(
     env: BlockEnv,
     parent_hash: H256,
     candidates: &[Arc<RecoveredTx>],
+    on_invalid: OnInvalid,
     // Called with each transaction's hash just before it runs.
     on_execute: &mut dyn FnMut(&H256),
-) -> Result<BuiltBlock, StateError> {
+) -> Result<BuiltBlock, BuildError> {
     let mut overlay = Overlay::new(state);
     let mut body = BlockBody::default();
     let mut receipts = Vec::new();
@@ -65,16 +92,23 @@ pub(crate) fn build(
     let mut gas_used = 0u64;
     // A sender whose transaction could not go in cannot have later ones in.
     let mut blocked = HashSet::new();
-    for tx in candidates {
+    for (index, tx) in candidates.iter().enumerate() {
+        // Under `Reject` the first refusal ends the build, so no sender is
+        // ever blocked there.
         if blocked.contains(&tx.sender) {
             continue;
         }
-        if gas_used + tx.tx.tx.gas_limit > env.gas_limit {
-            blocked.insert(tx.sender);
-            continue;
-        }
-        on_execute(&tx.hash());
-        match execute_transaction(&mut overlay, vm, &env, tx) {
+        let left = env.gas_limit.saturating_sub(gas_used);
+        let executed = if tx.tx.tx.gas_limit > left {
+            Err(ExecError::Invalid(InvalidTx::BlockGasExhausted {
+                gas: tx.tx.tx.gas_limit,
+                left,
+            }))
+        } else {
+            on_execute(&tx.hash());
+            execute_transaction(&mut overlay, vm, &env, tx)
+        };
+        match executed {
             Ok(outcome) => {
                 gas_used += outcome.gas_used;
                 let price = tx.tx.tx.effective_gas_price(env.base_fee);
@@ -91,13 +125,16 @@ pub(crate) fn build(
                 });
                 body.transactions.push((**tx).clone());
             }
+            Err(ExecError::Invalid(reason)) if on_invalid == OnInvalid::Reject => {
+                return Err(BuildError::Invalid { index, reason });
+            }
             Err(ExecError::Invalid(e)) => {
                 if matches!(e, InvalidTx::NonceTooLow { .. }) {
                     dropped.push((tx.hash(), e));
                 }
                 blocked.insert(tx.sender);
             }
-            Err(ExecError::State(e)) => return Err(e),
+            Err(ExecError::State(e)) => return Err(e.into()),
         }
     }
     Ok(BuiltBlock {

@@ -23,7 +23,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::basefee::next_base_fee;
 use crate::blackbox::BlackBox;
-use crate::block::{build, next_env};
+use crate::block::{OnInvalid, build, next_env};
 use crate::error::{ChainError, InvalidTx, StartupError};
 use crate::executor::{self, BlockEnv, CallRequest, ExecOutcome};
 use crate::pending::{PendingBlock, PendingKey, PendingState};
@@ -48,6 +48,13 @@ pub enum MiningMode {
     Instant,
     /// Every interval, whatever is pending.
     Interval(Duration),
+    /// Blocks are built, verified and committed only when a consensus
+    /// engine asks ([`Chain::propose_block`], [`Chain::verify_block`],
+    /// [`Chain::commit_block`]); the producer never seals on its own.
+    /// Admissions are journaled durably between blocks, as in interval
+    /// mode. The dev-chain commands (mining, time travel, patches,
+    /// snapshots) are refused with [`ChainError::DevOnly`].
+    External,
 }
 
 /// Everything [`Chain::open`] needs.
@@ -125,6 +132,16 @@ pub(crate) struct PoolState {
     pub waiters: HashMap<H256, oneshot::Sender<Result<(), ChainError>>>,
 }
 
+impl PoolState {
+    /// `fresh` and `stale`, taken for the producer's next commit.
+    pub(crate) fn take_bookkeeping(&mut self) -> (Vec<H256>, Vec<H256>) {
+        (
+            std::mem::take(&mut self.fresh),
+            std::mem::take(&mut self.stale),
+        )
+    }
+}
+
 /// What the producer and the handle share.
 pub(crate) struct Shared {
     pub db: Db,
@@ -162,14 +179,14 @@ struct SnapshotPoint {
 /// The running chain: reads go to database snapshots, every write through
 /// the one producer thread, so writes never race. Shared as an `Arc`.
 pub struct Chain {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     commands: mpsc::Sender<Command>,
     producer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// In derivation order: eth_accounts lists them as anvil does.
     dev_keys: Vec<PrivateKey>,
     snapshots: Mutex<(u64, BTreeMap<u64, SnapshotPoint>)>,
     genesis_hash: H256,
-    mining: MiningMode,
+    pub(crate) mining: MiningMode,
     call_slots: Slots,
     /// The last pending block built, reused while its key holds.
     pending: Mutex<Option<Arc<PendingBlock>>>,
@@ -429,6 +446,7 @@ impl Chain {
                 env,
                 key.head,
                 &candidates,
+                OnInvalid::Skip,
                 &mut |_| {},
             )
         };
@@ -648,10 +666,11 @@ impl Chain {
         Ok(hi)
     }
 
-    async fn request<T>(
+    /// Sends the producer a command and waits for its answer.
+    pub(crate) async fn request<T, E: From<ChainError>>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, ChainError>>) -> Command,
-    ) -> Result<T, ChainError> {
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Command,
+    ) -> Result<T, E> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))
@@ -659,9 +678,19 @@ impl Chain {
         rx.await.map_err(|_| ChainError::Shutdown)?
     }
 
+    /// Refuses a dev-chain command (`method` names it) on a chain a
+    /// consensus engine drives.
+    fn dev_only(&self, method: &'static str) -> Result<(), ChainError> {
+        match self.mining {
+            MiningMode::External => Err(ChainError::DevOnly { method }),
+            MiningMode::Instant | MiningMode::Interval(_) => Ok(()),
+        }
+    }
+
     /// Seals `blocks` blocks now (evm_mine / anvil_mine), the first at
     /// `timestamp` if given.
     pub async fn mine(&self, blocks: u64, timestamp: Option<u64>) -> Result<(), ChainError> {
+        self.dev_only("evm_mine")?;
         self.request(|reply| Command::Mine {
             blocks,
             timestamp,
@@ -673,6 +702,12 @@ impl Chain {
     /// Edits an account in place (`anvil_set*`), through the producer so
     /// the edit is durable and ordered with blocks.
     pub async fn patch(&self, address: Address, patch: Patch) -> Result<(), ChainError> {
+        self.dev_only(match patch {
+            Patch::Balance(_) => "anvil_setBalance",
+            Patch::Nonce(_) => "anvil_setNonce",
+            Patch::Code(_) => "anvil_setCode",
+            Patch::Storage(..) => "anvil_setStorageAt",
+        })?;
         self.request(|reply| Command::Patch {
             address,
             patch,
@@ -684,6 +719,7 @@ impl Chain {
     /// Shifts every later block timestamp by `seconds`; returns the new
     /// total offset.
     pub async fn increase_time(&self, seconds: i64) -> Result<i64, ChainError> {
+        self.dev_only("evm_increaseTime")?;
         self.request(|reply| Command::IncreaseTime { seconds, reply })
             .await
     }
@@ -691,6 +727,7 @@ impl Chain {
     /// Makes the next block's timestamp `timestamp`
     /// (`evm_setNextBlockTimestamp`); it may not be before the head's.
     pub async fn set_next_timestamp(&self, timestamp: u64) -> Result<(), ChainError> {
+        self.dev_only("evm_setNextBlockTimestamp")?;
         let head = self.head();
         if timestamp < head.timestamp {
             return Err(ChainError::BadTimestamp {
@@ -704,6 +741,7 @@ impl Chain {
 
     /// Records the current head (evm_snapshot) and returns its id.
     pub fn take_snapshot(&self) -> Result<u64, ChainError> {
+        self.dev_only("evm_snapshot")?;
         let snap = self.snapshot()?;
         let point = SnapshotPoint {
             block: snap.head()?.number,
@@ -720,6 +758,7 @@ impl Chain {
     /// Rewinds to snapshot `id` (evm_revert). As in hardhat and anvil, the
     /// snapshot and every later one are used up. `false` if unknown.
     pub async fn revert_to_snapshot(&self, id: u64) -> Result<bool, ChainError> {
+        self.dev_only("evm_revert")?;
         let point = {
             let mut s = self.snapshots.lock();
             let Some(point) = s.1.get(&id).copied() else {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use orac_primitives::{Address, TxError, U256};
+use orac_primitives::{Address, H256, TxError, U256};
 use orac_state::StateError;
 
 use crate::executor::ExecOutcome;
@@ -99,6 +99,15 @@ pub enum InvalidTx {
     /// A creation whose data cannot deploy a contract (the reason as text).
     #[error("invalid contract creation: {0}")]
     BadCreation(String),
+    /// In a block: the transaction's gas limit is more than the block has
+    /// left (geth's text).
+    #[error("gas limit reached: transaction gas {gas}, block gas left {left}")]
+    BlockGasExhausted {
+        /// The transaction's gas limit.
+        gas: u64,
+        /// The block's gas limit less what earlier transactions used.
+        left: u64,
+    },
     /// The sender cannot pay for the gas limit at the fee cap plus the value.
     #[error(
         "insufficient funds for gas * price + value: address {address:?} have {have} want {want}"
@@ -224,6 +233,144 @@ pub enum ChainError {
     /// A request's parameter is out of range (-32602 at the RPC edge).
     #[error("{0}")]
     InvalidParams(String),
+    /// A dev-chain command on a chain whose blocks a consensus engine
+    /// decides ([`MiningMode::External`](crate::MiningMode::External)):
+    /// mining, time travel, patches or reverts there would fork this node
+    /// off its network.
+    #[error("{method} is not available on a consensus network")]
+    DevOnly {
+        /// The JSON-RPC method the command serves (`evm_mine`, ...).
+        method: &'static str,
+    },
+    /// A consensus-engine command on a chain that seals its own blocks
+    /// (instant or interval mining).
+    #[error("{method} needs a chain driven by a consensus engine (external mining mode)")]
+    NotExternal {
+        /// The `Chain` method called.
+        method: &'static str,
+    },
+    /// A block handed to [`Chain::commit_block`](crate::Chain::commit_block)
+    /// or asked of [`Chain::propose_block`](crate::Chain::propose_block) is
+    /// not a valid next block (never a local failure: those keep their own
+    /// variants).
+    #[error("invalid block: {0}")]
+    InvalidBlock(BlockError),
+}
+
+/// Why a block is not a valid next block for this chain
+/// ([`Chain::verify_block`](crate::Chain::verify_block)). Every variant
+/// but [`BlockError::Local`] is the block's fault: a peer that sent it is
+/// wrong, or hostile. `Local` is this node failing, and says nothing about
+/// the block.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlockError {
+    /// Its number is not the head's plus one.
+    #[error("block number {got}, the next block is {expected}")]
+    WrongNumber {
+        /// The head's number plus one.
+        expected: u64,
+        /// The block's number.
+        got: u64,
+    },
+    /// Its parent is not the head.
+    #[error("parent {got:?} is not the head {expected:?}")]
+    WrongParent {
+        /// The head's hash.
+        expected: H256,
+        /// The block's parent hash.
+        got: H256,
+    },
+    /// A block at or below the head that is not the block committed there.
+    #[error("block {number} is already committed as {committed:?}")]
+    Conflict {
+        /// The block's number.
+        number: u64,
+        /// The hash of the block committed at that number.
+        committed: H256,
+    },
+    /// Its timestamp is not after its parent's.
+    #[error("timestamp {timestamp} is not after the parent's {parent}")]
+    TimestampNotAfterParent {
+        /// The block's timestamp.
+        timestamp: u64,
+        /// The parent's timestamp.
+        parent: u64,
+    },
+    /// A header field fixed by the chain spec and the parent (beneficiary,
+    /// base fee, gas limit, mix hash, extra data, the constant fields)
+    /// differs from what they give.
+    #[error("header field {field} differs from what the parent and chain spec give")]
+    EnvMismatch {
+        /// The header field.
+        field: &'static str,
+    },
+    /// Transaction `index` cannot be included: malformed, wrong chain,
+    /// bad nonce, unaffordable, over the block's gas, ...
+    #[error("transaction {index}: {reason}")]
+    InvalidTransaction {
+        /// Its position in the block.
+        index: usize,
+        /// Why.
+        reason: InvalidTx,
+    },
+    /// Transaction `index`'s claimed sender is not who signed it.
+    #[error("transaction {index}: sender {claimed:?} did not sign it")]
+    WrongSender {
+        /// Its position in the block.
+        index: usize,
+        /// The sender it came with.
+        claimed: Address,
+    },
+    /// Executing the transactions gives a different header field
+    /// (`state_root`, `receipts_root`, `transactions_root`, `gas_used`,
+    /// `logs_bloom`, ...).
+    #[error("header field {field} differs from the one executing the block gives")]
+    HeaderMismatch {
+        /// The header field.
+        field: &'static str,
+    },
+    /// This node failed (database, shutdown): nothing is known about the
+    /// block.
+    #[error("could not verify the block: {0}")]
+    Local(Box<ChainError>),
+}
+
+impl From<ChainError> for BlockError {
+    fn from(e: ChainError) -> Self {
+        match e {
+            ChainError::InvalidBlock(b) => b,
+            e => BlockError::Local(Box::new(e)),
+        }
+    }
+}
+
+impl From<StateError> for BlockError {
+    fn from(e: StateError) -> Self {
+        BlockError::Local(Box::new(e.into()))
+    }
+}
+
+impl From<BlockError> for ChainError {
+    /// A local failure stays the failure it was; the block's own faults
+    /// become [`ChainError::InvalidBlock`].
+    fn from(e: BlockError) -> Self {
+        match e {
+            BlockError::Local(e) => *e,
+            e => ChainError::InvalidBlock(e),
+        }
+    }
+}
+
+impl From<crate::block::BuildError> for ChainError {
+    fn from(e: crate::block::BuildError) -> Self {
+        match e {
+            crate::block::BuildError::State(s) => ChainError::State(s),
+            crate::block::BuildError::Invalid { index, reason } => {
+                ChainError::InvalidBlock(BlockError::InvalidTransaction { index, reason })
+            }
+        }
+    }
 }
 
 impl From<crate::executor::ExecError> for ChainError {

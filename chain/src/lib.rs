@@ -8,6 +8,8 @@
 //!   intrinsic gas, refunds, fee payment and burning.
 //! * [`pool`]: the mempool (per-sender nonce queues, replacement, limits).
 //! * [`producer`]: the one writer thread: block building, group commit.
+//! * [`external`]: blocks proposed, verified and committed when a BFT
+//!   consensus engine asks ([`MiningMode::External`]).
 //! * [`Chain`]: the shared handle the RPC server talks to.
 
 pub mod basefee;
@@ -17,6 +19,7 @@ mod chain;
 pub mod dev;
 pub mod error;
 pub mod executor;
+mod external;
 mod pending;
 pub mod pool;
 mod producer;
@@ -30,8 +33,9 @@ pub use chain::{
     BlockTag, Chain, ChainConfig, ChainEvent, MAX_CONCURRENT_CALLS, MiningMode, RPC_GAS_CAP,
     StateView,
 };
-pub use error::{ChainError, InvalidTx, StartupError};
+pub use error::{BlockError, ChainError, InvalidTx, StartupError};
 pub use executor::{BlockEnv, CallRequest, ExecOutcome};
+pub use external::ProposedBlock;
 pub use pending::{PendingBlock, PendingState};
 pub use producer::Patch;
 pub use rules::ChainRules;

@@ -4,24 +4,26 @@
 //! everything waiting, and makes it durable in ONE database commit — a block
 //! in instant mode (group commit: under load each block carries everything
 //! that arrived while the previous one was being written), or a pool-journal
-//! entry in interval mode, where blocks are sealed on the timer. Only after
-//! that commit are submitters answered, so an acknowledged transaction
-//! survives `kill -9`.
+//! entry in interval and external mode (blocks sealed on the timer, or
+//! when a consensus engine commits one: see [`crate::external`]). Only
+//! after that commit are submitters answered, so an acknowledged
+//! transaction survives `kill -9`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
-use orac_primitives::{Address, Bytes, H256, RecoveredTx, U256};
-use orac_state::{Overlay, StateError};
+use orac_primitives::{Address, Bytes, H256, Header, RecoveredTx, U256};
+use orac_state::{Overlay, Snapshot, StateError};
 use tokio::sync::oneshot;
 
 use crate::blackbox::BlackBox;
-use crate::block::{build, next_env};
+use crate::block::{BuildError, BuiltBlock, OnInvalid, build, next_env};
 use crate::chain::{ChainEvent, MiningMode, Shared, unix_now};
-use crate::error::{ChainError, StartupError};
+use crate::error::{BlockError, ChainError, StartupError};
 use crate::executor::BlockEnv;
+use crate::external::{BuiltCache, ProposedBlock};
 
 /// A dev-mode state edit (anvil_set*).
 #[derive(Clone, Debug)]
@@ -66,6 +68,25 @@ pub(crate) enum Command {
         time_offset: i64,
         reply: Reply<()>,
     },
+    /// External mode: build the next block, commit nothing.
+    Propose {
+        number: u64,
+        timestamp: u64,
+        reply: Reply<ProposedBlock>,
+    },
+    /// Re-execute someone else's next block, commit nothing.
+    Verify {
+        header: Header,
+        transactions: Vec<RecoveredTx>,
+        reply: oneshot::Sender<Result<(), BlockError>>,
+    },
+    /// External mode: commit a block the consensus engine finalized.
+    Commit {
+        header: Header,
+        transactions: Vec<RecoveredTx>,
+        certificate: Vec<u8>,
+        reply: Reply<()>,
+    },
     Shutdown,
 }
 
@@ -75,13 +96,16 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 /// Safety bound on back-to-back blocks sealed in one wake-up.
 const MAX_BLOCKS_PER_WAKE: usize = 10_000;
 
-struct Producer {
-    shared: Arc<Shared>,
+pub(crate) struct Producer {
+    pub(crate) shared: Arc<Shared>,
     /// Which transaction is running, should the process die (`blackbox`).
-    blackbox: BlackBox,
+    pub(crate) blackbox: BlackBox,
     mode: MiningMode,
     time_offset: i64,
     next_timestamp: Option<u64>,
+    /// Blocks proposed or verified on the head, so committing one does not
+    /// execute it again.
+    pub(crate) cache: BuiltCache,
 }
 
 pub(crate) fn spawn(
@@ -97,6 +121,7 @@ pub(crate) fn spawn(
         mode,
         time_offset,
         next_timestamp: None,
+        cache: BuiltCache::default(),
     };
     std::thread::Builder::new()
         .name("orac-producer".into())
@@ -110,7 +135,7 @@ impl Producer {
     fn run(&mut self, rx: Receiver<Command>) {
         let mut next_seal = match self.mode {
             MiningMode::Interval(d) => Some(Instant::now() + d),
-            MiningMode::Instant => None,
+            MiningMode::Instant | MiningMode::External => None,
         };
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
@@ -233,6 +258,28 @@ impl Producer {
             } => {
                 let _ = reply.send(self.rewind(block, patches, time_offset));
             }
+            Command::Propose {
+                number,
+                timestamp,
+                reply,
+            } => {
+                let _ = reply.send(self.propose(number, timestamp));
+            }
+            Command::Verify {
+                header,
+                transactions,
+                reply,
+            } => {
+                let _ = reply.send(self.verify(&header, transactions).map(|_| ()));
+            }
+            Command::Commit {
+                header,
+                transactions,
+                certificate,
+                reply,
+            } => {
+                let _ = reply.send(self.commit_external(&header, transactions, &certificate));
+            }
             Command::Wake | Command::Shutdown => {}
         }
     }
@@ -302,22 +349,61 @@ impl Producer {
         let parent = shared.head.read().clone();
         let timestamp = self.timestamp(parent.timestamp);
         let env = next_env(&shared.spec, &parent, timestamp);
-        let (candidates, fresh, stale) = {
+        // The ready set and the bookkeeping taken under one lock: every
+        // admission the block may include is in `fresh`.
+        let (candidates, taken) = {
             let mut ps = shared.pool.lock();
-            let candidates = ps.pool.ready(env.base_fee, env.gas_limit);
-            let fresh = std::mem::take(&mut ps.fresh);
-            let stale = std::mem::take(&mut ps.stale);
-            (candidates, fresh, stale)
+            (
+                ps.pool.ready(env.base_fee, env.gas_limit),
+                ps.take_bookkeeping(),
+            )
         };
-        let result = self.seal_these(force, env, &candidates, &fresh, &stale);
+        self.with_bookkeeping(taken, |this, fresh, stale| {
+            this.seal_these(force, env, &candidates, fresh, stale)
+        })
+    }
+
+    /// Runs `write` with the pool's bookkeeping taken from it (admissions
+    /// to journal, removals to unjournal). On `Err` nothing landed: the
+    /// bookkeeping goes back, so the next attempt journals them and
+    /// `fail_waiters` answers their submitters.
+    pub(crate) fn with_bookkeeping<T>(
+        &mut self,
+        (fresh, stale): (Vec<H256>, Vec<H256>),
+        write: impl FnOnce(&mut Self, &[H256], &[H256]) -> Result<T, ChainError>,
+    ) -> Result<T, ChainError> {
+        let result = write(self, &fresh, &stale);
         if result.is_err() {
-            // Nothing landed: put the bookkeeping back, so the next attempt
-            // journals them and `fail_waiters` answers their submitters.
-            let mut ps = shared.pool.lock();
+            let mut ps = self.shared.pool.lock();
             ps.fresh.extend(fresh);
             ps.stale.extend(stale);
         }
         result
+    }
+
+    /// Executes `candidates` as the block after the head in `env`, on a
+    /// fresh snapshot, which comes back too (for the state root of a block
+    /// not yet written).
+    pub(crate) fn execute(
+        &self,
+        env: BlockEnv,
+        parent_hash: H256,
+        candidates: &[Arc<RecoveredTx>],
+        on_invalid: OnInvalid,
+    ) -> Result<(BuiltBlock, Snapshot), BuildError> {
+        let snap = self.shared.db.snapshot()?;
+        let state: orac_state::SharedReader = Arc::new(snap.latest_state()?);
+        let blackbox = &self.blackbox;
+        let built = build(
+            state,
+            &self.shared.vm,
+            env,
+            parent_hash,
+            candidates,
+            on_invalid,
+            &mut |h| blackbox.executing(h),
+        )?;
+        Ok((built, snap))
     }
 
     /// [`Self::seal_one`] once the pool's bookkeeping is taken: on `Err`
@@ -337,25 +423,47 @@ impl Producer {
             self.journal_these(fresh, stale)?;
             return Ok(0);
         }
-        let snap = shared.db.snapshot()?;
-        let state: orac_state::SharedReader = Arc::new(snap.latest_state()?);
-        let blackbox = &self.blackbox;
-        let built = build(
-            state,
-            &shared.vm,
-            env,
-            parent.hash(),
-            candidates,
-            &mut |h| blackbox.executing(h),
-        )?;
+        let (built, snap) = self.execute(env, parent.hash(), candidates, OnInvalid::Skip)?;
         drop(snap);
+        let (_, included) = self.commit_built(&built, None, None, fresh, stale)?;
+        Ok(included)
+    }
 
+    /// Writes `built` (state, block, `certificate` if any, and the pool
+    /// journal's updates) in ONE commit, then moves the head, updates the
+    /// pool, answers submitters and announces the block. `expected`: the
+    /// header `built` was verified against; a mismatch aborts before
+    /// anything is written. On `Err` nothing was committed. Returns the
+    /// header and how many transactions the block holds.
+    pub(crate) fn commit_built(
+        &mut self,
+        built: &BuiltBlock,
+        expected: Option<&Header>,
+        certificate: Option<&[u8]>,
+        fresh: &[H256],
+        stale: &[H256],
+    ) -> Result<(Header, usize), ChainError> {
+        let shared = self.shared.clone();
         let included: HashSet<H256> = built.body.transactions.iter().map(|t| t.hash()).collect();
         let dropped: HashSet<H256> = built.dropped.iter().map(|(h, _)| *h).collect();
         let mut w = shared.db.writer()?;
         let state_root = w.apply_state(&built.changes, (built.env.number, 0))?;
         let header = built.header(state_root, &shared.spec.extra_data);
+        if let Some(want) = expected
+            && *want != header
+        {
+            // The trie update disagrees with the root computed when the
+            // block was verified: a bug, never a reason to write it.
+            return Err(StateError::Inconsistent(format!(
+                "block {} writes state root {state_root:?}, verified with {:?}",
+                header.number, want.state_root
+            ))
+            .into());
+        }
         let hash = w.put_block(&header, &built.body, &built.receipts)?;
+        if let Some(bytes) = certificate {
+            w.put_certificate(header.number, bytes)?;
+        }
         {
             let ps = shared.pool.lock();
             for h in fresh
@@ -373,6 +481,9 @@ impl Producer {
         w.commit()?;
 
         self.blackbox.clear();
+        // Whatever was built on the old head is built on a parent that is
+        // no longer the head.
+        self.cache.clear();
         // Durable. The head moves first, so a submitter who hears back sees
         // the block that holds its transaction; then the pool and the
         // submitters; then subscribers.
@@ -424,22 +535,14 @@ impl Producer {
                 orac_state::StateReader::code(&state, h).is_ok_and(|c| !c.is_empty())
             });
         }
-        Ok(included.len())
+        let count = included.len();
+        Ok((header, count))
     }
 
     /// Interval mode between blocks: make new admissions durable now.
     fn journal(&mut self) -> Result<(), ChainError> {
-        let (fresh, stale) = {
-            let mut ps = self.shared.pool.lock();
-            (std::mem::take(&mut ps.fresh), std::mem::take(&mut ps.stale))
-        };
-        let result = self.journal_these(&fresh, &stale);
-        if result.is_err() {
-            let mut ps = self.shared.pool.lock();
-            ps.fresh.extend(fresh);
-            ps.stale.extend(stale);
-        }
-        result
+        let taken = self.shared.pool.lock().take_bookkeeping();
+        self.with_bookkeeping(taken, |this, fresh, stale| this.journal_these(fresh, stale))
     }
 
     /// Writes admissions and removals to the pool journal; on `Err`
@@ -493,6 +596,8 @@ impl Producer {
         let mut w = self.shared.db.writer()?;
         w.apply_patch(&changes)?;
         w.commit()?;
+        // Built on the state before the patch.
+        self.cache.clear();
         let nonces: Vec<(Address, u64)> = changes
             .accounts
             .iter()
@@ -509,6 +614,7 @@ impl Producer {
         w.rewind_to(block, patches)?;
         w.set_time_offset(time_offset)?;
         w.commit()?;
+        self.cache.clear();
         self.time_offset = time_offset;
         let snap = self.shared.db.snapshot()?;
         let head = snap.head()?;

@@ -3,13 +3,29 @@
 //! [`transfer`] and [`call`] start a type-2 transaction on the dev chain
 //! (chain id [`DEV_CHAIN_ID`]) with a 1 gwei tip under a 100 gwei cap and
 //! nonce 0; the setters change one field each, and [`DevTx::sign`] or
-//! [`DevTx::recovered`] finish it.
+//! [`DevTx::recovered`] finish it. [`dev_config`] opens the dev chain.
 
 use orac_primitives::{
     Address, Bytes, PrivateKey, RecoveredTx, SignedTransaction, Transaction, TxType, U256,
 };
 
 use crate::spec::{DEV_CHAIN_ID, GWEI};
+use crate::{ChainConfig, ChainRules, ChainSpec, MiningMode};
+
+/// The dev chain (spec, ten dev keys, default limits) in `datadir`.
+pub fn dev_config(datadir: &std::path::Path, mining: MiningMode) -> ChainConfig {
+    ChainConfig {
+        datadir: datadir.to_path_buf(),
+        spec: ChainSpec::dev(),
+        mining,
+        pool: crate::pool::PoolConfig::default(),
+        db: orac_state::DbConfig::default(),
+        dev_keys: crate::dev::derive_keys(crate::dev::DEV_MNEMONIC, 10)
+            .expect("the dev mnemonic derives"),
+        code_cache_bytes: orac_vm::DEFAULT_CACHE_BYTES,
+        rules: ChainRules::standard(),
+    }
+}
 
 /// A dev transaction being built; see the [module docs](self).
 #[derive(Clone, Debug)]

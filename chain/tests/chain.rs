@@ -5,23 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
-use orac_chain::pool::PoolConfig;
 use orac_chain::testing;
-use orac_chain::{BlockTag, Chain, ChainConfig, ChainSpec, MiningMode, Patch};
+use orac_chain::{BlockTag, Chain, ChainConfig, MiningMode, Patch};
 use orac_primitives::{Address, PrivateKey, RecoveredTx, TxType, U256};
-use orac_state::{DbConfig, StateReader};
+use orac_state::StateReader;
 
 fn config(dir: &std::path::Path, mining: MiningMode) -> ChainConfig {
-    ChainConfig {
-        datadir: dir.to_path_buf(),
-        spec: ChainSpec::dev(),
-        mining,
-        pool: PoolConfig::default(),
-        db: DbConfig::default(),
-        dev_keys: derive_keys(DEV_MNEMONIC, 10).unwrap(),
-        code_cache_bytes: orac_vm::DEFAULT_CACHE_BYTES,
-        rules: orac_chain::ChainRules::standard(),
-    }
+    testing::dev_config(dir, mining)
 }
 
 fn keys() -> Vec<PrivateKey> {

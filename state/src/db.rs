@@ -164,7 +164,7 @@ impl Db {
             for table in [TX_LOOKUP, ACCOUNTS, STORAGE, CODE, TRIE_NODES, POOL] {
                 txn.open_table(table)?;
             }
-            for table in [HEADERS, BODIES, RECEIPTS] {
+            for table in [HEADERS, BODIES, RECEIPTS, COMMIT_CERTIFICATES] {
                 txn.open_table(table)?;
             }
             txn.open_table(META)?;
@@ -392,6 +392,16 @@ impl Snapshot {
         }
     }
 
+    /// The consensus engine's commit certificate for block `number`, if one
+    /// was written with it (never on dev chains).
+    pub fn certificate(&self, number: u64) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self
+            .txn
+            .open_table(COMMIT_CERTIFICATES)?
+            .get(number)?
+            .map(|v| v.value().to_vec()))
+    }
+
     /// Where the transaction with this hash landed, if it did.
     pub fn tx_location(&self, hash: &H256) -> Result<Option<TxLocation>, StateError> {
         match self.txn.open_table(TX_LOOKUP)?.get(hash.as_bytes())? {
@@ -613,5 +623,39 @@ mod tests {
         txn.commit().unwrap();
         let err = db.check(genesis, &DbConfig::default()).unwrap_err();
         assert!(err.to_string().contains("head block 0 is missing"), "{err}");
+    }
+
+    #[test]
+    fn certificate_lands_with_its_block_and_survives_reopening() {
+        let (dir, db, genesis) = setup();
+        let child = Header {
+            base_fee_per_gas: U256::one(),
+            ..Header::test_header(1, genesis, db.snapshot().unwrap().state_root().unwrap())
+        };
+        // A writer dropped without commit writes neither.
+        {
+            let mut w = db.writer().unwrap();
+            w.put_block(&child, &BlockBody::default(), &[]).unwrap();
+            w.put_certificate(1, b"cert-1").unwrap();
+        }
+        assert_eq!(db.snapshot().unwrap().certificate(1).unwrap(), None);
+        let mut w = db.writer().unwrap();
+        w.put_block(&child, &BlockBody::default(), &[]).unwrap();
+        w.put_certificate(1, b"cert-1").unwrap();
+        w.commit().unwrap();
+        drop(db);
+        let db = Db::open(&dir.path().join("c.redb"), &DbConfig::default()).unwrap();
+        let snap = db.snapshot().unwrap();
+        assert_eq!(
+            snap.certificate(1).unwrap().as_deref(),
+            Some(&b"cert-1"[..])
+        );
+        assert_eq!(snap.certificate(0).unwrap(), None);
+        // A rewind past the block takes its certificate with it.
+        drop(snap);
+        let mut w = db.writer().unwrap();
+        w.rewind_to(0, 0).unwrap();
+        w.commit().unwrap();
+        assert_eq!(db.snapshot().unwrap().certificate(1).unwrap(), None);
     }
 }

@@ -15,6 +15,14 @@
 //! | trie_nodes   | node hash                         | rlp(node)                     |
 //! | state_diffs  | (block number, sequence)          | rlp(reverse diff)             |
 //! | pool         | tx hash                           | raw tx                        |
+//! | commit_certificates | block number               | opaque bytes                  |
+//!
+//! `commit_certificates` holds what a BFT consensus engine produced to
+//! finalize a block (its signatures over the block hash), opaque to the
+//! database. It is written in the block's own transaction, so a committed
+//! block is never without its proof of finality, and peers syncing from this
+//! node can be sent both. Dev chains (no consensus) leave it empty. Old
+//! databases gain the (empty) table when opened: no schema bump.
 
 use redb::TableDefinition;
 
@@ -32,6 +40,8 @@ pub(crate) const TRIE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::ne
 pub(crate) const STATE_DIFFS: TableDefinition<(u64, u32), &[u8]> =
     TableDefinition::new("state_diffs");
 pub(crate) const POOL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pool");
+pub(crate) const COMMIT_CERTIFICATES: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("commit_certificates");
 
 /// Meta keys.
 pub(crate) const META_SCHEMA: &str = "schema_version";

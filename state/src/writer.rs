@@ -181,6 +181,16 @@ impl BlockWriter {
         Ok(hash)
     }
 
+    /// Records block `number`'s commit certificate (opaque bytes from the
+    /// consensus engine). Called with [`Self::put_block`] in the same writer,
+    /// so the block and its certificate land together or not at all.
+    pub fn put_certificate(&mut self, number: u64, bytes: &[u8]) -> Result<(), StateError> {
+        self.txn
+            .open_table(COMMIT_CERTIFICATES)?
+            .insert(number, bytes)?;
+        Ok(())
+    }
+
     /// Applies a dev-mode state patch (anvil_setBalance and friends) on top of
     /// the head, undoable by `evm_revert` like a block.
     pub fn apply_patch(&mut self, changes: &StateChanges) -> Result<H256, StateError> {
@@ -274,7 +284,9 @@ impl BlockWriter {
             let mut receipts = self.txn.open_table(RECEIPTS)?;
             let mut lookup = self.txn.open_table(TX_LOOKUP)?;
             let mut index = self.txn.open_table(LOG_INDEX)?;
+            let mut certificates = self.txn.open_table(COMMIT_CERTIFICATES)?;
             for n in (block + 1..=head.number).rev() {
+                certificates.remove(n)?;
                 if let Some(raw) = headers.remove(n)? {
                     let header: Header =
                         rlp::decode(raw.value()).map_err(|e| StateError::corrupt("headers", e))?;
