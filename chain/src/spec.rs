@@ -67,6 +67,25 @@ pub struct ChainSpec {
     /// The accounts at genesis; the rules add their system contracts.
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// The validators of a replicated chain (`orac node --config`); empty
+    /// for a single-node chain. Their keys are consensus keys, checked by
+    /// `orac-consensus`, not by the chain: blocks do not depend on them.
+    #[serde(default)]
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// A validator as the chain spec names it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// A name for people (`node0`).
+    #[serde(default)]
+    pub name: String,
+    /// Its Ed25519 consensus public key (32 bytes).
+    pub public_key: Bytes,
+    /// Its voting power.
+    #[serde(deserialize_with = "de_u64")]
+    pub power: u64,
 }
 
 fn default_gas_limit() -> u64 {
@@ -182,6 +201,7 @@ impl ChainSpec {
             coinbase: Address::zero(),
             extra_data: Bytes::new(),
             alloc,
+            validators: Vec::new(),
         }
     }
 

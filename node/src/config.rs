@@ -1,15 +1,18 @@
 //! A node's configuration, from the command line or built in code.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
 use orac_chain::dev::{DEV_MNEMONIC, derive_keys};
 use orac_chain::pool::PoolConfig;
 use orac_chain::spec::GenesisAccount;
 use orac_chain::{ChainConfig, ChainRules, ChainSpec, MiningMode};
+use orac_consensus::config::Loaded;
+use orac_consensus::engine::Multiaddr;
+use orac_consensus::engine::Settings;
 use orac_primitives::U256;
 use orac_rpc::{Limits, RpcConfig};
 use orac_state::DbConfig;
@@ -21,6 +24,11 @@ pub struct NodeArgs {
     /// standard test mnemonic, blocks sealed as soon as transactions arrive.
     #[arg(long)]
     pub dev: bool,
+    /// Run a node of a replicated network from its config file (written by
+    /// `orac testnet init`): a validator if the file names a key, else a
+    /// full node that follows the validators and serves RPC.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dev", "chain", "block_time", "datadir"])]
+    pub config: Option<PathBuf>,
     /// Address for JSON-RPC over HTTP and WebSocket.
     #[arg(long, default_value = "127.0.0.1:8545")]
     pub rpc_addr: SocketAddr,
@@ -61,6 +69,19 @@ pub struct NodeConfig {
     pub rpc_addr: SocketAddr,
     /// The RPC server's limits, version string and dev controls.
     pub rpc: RpcConfig,
+    /// Consensus and transaction relay, for a node of a replicated network
+    /// (`--config`); `None` for a single-node chain.
+    pub network: Option<NetworkConfig>,
+}
+
+/// What a node of a replicated network runs beside the chain.
+pub struct NetworkConfig {
+    /// Malachite's settings: key, peers, validators, pacing.
+    pub consensus: orac_consensus::engine::Settings,
+    /// Where relayed transactions are accepted.
+    pub relay_addr: SocketAddr,
+    /// Where this node's submissions are relayed to.
+    pub relay_peers: Vec<String>,
 }
 
 /// `orac node`'s command line alone, for [`NodeArgs::from_args`].
@@ -89,6 +110,9 @@ impl NodeArgs {
     /// The configuration these options describe. Fails on options that
     /// cannot run (no chain named, a bad block time, an unreadable spec).
     pub fn into_config(self) -> anyhow::Result<NodeConfig> {
+        if let Some(path) = &self.config {
+            return network_config(path, self.code_cache_mib, self.allow_dev_rpc);
+        }
         let rules = ChainRules::standard();
         let (spec, keys) = if self.dev {
             let keys = derive_keys(&self.mnemonic, self.accounts.clamp(1, 1000))?;
@@ -137,8 +161,67 @@ impl NodeArgs {
                 client_version: format!("orac/v{}", env!("CARGO_PKG_VERSION")),
                 dev_methods: self.dev || self.allow_dev_rpc,
             },
+            network: None,
         })
     }
+}
+
+/// `orac node --config FILE`.
+fn network_config(path: &Path, code_cache_mib: u64, dev_rpc: bool) -> anyhow::Result<NodeConfig> {
+    let loaded = Loaded::read(path)?;
+    let file = &loaded.file;
+    let rules = ChainRules::standard();
+    let spec = ChainSpec::from_file(&loaded.path(&file.chain), &rules)?;
+    let validators = orac_consensus::config::validators(&spec)?;
+    let keys = match file.dev_accounts {
+        true => derive_keys(DEV_MNEMONIC, 10)?,
+        false => Vec::new(),
+    };
+    let datadir = loaded.path(&file.datadir);
+    let parse = |a: &str| {
+        a.parse::<Multiaddr>()
+            .with_context(|| format!("{}: invalid multiaddr {a:?}", path.display()))
+    };
+    let consensus = Settings {
+        moniker: file.moniker.clone(),
+        home: datadir.clone(),
+        listen_addr: parse(&file.consensus.listen_addr)?,
+        peers: file
+            .consensus
+            .peers
+            .iter()
+            .map(|p| parse(p))
+            .collect::<anyhow::Result<_>>()?,
+        key: loaded.key()?,
+        validators,
+        pacing: loaded.pacing(),
+        max_connections_per_ip: file.consensus.max_connections_per_ip,
+    };
+    Ok(NodeConfig {
+        chain: ChainConfig {
+            datadir,
+            spec,
+            mining: MiningMode::External,
+            pool: PoolConfig::default(),
+            db: DbConfig::default(),
+            dev_keys: keys,
+            code_cache_bytes: code_cache_mib.saturating_mul(1 << 20),
+            rules,
+        },
+        rpc_addr: file.rpc.addr,
+        rpc: RpcConfig {
+            limits: Limits::default(),
+            client_version: format!("orac/v{}", env!("CARGO_PKG_VERSION")),
+            // Blocks come from consensus: the dev controls that write
+            // (mine, set state, revert) answer an error on a network.
+            dev_methods: dev_rpc,
+        },
+        network: Some(NetworkConfig {
+            consensus,
+            relay_addr: file.relay.addr,
+            relay_peers: file.relay.peers.clone(),
+        }),
+    })
 }
 
 /// `~/.orac/dev` or `~/.orac/chain-<id>`.

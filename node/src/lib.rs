@@ -13,5 +13,5 @@ pub mod cli;
 mod config;
 mod running;
 
-pub use config::{NodeArgs, NodeConfig};
+pub use config::{NetworkConfig, NodeArgs, NodeConfig};
 pub use running::{RunningNode, spawn};

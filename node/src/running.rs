@@ -17,6 +17,42 @@ pub struct RunningNode {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    network: Option<Network>,
+}
+
+/// Consensus and the transaction relay, on the server's runtime.
+struct Network {
+    runtime: tokio::runtime::Handle,
+    consensus: orac_consensus::engine::Running,
+    relay: [tokio::task::JoinHandle<()>; 2],
+}
+
+/// Starts consensus and the relay for a node of a replicated network.
+fn start_network(
+    chain: &Arc<Chain>,
+    runtime: &tokio::runtime::Runtime,
+    config: crate::NetworkConfig,
+) -> anyhow::Result<Network> {
+    let relay_addr = config.relay_addr;
+    let listener = runtime
+        .block_on(orac_consensus::relay::bind(relay_addr))
+        .with_context(|| format!("transaction relay on {relay_addr}"))?;
+    let relay = {
+        let _entered = runtime.enter();
+        let (a, b) = orac_consensus::relay::start(chain.clone(), listener, config.relay_peers);
+        [a, b]
+    };
+    let consensus = runtime
+        .block_on(orac_consensus::engine::start(
+            chain.clone(),
+            config.consensus,
+        ))
+        .map_err(|e| anyhow::anyhow!("cannot start consensus: {e:#}"))?;
+    Ok(Network {
+        runtime: runtime.handle().clone(),
+        consensus,
+        relay,
+    })
 }
 
 /// Opens the chain `config` names and serves JSON-RPC on a thread of its
@@ -31,6 +67,16 @@ pub fn spawn(config: NodeConfig) -> anyhow::Result<RunningNode> {
         .enable_all()
         .thread_name("orac-rpc")
         .build()?;
+    let network = match config.network {
+        Some(n) => match start_network(&chain, &runtime, n) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                chain.shutdown();
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let (bound_tx, bound_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let served = chain.clone();
@@ -52,9 +98,13 @@ pub fn spawn(config: NodeConfig) -> anyhow::Result<RunningNode> {
             addr,
             stop: Some(stop_tx),
             server: Some(server),
+            network,
         }),
         // The server ended before binding: its error says why.
         Err(_) => {
+            if let Some(n) = network {
+                n.stop();
+            }
             chain.shutdown();
             let err = match server.join() {
                 Ok(Err(e)) => anyhow::Error::from(e),
@@ -62,6 +112,22 @@ pub fn spawn(config: NodeConfig) -> anyhow::Result<RunningNode> {
                 Err(_) => anyhow::anyhow!("the server thread panicked"),
             };
             Err(err.context(format!("JSON-RPC server on {addr}")))
+        }
+    }
+}
+
+impl Network {
+    /// Consensus first (no decision may start committing after this), then
+    /// the relay.
+    fn stop(self) {
+        let Network {
+            runtime,
+            consensus,
+            relay,
+        } = self;
+        runtime.block_on(consensus.stop());
+        for task in relay {
+            task.abort();
         }
     }
 }
@@ -88,6 +154,9 @@ impl RunningNode {
         let Some(server) = self.server.take() else {
             return Ok(());
         };
+        if let Some(n) = self.network.take() {
+            n.stop();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

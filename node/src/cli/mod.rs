@@ -1,4 +1,5 @@
-//! The `orac` command line: `node`, `build`, `new`, `deploy` and `oracle`.
+//! The `orac` command line: `node`, `build`, `new`, `deploy`, `oracle` and
+//! `testnet`.
 //!
 //! The `orac` binary is [`main`] and nothing else; the end-to-end tests
 //! compile the same [`main`] into their own binary (`orac-under-test`), so
@@ -7,6 +8,7 @@
 mod contract_cmds;
 mod node;
 mod oracle_cmd;
+mod testnet_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -32,19 +34,28 @@ enum Command {
     New(contract_cmds::NewArgs),
     /// Deploy a built contract (<name>.bin) with constructor arguments.
     Deploy(contract_cmds::DeployArgs),
+    /// Set up a network of validators on this machine.
+    Testnet(testnet_cmd::TestnetArgs),
     /// Run an oracle node: fetch prices, sign observations, exchange them
     /// with peers and transmit quorum reports to the feed registry.
     Oracle(oracle_cmd::OracleArgs),
 }
 
-/// Parses the command line, sets up logging (`RUST_LOG`, default `info`,
+/// What is logged when `RUST_LOG` is unset: orac at info, and Malachite's
+/// per-vote and per-message info lines (a dozen per block per validator)
+/// only when they are warnings.
+const DEFAULT_LOG: &str = "info,arc_malachitebft_core_consensus=warn,arc_malachitebft_engine=warn,\
+arc_malachitebft_sync=warn,arc_malachitebft_network=warn,arc_malachitebft_discovery=warn,\
+arc_malachitebft_wal=warn,libp2p=warn";
+
+/// Parses the command line, sets up logging (`RUST_LOG`, default [`DEFAULT_LOG`],
 /// to stderr) and runs the subcommand.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -54,5 +65,6 @@ pub fn main() -> anyhow::Result<()> {
         Command::New(args) => contract_cmds::new(args),
         Command::Deploy(args) => contract_cmds::deploy(args),
         Command::Oracle(args) => oracle_cmd::run(args),
+        Command::Testnet(args) => testnet_cmd::run(args),
     }
 }

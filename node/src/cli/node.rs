@@ -52,6 +52,7 @@ fn banner(
     let mode = match mining {
         MiningMode::Instant => "instant (a block as soon as transactions arrive)".to_string(),
         MiningMode::Interval(d) => format!("every {:?}", d),
+        MiningMode::External => "by consensus (Malachite)".to_string(),
     };
     out.push_str(&format!(
         "Chain ID:       {}\nBase fee:       {} wei\nGas limit:      {}\nMining:         {mode}\nData directory: {}\nHead block:     {head}\n\nListening on {addr}  (HTTP: http://{addr}  WebSocket: ws://{addr})\n",
