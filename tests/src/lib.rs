@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub mod network;
+pub mod oracle;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

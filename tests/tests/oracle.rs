@@ -16,9 +16,7 @@
 
 use orac_primitives::alloy::{ToAlloy, ToOrac};
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,9 +26,12 @@ use orac_oracle::REGISTRY;
 use orac_oracle::abi::{FeedParams, IOracleRegistry as I};
 use orac_oracle::{Domain, Kind, Observation};
 use orac_primitives::{Address, PrivateKey};
-use orac_tests::{Node, dev_keys, hex0x, orac_bin, qty, signed_tx};
+use orac_tests::oracle::{
+    Oracle, Sender, free_port, latest, logs_of, status_of, view, wait_for_round,
+};
+use orac_tests::{Node, dev_keys, hex0x, qty};
 use orac_vm::{create_address, envelope};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const DECIMALS: u32 = 8;
 
@@ -86,26 +87,6 @@ impl PriceSource {
 
     fn set(&self, price: &str) {
         *self.price.lock().unwrap() = price.to_string();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Oracle {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -188,82 +169,27 @@ fn alive(oracles: &[Option<Oracle>], i: usize) -> &Oracle {
 /// Starts oracle node `i` from the config written for it (and the env
 /// vars written for it, if any).
 fn start_one(dir: &Path, i: usize) -> Oracle {
-    let mut command = Command::new(orac_bin());
-    if let Ok(vars) = std::fs::read_to_string(dir.join(format!("oracle{i}.env"))) {
-        for line in vars.lines() {
-            let (name, value) = line.split_once('=').unwrap();
-            command.env(name, value);
-        }
-    }
-    let child = command
-        .args(["oracle", "--config"])
-        .arg(dir.join(format!("oracle{i}.toml")))
-        .env("ORAC_ORACLE_KEY", hex::encode(oracle_key(i).to_bytes()))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start orac oracle");
+    let env: Vec<(String, String)> =
+        match std::fs::read_to_string(dir.join(format!("oracle{i}.env"))) {
+            Ok(vars) => vars
+                .lines()
+                .map(|line| {
+                    let (name, value) = line.split_once('=').unwrap();
+                    (name.to_string(), value.to_string())
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
     let port = std::fs::read_to_string(dir.join(format!("oracle{i}.port")))
         .unwrap()
         .parse()
         .unwrap();
-    Oracle { child, port }
-}
-
-struct Sender<'a> {
-    node: &'a Node,
-    key: PrivateKey,
-}
-
-impl Sender<'_> {
-    fn send(&self, to: Option<Address>, value: u64, data: Vec<u8>, gas: u64) -> Value {
-        let me = format!("{:?}", self.key.address());
-        let nonce = qty(&self
-            .node
-            .ok("eth_getTransactionCount", json!([me, "pending"]))) as u64;
-        let hash = self.node.ok(
-            "eth_sendRawTransaction",
-            json!([signed_tx(&self.key, nonce, to, value, data, gas)]),
-        );
-        let receipt = self.node.ok("eth_getTransactionReceipt", json!([hash]));
-        assert_eq!(receipt["status"], "0x1", "{receipt}");
-        receipt
-    }
-}
-
-fn view<C: SolCall>(node: &Node, call: &C) -> Result<C::Return, Value> {
-    node.call(
-        "eth_call",
-        json!([{"to": format!("{REGISTRY:?}"), "data": hex0x(&call.abi_encode())}, "latest"]),
+    Oracle::start(
+        &dir.join(format!("oracle{i}.toml")),
+        &hex::encode(oracle_key(i).to_bytes()),
+        &env,
+        port,
     )
-    .map(|v| {
-        let bytes = hex::decode(v.as_str().unwrap().trim_start_matches("0x")).unwrap();
-        C::abi_decode_returns(&bytes).unwrap()
-    })
-}
-
-fn latest(node: &Node) -> Option<(u64, i128)> {
-    view(node, &I::latestRoundCall { feedId: 1 })
-        .ok()
-        .map(|r| (r.roundId, i128::try_from(r.answer).unwrap()))
-}
-
-fn wait_for_round(node: &Node, round: u64, within: Duration) -> (u64, i128) {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(l) = latest(node)
-            && l.0 >= round
-        {
-            return l;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "round {round} did not land within {within:?}; latest {:?}",
-            latest(node)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn scaled(price: i128) -> i128 {
@@ -276,17 +202,6 @@ fn consumer(tail: &str) -> Vec<u8> {
     )
     .unwrap();
     wat::parse_str(wat.replace("CALLBACK_TAIL", tail)).unwrap()
-}
-
-fn logs_of(node: &Node, topic: [u8; 32]) -> Vec<Value> {
-    node.ok(
-        "eth_getLogs",
-        json!([{"address": format!("{REGISTRY:?}"), "fromBlock": "0x0", "toBlock": "latest",
-                "topics": [hex0x(&topic)]}]),
-    )
-    .as_array()
-    .unwrap()
-    .clone()
 }
 
 #[test]
@@ -578,11 +493,4 @@ fn four_oracle_nodes_keep_a_feed_honest_through_failures() {
     let (_, answer) = wait_for_round(&node, flooded + 1, Duration::from_secs(60));
     assert_eq!(answer, scaled(3700));
     let _ = looping;
-}
-
-fn status_of(port: u16) -> Value {
-    reqwest::blocking::get(format!("http://127.0.0.1:{port}/status"))
-        .unwrap()
-        .json()
-        .unwrap()
 }
