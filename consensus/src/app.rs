@@ -90,6 +90,8 @@ pub struct App {
     pacing: Pacing,
     candidates: HashMap<BlockHash, Candidate>,
     streams: Streams,
+    /// Test-only (feature `byzantine`): propose invalid blocks.
+    bad_proposals: Option<crate::config::BadProposal>,
 }
 
 impl App {
@@ -103,7 +105,15 @@ impl App {
             pacing,
             candidates: HashMap::new(),
             streams: Streams::default(),
+            bad_proposals: None,
         }
+    }
+
+    /// Makes this validator propose invalid blocks (tests only).
+    #[cfg(feature = "byzantine")]
+    pub fn propose_invalid(mut self, how: crate::config::BadProposal) -> Self {
+        self.bad_proposals = Some(how);
+        self
     }
 
     fn params(&self) -> HeightParams<OracContext> {
@@ -279,9 +289,14 @@ impl App {
         let parent = self.chain.head();
         let timestamp = unix_now().max(parent.timestamp + 1);
         let built = self.chain.propose_block(height.0, timestamp).await?;
-        let block = Arc::new(Block {
+        let block = Block {
             header: built.header,
             transactions: built.transactions,
+        };
+        let block = Arc::new(match self.bad_proposals {
+            #[cfg(feature = "byzantine")]
+            Some(how) => crate::byzantine::tamper(&self.chain, block, how),
+            _ => block,
         });
         tracing::info!(%height, txs = block.transactions.len(), hash = ?block.hash(), "proposing");
         self.keep(Candidate {
@@ -519,11 +534,34 @@ fn log_evidence(evidence: &MisbehaviorEvidence<OracContext>) {
     if evidence.is_empty() {
         return;
     }
+    // Both signed messages are in Malachite's evidence; the log names the
+    // validator and what it signed twice.
     for (address, list) in &evidence.votes {
-        tracing::warn!(validator = %address, "EVIDENCE: equivocating votes: {list:?}");
+        for (a, b) in list {
+            let (a, b) = (&a.message, &b.message);
+            tracing::warn!(
+                validator = %address,
+                height = %a.height,
+                round = %a.round,
+                kind = ?a.typ,
+                first = ?a.value,
+                second = ?b.value,
+                "EVIDENCE: equivocating votes"
+            );
+        }
     }
     for (address, list) in &evidence.proposals {
-        tracing::warn!(validator = %address, "EVIDENCE: equivocating proposals: {list:?}");
+        for (a, b) in list {
+            let (a, b) = (&a.message, &b.message);
+            tracing::warn!(
+                validator = %address,
+                height = %a.height,
+                round = %a.round,
+                first = %a.value,
+                second = %b.value,
+                "EVIDENCE: equivocating proposals"
+            );
+        }
     }
 }
 

@@ -55,6 +55,42 @@ pub struct NodeFile {
     pub consensus: ConsensusSection,
     /// Transaction relay between nodes ([`crate::relay`]).
     pub relay: RelaySection,
+    /// Test-only misbehaviour; refused unless orac was built with the
+    /// `byzantine` feature (the end-to-end tests' build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byzantine: Option<ByzantineSection>,
+}
+
+/// `[byzantine]`: how a test validator misbehaves.
+///
+/// ```toml
+/// [byzantine]
+/// bad_proposals = "double-spend"          # or "state-root", "invalid-transaction"
+/// [byzantine.engine]                      # Malachite's ByzantineConfig
+/// equivocate_votes = { mode = "always" }
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByzantineSection {
+    /// Propose blocks other validators must refuse.
+    #[serde(default)]
+    pub bad_proposals: Option<BadProposal>,
+    /// Malachite's Byzantine network proxy (equivocate or drop votes and
+    /// proposals): its `ByzantineConfig`, as TOML.
+    #[serde(default)]
+    pub engine: Option<toml::Table>,
+}
+
+/// An invalid block a Byzantine proposer offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BadProposal {
+    /// A correct block with a wrong state root.
+    StateRoot,
+    /// A block with a transaction whose nonce is far ahead.
+    InvalidTransaction,
+    /// A block spending the same account's nonce twice.
+    DoubleSpend,
 }
 
 /// `[rpc]`.
@@ -166,6 +202,12 @@ impl Loaded {
             path: path.into(),
             source,
         })?;
+        if file.byzantine.is_some() && !cfg!(feature = "byzantine") {
+            return Err(ConfigError::Invalid(
+                "[byzantine] is for tests: this orac was built without the `byzantine` feature"
+                    .into(),
+            ));
+        }
         if file.consensus.block_time_ms < 1000 {
             return Err(ConfigError::Invalid(
                 "consensus.block_time_ms must be at least 1000 (timestamps are whole seconds)"

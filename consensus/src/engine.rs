@@ -45,6 +45,8 @@ pub struct Settings {
     /// Connections accepted from one IP address. Every node of a loopback
     /// testnet shares 127.0.0.1, so this must exceed twice the peers.
     pub max_connections_per_ip: usize,
+    /// Test-only misbehaviour (refused without the `byzantine` feature).
+    pub byzantine: Option<crate::config::ByzantineSection>,
 }
 
 /// Malachite's node configuration, built from [`Settings`].
@@ -162,18 +164,50 @@ pub async fn start(chain: Arc<Chain>, settings: Settings) -> eyre::Result<Runnin
     };
 
     let wal = settings.home.join("wal").join("consensus.wal");
-    let (mut channels, engine) = malachitebft_app_channel::start_engine(
-        ctx,
-        config,
-        WalContext::new(wal, BorshCodec),
-        NetworkContext::new(identity, BorshCodec),
-        consensus_ctx,
-        SyncContext::new(BorshCodec),
-        RequestContext::new(100),
-    )
-    .await?;
+    #[cfg(feature = "byzantine")]
+    let engine_byzantine = match settings.byzantine.as_ref().and_then(|b| b.engine.as_ref()) {
+        Some(table) => Some(crate::byzantine::engine_config(table)?),
+        None => None,
+    };
+    #[cfg(not(feature = "byzantine"))]
+    if settings.byzantine.is_some() {
+        eyre::bail!("[byzantine] needs orac built with the `byzantine` feature");
+    }
+    let (mut channels, engine) = match &settings.key {
+        #[cfg(feature = "byzantine")]
+        Some(key) if engine_byzantine.is_some() => {
+            byzantine_engine(
+                ctx,
+                config,
+                wal,
+                identity,
+                consensus_ctx,
+                key,
+                me,
+                engine_byzantine,
+            )
+            .await?
+        }
+        _ => {
+            malachitebft_app_channel::start_engine(
+                ctx,
+                config,
+                WalContext::new(wal, BorshCodec),
+                NetworkContext::new(identity, BorshCodec),
+                consensus_ctx,
+                SyncContext::new(BorshCodec),
+                RequestContext::new(100),
+            )
+            .await?
+        }
+    };
 
     let app = App::new(chain, settings.validators, me, settings.pacing);
+    #[cfg(feature = "byzantine")]
+    let app = match settings.byzantine.as_ref().and_then(|b| b.bad_proposals) {
+        Some(how) => app.propose_invalid(how),
+        None => app,
+    };
     let span = tracing::info_span!("consensus", node = %settings.moniker);
     let app = tokio::spawn(tracing::Instrument::instrument(
         async move {
@@ -184,4 +218,53 @@ pub async fn start(chain: Arc<Chain>, settings: Settings) -> eyre::Result<Runnin
         span,
     ));
     Ok(Running { engine, app })
+}
+
+/// The engine with Malachite's Byzantine network proxy in front of the real
+/// network: it equivocates or drops this validator's messages as `config`
+/// says (tests only).
+#[cfg(feature = "byzantine")]
+#[allow(clippy::too_many_arguments)]
+async fn byzantine_engine(
+    ctx: OracContext,
+    config: EngineConfig,
+    wal: PathBuf,
+    identity: NetworkIdentity,
+    consensus_ctx: ConsensusContext<OracContext>,
+    key: &PrivateKey,
+    me: Address,
+    byzantine: Option<malachitebft_engine_byzantine::ByzantineConfig>,
+) -> eyre::Result<(
+    malachitebft_app_channel::Channels<OracContext>,
+    EngineHandle,
+)> {
+    use crate::types::BlockHash;
+    tracing::warn!(
+        ?byzantine,
+        "BYZANTINE: this validator misbehaves on the network"
+    );
+    let flip = |h: &BlockHash| {
+        let mut b = h.0;
+        b[31] ^= 1;
+        BlockHash(b)
+    };
+    malachitebft_app_channel::EngineBuilder::new(ctx, config)
+        .with_default_wal(WalContext::new(wal, BorshCodec))
+        .with_byzantine_network(malachitebft_app_channel::ByzantineContext {
+            identity,
+            codec: BorshCodec,
+            config: byzantine.unwrap_or_default(),
+            signer: Box::new(Ed25519Signer::new(key.clone())),
+            address: me,
+            conflicting_value_fn: Some(Box::new(flip)),
+            conflicting_vote_value_fn: Some(Box::new(move |id: Option<&BlockHash>| {
+                id.map(flip).unwrap_or(BlockHash([0xee; 32]))
+            })),
+        })
+        .await?
+        .with_default_consensus(consensus_ctx)
+        .with_default_sync(SyncContext::new(BorshCodec))
+        .with_default_request(RequestContext::new(100))
+        .build()
+        .await
 }

@@ -23,6 +23,8 @@ pub mod types;
 pub use context::OracContext;
 pub mod app;
 pub mod block;
+#[cfg(feature = "byzantine")]
+pub mod byzantine;
 pub mod config;
 pub mod engine;
 pub mod relay;

@@ -179,6 +179,7 @@ pub fn init(o: &Options) -> Result<Vec<NodeEntry>, ConfigError> {
                     .map(|j| format!("http://127.0.0.1:{}", port(200, j)))
                     .collect(),
             },
+            byzantine: None,
         };
         let text =
             toml::to_string_pretty(&file).map_err(|e| ConfigError::Invalid(e.to_string()))?;

@@ -196,6 +196,7 @@ fn network_config(path: &Path, code_cache_mib: u64, dev_rpc: bool) -> anyhow::Re
         validators,
         pacing: loaded.pacing(),
         max_connections_per_ip: file.consensus.max_connections_per_ip,
+        byzantine: file.byzantine.clone(),
     };
     Ok(NodeConfig {
         chain: ChainConfig {

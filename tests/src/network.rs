@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -19,6 +20,8 @@ pub struct Testnet {
     pub urls: Vec<String>,
     nodes: Vec<Option<Child>>,
     client: reqwest::blocking::Client,
+    /// Held while the network runs ([`Testnet::init`]).
+    _turn: MutexGuard<'static, ()>,
 }
 
 /// A base port with the whole layout free (RPC P+I, consensus P+100+I,
@@ -43,6 +46,12 @@ impl Testnet {
     /// Runs `orac testnet init` into `dir` (validators, plus full nodes)
     /// on free ports; starts nothing.
     pub fn init(dir: &Path, validators: usize, full_nodes: usize) -> Testnet {
+        // One network at a time: four or five node processes already keep
+        // both cores of a CI machine busy.
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let total = validators + full_nodes;
         let base = free_base_port(total);
         let dir = dir.join("testnet");
@@ -67,6 +76,7 @@ impl Testnet {
             .collect();
         assert_eq!(urls.len(), total);
         Testnet {
+            _turn: turn,
             dir,
             nodes: (0..total).map(|_| None).collect(),
             urls,
@@ -154,6 +164,19 @@ impl Testnet {
         .filter(|b| !b.is_null())
     }
 
+    /// Block `n` from node `i`, waiting up to 30 s for it (a loaded
+    /// machine can be slow to answer or to commit).
+    fn block_eventually(&self, i: usize, n: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(b) = self.block(i, n) {
+                return b;
+            }
+            assert!(Instant::now() < deadline, "node{i} lacks block {n}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Waits until every listed node's head is at least `n`.
     pub fn wait_for_height(&self, nodes: &[usize], n: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
@@ -170,13 +193,7 @@ impl Testnet {
     /// every block from 1 to `n`.
     pub fn assert_same_chain(&self, nodes: &[usize], n: u64) {
         for h in 1..=n {
-            let blocks: Vec<Value> = nodes
-                .iter()
-                .map(|&i| {
-                    self.block(i, h)
-                        .unwrap_or_else(|| panic!("node{i} lacks block {h}"))
-                })
-                .collect();
+            let blocks: Vec<Value> = nodes.iter().map(|&i| self.block_eventually(i, h)).collect();
             for (b, &i) in blocks.iter().zip(nodes) {
                 assert_eq!(
                     b["hash"], blocks[0]["hash"],
