@@ -11,9 +11,13 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = args.into_config()?;
     let (spec, keys) = (config.chain.spec.clone(), config.chain.dev_keys.clone());
     let (datadir, mining) = (config.chain.datadir.clone(), config.chain.mining);
+    let role = config.network.as_ref().map(role);
     let node = crate::spawn(config)?;
     let head = node.chain().head().number;
     banner(&spec, &keys, node.addr(), &datadir, mining, head);
+    if let Some(role) = role {
+        println!("Consensus:      {role}\n");
+    }
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -22,6 +26,29 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!("stopped");
     Ok(())
 }
+/// What this node is in its network, for the banner.
+fn role(n: &crate::NetworkConfig) -> String {
+    let s = &n.consensus;
+    let count = s.validators.validators().len();
+    let me = s
+        .key
+        .as_ref()
+        .map(|k| orac_consensus::types::Address::of(&k.public_key()));
+    let listen = &s.listen_addr;
+    match me {
+        Some(a) if s.validators.validators().iter().any(|v| v.address == a) => {
+            format!(
+                "validator {a} of {count}, peers on {listen}, block time {:?}",
+                s.pacing.block_time
+            )
+        }
+        Some(a) => {
+            format!("key {a} is not one of the {count} validators: following as a full node")
+        }
+        None => format!("full node following {count} validators, peers on {listen}"),
+    }
+}
+
 fn banner(
     spec: &ChainSpec,
     keys: &[orac_primitives::PrivateKey],
