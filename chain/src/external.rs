@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use orac_primitives::{H256, Header, RecoveredTx};
+use orac_primitives::{Address, H256, Header, RecoveredTx};
 use orac_state::{BlockBody, StateChanges};
 
 use crate::block::{BuildError, BuiltBlock, OnInvalid, next_env};
@@ -187,19 +187,27 @@ fn check_follows(parent: &Header, number: u64, timestamp: u64) -> Result<(), Blo
 
 /// Checks what the pool checks at admission, which a block from a peer
 /// never went through, and that each claimed sender signed its
-/// transaction; returns them as build candidates.
+/// transaction; returns them as build candidates. `pooled` gives the sender
+/// of a transaction this node's pool admitted (recovered then from its
+/// signature, which its hash covers), so only transactions the node has
+/// not seen cost a recovery here: the one costly step, on the one writer
+/// thread.
 fn admissible(
     transactions: Vec<RecoveredTx>,
     env: &BlockEnv,
+    pooled: impl Fn(&H256) -> Option<Address>,
 ) -> Result<Vec<Arc<RecoveredTx>>, BlockError> {
     let mut out = Vec::with_capacity(transactions.len());
     for (index, tx) in transactions.into_iter().enumerate() {
         let invalid = |reason: InvalidTx| BlockError::InvalidTransaction { index, reason };
         check_static(&tx.tx, env.chain_id, env.gas_limit).map_err(invalid)?;
-        let signer = tx
-            .tx
-            .recover_sender()
-            .map_err(|e| invalid(InvalidTx::Decode(e)))?;
+        let signer = match pooled(&tx.hash()) {
+            Some(sender) => sender,
+            None => tx
+                .tx
+                .recover_sender()
+                .map_err(|e| invalid(InvalidTx::Decode(e)))?,
+        };
         if signer != tx.sender {
             return Err(BlockError::WrongSender {
                 index,
@@ -326,7 +334,16 @@ impl Producer {
         if let Some(field) = first_difference(&fixed, header) {
             return Err(BlockError::EnvMismatch { field });
         }
-        let candidates = admissible(transactions, &env)?;
+        // Looked up first, so the pool is not locked while the others are
+        // recovered.
+        let pooled: std::collections::HashMap<H256, Address> = {
+            let ps = self.shared.pool.lock();
+            transactions
+                .iter()
+                .filter_map(|t| ps.pool.get(&t.hash()).map(|p| (p.hash(), p.sender)))
+                .collect()
+        };
+        let candidates = admissible(transactions, &env, |h| pooled.get(h).copied())?;
         let v = self.build_next(&parent, env, &candidates, OnInvalid::Reject)?;
         if let Some(field) = first_difference(&v.header, header) {
             return Err(BlockError::HeaderMismatch { field });

@@ -346,7 +346,9 @@ impl App {
         if assembled.height < next {
             return None;
         }
-        let block = match Block::decode(&assembled.encoded) {
+        let chain = &self.chain;
+        let pooled = |h: &orac_primitives::H256| chain.pool_transaction(h).map(|t| t.sender);
+        let block = match Block::decode_with(&assembled.encoded, pooled) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(%from, height = %assembled.height, "undecodable proposal: {e}");

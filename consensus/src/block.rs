@@ -3,7 +3,7 @@
 //! `[header, [tx, ...]]`, each transaction in its EIP-2718 encoding.
 //! Senders are not sent: the receiver recovers them from the signatures.
 
-use orac_primitives::{Header, RecoveredTx, SignedTransaction};
+use orac_primitives::{Address, H256, Header, RecoveredTx, SignedTransaction};
 use rlp::{Rlp, RlpStream};
 
 /// Largest encoded block accepted from a peer. A 100M-gas block of plain
@@ -43,7 +43,7 @@ pub enum BlockDecodeError {
 
 impl Block {
     /// The block's hash (its header's).
-    pub fn hash(&self) -> orac_primitives::H256 {
+    pub fn hash(&self) -> H256 {
         self.header.hash()
     }
 
@@ -60,6 +60,16 @@ impl Block {
 
     /// Decodes a peer's bytes and recovers every sender.
     pub fn decode(bytes: &[u8]) -> Result<Block, BlockDecodeError> {
+        Self::decode_with(bytes, |_| None)
+    }
+
+    /// Decodes a peer's bytes; a transaction `known` has a sender for
+    /// (one this node's pool admitted, recovered then: its hash covers the
+    /// signature) is not recovered again.
+    pub fn decode_with(
+        bytes: &[u8],
+        known: impl Fn(&H256) -> Option<Address>,
+    ) -> Result<Block, BlockDecodeError> {
         if bytes.len() > MAX_BLOCK_BYTES {
             return Err(BlockDecodeError::TooLarge(bytes.len()));
         }
@@ -72,12 +82,15 @@ impl Block {
         let mut transactions = Vec::with_capacity(txs.item_count()?);
         for (index, item) in txs.iter().enumerate() {
             let raw = item.data()?;
-            let tx = SignedTransaction::decode(raw)
-                .and_then(RecoveredTx::recover)
-                .map_err(|e| BlockDecodeError::Transaction {
-                    index,
-                    reason: e.to_string(),
-                })?;
+            let bad = |e: orac_primitives::transaction::TxError| BlockDecodeError::Transaction {
+                index,
+                reason: e.to_string(),
+            };
+            let tx = SignedTransaction::decode(raw).map_err(bad)?;
+            let tx = match known(&tx.hash()) {
+                Some(sender) => RecoveredTx { tx, sender },
+                None => RecoveredTx::recover(tx).map_err(bad)?,
+            };
             transactions.push(tx);
         }
         Ok(Block {
@@ -90,7 +103,6 @@ impl Block {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orac_primitives::{Address, H256};
 
     fn block(n: usize) -> Block {
         let keys = orac_chain::dev::derive_keys(orac_chain::dev::DEV_MNEMONIC, 2).expect("keys");
@@ -120,6 +132,17 @@ mod tests {
                 assert_eq!(x.sender, y.sender);
             }
         }
+    }
+
+    #[test]
+    fn a_known_sender_is_not_recovered_again() {
+        let b = block(2);
+        let first = b.transactions[0].hash();
+        let pooled = Address::repeat_byte(0x77);
+        let back =
+            Block::decode_with(&b.encode(), |h| (*h == first).then_some(pooled)).expect("decodes");
+        assert_eq!(back.transactions[0].sender, pooled);
+        assert_eq!(back.transactions[1].sender, b.transactions[1].sender);
     }
 
     #[test]
