@@ -24,6 +24,39 @@ fn send_transfer(net: &Testnet, node: usize, key: usize, nonce: u64) -> String {
     hash.as_str().expect("a hash").to_string()
 }
 
+/// Subscribes to `newHeads` on `url` (WebSocket) and returns the numbers
+/// of the next `n` headers announced.
+fn announced_heads(url: &str, n: usize) -> Vec<u64> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let ws_url = url.replace("http://", "ws://");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url.as_str())
+            .await
+            .expect("WebSocket");
+        let sub = r#"{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}"#;
+        ws.send(Message::text(sub)).await.expect("subscribe");
+        let mut numbers = Vec::new();
+        while numbers.len() < n {
+            let msg = tokio::time::timeout(DECIDE, ws.next())
+                .await
+                .expect("a header within the timeout")
+                .expect("the socket stays open")
+                .expect("a message");
+            let v: serde_json::Value =
+                serde_json::from_str(msg.to_text().expect("text")).expect("JSON");
+            if v["method"] == "eth_subscription" {
+                numbers.push(qty(&v["params"]["result"]["number"]) as u64);
+            }
+        }
+        numbers
+    })
+}
+
 fn heads(net: &Testnet, nodes: &[usize]) -> Vec<Option<u64>> {
     nodes.iter().map(|&i| net.head(i)).collect()
 }
@@ -53,12 +86,26 @@ fn four_validators_finalize_tolerate_one_fault_halt_at_two_and_catch_up() {
             "included at {included}, head was {head_before} when sent: not within two heights"
         );
     }
-    // "safe" and "finalized" are the last decided block.
-    let fin = net.block(
-        0,
-        qty(&net.call(0, "eth_blockNumber", json!([])).unwrap()) as u64,
+    // Subscriptions work on any node: each decided block is announced.
+    let announced = announced_heads(&net.urls[2], 3);
+    assert!(
+        announced.windows(2).all(|w| w[1] == w[0] + 1),
+        "consecutive heads announced: {announced:?}"
     );
-    assert!(fin.is_some());
+
+    // "safe" and "finalized" are the last decided block: the head.
+    for tag in ["safe", "finalized"] {
+        let before = net.head(0).expect("node0 answers");
+        let b = net
+            .call(0, "eth_getBlockByNumber", json!([tag, false]))
+            .expect("tagged block");
+        let n = qty(&b["number"]) as u64;
+        let after = net.head(0).expect("node0 answers");
+        assert!(
+            before <= n && n <= after,
+            "{tag} is {n}, head {before}..{after}"
+        );
+    }
 
     // One validator down: the other three keep deciding.
     net.kill9(3);
