@@ -3,5 +3,6 @@
 //! measurements, and the adversarial shape search of `vm-adversary`.
 
 pub mod adversary;
+pub mod load;
 pub mod vmkit;
 pub mod wasmgen;

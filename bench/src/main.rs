@@ -27,18 +27,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use clap::Parser;
-use futures::future::join_all;
-use orac_primitives::{Address, H256, PrivateKey, U256, keccak256};
-use orac_rpc_client::{Batch, BatchAnswer, Client, ClientError};
+use orac_bench::load::{
+    GWEI, Rpc, TransferTerms, hex_addr, hex_hash, hex_u256, nonces, parse_u64, per_address,
+    recipient, sender_key, sign_transfers, wait_balances,
+};
+use orac_primitives::{Address, H256, PrivateKey, U256};
+use orac_rpc_client::{Batch, BatchAnswer, ClientError};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-const GWEI: u64 = 1_000_000_000;
 /// How many error messages the report quotes.
 const QUOTED_ERRORS: usize = 5;
-/// Calls per batch for the untimed bookkeeping requests (funding, nonces,
-/// receipts); orac and geth cap batches at 1000.
-const BOOKKEEPING_BATCH: usize = 500;
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -139,80 +138,6 @@ impl Order {
             Order::Interleaved => "interleaved",
         }
     }
-}
-
-/// The load generator's use of the shared client: a whole-run timeout,
-/// answers as large as a batch of block receipts, and many calls split
-/// into concurrent batches.
-#[derive(Clone)]
-struct Rpc {
-    client: Client,
-}
-
-/// Largest answer read: a bookkeeping batch of block receipts holds every
-/// receipt of up to `BOOKKEEPING_BATCH` full blocks.
-const MAX_RESPONSE_BYTES: usize = 1 << 30;
-
-impl Rpc {
-    fn new(url: &str, timeout: Duration) -> Result<Self> {
-        Ok(Self {
-            client: Client::with_timeout(url, timeout)?.max_response_bytes(MAX_RESPONSE_BYTES),
-        })
-    }
-
-    async fn call(&self, method: &str, params: Value) -> Result<Value> {
-        Ok(self.client.raw(method, params).await?)
-    }
-
-    /// One batch; the answers come back in the order of `calls`.
-    async fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<BatchAnswer>> {
-        Ok(self.client.batch(calls).await?)
-    }
-
-    /// Many calls, split into batches, `concurrency` batches at a time.
-    async fn batches(
-        &self,
-        calls: Vec<(&'static str, Value)>,
-        concurrency: usize,
-    ) -> Result<Vec<BatchAnswer>> {
-        let mut out = Vec::with_capacity(calls.len());
-        let chunks: Vec<&[(&str, Value)]> = calls.chunks(BOOKKEEPING_BATCH).collect();
-        for group in chunks.chunks(concurrency.max(1)) {
-            let answers = join_all(group.iter().map(|c| self.batch(c))).await;
-            for a in answers {
-                out.extend(a?);
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn hex_addr(a: &Address) -> String {
-    format!("0x{}", hex::encode(a.as_bytes()))
-}
-
-fn hex_hash(h: &H256) -> String {
-    format!("0x{}", hex::encode(h.as_bytes()))
-}
-
-fn hex_u256(v: U256) -> String {
-    format!("{v:#x}")
-}
-
-fn parse_quantity(v: &Value) -> Result<U256> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| anyhow!("expected a hex quantity, got {v}"))?;
-    U256::from_str_radix(s.trim_start_matches("0x"), 16)
-        .map_err(|e| anyhow!("bad quantity {s}: {e}"))
-}
-
-fn parse_u64(v: &Value) -> Result<u64> {
-    let q = parse_quantity(v)?;
-    if q > U256::from(u64::MAX) {
-        bail!("quantity {q} does not fit in u64");
-    }
-    Ok(q.as_u64())
 }
 
 /// One pre-signed transaction.
@@ -467,44 +392,13 @@ async fn fund(args: &Args, rpc: &Rpc, addrs: &[Address]) -> Result<Vec<u64>> {
         }
     }
     // Wait until the node reports the balances.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let calls = per_address("eth_getBalance", addrs);
-        let mut short = 0;
-        for r in rpc.batches(calls, args.concurrency).await? {
-            let bal = parse_quantity(&r.map_err(|e| anyhow!("eth_getBalance: {e}"))?)?;
-            if bal < fund {
-                short += 1;
-            }
-        }
-        if short == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("{short} senders still unfunded 60 s after anvil_setBalance");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let calls = per_address("eth_getTransactionCount", addrs);
-    let start_nonces: Vec<u64> = rpc
-        .batches(calls, args.concurrency)
-        .await?
-        .into_iter()
-        .map(|r| parse_u64(&r.map_err(|e| anyhow!("eth_getTransactionCount: {e}"))?))
-        .collect::<Result<_>>()?;
+    wait_balances(rpc, addrs, fund, args.concurrency, Duration::from_secs(60)).await?;
+    let start_nonces = nonces(rpc, addrs, args.concurrency).await?;
     eprintln!(
         "orac-bench: funded {senders} senders in {:.2} s",
         t.elapsed().as_secs_f64()
     );
     Ok(start_nonces)
-}
-
-/// One `method(address, "latest")` call per address.
-fn per_address(method: &'static str, addrs: &[Address]) -> Vec<(&'static str, Value)> {
-    addrs
-        .iter()
-        .map(|a| (method, json!([hex_addr(a), "latest"])))
-        .collect()
 }
 
 /// Every transaction's fee cap, tip and value.
@@ -575,47 +469,27 @@ fn plan(args: &Args, setup: &Setup) -> Plan {
 /// Signs the transfers `order` lists (sender, nonce), on every core.
 fn sign_all(args: &Args, setup: &Setup, order: &[(usize, u64)]) -> Vec<Planned> {
     let (max_fee, tip, value) = fees(args);
-    let chain_id = setup.chain_id;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_thread = order.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = order
-            .chunks(per_thread.max(1))
-            .enumerate()
-            .map(|(c, chunk)| {
-                let keys = &setup.keys;
-                let seed = &args.seed;
-                let recipients = args.recipients;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(j, &(s, nonce))| {
-                            let index = c * per_thread + j;
-                            let signed = orac_chain::testing::transfer(
-                                recipient(seed, index, recipients),
-                                value,
-                            )
-                            .chain_id(chain_id)
-                            .nonce(nonce)
-                            .fees(tip, max_fee)
-                            .sign(&keys[s]);
-                            Planned {
-                                sender: s,
-                                nonce,
-                                hash: signed.hash(),
-                                raw_hex: format!("0x{}", hex::encode(signed.encoded())),
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("signing thread"))
-            .collect()
-    })
+    let terms = TransferTerms {
+        chain_id: setup.chain_id,
+        value,
+        tip,
+        max_fee,
+    };
+    let with_recipients: Vec<(usize, u64, Address)> = order
+        .iter()
+        .enumerate()
+        .map(|(index, &(s, nonce))| (s, nonce, recipient(&args.seed, index, args.recipients)))
+        .collect();
+    sign_transfers(&setup.keys, terms, &with_recipients)
+        .into_iter()
+        .zip(order)
+        .map(|(signed, &(sender, nonce))| Planned {
+            sender,
+            nonce,
+            hash: signed.hash,
+            raw_hex: signed.raw_hex,
+        })
+        .collect()
 }
 
 /// Prints how many replies are in every 5 s while the run is timed.
@@ -1023,28 +897,6 @@ async fn wait_mined(
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(poll_max);
     }
-}
-
-/// Sender key `i`: keccak256(seed ‖ "/sender/" ‖ i), re-hashed in the
-/// (negligible) case it is not a valid secp256k1 scalar.
-fn sender_key(seed: &str, i: usize) -> Result<PrivateKey> {
-    let mut material = keccak256(format!("{seed}/sender/{i}"));
-    for _ in 0..16 {
-        if let Ok(k) = PrivateKey::from_bytes(material.as_bytes()) {
-            return Ok(k);
-        }
-        material = keccak256(material.as_bytes());
-    }
-    bail!("could not derive sender key {i}")
-}
-
-/// The recipient of transaction `index`: the last 20 bytes of
-/// keccak256(seed ‖ index), or of keccak256(seed ‖ index mod `pool`) when
-/// recipients are drawn from a fixed pool.
-fn recipient(seed: &str, index: usize, pool: usize) -> Address {
-    let i = if pool == 0 { index } else { index % pool };
-    let h = keccak256(format!("{seed}/recipient/{i}"));
-    Address::from_slice(&h.as_bytes()[12..])
 }
 
 /// Prints the report; true when the run passed.
