@@ -177,9 +177,14 @@ impl App {
                 }
             }
             AppMsg::ReceivedProposalPart {
-                from, part, reply, ..
+                from,
+                published_by,
+                part,
+                reply,
             } => {
-                let value = self.received_part(from, part).await;
+                // Parts of one stream can arrive through different
+                // neighbours: they are grouped by who published them.
+                let value = self.received_part(published_by.unwrap_or(from), part).await;
                 let _ = reply.send(value);
             }
             AppMsg::RestreamProposal {
@@ -371,7 +376,19 @@ impl App {
             });
         }
         if assembled.height == next {
+            let started = std::time::Instant::now();
             self.check(hash).await;
+            if let Some(c) = self.candidates.get(&hash) {
+                tracing::debug!(
+                    height = %c.height,
+                    round = %c.round,
+                    proposer = %c.proposer,
+                    txs = c.block.transactions.len(),
+                    validity = ?c.validity,
+                    checked_in = ?started.elapsed(),
+                    "proposal received"
+                );
+            }
         }
         self.candidates.get(&hash)?.proposed_value()
     }

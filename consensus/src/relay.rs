@@ -32,26 +32,30 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 pub const MAX_BATCH: usize = 2_000;
 /// Largest batch accepted (bytes).
 pub const MAX_BODY: usize = 16 << 20;
-/// Relayed-in hashes remembered, so they are not forwarded again.
+/// Hashes remembered (relayed in, or forwarded), oldest forgotten first.
 const REMEMBERED: usize = 200_000;
 
-/// Hashes of transactions that arrived by relay (bounded, oldest forgotten).
+/// A bounded set of transaction hashes: those that arrived by relay (never
+/// forwarded again), or those already forwarded.
 #[derive(Default)]
 pub struct Relayed {
     inner: Mutex<(HashSet<H256>, VecDeque<H256>)>,
 }
 
 impl Relayed {
-    fn insert(&self, hash: H256) {
+    /// Remembers `hash`; false if it was already there.
+    fn insert(&self, hash: H256) -> bool {
         let mut g = self.inner.lock();
-        if g.0.insert(hash) {
-            g.1.push_back(hash);
-            if g.1.len() > REMEMBERED
-                && let Some(old) = g.1.pop_front()
-            {
-                g.0.remove(&old);
-            }
+        if !g.0.insert(hash) {
+            return false;
         }
+        g.1.push_back(hash);
+        if g.1.len() > REMEMBERED
+            && let Some(old) = g.1.pop_front()
+        {
+            g.0.remove(&old);
+        }
+        true
     }
 
     fn contains(&self, hash: &H256) -> bool {
@@ -138,6 +142,9 @@ async fn forward(chain: Arc<Chain>, peers: Vec<String>, relayed: Arc<Relayed>) {
     let client = reqwest::Client::new();
     let mut events = chain.subscribe();
     let mut batch: Vec<H256> = Vec::new();
+    // What has been forwarded, so a resync after missed events does not
+    // send it again.
+    let forwarded = Relayed::default();
     loop {
         let event = if batch.is_empty() {
             events.recv().await
@@ -151,19 +158,29 @@ async fn forward(chain: Arc<Chain>, peers: Vec<String>, relayed: Arc<Relayed>) {
             }
         };
         match event {
-            Ok(ChainEvent::Pending { hash }) if !relayed.contains(&hash) => {
-                batch.push(hash);
-                if batch.len() >= MAX_BATCH {
-                    send(&client, &chain, &peers, std::mem::take(&mut batch));
+            Ok(ChainEvent::Pending { hash }) => {
+                if !relayed.contains(&hash) && forwarded.insert(hash) {
+                    batch.push(hash);
                 }
             }
             Ok(_) => {}
             Err(RecvError::Lagged(n)) => {
-                tracing::warn!(
-                    "relay fell behind: {n} admissions not forwarded (they stay in this node's pool)"
-                );
+                // Admissions came faster than events are read (the event
+                // channel keeps the last 1,024): take the pool itself.
+                tracing::debug!("relay missed {n} admission events: resyncing from the pool");
+                let (pending, queued) = chain.pool_content();
+                for tx in pending.iter().chain(&queued) {
+                    let hash = tx.hash();
+                    if !relayed.contains(&hash) && forwarded.insert(hash) {
+                        batch.push(hash);
+                    }
+                }
             }
             Err(RecvError::Closed) => return,
+        }
+        while batch.len() >= MAX_BATCH {
+            let rest = batch.split_off(MAX_BATCH);
+            send(&client, &chain, &peers, std::mem::replace(&mut batch, rest));
         }
     }
 }

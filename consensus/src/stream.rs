@@ -97,7 +97,9 @@ pub enum StreamError {
     Malformed,
 }
 
-/// Streams being reassembled, by sender and stream id.
+/// Streams being reassembled, by publisher and stream id (not by the
+/// neighbour that relayed each part: gossip can bring the parts of one
+/// stream through different peers).
 #[derive(Default)]
 pub struct Streams {
     partial: HashMap<(PeerId, StreamId), Partial>,
