@@ -117,8 +117,8 @@ struct Args {
 
 /// How long a lane waits for its batch to show up before giving up.
 const SEEN_TIMEOUT: Duration = Duration::from_secs(30);
-/// Funding per sender: 100 ETH, enough for 47,000 transfers at 100 gwei.
-const FUND_ETH: u64 = 100;
+/// Fee cap of every transfer, in gwei.
+const MAX_FEE_GWEI: u64 = 100;
 /// What the nodes log: orac's default filter plus the round starts.
 const NODE_LOG: &str = "info,orac_consensus=debug,arc_malachitebft_core_consensus=warn,\
 arc_malachitebft_engine=warn,arc_malachitebft_sync=warn,arc_malachitebft_network=warn,\
@@ -464,6 +464,7 @@ async fn fund(
     chain_id: u64,
     seed: &str,
     n: usize,
+    per_sender: usize,
 ) -> Result<(Vec<PrivateKey>, Vec<u64>)> {
     let keys: Vec<PrivateKey> = (0..n).map(|i| sender_key(seed, i)).collect::<Result<_>>()?;
     let addrs: Vec<Address> = keys.iter().map(PrivateKey::address).collect();
@@ -483,12 +484,15 @@ async fn fund(
         order.push((d, dev_nonces[d], *to));
         dev_nonces[d] += 1;
     }
-    let fund = U256::from(FUND_ETH) * U256::from(10u64).pow(U256::from(18u64));
+    // Twice what `per_sender` transfers can cost at the fee cap, plus 1 ETH:
+    // the ten dev accounts fund every phase of the run.
+    let fund = U256::from(2 * per_sender as u64 * 21_000 * MAX_FEE_GWEI) * U256::from(GWEI)
+        + U256::from(10u64).pow(U256::from(18u64));
     let terms = TransferTerms {
         chain_id,
         value: fund,
         tip: U256::from(GWEI),
-        max_fee: U256::from(100 * GWEI),
+        max_fee: U256::from(MAX_FEE_GWEI * GWEI),
     };
     let signed = sign_transfers(&dev, terms, &order);
     for chunk in signed.chunks(500) {
@@ -540,7 +544,7 @@ fn plan(
         chain_id,
         value: U256::one(),
         tip: U256::from(GWEI),
-        max_fee: U256::from(100 * GWEI),
+        max_fee: U256::from(MAX_FEE_GWEI * GWEI),
     };
     let t = Instant::now();
     let signed: Vec<SignedTransfer> = sign_transfers(keys, terms, &order);
@@ -600,6 +604,7 @@ async fn run_phase(
         chain_id,
         &seed,
         phase.senders,
+        phase.txs.div_ceil(phase.senders),
     )
     .await
     .with_context(|| format!("{}: funding", phase.name))?;
@@ -882,6 +887,7 @@ fn log_breakdown(logs: &[PathBuf]) -> String {
         proposing: Option<(usize, f64, usize)>,
         committed: Vec<f64>,
         round: u64,
+        builds: Vec<f64>,
     }
     let mut heights: HashMap<u64, H> = HashMap::new();
     for (i, path) in logs.iter().enumerate() {
@@ -893,9 +899,14 @@ fn log_breakdown(logs: &[PathBuf]) -> String {
             };
             let h = heights.entry(height).or_default();
             if line.contains("round started") {
-                h.started.entry(i).or_insert(t);
+                h.started.insert(i, t);
             } else if line.contains(" proposing ") {
                 let txs = field(line, "txs").and_then(|x| x.parse().ok()).unwrap_or(0);
+                if txs >= 100
+                    && let Some(ts) = h.started.get(&i)
+                {
+                    h.builds.push(t - ts);
+                }
                 h.proposing = Some((i, t, txs));
             } else if line.contains(" committed ") {
                 h.committed.push(t);
@@ -933,18 +944,19 @@ fn log_breakdown(logs: &[PathBuf]) -> String {
         if h.round > 0 {
             rounds += 1;
         }
-        let Some((who, tp, txs)) = h.proposing else {
+        build.extend(&h.builds);
+        let Some((_, tp, txs)) = h.proposing else {
             continue;
         };
         if txs < 100 {
             continue;
         }
         busy += 1;
-        if let Some(ts) = h.started.get(&who) {
-            build.push(tp - ts);
-        }
-        to_commit.push(first - tp);
         spread.push(last - first);
+        // Only one proposal at a height decided in round 0.
+        if h.round == 0 {
+            to_commit.push(first - tp);
+        }
     }
     let med = |v: &mut Vec<f64>| -> String {
         if v.is_empty() {
@@ -959,8 +971,8 @@ fn log_breakdown(logs: &[PathBuf]) -> String {
     };
     format!(
         "   blocks with >= 100 txs: {busy}; heights decided in a later round: {rounds}\n   \
-         round start -> block built (proposer: select, execute, state root): {}\n   \
-         block built -> first commit (stream, verify = re-execute, votes, commit): {}\n   \
+         round start -> block built, proposals of >= 100 txs (select, execute, state root): {}\n   \
+         block built -> first commit, heights decided in round 0 (stream, re-execute, votes, commit): {}\n   \
          first -> last node committed: {}\n   \
          commit -> next commit (block interval): {}",
         med(&mut build),
@@ -1164,8 +1176,13 @@ async fn main() -> Result<()> {
             batch,
             args.seconds,
         );
-        results.push(run_phase(full, &mut nodes, chain_id, poll).await?);
-        print_phase(results.last().expect("result"));
+        match run_phase(full, &mut nodes, chain_id, poll).await {
+            Ok(r) => {
+                print_phase(&r);
+                results.push(r);
+            }
+            Err(e) => println!("== {load}: FAILED: {e:#}"),
+        }
     }
     let logs: Vec<PathBuf> = nodes.iter().map(|n| n.log.clone()).collect();
     println!("== validators' logs (all heights so far)");
@@ -1175,8 +1192,13 @@ async fn main() -> Result<()> {
         kill: Some((3, args.kill_after)),
         ..net_phase("net-crash", ring(3, per), batch, args.crash_seconds)
     };
-    results.push(run_phase(crash, &mut nodes, chain_id, poll).await?);
-    print_phase(results.last().expect("result"));
+    match run_phase(crash, &mut nodes, chain_id, poll).await {
+        Ok(r) => {
+            print_phase(&r);
+            results.push(r);
+        }
+        Err(e) => println!("== net-crash: FAILED: {e:#}"),
+    }
     drop(nodes);
 
     // ---- summary
