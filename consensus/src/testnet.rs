@@ -166,9 +166,9 @@ pub fn init(o: &Options) -> Result<Vec<NodeEntry>, ConfigError> {
                     .clone()
                     .map(|j| format!("/ip4/127.0.0.1/tcp/{}", port(100, j)))
                     .collect(),
-                block_time_ms: 1000,
-                timeout_propose_ms: 1000,
-                timeout_vote_ms: 500,
+                block_time_ms: crate::config::default_block_time(),
+                timeout_propose_ms: crate::config::default_propose(),
+                timeout_vote_ms: crate::config::default_vote(),
                 max_connections_per_ip: 4 * total + 8,
             },
             relay: RelaySection {
