@@ -680,6 +680,16 @@ async fn run_phase(
                     r.ran_out = Some(Instant::now());
                 }
                 tokio::time::sleep_until((t0 + pace).into()).await;
+                if !pace.is_zero() {
+                    // A closed-loop lane sends as soon as it sees its
+                    // block, so every batch would wait a whole interval for
+                    // the next proposal. A spread of 0-1 s (a block
+                    // interval) puts light-load batches at every phase of
+                    // the interval, as independent users would; the spread
+                    // is a fixed sequence, so runs compare.
+                    let spread = (lane as u64 * 7_919 + r.sent.len() as u64 * 104_729) % 1_000;
+                    tokio::time::sleep(Duration::from_millis(spread)).await;
+                }
             }
             r
         }));
