@@ -99,25 +99,46 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> 
     tokio::net::TcpListener::bind(addr).await
 }
 
+/// Why a relay request was refused.
+#[derive(Debug, PartialEq, Eq)]
+enum BadBatch {
+    /// Not an RLP list of byte strings.
+    Malformed,
+    /// More than [`MAX_BATCH`] transactions: each costs a signature
+    /// recovery, so a request is bounded as a JSON-RPC batch is.
+    TooMany(usize),
+}
+
+/// The raw transactions of a relay request.
+fn parse_batch(body: &[u8]) -> Result<Vec<&[u8]>, BadBatch> {
+    let rlp = Rlp::new(body);
+    match rlp.item_count() {
+        Ok(n) if rlp.is_list() && n <= MAX_BATCH => {}
+        Ok(n) if rlp.is_list() => return Err(BadBatch::TooMany(n)),
+        _ => return Err(BadBatch::Malformed),
+    }
+    rlp.iter()
+        .map(|item| match item.is_data() {
+            true => item.data().map_err(|_| BadBatch::Malformed),
+            false => Err(BadBatch::Malformed),
+        })
+        .collect()
+}
+
 async fn receive(State(s): State<Inbound>, body: Bytes) -> (StatusCode, String) {
-    let rlp = Rlp::new(&body);
-    let items = match rlp.item_count() {
-        Ok(n) if rlp.is_list() => n,
-        _ => {
-            return (
-                StatusCode::BAD_REQUEST,
-                "expected an RLP list of transactions".into(),
-            );
+    let raws = match parse_batch(&body) {
+        Ok(r) => r,
+        Err(BadBatch::Malformed) => {
+            let why = "expected an RLP list of transactions";
+            return (StatusCode::BAD_REQUEST, why.into());
+        }
+        Err(BadBatch::TooMany(n)) => {
+            let why = format!("{n} transactions: at most {MAX_BATCH} per request");
+            return (StatusCode::PAYLOAD_TOO_LARGE, why);
         }
     };
-    let mut submissions = Vec::with_capacity(items);
-    for item in rlp.iter() {
-        let Ok(raw) = item.data() else {
-            return (
-                StatusCode::BAD_REQUEST,
-                "expected an RLP list of transactions".into(),
-            );
-        };
+    let mut submissions = Vec::with_capacity(raws.len());
+    for raw in raws {
         // Remembered before admission, so the admission's event is not
         // forwarded again.
         if let Ok(tx) = SignedTransaction::decode(raw) {
@@ -210,5 +231,34 @@ fn send(client: &reqwest::Client, chain: &Chain, peers: &[String], hashes: Vec<H
                 Err(e) => tracing::debug!(%peer, "relay unreachable: {e}"),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(n: usize) -> Vec<u8> {
+        let mut s = RlpStream::new_list(n);
+        for _ in 0..n {
+            s.append(&&b"tx"[..]);
+        }
+        s.out().to_vec()
+    }
+
+    #[test]
+    fn a_batch_is_a_bounded_list_of_byte_strings() {
+        assert_eq!(parse_batch(&list(3)).map(|v| v.len()), Ok(3));
+        assert_eq!(
+            parse_batch(&list(MAX_BATCH)).map(|v| v.len()),
+            Ok(MAX_BATCH)
+        );
+        assert_eq!(
+            parse_batch(&list(MAX_BATCH + 1)),
+            Err(BadBatch::TooMany(MAX_BATCH + 1))
+        );
+        assert_eq!(parse_batch(b"\x83abc"), Err(BadBatch::Malformed));
+        assert_eq!(parse_batch(&[0xc2, 0xc0, 0xc0]), Err(BadBatch::Malformed));
+        assert_eq!(parse_batch(&[]), Err(BadBatch::Malformed));
     }
 }
