@@ -289,9 +289,9 @@ pub enum BlockError {
         /// The hash of the block committed at that number.
         committed: H256,
     },
-    /// Its timestamp is not after its parent's.
-    #[error("timestamp {timestamp} is not after the parent's {parent}")]
-    TimestampNotAfterParent {
+    /// Its timestamp is before its parent's.
+    #[error("timestamp {timestamp} is before the parent's {parent}")]
+    TimestampBeforeParent {
         /// The block's timestamp.
         timestamp: u64,
         /// The parent's timestamp.

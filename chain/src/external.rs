@@ -101,10 +101,10 @@ impl Chain {
         }
     }
 
-    /// Builds block `number` (the head's plus one) at `timestamp` (after
-    /// the head's) from the pool's ready transactions, as the dev sealer
+    /// Builds block `number` (the head's plus one) at `timestamp` (not
+    /// before the head's) from the pool's ready transactions, as the dev sealer
     /// would, and commits nothing. [`ChainError::InvalidBlock`] with
-    /// [`BlockError::WrongNumber`] or [`BlockError::TimestampNotAfterParent`]
+    /// [`BlockError::WrongNumber`] or [`BlockError::TimestampBeforeParent`]
     /// when the head is not where the engine thinks.
     pub async fn propose_block(
         &self,
@@ -176,8 +176,10 @@ fn check_follows(parent: &Header, number: u64, timestamp: u64) -> Result<(), Blo
             got: number,
         });
     }
-    if timestamp <= parent.timestamp {
-        return Err(BlockError::TimestampNotAfterParent {
+    // Equal is allowed: timestamps are whole seconds, and a network
+    // deciding more than one block a second gives some the same second.
+    if timestamp < parent.timestamp {
+        return Err(BlockError::TimestampBeforeParent {
             timestamp,
             parent: parent.timestamp,
         });

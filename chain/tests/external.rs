@@ -140,6 +140,31 @@ async fn a_proposed_block_verifies_and_commits_on_a_peer() {
         .await
         .unwrap();
     assert_eq!(a.head().hash(), b.head().hash());
+
+    // Timestamps are whole seconds: a block may share its parent's second
+    // (a network deciding faster than one a second), never go before it.
+    let head = a.head();
+    let err = a.propose_block(3, head.timestamp - 1).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChainError::InvalidBlock(BlockError::TimestampBeforeParent { .. })
+        ),
+        "{err:?}"
+    );
+    let same_second = a.propose_block(3, head.timestamp).await.unwrap();
+    b.verify_block(same_second.header.clone(), vec![])
+        .await
+        .unwrap();
+    let earlier = Header {
+        timestamp: head.timestamp - 1,
+        ..same_second.header.clone()
+    };
+    let err = refusal(&b, &earlier, vec![]).await;
+    assert!(
+        matches!(err, BlockError::TimestampBeforeParent { .. }),
+        "{err:?}"
+    );
     a.shutdown();
     b.shutdown();
 }
@@ -206,11 +231,6 @@ async fn tampered_headers_name_the_field() {
                 got: 2
             }
         ),
-        "{err:?}"
-    );
-    let err = refusal(&b, &tampered(|h| h.timestamp = 0), txs()).await;
-    assert!(
-        matches!(err, BlockError::TimestampNotAfterParent { .. }),
         "{err:?}"
     );
     // Committing a tampered block refuses it, writes nothing.
@@ -393,14 +413,6 @@ async fn external_mode_refuses_dev_commands_and_never_seals() {
                 expected: 1,
                 got: 2
             })
-        ),
-        "{err:?}"
-    );
-    let err = chain.propose_block(1, head.timestamp).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ChainError::InvalidBlock(BlockError::TimestampNotAfterParent { .. })
         ),
         "{err:?}"
     );

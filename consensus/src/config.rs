@@ -109,18 +109,25 @@ pub struct ConsensusSection {
     pub listen_addr: String,
     /// Peers to stay connected to (libp2p multiaddrs).
     pub peers: Vec<String>,
-    /// Least time per height: the block interval, at least 1000 ms (block
-    /// timestamps are whole seconds and strictly increase).
+    /// Least time per height: the block interval, at least
+    /// [`MIN_BLOCK_TIME_MS`]. Below a second, consecutive blocks may share
+    /// a timestamp (whole seconds, never decreasing).
     #[serde(default = "default_block_time")]
     pub block_time_ms: u64,
     /// How long a round waits for the proposer's block (grows by half of
     /// it per round). A crashed proposer costs about this much.
     #[serde(default = "default_propose")]
     pub timeout_propose_ms: u64,
-    /// How long a round waits for prevotes, then for precommits, once 2f+1
-    /// have arrived for different values.
-    #[serde(default = "default_vote")]
-    pub timeout_vote_ms: u64,
+    /// How long a round waits for more prevotes once 2f+1 have arrived
+    /// for different values (a validator still checking a large block
+    /// prevotes late), before precommitting nil.
+    #[serde(default = "default_prevote", alias = "timeout_vote_ms")]
+    pub timeout_prevote_ms: u64,
+    /// How long a round waits for more precommits once 2f+1 have arrived
+    /// without a decision, before the next round. A crashed proposer's turn
+    /// ends with 2f+1 nil precommits, so this adds to what a crash costs.
+    #[serde(default = "default_precommit")]
+    pub timeout_precommit_ms: u64,
     /// Connections accepted from one IP address.
     #[serde(default = "default_per_ip")]
     pub max_connections_per_ip: usize,
@@ -136,6 +143,11 @@ pub struct RelaySection {
     pub peers: Vec<String>,
 }
 
+/// The shortest block interval a config may ask for: below it, on the
+/// loopback networks measured, a height's fixed cost (proposal, two vote
+/// rounds, a durable commit) would be most of the interval.
+pub const MIN_BLOCK_TIME_MS: u64 = 100;
+
 pub(crate) fn default_block_time() -> u64 {
     1000
 }
@@ -145,8 +157,16 @@ pub(crate) fn default_block_time() -> u64 {
 pub(crate) fn default_propose() -> u64 {
     500
 }
-pub(crate) fn default_vote() -> u64 {
+/// Half a second: under overload (blocks of ~10,000 transfers) a quarter
+/// second made more heights need a second round (network-bench).
+pub(crate) fn default_prevote() -> u64 {
     500
+}
+/// A quarter second: when 2f+1 precommits are nil, as on a crashed
+/// proposer's turn, Tendermint still waits this long for late precommits
+/// before the next round; on loopback and LAN votes take milliseconds.
+pub(crate) fn default_precommit() -> u64 {
+    250
 }
 pub(crate) fn default_per_ip() -> usize {
     32
@@ -211,11 +231,10 @@ impl Loaded {
                     .into(),
             ));
         }
-        if file.consensus.block_time_ms < 1000 {
-            return Err(ConfigError::Invalid(
-                "consensus.block_time_ms must be at least 1000 (timestamps are whole seconds)"
-                    .into(),
-            ));
+        if file.consensus.block_time_ms < MIN_BLOCK_TIME_MS {
+            return Err(ConfigError::Invalid(format!(
+                "consensus.block_time_ms must be at least {MIN_BLOCK_TIME_MS}"
+            )));
         }
         let dir = path
             .parent()
@@ -242,17 +261,18 @@ impl Loaded {
     pub fn pacing(&self) -> Pacing {
         let c = &self.file.consensus;
         let propose = Duration::from_millis(c.timeout_propose_ms);
-        let vote = Duration::from_millis(c.timeout_vote_ms);
+        let prevote = Duration::from_millis(c.timeout_prevote_ms);
+        let precommit = Duration::from_millis(c.timeout_precommit_ms);
         Pacing {
             block_time: Duration::from_millis(c.block_time_ms),
             timeouts: LinearTimeouts {
                 propose,
                 propose_delta: propose / 2,
-                prevote: vote,
-                prevote_delta: vote / 2,
-                precommit: vote,
-                precommit_delta: vote / 2,
-                rebroadcast: propose + vote + vote,
+                prevote,
+                prevote_delta: prevote / 2,
+                precommit,
+                precommit_delta: precommit / 2,
+                rebroadcast: propose + prevote + precommit,
                 max_timeout: Duration::from_secs(30),
             },
         }
@@ -322,4 +342,52 @@ pub fn validators(spec: &orac_chain::ChainSpec) -> Result<crate::types::Validato
     }
     crate::types::ValidatorSet::new(set)
         .map_err(|e| ConfigError::Invalid(format!("the chain spec's validators: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config file with `consensus` lines added to the required ones.
+    fn read(consensus_lines: &str) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let text = format!(
+            "moniker = \"n\"\nchain = \"chain.json\"\ndatadir = \"data\"\n\
+             [rpc]\naddr = \"127.0.0.1:8545\"\n\
+             [consensus]\nlisten_addr = \"/ip4/127.0.0.1/tcp/8645\"\npeers = []\n{consensus_lines}\n\
+             [relay]\naddr = \"127.0.0.1:8745\"\npeers = []\n"
+        );
+        std::fs::write(&path, text).expect("write config");
+        Loaded::read(&path)
+    }
+
+    #[test]
+    fn timeouts_default_and_split_prevote_from_precommit() {
+        let t = read("").expect("defaults").pacing();
+        assert_eq!(t.block_time, Duration::from_millis(1000));
+        assert_eq!(t.timeouts.propose, Duration::from_millis(500));
+        assert_eq!(t.timeouts.prevote, Duration::from_millis(500));
+        assert_eq!(t.timeouts.precommit, Duration::from_millis(250));
+        assert_eq!(t.timeouts.precommit_delta, Duration::from_millis(125));
+        // Files written before the split name one vote timeout: the prevote.
+        let old = read("timeout_vote_ms = 700").expect("old name").pacing();
+        assert_eq!(old.timeouts.prevote, Duration::from_millis(700));
+        assert_eq!(old.timeouts.precommit, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn sub_second_block_times_down_to_the_minimum() {
+        let t = read("block_time_ms = 500").expect("500 ms").pacing();
+        assert_eq!(t.block_time, Duration::from_millis(500));
+        let err = read("block_time_ms = 50").expect_err("below the minimum");
+        assert!(err.to_string().contains("at least 100"), "{err}");
+        let err = crate::testnet::init(&crate::testnet::Options {
+            block_time_ms: 50,
+            dir: tempfile::tempdir().expect("tempdir").path().join("net"),
+            ..Default::default()
+        })
+        .expect_err("testnet init refuses it too");
+        assert!(err.to_string().contains("--block-time-ms"), "{err}");
+    }
 }

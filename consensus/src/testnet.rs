@@ -28,6 +28,8 @@ pub struct Options {
     pub chain_id: u64,
     /// Every block's gas limit.
     pub gas_limit: u64,
+    /// Each node's `consensus.block_time_ms`.
+    pub block_time_ms: u64,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
             base_port: 8545,
             chain_id: DEV_CHAIN_ID,
             gas_limit: DEFAULT_GAS_LIMIT,
+            block_time_ms: crate::config::default_block_time(),
         }
     }
 }
@@ -79,6 +82,12 @@ pub fn init(o: &Options) -> Result<Vec<NodeEntry>, ConfigError> {
         return Err(ConfigError::Invalid(
             "at most 100 nodes (the port layout)".into(),
         ));
+    }
+    if o.block_time_ms < crate::config::MIN_BLOCK_TIME_MS {
+        return Err(ConfigError::Invalid(format!(
+            "--block-time-ms must be at least {}",
+            crate::config::MIN_BLOCK_TIME_MS
+        )));
     }
     if o.base_port as usize + 200 + total > u16::MAX as usize {
         return Err(ConfigError::Invalid("--base-port too high".into()));
@@ -166,9 +175,10 @@ pub fn init(o: &Options) -> Result<Vec<NodeEntry>, ConfigError> {
                     .clone()
                     .map(|j| format!("/ip4/127.0.0.1/tcp/{}", port(100, j)))
                     .collect(),
-                block_time_ms: crate::config::default_block_time(),
+                block_time_ms: o.block_time_ms,
                 timeout_propose_ms: crate::config::default_propose(),
-                timeout_vote_ms: crate::config::default_vote(),
+                timeout_prevote_ms: crate::config::default_prevote(),
+                timeout_precommit_ms: crate::config::default_precommit(),
                 max_connections_per_ip: 4 * total + 8,
             },
             relay: RelaySection {

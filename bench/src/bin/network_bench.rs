@@ -57,6 +57,10 @@ struct Args {
     /// in one block interval here, so the limit does not cap throughput.
     #[arg(long, default_value_t = 200_000_000)]
     gas_limit: u64,
+    /// The testnet's block interval (`orac testnet init --block-time-ms`;
+    /// default: orac's).
+    #[arg(long, value_name = "MS")]
+    block_time_ms: Option<u64>,
     /// Seconds of the saturating phases, warm-up included.
     #[arg(long, default_value_t = 30)]
     seconds: u64,
@@ -1142,6 +1146,12 @@ async fn main() -> Result<()> {
         .arg(&net)
         .args(["--base-port", &base.to_string()])
         .args(["--gas-limit", &args.gas_limit.to_string()])
+        .args(
+            args.block_time_ms
+                .map(|ms| ["--block-time-ms".to_string(), ms.to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .stdout(Stdio::null())
         .status()?;
     if !status.success() {

@@ -43,6 +43,9 @@ struct InitArgs {
     /// Every block's gas limit.
     #[arg(long, default_value_t = orac_chain::spec::DEFAULT_GAS_LIMIT)]
     gas_limit: u64,
+    /// The block interval: each height takes at least this long.
+    #[arg(long, value_name = "MS", default_value_t = Options::default().block_time_ms)]
+    block_time_ms: u64,
 }
 
 pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
         base_port: a.base_port,
         chain_id: a.chain_id,
         gas_limit: a.gas_limit,
+        block_time_ms: a.block_time_ms,
     };
     let nodes = testnet::init(&options)?;
     println!(
