@@ -4,5 +4,6 @@
 
 pub mod adversary;
 pub mod load;
+pub mod procfs;
 pub mod vmkit;
 pub mod wasmgen;

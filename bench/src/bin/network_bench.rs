@@ -39,6 +39,7 @@ use orac_bench::load::{
     GWEI, Rpc, SignedTransfer, TransferTerms, hex_addr, nonces, parse_u64, recipient, sender_key,
     sign_transfers, wait_balances,
 };
+use orac_bench::procfs::{load_average, process_ticks, thread_ticks};
 use orac_primitives::{Address, PrivateKey, U256};
 use orac_rpc_client::Batch;
 use serde_json::{Value, json};
@@ -194,53 +195,8 @@ fn free_base_port(nodes: u16) -> Result<u16> {
     bail!("no free port range")
 }
 
-/// utime + stime of a process (all threads), in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    stat_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-fn stat_ticks(stat: &str) -> Option<u64> {
-    // Fields after the parenthesised command name: state is field 3,
-    // utime 14, stime 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// CPU ticks per thread name of a process (threads of one name summed).
-fn thread_ticks(pid: u32) -> HashMap<String, u64> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for t in dir.flatten() {
-        let p = t.path();
-        let name = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-        if let Some(ticks) = std::fs::read_to_string(p.join("stat"))
-            .ok()
-            .and_then(|s| stat_ticks(&s))
-        {
-            // tokio-runtime-w, tokio-runtime-worker... → one bucket per
-            // name with digits removed.
-            let key: String = name
-                .trim()
-                .chars()
-                .filter(|c| !c.is_ascii_digit())
-                .collect();
-            *out.entry(key).or_default() += ticks;
-        }
-    }
-    out
-}
-
 fn ticks_per_s() -> f64 {
     100.0 // USER_HZ on Linux
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- watchers
@@ -712,9 +668,9 @@ async fn run_phase(
     // CPU over the steady window.
     tokio::time::sleep_until(warm_at.into()).await;
     let pids: Vec<Option<u32>> = nodes.iter().map(NodeProc::pid).collect();
-    let cpu0: Vec<Option<u64>> = pids.iter().map(|p| p.and_then(cpu_ticks)).collect();
+    let cpu0: Vec<Option<u64>> = pids.iter().map(|p| p.and_then(process_ticks)).collect();
     let me = std::process::id();
-    let me0 = cpu_ticks(me);
+    let me0 = process_ticks(me);
     let thr0 = pids[0].map(thread_ticks).unwrap_or_default();
     let cpu_t0 = Instant::now();
     // Until the end of the phase, or until every lane has stopped.
@@ -726,12 +682,12 @@ async fn run_phase(
     let mut cpu = Vec::new();
     for (i, (p, c0)) in pids.iter().zip(&cpu0).enumerate() {
         if let (Some(p), Some(c0)) = (p, c0)
-            && let Some(c1) = cpu_ticks(*p)
+            && let Some(c1) = process_ticks(*p)
         {
             cpu.push((format!("node{i}"), (c1 - c0) as f64 / ticks_per_s() / cpu_s));
         }
     }
-    if let (Some(a), Some(b)) = (me0, cpu_ticks(me)) {
+    if let (Some(a), Some(b)) = (me0, process_ticks(me)) {
         cpu.push((
             "load generator".into(),
             (b - a) as f64 / ticks_per_s() / cpu_s,

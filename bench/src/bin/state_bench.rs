@@ -35,6 +35,7 @@ use orac_bench::load::{
     GWEI, Rpc, TransferTerms, hex_addr, hex_u256, nonces, parse_quantity, parse_u64, recipient,
     sender_key, sign_transfers, wait_balances,
 };
+use orac_bench::procfs::{load_average, process_ticks, thread_ticks};
 use orac_primitives::{Address, PrivateKey, U256};
 use orac_rpc_client::Batch;
 use serde_json::{Value, json};
@@ -203,41 +204,10 @@ fn find_anvil(args: &Args) -> Option<PathBuf> {
 
 // ---------------------------------------------------------------- /proc
 
-/// utime + stime (ticks) from a `/proc/.../stat` line.
-fn stat_ticks(stat: &str) -> Option<u64> {
-    // The command name is parenthesised and may hold spaces: count fields
-    // after its closing parenthesis (state is field 3, utime 14, stime 15).
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// CPU ticks of a whole process.
-fn process_ticks(pid: u32) -> Option<u64> {
-    stat_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
 /// CPU ticks of the threads of `pid` named `name` (summed); `None` when
 /// there is no such thread (anvil has no producer thread).
-fn thread_ticks(pid: u32, name: &str) -> Option<u64> {
-    let mut total = None;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        let p = t.path();
-        let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-        if comm.trim() != name {
-            continue;
-        }
-        if let Some(ticks) = std::fs::read_to_string(p.join("stat"))
-            .ok()
-            .and_then(|s| stat_ticks(&s))
-        {
-            *total.get_or_insert(0) += ticks;
-        }
-    }
-    total
+fn named_thread_ticks(pid: u32, name: &str) -> Option<u64> {
+    thread_ticks(pid).get(name).copied()
 }
 
 /// Bytes the process caused to be written to storage (`write_bytes` of
@@ -280,12 +250,6 @@ fn disk_usage(dir: &Path) -> u64 {
         stack.extend(entries.flatten().map(|e| e.path()));
     }
     total
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The largest VmRSS and VmHWM seen, sampled every second in the
@@ -338,7 +302,7 @@ impl Counters {
     fn read(pid: u32) -> Counters {
         Counters {
             node: process_ticks(pid),
-            producer: thread_ticks(pid, PRODUCER_THREAD),
+            producer: named_thread_ticks(pid, PRODUCER_THREAD),
             bench: process_ticks(std::process::id()),
             written: write_bytes(pid),
         }
