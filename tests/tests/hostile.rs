@@ -405,6 +405,13 @@ fn simulated_deploys_leave_nothing_on_disk() {
         nonce: 0,
     };
     deployer.deploy("a numbered module", &numbered(3));
+    // The producer writes the cache after it publishes the block (a cache
+    // write is not part of what the receipt acknowledges), so the artifact
+    // may land a moment after the receipt does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while artifacts() < before + 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(artifacts(), before + 1, "a deployed module is cached");
 }
 
