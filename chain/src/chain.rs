@@ -752,7 +752,14 @@ impl Chain {
         let id = s.0;
         s.0 += 1;
         s.1.insert(id, point);
+        self.pin_history(&s.1);
         Ok(id)
+    }
+
+    /// Keeps the history the oldest snapshot needs from being pruned.
+    fn pin_history(&self, snapshots: &BTreeMap<u64, SnapshotPoint>) {
+        let oldest = snapshots.values().map(|p| (p.block, p.patches)).min();
+        self.shared.db.pin_history(oldest);
     }
 
     /// Rewinds to snapshot `id` (evm_revert). As in hardhat and anvil, the
@@ -767,13 +774,17 @@ impl Chain {
             s.1.retain(|k, _| *k < id);
             point
         };
-        self.request(|reply| Command::Rewind {
-            block: point.block,
-            patches: point.patches,
-            time_offset: point.time_offset,
-            reply,
-        })
-        .await?;
+        let rewound = self
+            .request(|reply| Command::Rewind {
+                block: point.block,
+                patches: point.patches,
+                time_offset: point.time_offset,
+                reply,
+            })
+            .await;
+        // Only now: the rewind needed what the pin kept.
+        self.pin_history(&self.snapshots.lock().1);
+        rewound?;
         Ok(true)
     }
 

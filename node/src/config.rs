@@ -15,7 +15,7 @@ use orac_consensus::engine::Multiaddr;
 use orac_consensus::engine::Settings;
 use orac_primitives::U256;
 use orac_rpc::{Limits, RpcConfig};
-use orac_state::DbConfig;
+use orac_state::{DbConfig, StateHistory};
 
 /// `orac node`'s options.
 #[derive(Args, Debug, Clone)]
@@ -59,6 +59,19 @@ pub struct NodeArgs {
     #[arg(long, value_name = "MIB", default_value_t = DbConfig::default().cache_size as u64 >> 20,
           value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
     pub db_cache_mib: u64,
+    /// Keep every past state (an archive node). Without it the node keeps
+    /// the states of the last `--state-history` blocks and deletes older
+    /// trie nodes as it goes, so disk grows with the state, not with its
+    /// history. Fixed when the data directory is created.
+    #[arg(long, conflicts_with = "state_history")]
+    pub archive: bool,
+    /// How many recent blocks' states a full node keeps readable
+    /// (`eth_call`, `eth_getBalance`, `eth_getProof` at a block). Older
+    /// states answer "missing trie node". A dev snapshot holds pruning
+    /// back until it is reverted.
+    #[arg(long, value_name = "BLOCKS", default_value_t = StateHistory::DEFAULT_RECENT,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
+    pub state_history: u64,
     /// Serve the dev controls (`anvil_*`, `hardhat_*`, `evm_*`: set
     /// balances, code, storage, nonces and time, mine, snapshot and
     /// revert) on a chain that is not `--dev`. Anyone who can reach the
@@ -118,6 +131,11 @@ impl NodeArgs {
     fn db(&self) -> DbConfig {
         DbConfig {
             cache_size: usize::try_from(self.db_cache_mib << 20).unwrap_or(usize::MAX),
+            history: if self.archive {
+                StateHistory::Archive
+            } else {
+                StateHistory::Recent(self.state_history)
+            },
             ..DbConfig::default()
         }
     }
@@ -274,5 +292,28 @@ mod tests {
         assert_eq!(db_cache(&["--dev", "--db-cache-mib", "64"]), Ok(64 << 20));
         let err = db_cache(&["--dev", "--db-cache-mib", "1"]).unwrap_err();
         assert!(err.contains("--db-cache-mib"), "{err}");
+    }
+
+    fn history(args: &[&str]) -> Result<StateHistory, String> {
+        let args = NodeArgs::from_args(args).map_err(|e| e.to_string())?;
+        let config = args.into_config().map_err(|e| e.to_string())?;
+        Ok(config.chain.db.history)
+    }
+
+    #[test]
+    fn full_by_default_archive_on_request() {
+        assert_eq!(history(&["--dev"]), Ok(StateHistory::Recent(128)));
+        assert_eq!(
+            history(&["--dev", "--state-history", "16"]),
+            Ok(StateHistory::Recent(16))
+        );
+        assert_eq!(history(&["--dev", "--archive"]), Ok(StateHistory::Archive));
+        for bad in [
+            &["--dev", "--state-history", "0"][..],
+            &["--dev", "--archive", "--state-history", "16"],
+        ] {
+            let err = history(bad).unwrap_err();
+            assert!(err.contains("--state-history"), "{err}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! chosen from the error's variant, never from its text.
 
 use orac_chain::{ChainError, ExecOutcome, InvalidTx};
+use orac_primitives::trie::TrieError;
 use orac_state::StateError;
 use serde::Serialize;
 use serde_json::Value;
@@ -151,6 +152,11 @@ impl From<StateError> for RpcError {
         match e {
             StateError::TooManyResults { .. } => RpcError::new(LIMIT_EXCEEDED, e.to_string()),
             StateError::Invalid(m) => RpcError::server(m),
+            // A state older than a full node's window: geth's words, so
+            // tools that recognise a pruned state do here too.
+            StateError::Trie(TrieError::MissingNode(h)) => RpcError::server(format!(
+                "missing trie node {h:x} (path ) state is not available: this node keeps recent states only (an --archive node keeps them all)"
+            )),
             s => {
                 tracing::error!("storage error serving a request: {s}");
                 RpcError::internal(s)

@@ -5,12 +5,17 @@ use std::path::Path;
 
 use orac_primitives::trie::{EmptyStore, Trie};
 use orac_primitives::{Address, EMPTY_ROOT, H256, Header, Log, SignedTransaction, U256, keccak256};
+use parking_lot::Mutex;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{BlockBody, StoredReceipt, TxLocation, decode_receipts};
 use crate::reader::{HistoricalState, LatestState, decode_account};
 use crate::tables::*;
 use crate::{BlockWriter, StateError, StateReader};
+
+/// Accounts the start-up check reads through the trie as well as the flat
+/// table.
+const TRIE_SAMPLE: usize = 1_000;
 
 /// How to open the database.
 #[derive(Clone, Debug)]
@@ -23,6 +28,9 @@ pub struct DbConfig {
     /// Rebuild the state root from the flat tables at start-up when the state
     /// holds at most this many accounts; larger states only get the cheap checks.
     pub full_state_check_limit: u64,
+    /// Which past states to keep. Fixed for archive nodes when the database
+    /// is created; a full node may change its window between runs.
+    pub history: StateHistory,
 }
 
 impl Default for DbConfig {
@@ -31,7 +39,41 @@ impl Default for DbConfig {
             cache_size: 256 << 20,
             check_integrity_on_open: true,
             full_state_check_limit: 1_000_000,
+            history: StateHistory::default(),
         }
+    }
+}
+
+/// Which past states the database keeps readable (`eth_call`,
+/// `eth_getProof`, `eth_getBalance` at a block, `evm_revert`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateHistory {
+    /// Every state since genesis: an archive node. Disk grows with every
+    /// block's changes.
+    Archive,
+    /// The states of the last `n` blocks, head included (`n` at least 1;
+    /// a dev snapshot holds pruning back until it is reverted). Older
+    /// trie nodes are deleted in the commit that moves them out of the
+    /// window: disk grows with the state, not its history.
+    Recent(u64),
+}
+
+impl StateHistory {
+    /// geth's default for a full node (`--history.state` aside): the last
+    /// 128 states.
+    pub const DEFAULT_RECENT: u64 = 128;
+
+    fn mode_name(self) -> &'static [u8] {
+        match self {
+            StateHistory::Archive => b"archive",
+            StateHistory::Recent(_) => b"full",
+        }
+    }
+}
+
+impl Default for StateHistory {
+    fn default() -> Self {
+        StateHistory::Recent(Self::DEFAULT_RECENT)
     }
 }
 
@@ -146,6 +188,10 @@ impl LogQuery {
 /// serialises writers and gives readers consistent snapshots.
 pub struct Db {
     inner: Database,
+    history: StateHistory,
+    /// The oldest dev snapshot point (block, sequence) still to be
+    /// reverted to: pruning stops short of it.
+    pin: Mutex<Option<(u64, u32)>>,
 }
 
 impl Db {
@@ -156,7 +202,11 @@ impl Db {
         builder.set_cache_size(config.cache_size);
         builder.set_check_integrity_on_open(config.check_integrity_on_open);
         let inner = builder.create(path)?;
-        let db = Self { inner };
+        let db = Self {
+            inner,
+            history: config.history,
+            pin: Mutex::new(None),
+        };
         // Create every table so readers never meet a missing one.
         let txn = db.inner.begin_write()?;
         {
@@ -171,6 +221,7 @@ impl Db {
             txn.open_table(BLOCK_HASH)?;
             txn.open_table(LOG_INDEX)?;
             txn.open_table(STATE_DIFFS)?;
+            txn.open_table(TRIE_JOURNAL)?;
         }
         txn.commit()?;
         Ok(db)
@@ -184,7 +235,23 @@ impl Db {
 
     /// Starts the one write transaction: a block, a patch, or genesis.
     pub fn writer(&self) -> Result<BlockWriter, StateError> {
-        Ok(BlockWriter::new(self.inner.begin_write()?))
+        Ok(BlockWriter::new(
+            self.inner.begin_write()?,
+            self.history,
+            *self.pin.lock(),
+        ))
+    }
+
+    /// Keeps what rewinding to `point` (block, sequence) needs until the
+    /// pin is moved or cleared: dev snapshots call this with the oldest
+    /// point they may revert to.
+    pub fn pin_history(&self, point: Option<(u64, u32)>) {
+        *self.pin.lock() = point;
+    }
+
+    /// Which past states this database keeps.
+    pub fn history(&self) -> StateHistory {
+        self.history
     }
 
     /// A consistent read view, unaffected by later writes.
@@ -211,6 +278,7 @@ impl Db {
             meta.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes()[..])?;
             meta.insert(META_CHAIN_ID, &chain_id.to_be_bytes()[..])?;
             meta.insert(META_GENESIS, hash.as_bytes())?;
+            meta.insert(META_HISTORY_MODE, self.history.mode_name())?;
         }
         w.commit()?;
         Ok(header)
@@ -236,6 +304,19 @@ impl Db {
             return Err(StateError::Inconsistent(format!(
                 "database holds a different chain (genesis {stored_genesis:?}, chain spec gives {genesis_hash:?})"
             )));
+        }
+        let mode = meta.get(META_HISTORY_MODE)?.map(|v| v.value().to_vec());
+        if mode.as_deref() != Some(config.history.mode_name()) {
+            let stored =
+                String::from_utf8_lossy(mode.as_deref().unwrap_or(b"unknown")).into_owned();
+            return Err(StateError::Inconsistent(match config.history {
+                StateHistory::Archive => format!(
+                    "this database is a {stored} node's: it has pruned old states, which --archive cannot bring back (use a new data directory for an archive node)"
+                ),
+                StateHistory::Recent(_) => format!(
+                    "this database is an {stored} node's: start it with --archive (a full node cannot take over an archive's unpruned history)"
+                ),
+            }));
         }
         let head = read_head(&meta)?;
         let header = snap.header(head.number)?.ok_or_else(|| {
@@ -289,15 +370,27 @@ impl Db {
                 )));
             }
         }
-        // The recorded root itself must resolve in the node table.
-        snap.state_at(state_root)?.account(&Address::zero())?;
+        // The trie must hold the current state: the first accounts of the
+        // flat table, read through it, give the same records (pruning that
+        // deleted a live node would fail here, not on a later read).
+        let trie = snap.state_at(state_root)?;
+        trie.account(&Address::zero())?;
+        for item in accounts.iter()?.take(TRIE_SAMPLE) {
+            let (k, v) = item?;
+            let address = Address::from_slice(k.value());
+            if trie.account(&address)? != Some(decode_account(v.value())?) {
+                return Err(StateError::Inconsistent(format!(
+                    "account {address:?} differs between the account table and the state trie"
+                )));
+            }
+        }
         Ok(head)
     }
 }
 
 /// One consistent read view of the database.
 pub struct Snapshot {
-    txn: ReadTransaction,
+    pub(crate) txn: ReadTransaction,
 }
 
 impl Snapshot {

@@ -11,7 +11,10 @@
 mod codec;
 mod db;
 mod error;
+mod nodes;
 mod overlay;
+#[cfg(test)]
+mod prune_tests;
 mod reader;
 mod roots;
 mod tables;
@@ -20,7 +23,7 @@ mod test_utils;
 mod writer;
 
 pub use codec::{BlockBody, StoredReceipt, TxLocation};
-pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StoredLog};
+pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StateHistory, StoredLog};
 pub use error::StateError;
 pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges, Transfer};
 pub use reader::{EmptyState, HistoricalState, LatestState, Proof, StateReader};

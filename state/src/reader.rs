@@ -42,10 +42,7 @@ pub(crate) struct TableNodes<'a, T>(pub &'a T);
 
 impl<T: ReadableTable<&'static [u8], &'static [u8]>> NodeStore for TableNodes<'_, T> {
     fn node(&self, hash: &H256) -> Result<Option<Vec<u8>>, TrieError> {
-        self.0
-            .get(hash.as_bytes())
-            .map(|v| v.map(|g| g.value().to_vec()))
-            .map_err(|e| TrieError::Store(e.to_string()))
+        crate::nodes::node_rlp(self.0, hash).map_err(|e| TrieError::Store(e.to_string()))
     }
 }
 
@@ -111,8 +108,9 @@ impl StateReader for LatestState {
 /// Trie nodes from root to leaf, each as its RLP.
 pub type Proof = Vec<Vec<u8>>;
 
-/// The state at any past block, read through the trie at that block's
-/// state root (nodes are never pruned).
+/// The state at a past block, read through the trie at that block's state
+/// root. On a full node, a state older than the kept window is missing
+/// nodes: reads fail with [`TrieError::MissingNode`].
 pub struct HistoricalState {
     root: H256,
     nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,

@@ -17,6 +17,9 @@ pub(crate) struct TrieUpdate {
     pub accounts: Vec<(Address, Option<Account>)>,
     /// Every node the new roots need that the store may not have yet.
     pub nodes: NewNodes,
+    /// Stored nodes the new roots no longer use, once per place they left
+    /// (a deleted account's whole storage trie included).
+    pub replaced: Vec<H256>,
     /// Accounts the changes delete (EIP-161), whose storage goes with them.
     pub deleted: BTreeSet<Address>,
 }
@@ -37,6 +40,14 @@ pub(crate) fn trie_update(
         .map(|(a, _)| *a)
         .collect();
     let mut nodes = NewNodes::new();
+    let mut replaced = Vec::new();
+    for address in &deleted {
+        if let Some(old) = old_account(address)?
+            && old.storage_root != EMPTY_ROOT
+        {
+            replaced.extend(Trie::new(store, old.storage_root).stored_nodes()?);
+        }
+    }
 
     // Storage first: each touched account gets a new storage root.
     let mut storage_roots: BTreeMap<Address, H256> = BTreeMap::new();
@@ -59,6 +70,7 @@ pub(crate) fn trie_update(
         }
         let (new_root, new_nodes) = trie.commit();
         nodes.extend(new_nodes);
+        replaced.extend(trie.take_replaced());
         storage_roots.insert(*address, new_root);
     }
 
@@ -92,10 +104,12 @@ pub(crate) fn trie_update(
     }
     let (root, new_nodes) = trie.commit();
     nodes.extend(new_nodes);
+    replaced.extend(trie.take_replaced());
     Ok(TrieUpdate {
         root,
         accounts,
         nodes,
+        replaced,
         deleted,
     })
 }

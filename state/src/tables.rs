@@ -12,7 +12,8 @@
 //! | accounts     | address                           | rlp(account)                  |
 //! | storage      | address ‖ slot                    | value (32 B, never zero)      |
 //! | code         | code hash                         | code                          |
-//! | trie_nodes   | node hash                         | rlp(node)                     |
+//! | trie_nodes   | node hash                         | rlp(node) ‖ count (4 B)       |
+//! | trie_journal | (block number, sequence)          | nodes added ‖ nodes replaced  |
 //! | state_diffs  | (block number, sequence)          | rlp(reverse diff)             |
 //! | pool         | tx hash                           | raw tx                        |
 //! | commit_certificates | block number               | opaque bytes                  |
@@ -23,6 +24,11 @@
 //! block is never without its proof of finality, and peers syncing from this
 //! node can be sent both. Dev chains (no consensus) leave it empty. Old
 //! databases gain the (empty) table when opened: no schema bump.
+//!
+//! `trie_nodes` counts references and `trie_journal` says when to drop
+//! them (see `nodes.rs`). A full node trims `trie_journal` and
+//! `state_diffs` to the kept window; an archive node writes no journal and
+//! keeps every diff.
 
 use redb::TableDefinition;
 
@@ -39,6 +45,8 @@ pub(crate) const CODE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cod
 pub(crate) const TRIE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
 pub(crate) const STATE_DIFFS: TableDefinition<(u64, u32), &[u8]> =
     TableDefinition::new("state_diffs");
+pub(crate) const TRIE_JOURNAL: TableDefinition<(u64, u32), &[u8]> =
+    TableDefinition::new("trie_journal");
 pub(crate) const POOL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pool");
 pub(crate) const COMMIT_CERTIFICATES: TableDefinition<u64, &[u8]> =
     TableDefinition::new("commit_certificates");
@@ -51,9 +59,15 @@ pub(crate) const META_HEAD: &str = "head";
 pub(crate) const META_STATE_ROOT: &str = "state_root";
 pub(crate) const META_PATCHES: &str = "patches_after_head";
 pub(crate) const META_TIME_OFFSET: &str = "time_offset";
+/// `b"archive"` or `b"full"`, fixed when the database is created.
+pub(crate) const META_HISTORY_MODE: &str = "history_mode";
+/// The newest (block, sequence) whose journal row or reverse diff is gone:
+/// the chain cannot be rewound to before it (8 + 4 bytes, BE).
+pub(crate) const META_PRUNED: &str = "pruned_through";
 
 /// Bumped whenever a table's encoding changes.
-pub(crate) const SCHEMA_VERSION: u64 = 1;
+/// 2: trie node values end in a reference count.
+pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// Log index tags: which field of a log the indexed value came from.
 pub(crate) const LOG_TAG_ADDRESS: u8 = 0xff;

@@ -9,7 +9,8 @@ use orac_primitives::{Account, Address, Bytes, EMPTY_ROOT, H256, Header, SignedT
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::codec::{BlockBody, ReverseDiff, StoredReceipt, TxLocation, encode_receipts};
-use crate::db::{HeadPointer, read_meta_u64};
+use crate::db::{HeadPointer, StateHistory, read_meta_u64};
+use crate::nodes::{self, JournalRow};
 use crate::reader::{TableNodes, decode_account};
 use crate::roots::trie_update;
 use crate::tables::*;
@@ -22,13 +23,20 @@ pub type GenesisAlloc = BTreeMap<Address, (U256, u64, Bytes, BTreeMap<H256, H256
 /// or genesis, applied by [`BlockWriter::commit`] or dropped.
 pub struct BlockWriter {
     txn: WriteTransaction,
+    history: StateHistory,
+    /// Pruning stops short of this point (a dev snapshot's).
+    pin: Option<(u64, u32)>,
 }
 
 type BytesTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
 
 impl BlockWriter {
-    pub(crate) fn new(txn: WriteTransaction) -> Self {
-        Self { txn }
+    pub(crate) fn new(
+        txn: WriteTransaction,
+        history: StateHistory,
+        pin: Option<(u64, u32)>,
+    ) -> Self {
+        Self { txn, history, pin }
     }
 
     /// The state root of the current (uncommitted) state.
@@ -66,7 +74,18 @@ impl BlockWriter {
             |a| get_account(&accounts, a),
             changes,
         )?;
-        put_nodes(&mut nodes, update.nodes)?;
+        nodes::add(&mut nodes, &update.nodes)?;
+        if let StateHistory::Recent(_) = self.history {
+            let row = JournalRow {
+                added: update.nodes.iter().map(|(h, _)| *h).collect(),
+                replaced: update.replaced,
+            };
+            if !row.is_empty() {
+                self.txn
+                    .open_table(TRIE_JOURNAL)?
+                    .insert(diff_key, &row.encode()[..])?;
+            }
+        }
 
         for (hash, bytes) in &changes.code {
             code.insert(hash.as_bytes(), &bytes[..])?;
@@ -175,10 +194,71 @@ impl BlockWriter {
                 }
             }
         }
-        let mut meta = self.txn.open_table(META)?;
-        meta.insert(META_HEAD, &HeadPointer { number: n, hash }.encode()[..])?;
-        meta.insert(META_PATCHES, &0u64.to_be_bytes()[..])?;
+        {
+            let mut meta = self.txn.open_table(META)?;
+            meta.insert(META_HEAD, &HeadPointer { number: n, hash }.encode()[..])?;
+            meta.insert(META_PATCHES, &0u64.to_be_bytes()[..])?;
+        }
+        if let StateHistory::Recent(keep) = self.history {
+            self.prune(n, keep)?;
+        }
         Ok(hash)
+    }
+
+    /// Releases the nodes that commits older than the window replaced, and
+    /// drops their reverse diffs, a bounded number of rows per call. With
+    /// head `n` the states of blocks `n + 1 - keep ..= n` stay whole.
+    fn prune(&mut self, n: u64, keep: u64) -> Result<(), StateError> {
+        let keep = keep.max(1);
+        let Some(oldest_kept) = (n + 1).checked_sub(keep).filter(|b| *b > 0) else {
+            return Ok(());
+        };
+        // Rows up to the oldest kept block's own commit: what they replaced
+        // is in no kept state (a commit's replaced nodes belong to the
+        // states before it).
+        let mut bound = (oldest_kept, 0u32);
+        if let Some(pin) = self.pin {
+            bound = bound.min(pin);
+        }
+        let mut pruned = None;
+        {
+            let mut journal = self.txn.open_table(TRIE_JOURNAL)?;
+            let mut nodes = self.txn.open_table(TRIE_NODES)?;
+            let mut rows = Vec::new();
+            for item in journal.range(..=bound)?.take(nodes::MAX_ROWS_PER_COMMIT) {
+                let (k, v) = item?;
+                rows.push((k.value(), JournalRow::decode(v.value())?));
+            }
+            for (key, row) in rows {
+                nodes::release(&mut nodes, &row.replaced)?;
+                journal.remove(key)?;
+                pruned = pruned.max(Some(key));
+            }
+        }
+        {
+            // Diffs are small and one per commit, empty blocks included.
+            let mut diffs = self.txn.open_table(STATE_DIFFS)?;
+            let keys: Vec<(u64, u32)> = diffs
+                .range(..=bound)?
+                .take(4 * nodes::MAX_ROWS_PER_COMMIT)
+                .map(|item| item.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for key in keys {
+                diffs.remove(key)?;
+                pruned = pruned.max(Some(key));
+            }
+        }
+        if let Some(key) = pruned {
+            let mut meta = self.txn.open_table(META)?;
+            let done = read_pruned(&meta)?.max(Some(key));
+            if let Some((b, s)) = done {
+                let mut v = [0u8; 12];
+                v[..8].copy_from_slice(&b.to_be_bytes());
+                v[8..].copy_from_slice(&s.to_be_bytes());
+                meta.insert(META_PRUNED, &v[..])?;
+            }
+        }
+        Ok(())
     }
 
     /// Records block `number`'s commit certificate (opaque bytes from the
@@ -239,6 +319,32 @@ impl BlockWriter {
         patches: u32,
     ) -> Result<Vec<SignedTransaction>, StateError> {
         let mut dropped_txs = Vec::new();
+        if let Some((b, s)) = read_pruned(&self.txn.open_table(META)?)?
+            && (block, patches) < (b, s)
+        {
+            return Err(StateError::Invalid(format!(
+                "cannot rewind to block {block}: this node keeps the last {} states and has pruned the history of block {b} and before (start it with --archive to keep every state)",
+                match self.history {
+                    StateHistory::Recent(n) => n,
+                    StateHistory::Archive => 0,
+                }
+            )));
+        }
+        {
+            // Commits undone give back the nodes they added; what they
+            // replaced was never released.
+            let mut journal = self.txn.open_table(TRIE_JOURNAL)?;
+            let mut nodes = self.txn.open_table(TRIE_NODES)?;
+            let mut rows = Vec::new();
+            for item in journal.range((block, patches + 1)..)? {
+                let (k, v) = item?;
+                rows.push((k.value(), JournalRow::decode(v.value())?));
+            }
+            for (key, row) in rows {
+                nodes::release(&mut nodes, &row.added)?;
+                journal.remove(key)?;
+            }
+        }
         let diffs_to_undo: Vec<((u64, u32), ReverseDiff)> = {
             let table = self.txn.open_table(STATE_DIFFS)?;
             let mut out = Vec::new();
@@ -347,9 +453,23 @@ fn get_account(table: &BytesTable<'_>, address: &Address) -> Result<Option<Accou
     }
 }
 
-fn put_nodes(table: &mut BytesTable<'_>, nodes: Vec<(H256, Vec<u8>)>) -> Result<(), StateError> {
-    for (hash, raw) in nodes {
-        table.insert(hash.as_bytes(), &raw[..])?;
+/// The newest (block, sequence) pruned, if any.
+fn read_pruned<T: ReadableTable<&'static str, &'static [u8]>>(
+    meta: &T,
+) -> Result<Option<(u64, u32)>, StateError> {
+    let Some(v) = meta.get(META_PRUNED)? else {
+        return Ok(None);
+    };
+    let v = v.value();
+    if v.len() != 12 {
+        return Err(StateError::corrupt(
+            "meta",
+            "pruned_through must be 12 bytes",
+        ));
     }
-    Ok(())
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&v[..8]);
+    let mut s = [0u8; 4];
+    s.copy_from_slice(&v[8..]);
+    Ok(Some((u64::from_be_bytes(b), u32::from_be_bytes(s))))
 }

@@ -4,8 +4,10 @@
 //! loads only the nodes on the paths it reads or changes, and
 //! [`Trie::commit`] returns the new root plus exactly the nodes that changed.
 //! Work per update is therefore proportional to the depth of the touched
-//! keys, not to the size of the trie. Nodes are never deleted here: old
-//! roots stay readable (what historical queries and `evm_revert` rely on).
+//! keys, not to the size of the trie. Nodes are never deleted here; a
+//! commit also reports which stored nodes the new root no longer uses
+//! ([`Trie::take_replaced`]), so a store that counts references can prune
+//! them once no state it keeps needs them.
 //!
 //! Keys are raw bytes; the state uses the "secure" variant by hashing keys
 //! with keccak before calling in.
@@ -13,6 +15,7 @@
 mod nibbles;
 mod node;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use primitive_types::H256;
@@ -67,6 +70,11 @@ pub type NewNodes = Vec<(H256, Vec<u8>)>;
 pub struct Trie<'s, S: NodeStore + ?Sized> {
     store: &'s S,
     root: NodeRef,
+    /// Hashes of the stored nodes the changes so far loaded (a node can be
+    /// replaced only after being loaded).
+    loaded: RefCell<Vec<H256>>,
+    /// Stored nodes that earlier commits stopped using.
+    replaced: Vec<H256>,
 }
 
 impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
@@ -77,7 +85,57 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
         } else {
             NodeRef::Hash(root)
         };
-        Self { store, root }
+        Self {
+            store,
+            root,
+            loaded: RefCell::new(Vec::new()),
+            replaced: Vec::new(),
+        }
+    }
+
+    /// The stored nodes that the commits so far replaced or removed: each
+    /// was part of the trie before and is not part of it now, once per
+    /// position it left. (A node rebuilt with identical content is
+    /// reported here and again among the new nodes.) Cleared by the call.
+    pub fn take_replaced(&mut self) -> Vec<H256> {
+        std::mem::take(&mut self.replaced)
+    }
+
+    /// Every stored (hashed) node of the trie, root included, once per
+    /// position: what dropping the whole trie releases. Reads the whole
+    /// trie from the store.
+    pub fn stored_nodes(&self) -> Result<Vec<H256>, TrieError> {
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeRef> = vec![self.root.clone()];
+        while let Some(r) = stack.pop() {
+            let node = match r {
+                NodeRef::Empty => continue,
+                NodeRef::Hash(h) => {
+                    out.push(h);
+                    self.load(&h)?
+                }
+                NodeRef::Loaded { .. } => {
+                    return Err(TrieError::Store("commit before listing nodes".into()));
+                }
+            };
+            // Inline children are part of their parent; descend through
+            // them to the hashed nodes they may hold.
+            let mut inline = vec![node];
+            while let Some(node) = inline.pop() {
+                let children: Vec<NodeRef> = match node {
+                    Node::Leaf { .. } => Vec::new(),
+                    Node::Extension { child, .. } => vec![child],
+                    Node::Branch { children, .. } => children.into_iter().collect(),
+                };
+                for c in children {
+                    match c {
+                        NodeRef::Loaded { node, .. } => inline.push(*node),
+                        other => stack.push(other),
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn load(&self, hash: &H256) -> Result<Node, TrieError> {
@@ -93,7 +151,11 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     fn take(&self, r: NodeRef) -> Result<Option<(Node, Option<H256>)>, TrieError> {
         match r {
             NodeRef::Empty => Ok(None),
-            NodeRef::Hash(h) => Ok(Some((self.load(&h)?, Some(h)))),
+            NodeRef::Hash(h) => {
+                let node = self.load(&h)?;
+                self.loaded.borrow_mut().push(h);
+                Ok(Some((node, Some(h))))
+            }
             NodeRef::Loaded { node, clean } => Ok(Some((*node, clean))),
         }
     }
@@ -357,8 +419,9 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     /// store. The trie stays usable, now rooted at the returned hash.
     pub fn commit(&mut self) -> (H256, NewNodes) {
         let mut new_nodes = Vec::new();
+        let mut kept = Vec::new();
         let root = std::mem::replace(&mut self.root, NodeRef::Empty);
-        let hash = match encode_ref(root, &mut new_nodes) {
+        let hash = match encode_ref(root, &mut new_nodes, &mut kept) {
             ChildRef::Empty => EMPTY_ROOT,
             ChildRef::Hash(h) => h,
             // The root is always referenced by hash, however small.
@@ -373,6 +436,17 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
         } else {
             NodeRef::Hash(hash)
         };
+        // Replaced: loaded, and not carried into the new root unchanged.
+        let mut loaded = std::mem::take(&mut *self.loaded.borrow_mut());
+        loaded.sort_unstable();
+        kept.sort_unstable();
+        let mut kept = kept.into_iter().peekable();
+        for h in loaded {
+            while kept.next_if(|k| *k < h).is_some() {}
+            if kept.next_if_eq(&h).is_none() {
+                self.replaced.push(h);
+            }
+        }
         (hash, new_nodes)
     }
 
@@ -441,21 +515,33 @@ fn wrap_in_extension(prefix: &[u8], node: Node) -> Node {
     }
 }
 
-/// Encodes a subtree bottom-up, collecting the nodes of 32 bytes or more.
-fn encode_ref(r: NodeRef, out: &mut NewNodes) -> ChildRef {
+/// Encodes a subtree bottom-up, collecting the nodes of 32 bytes or more
+/// in `out` and the hashes of loaded nodes carried over unchanged in `kept`.
+fn encode_ref(r: NodeRef, out: &mut NewNodes, kept: &mut Vec<H256>) -> ChildRef {
     let node = match r {
         NodeRef::Empty => return ChildRef::Empty,
         NodeRef::Hash(h) => return ChildRef::Hash(h),
         // Unchanged since loaded by hash: already stored. (Only the root can
         // be stored while shorter than 32 bytes, and it is referenced by hash.)
-        NodeRef::Loaded { clean: Some(h), .. } => return ChildRef::Hash(h),
+        NodeRef::Loaded {
+            clean: Some(h),
+            node,
+        } => {
+            kept.push(h);
+            // Whatever was loaded beneath an unchanged node is unchanged too.
+            loaded_beneath(&node, kept);
+            return ChildRef::Hash(h);
+        }
         NodeRef::Loaded { node, .. } => *node,
     };
     let raw = match node {
         Node::Leaf { path, value } => encode_leaf(&path, &value),
-        Node::Extension { path, child } => encode_extension(&path, &encode_ref(child, out)),
+        Node::Extension { path, child } => encode_extension(&path, &encode_ref(child, out, kept)),
         Node::Branch { children, value } => {
-            let refs: Vec<ChildRef> = children.into_iter().map(|c| encode_ref(c, out)).collect();
+            let refs: Vec<ChildRef> = children
+                .into_iter()
+                .map(|c| encode_ref(c, out, kept))
+                .collect();
             encode_branch(&refs, value.as_deref())
         }
     };
@@ -465,6 +551,24 @@ fn encode_ref(r: NodeRef, out: &mut NewNodes) -> ChildRef {
         let h = keccak256(&raw);
         out.push((h, raw));
         ChildRef::Hash(h)
+    }
+}
+
+/// Pushes the hashes of the loaded stored nodes in `node`'s subtree.
+fn loaded_beneath(node: &Node, kept: &mut Vec<H256>) {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        let children: &[NodeRef] = match node {
+            Node::Leaf { .. } => &[],
+            Node::Extension { child, .. } => std::slice::from_ref(child),
+            Node::Branch { children, .. } => &children[..],
+        };
+        for c in children {
+            if let NodeRef::Loaded { node, clean } = c {
+                kept.extend(clean);
+                stack.push(node);
+            }
+        }
     }
 }
 

@@ -143,3 +143,57 @@ fn proofs_walk_to_the_key() {
     }
     assert!(proof.len() >= 2);
 }
+
+/// A reference-counting store driven by what commits report: add the new
+/// nodes, release the replaced ones, delete at zero. After every round the
+/// store must hold exactly the nodes of the current trie, each counted
+/// once per position (the keys are short and from a small alphabet, so
+/// identical nodes at several positions and inline nodes both occur).
+#[test]
+fn replaced_nodes_keep_a_counting_store_exact() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut store: HashMap<H256, (Vec<u8>, i64)> = HashMap::new();
+    struct View<'a>(&'a HashMap<H256, (Vec<u8>, i64)>);
+    impl NodeStore for View<'_> {
+        fn node(&self, hash: &H256) -> Result<Option<Vec<u8>>, TrieError> {
+            Ok(self.0.get(hash).map(|(raw, _)| raw.clone()))
+        }
+    }
+    let mut root = EMPTY_ROOT;
+    for round in 0..300 {
+        let (new_root, nodes, replaced) = {
+            let view = View(&store);
+            let mut trie = Trie::new(&view, root);
+            for _ in 0..rng.random_range(1..30) {
+                let len = rng.random_range(1..6);
+                let key: Vec<u8> = (0..len).map(|_| rng.random_range(0..3u8) * 0x11).collect();
+                if rng.random_bool(0.35) {
+                    trie.remove(&key).unwrap();
+                } else {
+                    // Few distinct values, some long enough to hash.
+                    let value = vec![rng.random_range(1..4u8); [1, 40][rng.random_range(0..2)]];
+                    trie.insert(&key, value).unwrap();
+                }
+            }
+            let (r, nodes) = trie.commit();
+            (r, nodes, trie.take_replaced())
+        };
+        for (h, raw) in nodes {
+            store.entry(h).or_insert((raw, 0)).1 += 1;
+        }
+        for h in replaced {
+            let e = store.get_mut(&h).expect("a replaced node was stored");
+            e.1 -= 1;
+            if e.1 == 0 {
+                store.remove(&h);
+            }
+        }
+        root = new_root;
+        let mut expected: HashMap<H256, i64> = HashMap::new();
+        for h in Trie::new(&View(&store), root).stored_nodes().unwrap() {
+            *expected.entry(h).or_default() += 1;
+        }
+        let counts: HashMap<H256, i64> = store.iter().map(|(h, (_, c))| (*h, *c)).collect();
+        assert_eq!(counts, expected, "round {round}");
+    }
+}
