@@ -6,7 +6,7 @@
 //! | headers      | block number                      | rlp(header)                   |
 //! | block_hash   | block hash                        | block number                  |
 //! | bodies       | block number                      | rlp([[raw tx, sender], ...])  |
-//! | receipts     | block number                      | rlp([receipt + meta, ...])    |
+//! | receipts     | block number                      | rlp([receipt sans bloom, ...])|
 //! | tx_lookup    | tx hash                           | block number ‖ index (12 B)   |
 //! | log_index    | tag ‖ address-or-topic ‖ block    | ()                            |
 //! | accounts     | address                           | rlp(account)                  |
@@ -66,7 +66,7 @@ pub(crate) const META_HISTORY_MODE: &str = "history_mode";
 pub(crate) const META_PRUNED: &str = "pruned_through";
 
 /// Bumped whenever a table's encoding changes.
-/// 2: trie node values end in a reference count.
+/// 2: trie node values end in a reference count; receipts drop the bloom.
 pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// Log index tags: which field of a log the indexed value came from.
