@@ -6,7 +6,9 @@ use std::path::Path;
 use orac_primitives::trie::{EmptyStore, Trie};
 use orac_primitives::{Address, EMPTY_ROOT, H256, Header, Log, SignedTransaction, U256, keccak256};
 use parking_lot::Mutex;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableHandle,
+};
 
 use crate::codec::{BlockBody, StoredReceipt, TxLocation, decode_receipts};
 use crate::reader::{HistoricalState, LatestState, decode_account};
@@ -16,6 +18,21 @@ use crate::{BlockWriter, StateError, StateReader};
 /// Accounts the start-up check reads through the trie as well as the flat
 /// table.
 const TRIE_SAMPLE: usize = 1_000;
+
+/// One table's footprint, from [`Snapshot::table_sizes`].
+#[derive(Clone, Debug)]
+pub struct TableSize {
+    /// The table's name.
+    pub name: String,
+    /// Rows.
+    pub entries: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of B-tree structure (branch pages, headers).
+    pub metadata_bytes: u64,
+    /// Unused bytes inside the table's pages.
+    pub fragmented_bytes: u64,
+}
 
 /// How to open the database.
 #[derive(Clone, Debug)]
@@ -605,6 +622,40 @@ impl Snapshot {
             }
         }
         Ok(set)
+    }
+
+    /// What each table holds on disk (`orac db inspect`): entries, the
+    /// bytes of keys and values, of the B-tree's own pages, and free space
+    /// inside its pages.
+    pub fn table_sizes(&self) -> Result<Vec<TableSize>, StateError> {
+        fn size(name: String, t: &impl ReadableTableMetadata) -> Result<TableSize, StateError> {
+            let s = t.stats()?;
+            Ok(TableSize {
+                name,
+                entries: t.len()?,
+                stored_bytes: s.stored_bytes(),
+                metadata_bytes: s.metadata_bytes(),
+                fragmented_bytes: s.fragmented_bytes(),
+            })
+        }
+        let t = &self.txn;
+        let mut out = Vec::new();
+        for def in [TX_LOOKUP, ACCOUNTS, STORAGE, CODE, TRIE_NODES, POOL] {
+            let name = def.name().to_string();
+            out.push(size(name, &t.open_table(def)?)?);
+        }
+        for def in [HEADERS, BODIES, RECEIPTS, COMMIT_CERTIFICATES] {
+            let name = def.name().to_string();
+            out.push(size(name, &t.open_table(def)?)?);
+        }
+        for def in [STATE_DIFFS, TRIE_JOURNAL] {
+            let name = def.name().to_string();
+            out.push(size(name, &t.open_table(def)?)?);
+        }
+        out.push(size("meta".into(), &t.open_table(META)?)?);
+        out.push(size("block_hash".into(), &t.open_table(BLOCK_HASH)?)?);
+        out.push(size("log_index".into(), &t.open_table(LOG_INDEX)?)?);
+        Ok(out)
     }
 
     /// Recomputes the state root from the flat account and storage tables.

@@ -247,6 +247,12 @@ fn a_full_node_keeps_its_window_and_counts_exactly() {
         .len()
         .unwrap();
     assert!(rows <= KEEP + 1, "{rows} journal rows left");
+    // `orac db inspect` sees the same rows.
+    let sizes = db.snapshot().unwrap().table_sizes().unwrap();
+    let journal = sizes.iter().find(|t| t.name == "trie_journal").unwrap();
+    assert_eq!(journal.entries, rows);
+    assert!(journal.stored_bytes > 0);
+    assert_eq!(sizes.len(), 15);
 }
 
 #[test]

@@ -1,11 +1,12 @@
-//! The `orac` command line: `node`, `build`, `new`, `deploy`, `oracle` and
-//! `testnet`.
+//! The `orac` command line: `node`, `build`, `new`, `deploy`, `oracle`,
+//! `testnet` and `db`.
 //!
 //! The `orac` binary is [`main`] and nothing else; the end-to-end tests
 //! compile the same [`main`] into their own binary (`orac-under-test`), so
 //! the command they run is built with the features of their own build.
 
 mod contract_cmds;
+mod db_cmd;
 mod node;
 mod oracle_cmd;
 mod testnet_cmd;
@@ -39,6 +40,8 @@ enum Command {
     /// Run an oracle node: fetch prices, sign observations, exchange them
     /// with peers and transmit quorum reports to the feed registry.
     Oracle(oracle_cmd::OracleArgs),
+    /// Look inside a stopped node's database.
+    Db(db_cmd::DbArgs),
 }
 
 /// What is logged when `RUST_LOG` is unset: orac at info, and Malachite's
@@ -66,5 +69,6 @@ pub fn main() -> anyhow::Result<()> {
         Command::Deploy(args) => contract_cmds::deploy(args),
         Command::Oracle(args) => oracle_cmd::run(args),
         Command::Testnet(args) => testnet_cmd::run(args),
+        Command::Db(args) => db_cmd::run(args),
     }
 }
