@@ -11,7 +11,7 @@ use redb::{
 };
 
 use crate::codec::{BlockBody, StoredReceipt, TxLocation, decode_receipts};
-use crate::reader::{HistoricalState, LatestState, decode_account};
+use crate::reader::{HistoricalState, LatestState, decode_flat_account};
 use crate::tables::*;
 use crate::{BlockWriter, StateError, StateReader};
 
@@ -395,7 +395,7 @@ impl Db {
         for item in accounts.iter()?.take(TRIE_SAMPLE) {
             let (k, v) = item?;
             let address = Address::from_slice(k.value());
-            if trie.account(&address)? != Some(decode_account(v.value())?) {
+            if trie.account(&address)? != Some(decode_flat_account(v.value())?) {
                 return Err(StateError::Inconsistent(format!(
                     "account {address:?} differs between the account table and the state trie"
                 )));
@@ -454,7 +454,7 @@ impl Snapshot {
             &crate::reader::TableNodes(&nodes),
             self.state_root()?,
             |a| match accounts.get(a.as_bytes())? {
-                Some(v) => Ok(Some(crate::reader::decode_account(v.value())?)),
+                Some(v) => Ok(Some(crate::reader::decode_flat_account(v.value())?)),
                 None => Ok(None),
             },
             changes,
@@ -668,7 +668,7 @@ impl Snapshot {
         for item in accounts.iter()? {
             let (k, v) = item?;
             let address = k.value().to_vec();
-            let account = decode_account(v.value())?;
+            let account = decode_flat_account(v.value())?;
             let mut storage_trie = Trie::new(&store, EMPTY_ROOT);
             while let Some(Ok((sk, _))) = slots.peek() {
                 if sk.value()[..20] < address[..] {
@@ -697,7 +697,10 @@ impl Snapshot {
                     account.storage_root
                 )));
             }
-            account_trie.insert(keccak256(&address).as_bytes(), v.value().to_vec())?;
+            account_trie.insert(
+                keccak256(&address).as_bytes(),
+                rlp::encode(&account).to_vec(),
+            )?;
         }
         Ok(account_trie.commit().0)
     }

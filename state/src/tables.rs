@@ -9,7 +9,7 @@
 //! | receipts     | block number                      | rlp([receipt sans bloom, ...])|
 //! | tx_lookup    | tx hash                           | block number ‖ index (12 B)   |
 //! | log_index    | tag ‖ address-or-topic ‖ block    | ()                            |
-//! | accounts     | address                           | rlp(account)                  |
+//! | accounts     | address                           | rlp(account) (plain: [n, bal])|
 //! | storage      | address ‖ slot                    | value (32 B, never zero)      |
 //! | code         | code hash                         | code                          |
 //! | trie_nodes   | node hash                         | rlp(node) ‖ count (4 B)       |
@@ -66,7 +66,8 @@ pub(crate) const META_HISTORY_MODE: &str = "history_mode";
 pub(crate) const META_PRUNED: &str = "pruned_through";
 
 /// Bumped whenever a table's encoding changes.
-/// 2: trie node values end in a reference count; receipts drop the bloom.
+/// 2: trie node values end in a reference count; receipts drop the bloom;
+/// plain accounts drop their empty storage root and code hash.
 pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// Log index tags: which field of a log the indexed value came from.

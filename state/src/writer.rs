@@ -11,7 +11,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use crate::codec::{BlockBody, ReverseDiff, StoredReceipt, TxLocation, encode_receipts};
 use crate::db::{HeadPointer, StateHistory, read_meta_u64};
 use crate::nodes::{self, JournalRow};
-use crate::reader::{TableNodes, decode_account};
+use crate::reader::{TableNodes, decode_flat_account, encode_flat_account};
 use crate::roots::trie_update;
 use crate::tables::*;
 use crate::{StateChanges, StateError};
@@ -134,7 +134,7 @@ impl BlockWriter {
                 .push((*address, get_account(&accounts, address)?));
             match new {
                 Some(a) => {
-                    accounts.insert(address.as_bytes(), &rlp::encode(a)[..])?;
+                    accounts.insert(address.as_bytes(), &encode_flat_account(a)[..])?;
                 }
                 None => {
                     accounts.remove(address.as_bytes())?;
@@ -362,7 +362,9 @@ impl BlockWriter {
             for (key, diff) in diffs_to_undo.iter().rev() {
                 for (address, old) in &diff.accounts {
                     match old {
-                        Some(a) => accounts.insert(address.as_bytes(), &rlp::encode(a)[..])?,
+                        Some(a) => {
+                            accounts.insert(address.as_bytes(), &encode_flat_account(a)[..])?
+                        }
                         None => accounts.remove(address.as_bytes())?,
                     };
                 }
@@ -448,7 +450,7 @@ impl BlockWriter {
 
 fn get_account(table: &BytesTable<'_>, address: &Address) -> Result<Option<Account>, StateError> {
     match table.get(address.as_bytes())? {
-        Some(v) => Ok(Some(decode_account(v.value())?)),
+        Some(v) => Ok(Some(decode_flat_account(v.value())?)),
         None => Ok(None),
     }
 }
