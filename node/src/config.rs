@@ -280,10 +280,15 @@ fn default_datadir(dev: bool, chain_id: u64) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn db_cache(args: &[&str]) -> Result<usize, String> {
+    /// The database settings `orac node ARGS` would open with.
+    fn db_config(args: &[&str]) -> Result<DbConfig, String> {
         let args = NodeArgs::from_args(args).map_err(|e| e.to_string())?;
         let config = args.into_config().map_err(|e| e.to_string())?;
-        Ok(config.chain.db.cache_size)
+        Ok(config.chain.db)
+    }
+
+    fn db_cache(args: &[&str]) -> Result<usize, String> {
+        db_config(args).map(|c| c.cache_size)
     }
 
     #[test]
@@ -295,9 +300,7 @@ mod tests {
     }
 
     fn history(args: &[&str]) -> Result<StateHistory, String> {
-        let args = NodeArgs::from_args(args).map_err(|e| e.to_string())?;
-        let config = args.into_config().map_err(|e| e.to_string())?;
-        Ok(config.chain.db.history)
+        db_config(args).map(|c| c.history)
     }
 
     #[test]

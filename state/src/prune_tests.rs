@@ -22,12 +22,23 @@ type Model = BTreeMap<Address, (U256, BTreeMap<H256, H256>)>;
 
 const KEEP: u64 = 4;
 
-fn open(dir: &tempfile::TempDir, history: StateHistory) -> Db {
-    let config = DbConfig {
+fn config(history: StateHistory) -> DbConfig {
+    DbConfig {
         history,
         ..DbConfig::default()
-    };
-    Db::open(&dir.path().join("c.redb"), &config).unwrap()
+    }
+}
+
+fn open(dir: &tempfile::TempDir, history: StateHistory) -> Db {
+    Db::open(&dir.path().join("c.redb"), &config(history)).unwrap()
+}
+
+/// An empty genesis.
+fn genesis(db: &Db) -> Header {
+    db.init_genesis(1, &StateChanges::default(), |root| {
+        Header::test_header(0, H256::zero(), root)
+    })
+    .unwrap()
 }
 
 /// Random changes on top of `model` (which they update).
@@ -146,11 +157,7 @@ fn a_full_node_keeps_its_window_and_counts_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir, StateHistory::Recent(KEEP));
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let genesis = db
-        .init_genesis(1, &StateChanges::default(), |root| {
-            Header::test_header(0, H256::zero(), root)
-        })
-        .unwrap();
+    let genesis = genesis(&db);
     let mut model = Model::new();
     // (root, model) after each block, and after the patches on top of it.
     let mut history = vec![(genesis.state_root, model.clone())];
@@ -232,11 +239,8 @@ fn a_full_node_keeps_its_window_and_counts_exactly() {
         parent = hash;
         check_counts(&db);
         check_state(&db, root, &model);
-        let config = DbConfig {
-            history: StateHistory::Recent(KEEP),
-            ..DbConfig::default()
-        };
-        db.check(genesis.hash(), &config).unwrap();
+        db.check(genesis.hash(), &config(StateHistory::Recent(KEEP)))
+            .unwrap();
     }
     let rows = db
         .snapshot()
@@ -258,21 +262,12 @@ fn a_full_node_keeps_its_window_and_counts_exactly() {
 #[test]
 fn modes_are_fixed_at_creation() {
     let dir = tempfile::tempdir().unwrap();
-    let genesis = {
-        let db = open(&dir, StateHistory::Archive);
-        db.init_genesis(1, &StateChanges::default(), |root| {
-            Header::test_header(0, H256::zero(), root)
-        })
-        .unwrap()
-    };
+    let genesis = genesis(&open(&dir, StateHistory::Archive));
     let db = open(&dir, StateHistory::Recent(8));
     let err = db.check(genesis.hash(), &DbConfig::default()).unwrap_err();
     assert!(err.to_string().contains("--archive"), "{err}");
-    let archive = DbConfig {
-        history: StateHistory::Archive,
-        ..DbConfig::default()
-    };
-    db.check(genesis.hash(), &archive).unwrap();
+    db.check(genesis.hash(), &config(StateHistory::Archive))
+        .unwrap();
 }
 
 #[test]
@@ -280,11 +275,7 @@ fn an_archive_node_keeps_every_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir, StateHistory::Archive);
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    let genesis = db
-        .init_genesis(1, &StateChanges::default(), |root| {
-            Header::test_header(0, H256::zero(), root)
-        })
-        .unwrap();
+    let genesis = genesis(&db);
     let mut model = Model::new();
     let mut history = vec![];
     let mut parent = genesis.hash();
