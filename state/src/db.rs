@@ -231,14 +231,15 @@ impl Db {
             for table in [TX_LOOKUP, ACCOUNTS, STORAGE, CODE, TRIE_NODES, POOL] {
                 txn.open_table(table)?;
             }
-            for table in [HEADERS, BODIES, RECEIPTS, COMMIT_CERTIFICATES] {
+            for table in [HEADERS, COMMIT_CERTIFICATES] {
+                txn.open_table(table)?;
+            }
+            for table in [BODIES, RECEIPTS, STATE_DIFFS, TRIE_JOURNAL] {
                 txn.open_table(table)?;
             }
             txn.open_table(META)?;
             txn.open_table(BLOCK_HASH)?;
             txn.open_table(LOG_INDEX)?;
-            txn.open_table(STATE_DIFFS)?;
-            txn.open_table(TRIE_JOURNAL)?;
         }
         txn.commit()?;
         Ok(db)
@@ -488,16 +489,16 @@ impl Snapshot {
 
     /// The transactions of block `number`, if stored.
     pub fn body(&self, number: u64) -> Result<Option<BlockBody>, StateError> {
-        match self.txn.open_table(BODIES)?.get(number)? {
-            Some(v) => Ok(Some(BlockBody::decode(v.value())?)),
+        match crate::chunks::get(&self.txn.open_table(BODIES)?, number)? {
+            Some(v) => Ok(Some(BlockBody::decode(&v)?)),
             None => Ok(None),
         }
     }
 
     /// The receipts of block `number`, if stored.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StateError> {
-        match self.txn.open_table(RECEIPTS)?.get(number)? {
-            Some(v) => Ok(Some(decode_receipts(v.value())?)),
+        match crate::chunks::get(&self.txn.open_table(RECEIPTS)?, number)? {
+            Some(v) => Ok(Some(decode_receipts(&v)?)),
             None => Ok(None),
         }
     }
@@ -644,11 +645,11 @@ impl Snapshot {
             let name = def.name().to_string();
             out.push(size(name, &t.open_table(def)?)?);
         }
-        for def in [HEADERS, BODIES, RECEIPTS, COMMIT_CERTIFICATES] {
+        for def in [HEADERS, COMMIT_CERTIFICATES] {
             let name = def.name().to_string();
             out.push(size(name, &t.open_table(def)?)?);
         }
-        for def in [STATE_DIFFS, TRIE_JOURNAL] {
+        for def in [BODIES, RECEIPTS, STATE_DIFFS, TRIE_JOURNAL] {
             let name = def.name().to_string();
             out.push(size(name, &t.open_table(def)?)?);
         }

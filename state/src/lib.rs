@@ -8,6 +8,7 @@
 //!   atomic redb transaction, updating the Merkle Patricia state root
 //!   incrementally (work grows with the keys touched, not the state size).
 
+mod chunks;
 mod codec;
 mod db;
 mod error;

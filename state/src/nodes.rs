@@ -15,13 +15,21 @@
 //! An archive node writes the counts but never a journal: nothing is
 //! released, every state stays readable.
 //!
+//! Most nodes of a used chain are account leaves of plain accounts (no
+//! code, no storage), and two thirds of such a leaf are the two hashes
+//! every plain account shares. Those leaves are stored without them (see
+//! [`stored_form`]) and rebuilt on read, byte for byte.
+//!
 //! [`Trie::take_replaced`]: orac_primitives::trie::Trie::take_replaced
 
-use orac_primitives::H256;
+use std::borrow::Cow;
+
 use orac_primitives::trie::NewNodes;
+use orac_primitives::{EMPTY_CODE_HASH, EMPTY_ROOT, H256};
 use redb::{ReadableTable, Table};
 
 use crate::StateError;
+use crate::reader::{decode_account, decode_flat_account, encode_flat_account};
 
 type NodeTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
 
@@ -31,15 +39,74 @@ type NodeTable<'t> = Table<'t, &'static [u8], &'static [u8]>;
 /// rather than in one long commit.
 pub(crate) const MAX_ROWS_PER_COMMIT: usize = 4;
 
-/// A `trie_nodes` value: the node's RLP, then its count (4 bytes, BE).
-pub(crate) fn encode_value(raw: &[u8], count: u32) -> Vec<u8> {
-    let mut v = Vec::with_capacity(raw.len() + 4);
-    v.extend_from_slice(raw);
+/// First byte of a compact account leaf. A node's RLP is a list, so it
+/// starts at 0xc0 or above and is never mistaken for one.
+const COMPACT_LEAF: u8 = 0;
+
+/// The bytes a node is stored as. The leaf of a plain account,
+/// `rlp([path, rlp([nonce, balance, EMPTY_ROOT, EMPTY_CODE_HASH])])`, is
+/// stored as `0x00 ‖ rlp([path, rlp([nonce, balance])])`: ~68 bytes less,
+/// a third of the table at a million accounts. Any other node is stored
+/// as its RLP. A compact form is only used when [`expand`] gives back the
+/// exact bytes, so a node that merely looks like such a leaf (a storage
+/// leaf, an unusual encoding) is stored as it is.
+pub(crate) fn stored_form(raw: &[u8]) -> Cow<'_, [u8]> {
+    match compact_leaf(raw) {
+        Some(compact) if expand(&compact).ok().as_deref() == Some(raw) => Cow::Owned(compact),
+        _ => Cow::Borrowed(raw),
+    }
+}
+
+fn compact_leaf(raw: &[u8]) -> Option<Vec<u8>> {
+    let node = rlp::Rlp::new(raw);
+    if node.item_count().ok()? != 2 {
+        return None;
+    }
+    let path = node.at(0).ok()?.data().ok()?;
+    let account = decode_account(node.at(1).ok()?.data().ok()?).ok()?;
+    if account.storage_root != EMPTY_ROOT || account.code_hash != EMPTY_CODE_HASH {
+        return None;
+    }
+    let mut s = rlp::RlpStream::new_list(2);
+    s.append(&path);
+    s.append(&encode_flat_account(&account));
+    let mut out = vec![COMPACT_LEAF];
+    out.extend_from_slice(&s.out());
+    Some(out)
+}
+
+/// The node's RLP from what [`stored_form`] made of it.
+pub(crate) fn expand(stored: &[u8]) -> Result<Cow<'_, [u8]>, StateError> {
+    let Some((&COMPACT_LEAF, body)) = stored.split_first() else {
+        return Ok(Cow::Borrowed(stored));
+    };
+    let bad = |e: rlp::DecoderError| StateError::corrupt("trie_nodes", e);
+    let node = rlp::Rlp::new(body);
+    if node.item_count().map_err(bad)? != 2 {
+        return Err(StateError::corrupt(
+            "trie_nodes",
+            "compact leaf is not a pair",
+        ));
+    }
+    let path: Vec<u8> = node.val_at(0).map_err(bad)?;
+    let flat: Vec<u8> = node.val_at(1).map_err(bad)?;
+    let account = decode_flat_account(&flat)?;
+    let mut s = rlp::RlpStream::new_list(2);
+    s.append(&path);
+    s.append(&rlp::encode(&account).to_vec());
+    Ok(Cow::Owned(s.out().to_vec()))
+}
+
+/// A `trie_nodes` value: the node's [stored form](stored_form), then its
+/// count (4 bytes, BE).
+pub(crate) fn encode_value(stored: &[u8], count: u32) -> Vec<u8> {
+    let mut v = Vec::with_capacity(stored.len() + 4);
+    v.extend_from_slice(stored);
     v.extend_from_slice(&count.to_be_bytes());
     v
 }
 
-/// Splits a `trie_nodes` value into the node's RLP and its count.
+/// Splits a `trie_nodes` value into the node's stored form and its count.
 pub(crate) fn split_value(value: &[u8]) -> Result<(&[u8], u32), StateError> {
     let Some(at) = value.len().checked_sub(4) else {
         return Err(StateError::corrupt(
@@ -55,15 +122,16 @@ pub(crate) fn split_value(value: &[u8]) -> Result<(&[u8], u32), StateError> {
 /// Adds one reference to each node, storing those not there yet.
 pub(crate) fn add(table: &mut NodeTable<'_>, nodes: &NewNodes) -> Result<(), StateError> {
     for (hash, raw) in nodes {
+        let stored = stored_form(raw);
         // One descent for the common case (a node not stored yet); a node
         // already there is written again with its count raised.
-        let old_count = match table.insert(hash.as_bytes(), &encode_value(raw, 1)[..])? {
+        let old_count = match table.insert(hash.as_bytes(), &encode_value(&stored, 1)[..])? {
             Some(old) => Some(split_value(old.value())?.1),
             None => None,
         };
         if let Some(c) = old_count {
             let count = c.saturating_add(1);
-            table.insert(hash.as_bytes(), &encode_value(raw, count)[..])?;
+            table.insert(hash.as_bytes(), &encode_value(&stored, count)[..])?;
         }
     }
     Ok(())
@@ -143,7 +211,7 @@ pub(crate) fn node_rlp<T: ReadableTable<&'static [u8], &'static [u8]>>(
     hash: &H256,
 ) -> Result<Option<Vec<u8>>, StateError> {
     match table.get(hash.as_bytes())? {
-        Some(v) => Ok(Some(split_value(v.value())?.0.to_vec())),
+        Some(v) => Ok(Some(expand(split_value(v.value())?.0)?.into_owned())),
         None => Ok(None),
     }
 }
@@ -162,6 +230,59 @@ mod tests {
         assert!(JournalRow::decode(&[0, 0, 0, 9]).is_err());
         assert!(JournalRow::decode(&[0, 0]).is_err());
         assert!(JournalRow::decode(&[0, 0, 0, 0, 1]).is_err());
+    }
+
+    fn leaf(path: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut s = rlp::RlpStream::new_list(2);
+        s.append(&path);
+        s.append(&value);
+        s.out().to_vec()
+    }
+
+    #[test]
+    fn plain_account_leaves_are_stored_short_and_read_back_exactly() {
+        use orac_primitives::{Account, U256};
+        let plain = Account {
+            nonce: 7,
+            balance: U256::from(10u64).pow(U256::from(20u64)),
+            storage_root: EMPTY_ROOT,
+            code_hash: EMPTY_CODE_HASH,
+        };
+        let contract = Account {
+            code_hash: H256::repeat_byte(9),
+            ..plain.clone()
+        };
+        // A leaf deep in the trie (short path) and one near the top.
+        for path in [vec![0x35u8, 0xab], vec![0x20; 33]] {
+            let raw = leaf(&path, &rlp::encode(&plain));
+            let stored = stored_form(&raw);
+            assert_eq!(stored[0], COMPACT_LEAF);
+            assert!(
+                raw.len() - stored.len() >= 60,
+                "{} -> {}",
+                raw.len(),
+                stored.len()
+            );
+            assert_eq!(expand(&stored).unwrap(), &raw[..]);
+
+            // Left as they are: a contract's leaf, a storage leaf, a branch.
+            let raw = leaf(&path, &rlp::encode(&contract));
+            assert_eq!(stored_form(&raw), &raw[..]);
+            let raw = leaf(&path, &rlp::encode(&U256::from(5u64)));
+            assert_eq!(stored_form(&raw), &raw[..]);
+        }
+        let mut branch = rlp::RlpStream::new_list(17);
+        for _ in 0..17 {
+            branch.append_empty_data();
+        }
+        let branch = branch.out().to_vec();
+        assert_eq!(stored_form(&branch), &branch[..]);
+        assert_eq!(expand(&branch).unwrap(), &branch[..]);
+
+        // A damaged compact leaf is an error, never a panic.
+        for bad in [&[0u8][..], &[0, 0xc1, 0x80], &[0, 0xc4, 0x80, 0xc2, 0x01]] {
+            assert!(expand(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

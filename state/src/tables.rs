@@ -5,14 +5,14 @@
 //! | meta         | name                              | bytes                         |
 //! | headers      | block number                      | rlp(header)                   |
 //! | block_hash   | block hash                        | block number                  |
-//! | bodies       | block number                      | rlp([[raw tx, sender], ...])  |
-//! | receipts     | block number                      | rlp([receipt sans bloom, ...])|
+//! | bodies       | (block number, chunk)             | rlp([[raw tx, sender], ...])  |
+//! | receipts     | (block number, chunk)             | rlp([receipt sans bloom, ...])|
 //! | tx_lookup    | tx hash                           | block number ‖ index (12 B)   |
 //! | log_index    | tag ‖ address-or-topic ‖ block    | ()                            |
 //! | accounts     | address                           | rlp(account) (plain: [n, bal])|
 //! | storage      | address ‖ slot                    | value (32 B, never zero)      |
 //! | code         | code hash                         | code                          |
-//! | trie_nodes   | node hash                         | rlp(node) ‖ count (4 B)       |
+//! | trie_nodes   | node hash                         | node (plain leaf short) ‖ count|
 //! | trie_journal | (block number, sequence)          | nodes added ‖ nodes replaced  |
 //! | state_diffs  | (block number, sequence)          | rlp(reverse diff)             |
 //! | pool         | tx hash                           | raw tx                        |
@@ -35,8 +35,9 @@ use redb::TableDefinition;
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
 pub(crate) const BLOCK_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_hash");
-pub(crate) const BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("bodies");
-pub(crate) const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+/// Bodies and receipts are cut into page-sized chunks (`chunks.rs`).
+pub(crate) const BODIES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("bodies");
+pub(crate) const RECEIPTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("receipts");
 pub(crate) const TX_LOOKUP: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_lookup");
 pub(crate) const LOG_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("log_index");
 pub(crate) const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
@@ -68,7 +69,8 @@ pub(crate) const META_PRUNED: &str = "pruned_through";
 /// Bumped whenever a table's encoding changes.
 /// 2: trie node values end in a reference count; receipts drop the bloom;
 /// plain accounts drop their empty storage root and code hash.
-pub(crate) const SCHEMA_VERSION: u64 = 2;
+/// 3: plain accounts' trie leaves likewise; bodies and receipts in chunks.
+pub(crate) const SCHEMA_VERSION: u64 = 3;
 
 /// Log index tags: which field of a log the indexed value came from.
 pub(crate) const LOG_TAG_ADDRESS: u8 = 0xff;

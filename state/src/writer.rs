@@ -164,10 +164,12 @@ impl BlockWriter {
         self.txn
             .open_table(BLOCK_HASH)?
             .insert(hash.as_bytes(), n)?;
-        self.txn.open_table(BODIES)?.insert(n, &body.encode()[..])?;
-        self.txn
-            .open_table(RECEIPTS)?
-            .insert(n, &encode_receipts(receipts)[..])?;
+        crate::chunks::put(&mut self.txn.open_table(BODIES)?, n, &body.encode())?;
+        crate::chunks::put(
+            &mut self.txn.open_table(RECEIPTS)?,
+            n,
+            &encode_receipts(receipts),
+        )?;
         {
             let mut lookup = self.txn.open_table(TX_LOOKUP)?;
             let mut pool = self.txn.open_table(POOL)?;
@@ -400,14 +402,14 @@ impl BlockWriter {
                         rlp::decode(raw.value()).map_err(|e| StateError::corrupt("headers", e))?;
                     hashes.remove(header.hash().as_bytes())?;
                 }
-                if let Some(raw) = bodies.remove(n)? {
-                    for tx in BlockBody::decode(raw.value())?.transactions {
+                if let Some(raw) = crate::chunks::remove(&mut bodies, n)? {
+                    for tx in BlockBody::decode(&raw)?.transactions {
                         lookup.remove(tx.hash().as_bytes())?;
                         dropped_txs.push(tx.tx);
                     }
                 }
-                if let Some(raw) = receipts.remove(n)? {
-                    for r in crate::codec::decode_receipts(raw.value())? {
+                if let Some(raw) = crate::chunks::remove(&mut receipts, n)? {
+                    for r in crate::codec::decode_receipts(&raw)? {
                         for log in &r.receipt.logs {
                             index.remove(
                                 &log_index_key(LOG_TAG_ADDRESS, log.address.as_bytes(), n)[..],
