@@ -140,20 +140,22 @@ pub(crate) fn add(table: &mut NodeTable<'_>, nodes: &NewNodes) -> Result<(), Sta
 /// Takes one reference from each node, deleting those left with none.
 pub(crate) fn release(table: &mut NodeTable<'_>, hashes: &[H256]) -> Result<(), StateError> {
     for hash in hashes {
-        let found = table
-            .get(hash.as_bytes())?
-            .map(|v| split_value(v.value()).map(|(raw, c)| (raw.to_vec(), c)))
-            .transpose()?;
-        let Some((raw, count)) = found else {
-            return Err(StateError::corrupt(
-                "trie_nodes",
-                format!("released node {hash:?} is not stored"),
-            ));
+        // One descent for the common case (a node used once, now deleted);
+        // a shared node is put back with its count lowered.
+        let lowered = match table.remove(hash.as_bytes())? {
+            None => {
+                return Err(StateError::corrupt(
+                    "trie_nodes",
+                    format!("released node {hash:?} is not stored"),
+                ));
+            }
+            Some(old) => match split_value(old.value())? {
+                (_, 0 | 1) => None,
+                (stored, count) => Some(encode_value(stored, count - 1)),
+            },
         };
-        if count <= 1 {
-            table.remove(hash.as_bytes())?;
-        } else {
-            table.insert(hash.as_bytes(), &encode_value(&raw, count - 1)[..])?;
+        if let Some(value) = lowered {
+            table.insert(hash.as_bytes(), &value[..])?;
         }
     }
     Ok(())
