@@ -133,6 +133,24 @@ pub(crate) fn read_head<T: ReadableTable<&'static str, &'static [u8]>>(
     }
 }
 
+/// The schema version a database records, if it has one yet.
+fn stored_schema(db: &Database) -> Result<Option<u64>, StateError> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(META) {
+        Ok(meta) => meta,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(read_meta_u64(&meta, META_SCHEMA)?).filter(|&v| v != 0))
+}
+
+fn schema_mismatch(schema: u64) -> StateError {
+    StateError::Inconsistent(format!(
+        "database schema version {schema}, this orac reads version {SCHEMA_VERSION}: \
+         use the orac that wrote it, or start this one on a new --datadir"
+    ))
+}
+
 pub(crate) fn read_meta_u64<T: ReadableTable<&'static str, &'static [u8]>>(
     meta: &T,
     key: &str,
@@ -219,6 +237,14 @@ impl Db {
         builder.set_cache_size(config.cache_size);
         builder.set_check_integrity_on_open(config.check_integrity_on_open);
         let inner = builder.create(path)?;
+        // Another schema's tables may have other key or value types, which
+        // redb refuses to open with a message about types: name the
+        // version before touching them.
+        if let Some(schema) = stored_schema(&inner)?
+            && schema != SCHEMA_VERSION
+        {
+            return Err(schema_mismatch(schema));
+        }
         let db = Self {
             inner,
             history: config.history,
@@ -310,9 +336,7 @@ impl Db {
         let meta = snap.txn.open_table(META)?;
         let schema = read_meta_u64(&meta, META_SCHEMA)?;
         if schema != SCHEMA_VERSION {
-            return Err(StateError::Inconsistent(format!(
-                "database schema version {schema}, this orac reads version {SCHEMA_VERSION}"
-            )));
+            return Err(schema_mismatch(schema));
         }
         let stored_genesis = meta
             .get(META_GENESIS)?
@@ -759,6 +783,76 @@ mod tests {
         let err = db.check(genesis, &DbConfig::default()).unwrap_err();
         assert!(
             err.to_string().contains("account tables give state root"),
+            "{err}"
+        );
+    }
+
+    /// The genesis account is plain, so its leaf is stored short; its
+    /// proof must still be the standard nodes that hash up to the root.
+    #[test]
+    fn proofs_of_short_stored_leaves_hash_to_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("c.redb"), &DbConfig::default()).unwrap();
+        let mut changes = crate::StateChanges::default();
+        for i in 1..=40u8 {
+            let account = Account {
+                balance: U256::from(i),
+                ..Default::default()
+            };
+            changes
+                .accounts
+                .insert(Address::repeat_byte(i), Some(account));
+        }
+        db.init_genesis(1, &changes, genesis_header).unwrap();
+        let snap = db.snapshot().unwrap();
+        let root = snap.state_root().unwrap();
+        let (proof, _) = snap
+            .state_at(root)
+            .unwrap()
+            .proof(&Address::repeat_byte(5), &[])
+            .unwrap();
+        assert!(proof.len() >= 2, "a branch above the leaf");
+        assert_eq!(keccak256(&proof[0]), root);
+        for pair in proof.windows(2) {
+            let h = keccak256(&pair[1]);
+            assert!(pair[0].windows(32).any(|w| w == h.as_bytes()));
+        }
+        let leaf = proof.last().unwrap();
+        let account = Account {
+            balance: U256::from(5u8),
+            ..Default::default()
+        };
+        assert!(leaf.ends_with(&rlp::encode(&account)), "{leaf:02x?}");
+        let nodes = snap.txn.open_table(TRIE_NODES).unwrap();
+        let stored = nodes.get(keccak256(leaf).as_bytes()).unwrap().unwrap();
+        assert_eq!(stored.value()[0], 0, "the leaf is stored short");
+    }
+
+    /// A schema-2 directory had `bodies` keyed by block number alone; redb
+    /// would refuse the table with a message about key types. The version
+    /// is named first.
+    #[test]
+    fn another_schema_is_named_before_its_tables_are_opened() {
+        let (dir, db, _) = setup();
+        let path = dir.path().join("c.redb");
+        drop(db);
+        let raw = Database::create(&path).unwrap();
+        let txn = raw.begin_write().unwrap();
+        txn.delete_table(BODIES).unwrap();
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("bodies"))
+            .unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert(META_SCHEMA, &2u64.to_be_bytes()[..])
+            .unwrap();
+        txn.commit().unwrap();
+        drop(raw);
+        let err = Db::open(&path, &DbConfig::default())
+            .err()
+            .expect("a schema-2 directory opened");
+        assert!(
+            err.to_string()
+                .contains("schema version 2, this orac reads version 3"),
             "{err}"
         );
     }
