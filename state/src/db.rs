@@ -19,6 +19,22 @@ use crate::{BlockWriter, StateError, StateReader};
 /// table.
 const TRIE_SAMPLE: usize = 1_000;
 
+/// What a full node's kept window of trie-journal rows says about node
+/// lifetimes, from [`Snapshot::journal_churn`]: how many of the nodes the
+/// window's commits wrote were already replaced within it. Those are the
+/// writes a cache of dirty nodes spanning the window would keep off disk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JournalChurn {
+    /// Journal rows (commits) in the window.
+    pub rows: u64,
+    /// Nodes the window's commits added.
+    pub added: u64,
+    /// Nodes the window's commits replaced.
+    pub replaced: u64,
+    /// Of `replaced`, those added by an earlier commit of the window.
+    pub replaced_from_window: u64,
+}
+
 /// One table's footprint, from [`Snapshot::table_sizes`].
 #[derive(Clone, Debug)]
 pub struct TableSize {
@@ -647,6 +663,24 @@ impl Snapshot {
             }
         }
         Ok(set)
+    }
+
+    /// Node lifetimes in the kept window (`orac db inspect`); all zero on
+    /// an archive node, which keeps no journal.
+    pub fn journal_churn(&self) -> Result<JournalChurn, StateError> {
+        let mut churn = JournalChurn::default();
+        let mut added = std::collections::HashSet::new();
+        // Keys are (block, sequence): oldest commit first.
+        for item in self.txn.open_table(TRIE_JOURNAL)?.iter()? {
+            let row = crate::nodes::JournalRow::decode(item?.1.value())?;
+            churn.rows += 1;
+            churn.replaced += row.replaced.len() as u64;
+            churn.replaced_from_window +=
+                row.replaced.iter().filter(|h| added.contains(*h)).count() as u64;
+            churn.added += row.added.len() as u64;
+            added.extend(row.added);
+        }
+        Ok(churn)
     }
 
     /// What each table holds on disk (`orac db inspect`): entries, the

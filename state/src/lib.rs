@@ -24,7 +24,9 @@ mod test_utils;
 mod writer;
 
 pub use codec::{BlockBody, StoredReceipt, TxLocation};
-pub use db::{Db, DbConfig, HeadPointer, LogQuery, Snapshot, StateHistory, StoredLog, TableSize};
+pub use db::{
+    Db, DbConfig, HeadPointer, JournalChurn, LogQuery, Snapshot, StateHistory, StoredLog, TableSize,
+};
 pub use error::StateError;
 pub use overlay::{Checkpoint, Overlay, SharedReader, StateChanges, Transfer};
 pub use reader::{EmptyState, HistoricalState, LatestState, Proof, StateReader};

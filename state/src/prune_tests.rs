@@ -303,3 +303,35 @@ fn an_archive_node_keeps_every_state() {
     w.commit().unwrap();
     check_state(&db, history[0].0, &history[0].1);
 }
+
+/// One account changed in every block: each commit replaces the node the
+/// one before added, so all but the oldest kept row's replaced node were
+/// written within the window (what `orac db inspect` reports).
+#[test]
+fn journal_churn_counts_nodes_replaced_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, StateHistory::Recent(KEEP));
+    let mut parent = genesis(&db).hash();
+    for n in 1..=10u64 {
+        let mut changes = StateChanges::default();
+        let account = Account {
+            balance: U256::from(n),
+            ..Account::default()
+        };
+        changes
+            .accounts
+            .insert(Address::repeat_byte(1), Some(account));
+        parent = commit_block(&db, n, parent, &changes).1;
+    }
+    let churn = db.snapshot().unwrap().journal_churn().unwrap();
+    assert!(churn.rows >= 2, "{churn:?}");
+    assert_eq!(churn.added, churn.rows, "{churn:?}");
+    assert_eq!(churn.replaced, churn.rows, "{churn:?}");
+    assert_eq!(churn.replaced_from_window, churn.rows - 1, "{churn:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let archive = open(&dir, StateHistory::Archive);
+    genesis(&archive);
+    let churn = archive.snapshot().unwrap().journal_churn().unwrap();
+    assert_eq!(churn, crate::JournalChurn::default());
+}

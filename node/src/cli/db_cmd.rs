@@ -32,7 +32,10 @@ pub(crate) fn run(args: DbArgs) -> anyhow::Result<()> {
     if !path.exists() {
         anyhow::bail!("no database at {}", path.display());
     }
-    let file_bytes = std::fs::metadata(&path)?.len();
+    let meta = std::fs::metadata(&path)?;
+    let file_bytes = meta.len();
+    // redb grows its file ahead of use; unwritten pages take no disk.
+    let disk_bytes = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
     let config = DbConfig {
         cache_size: 16 << 20,
         check_integrity_on_open: false,
@@ -40,7 +43,8 @@ pub(crate) fn run(args: DbArgs) -> anyhow::Result<()> {
     };
     let db = Db::open(&path, &config)
         .with_context(|| format!("cannot open {} (is a node running on it?)", path.display()))?;
-    let sizes = db.snapshot()?.table_sizes()?;
+    let snapshot = db.snapshot()?;
+    let sizes = snapshot.table_sizes()?;
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     println!(
         "{:<22} {:>12} {:>12} {:>12} {:>12}",
@@ -69,9 +73,23 @@ pub(crate) fn run(args: DbArgs) -> anyhow::Result<()> {
         mib(free)
     );
     println!(
-        "file {:.1} MiB; pages no table uses: {:.1} MiB",
+        "file {:.1} MiB ({:.1} MiB on disk; the rest are holes); pages no table uses: {:.1} MiB",
         mib(file_bytes),
+        mib(disk_bytes),
         mib(file_bytes.saturating_sub(data + tree + free))
     );
+    let churn = snapshot.journal_churn()?;
+    if churn.rows > 0 {
+        let share = |n: u64, of: u64| 100.0 * n as f64 / of.max(1) as f64;
+        println!(
+            "trie journal: {} commits kept; they added {} nodes and replaced {}, \
+             {} of them ({:.0} % of the added) added within the same window",
+            churn.rows,
+            churn.added,
+            churn.replaced,
+            churn.replaced_from_window,
+            share(churn.replaced_from_window, churn.added)
+        );
+    }
     Ok(())
 }
