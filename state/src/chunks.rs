@@ -48,17 +48,13 @@ pub(crate) fn get<T: ReadableTable<(u64, u32), &'static [u8]>>(
 
 /// Removes block `n`'s blob, returning it.
 pub(crate) fn remove(table: &mut ChunkTable<'_>, n: u64) -> Result<Option<Vec<u8>>, StateError> {
-    let Some(blob) = get(table, n)? else {
-        return Ok(None);
-    };
-    let mut keys = Vec::new();
-    for item in table.range((n, 0)..=(n, u32::MAX))? {
-        keys.push(item?.0.value());
+    let mut blob = None::<Vec<u8>>;
+    for item in table.extract_from_if((n, 0)..=(n, u32::MAX), |_, _| true)? {
+        let (_, chunk) = item?;
+        blob.get_or_insert_with(Vec::new)
+            .extend_from_slice(chunk.value());
     }
-    for key in keys {
-        table.remove(key)?;
-    }
-    Ok(Some(blob))
+    Ok(blob)
 }
 
 #[cfg(test)]
